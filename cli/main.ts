@@ -1,0 +1,82 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '#lib/config.ts';
+import { errorBody, isSmsStatusError } from '#lib/tencent/errors.ts';
+import { runLookup } from './lookup.ts';
+import { runTwin } from './twin.ts';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  lookup: {
+    summary: 'delivery statuses of one number, as JSON on stdout',
+    usage: 'sms-status lookup <phoneNumber> [--begin T] [--end T] [--limit N] [--all]',
+    options: {
+      begin: { type: 'string' },
+      end: { type: 'string' },
+      limit: { type: 'string' },
+      all: { type: 'boolean' },
+    },
+    run: runLookup,
+  },
+  twin: {
+    summary: 'the local Tencent twin, in the foreground',
+    usage: 'sms-status twin [--port P]',
+    options: { port: { type: 'string' } },
+    run: runTwin,
+  },
+};
+
+const HELP = `sms-status — Tencent Cloud SMS delivery statuses
+
+Usage:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}\n      ${c.summary}`)
+  .join('\n')}
+
+Times are unix seconds or ISO-8601 (UTC unless an offset is given).
+Configuration comes from the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY,
+SMS_SDK_APP_ID, TENCENT_SMS_ENDPOINT, TENCENTCLOUD_REGION, TENCENT_RPS_BUDGET (see README.md).
+stdout carries only the JSON result; errors and logs go to stderr.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`sms-status: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`Usage: ${command.usage}\n  ${command.summary}\n`);
+    return 0;
+  }
+  return command.run(values, positionals);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (isSmsStatusError(error)) {
+    process.stderr.write(`${JSON.stringify(errorBody(error))}\n`);
+  } else if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`sms-status: ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`sms-status: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exitCode = isSmsStatusError(error) ? 1 : 2;
+}

@@ -1,0 +1,87 @@
+/**
+ * Environment → typed configuration, read once at the edge (handler module, CLI) and passed in.
+ * A wrong value fails fast with an error naming the variable.
+ */
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly variable: string;
+  constructor(variable: string, rule: string) {
+    super(`${variable} ${rule}`);
+    this.variable = variable;
+  }
+}
+
+export interface TencentConfig {
+  endpoint: string;
+  region: string;
+  sdkAppId: string;
+  /** Static credentials from the environment, or the ARN of a Secrets Manager secret holding them. */
+  credentials: { secretId: string; secretKey: string; token?: string } | { secretArn: string };
+  timeoutMs: number;
+  /** Requests/second this process may send to Tencent. */
+  rpsBudget: number;
+}
+
+export const DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com';
+
+function text(env: Env, name: string, pattern?: RegExp, rule?: string): string | undefined {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (pattern && !pattern.test(value)) throw new ConfigError(name, rule ?? `does not match ${pattern}`);
+  return value;
+}
+
+function required(env: Env, name: string, pattern?: RegExp, rule?: string): string {
+  const value = text(env, name, pattern, rule);
+  if (value === undefined) throw new ConfigError(name, 'is required');
+  return value;
+}
+
+export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(name, `must be a number from ${min} to ${max}, got '${value.slice(0, 32)}'`);
+  }
+  return parsed;
+}
+
+function endpoint(env: Env): string {
+  const value = text(env, 'TENCENT_SMS_ENDPOINT') ?? DEFAULT_ENDPOINT;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('TENCENT_SMS_ENDPOINT', 'must be an http(s) URL such as https://sms.tencentcloudapi.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError('TENCENT_SMS_ENDPOINT', 'must start with https:// or http://');
+  }
+  return url.origin;
+}
+
+function credentials(env: Env): TencentConfig['credentials'] {
+  const secretArn = text(env, 'TENCENTCLOUD_SECRET_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
+  const secretId = text(env, 'TENCENTCLOUD_SECRET_ID');
+  const secretKey = text(env, 'TENCENTCLOUD_SECRET_KEY');
+  if (secretId && secretKey) return { secretId, secretKey, token: text(env, 'TENCENTCLOUD_SESSION_TOKEN') };
+  if (secretArn) return { secretArn };
+  if (secretId || secretKey) {
+    throw new ConfigError(secretId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID', 'is required with its pair');
+  }
+  throw new ConfigError('TENCENTCLOUD_SECRET_ID', 'and TENCENTCLOUD_SECRET_KEY (or TENCENTCLOUD_SECRET_ARN) are required');
+}
+
+export function loadTencentConfig(env: Env, defaultBudget = 10): TencentConfig {
+  return {
+    endpoint: endpoint(env),
+    region: text(env, 'TENCENTCLOUD_REGION', /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/, 'must be a region such as ap-guangzhou') ?? 'ap-guangzhou',
+    sdkAppId: required(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
+    credentials: credentials(env),
+    timeoutMs: numberVar(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
+    rpsBudget: numberVar(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
+  };
+}

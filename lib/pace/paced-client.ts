@@ -1,0 +1,47 @@
+import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
+import type { Pacer } from './bucket.ts';
+import { withRetry, type RetryPolicy } from './retry.ts';
+
+export interface PaceStats {
+  requests: number;
+  retries: number;
+  throttles: number;
+}
+
+export interface PacedClientOptions {
+  pacer: Pacer;
+  retry: RetryPolicy;
+  /** Longest a request may queue for the pacer before RateLimited (lookups answer 429 rather than wait). */
+  maxQueueMs?: number;
+}
+
+export interface PacedClient extends TencentClient {
+  stats: PaceStats;
+  /** No retry starts after this time (ms since epoch): the Lambda's deadline less a reserve. */
+  deadlineAt: number;
+}
+
+/** The same client port, each request paced by the bucket and retried by the policy. */
+export function pacedClient(client: TencentClient, options: PacedClientOptions): PacedClient {
+  const paced: PacedClient = {
+    stats: { requests: 0, retries: 0, throttles: 0 },
+    deadlineAt: Number.POSITIVE_INFINITY,
+    pull: (request) => withRetry(() => once(request), policy, { onRetry }),
+  };
+  const policy: RetryPolicy = { ...options.retry, remainingMs: () => paced.deadlineAt - Date.now() };
+
+  async function once(request: PullRequest): Promise<PullPage> {
+    await options.pacer.take(options.maxQueueMs);
+    paced.stats.requests += 1;
+    return client.pull(request);
+  }
+
+  function onRetry(error: { name: string; code: string }): void {
+    paced.stats.retries += 1;
+    if (error.code.startsWith('RequestLimitExceeded')) {
+      paced.stats.throttles += 1;
+      options.pacer.slowDown();
+    }
+  }
+  return paced;
+}

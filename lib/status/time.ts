@@ -1,0 +1,33 @@
+import { InvalidInput } from '#lib/tencent/errors.ts';
+
+// Dates before 2000 or after 2100 are typos, not receipts.
+const MIN_SECONDS = 946684800;
+const MAX_SECONDS = 4102444800;
+const UNIX = /^\d{1,12}$/;
+const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const HAS_OFFSET = /(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Unix seconds or ISO-8601 to unix seconds. An ISO date-time without an offset is UTC, never the
+ * host's local time, so a lookup means the same on a laptop and in Lambda.
+ */
+export function parseTime(value: unknown, field: string, code: string): number {
+  const seconds = toSeconds(value);
+  if (seconds === undefined) {
+    throw new InvalidInput(`${field} must be unix seconds or an ISO-8601 date-time`, { field, code });
+  }
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
+    throw new InvalidInput(`${field} must lie between 2000-01-01 and 2100-01-01`, { field, code });
+  }
+  return seconds;
+}
+
+function toSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (UNIX.test(value)) return Number(value);
+  if (!ISO.test(value)) return undefined;
+  const iso = value.includes('T') && !HAS_OFFSET.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}

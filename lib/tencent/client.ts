@@ -1,0 +1,172 @@
+import http from 'node:http';
+import https from 'node:https';
+import { fromTencentError } from './codes.ts';
+import { SmsStatusError, UpstreamRejected, UpstreamUnavailable } from './errors.ts';
+import { sign } from './sign.ts';
+import {
+  ACTION,
+  SERVICE,
+  VERSION,
+  type CredentialSource,
+  type PullSmsSendStatus,
+  type PullSmsSendStatusByPhoneNumberRequest,
+} from './types.ts';
+
+export interface ClientOptions {
+  /** Base URL: https://sms.tencentcloudapi.com, a regional or international host, or a loopback twin. */
+  endpoint: string;
+  region: string;
+  sdkAppId: string;
+  credentials: CredentialSource;
+  timeoutMs?: number;
+  language?: 'en-US' | 'zh-CN';
+  /** Clock in milliseconds, for signing timestamps. */
+  now?: () => number;
+  agent?: http.Agent;
+}
+
+export interface PullRequest {
+  phoneNumber: string;
+  beginTime: number;
+  endTime: number;
+  limit: number;
+}
+
+export interface PullPage {
+  statuses: PullSmsSendStatus[];
+  requestId: string;
+}
+
+export interface TencentClient {
+  pull(request: PullRequest): Promise<PullPage>;
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+const USER_AGENT = 'sms-status/0.1';
+
+export function createClient(options: ClientOptions): TencentClient {
+  const url = new URL(options.endpoint);
+  const secure = url.protocol === 'https:';
+  const transport = secure ? https : http;
+  const agent = options.agent ?? new transport.Agent({ keepAlive: true, maxSockets: 64 });
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const now = options.now ?? Date.now;
+
+  async function pull(request: PullRequest): Promise<PullPage> {
+    const credentials = await options.credentials.get();
+    const payload: PullSmsSendStatusByPhoneNumberRequest = {
+      SmsSdkAppId: options.sdkAppId,
+      PhoneNumber: request.phoneNumber,
+      BeginTime: request.beginTime,
+      EndTime: request.endTime,
+      Offset: 0,
+      Limit: request.limit,
+    };
+    // Serialised once: the signed hash must be of exactly these bytes.
+    const body = Buffer.from(JSON.stringify(payload));
+    const timestamp = Math.floor(now() / 1000);
+    const signed = { 'Content-Type': 'application/json', Host: url.host, 'X-TC-Action': ACTION };
+    const { authorization } = sign({ ...credentials, service: SERVICE, timestamp, headers: signed, payload: body });
+    const headers: http.OutgoingHttpHeaders = {
+      ...signed,
+      Authorization: authorization,
+      'Content-Length': body.length,
+      'X-TC-Version': VERSION,
+      'X-TC-Timestamp': String(timestamp),
+      'X-TC-Region': options.region,
+      'X-TC-RequestClient': USER_AGENT,
+    };
+    if (credentials.token) headers['X-TC-Token'] = credentials.token;
+    if (options.language) headers['X-TC-Language'] = options.language;
+    return parse(await send(transport, agent, url, headers, body, timeoutMs));
+  }
+
+  return { pull };
+}
+
+function send(
+  transport: typeof http | typeof https,
+  agent: http.Agent,
+  url: URL,
+  headers: http.OutgoingHttpHeaders,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (error) => fail(error));
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy(
+        new UpstreamUnavailable(`Tencent did not answer within ${timeoutMs} ms`, { code: 'RequestTimeout', statusCode: 504 }),
+      );
+    }, timeoutMs);
+    function fail(error: unknown): void {
+      clearTimeout(timer);
+      reject(networkError(error));
+    }
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+function networkError(error: unknown): SmsStatusError {
+  if (error instanceof SmsStatusError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? 'NetworkError';
+  const statusCode = code === 'ETIMEDOUT' ? 504 : 503;
+  return new UpstreamUnavailable(`cannot reach Tencent (${code})`, { code, statusCode, cause: error });
+}
+
+interface TencentBody {
+  Response?: {
+    Error?: { Code?: string; Message?: string };
+    RequestId?: string;
+    PullSmsSendStatusSet?: PullSmsSendStatus[];
+  };
+}
+
+function parse({ status, body }: RawResponse): PullPage {
+  let parsed: TencentBody | undefined;
+  try {
+    parsed = JSON.parse(body) as TencentBody;
+  } catch {
+    parsed = undefined;
+  }
+  const response = parsed?.Response;
+  if (response?.Error?.Code) {
+    throw fromTencentError(response.Error.Code, response.Error.Message ?? '', response.RequestId);
+  }
+  if (status !== 200 || !response) throw unexpectedAnswer(status);
+  if (!Array.isArray(response.PullSmsSendStatusSet)) {
+    throw new UpstreamUnavailable('Tencent answered without PullSmsSendStatusSet', {
+      code: 'InvalidResponse',
+      requestId: response.RequestId,
+    });
+  }
+  return { statuses: response.PullSmsSendStatusSet, requestId: response.RequestId ?? '' };
+}
+
+function unexpectedAnswer(status: number): SmsStatusError {
+  const code = status === 200 ? 'InvalidResponse' : `HTTP${status}`;
+  if (status === 429) return fromTencentError('RequestLimitExceeded', 'HTTP 429 from Tencent');
+  if (status === 200 || status >= 500) {
+    return new UpstreamUnavailable(`Tencent answered HTTP ${status} without a usable body`, {
+      code,
+      statusCode: status === 504 ? 504 : 503,
+    });
+  }
+  return new UpstreamRejected(`Tencent answered HTTP ${status}`, { code });
+}

@@ -1,0 +1,18 @@
+import { numberVar, type Env } from '#lib/config.ts';
+import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, type TwinOptions } from './twin.ts';
+
+/** The twin accepts the credentials and SmsSdkAppId of the environment, demo values when unset. */
+export function twinOptionsFromEnv(env: Env): TwinOptions {
+  const faultRate = numberVar(env, 'TWIN_FAULT_RATE', 0, 0, 1);
+  const latency = numberVar(env, 'TWIN_LATENCY_MS', 0, 0, 60000);
+  return {
+    credentials: {
+      secretId: env.TENCENTCLOUD_SECRET_ID || DEMO_CREDENTIALS.secretId,
+      secretKey: env.TENCENTCLOUD_SECRET_KEY || DEMO_CREDENTIALS.secretKey,
+      token: env.TENCENTCLOUD_SESSION_TOKEN || undefined,
+    },
+    sdkAppId: env.SMS_SDK_APP_ID || DEMO_SDK_APP_ID,
+    latencyMs: latency || undefined,
+    faults: faultRate ? { rate: faultRate } : undefined,
+  };
+}
