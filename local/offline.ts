@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVERLESS = fileURLToPath(new URL('../node_modules/serverless/bin/serverless.js', import.meta.url));
+
+export interface Offline {
+  httpUrl: string;
+  lambdaUrl: string;
+  /** Everything serverless-offline printed, for diagnostics. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface OfflineOptions {
+  httpPort: number;
+  lambdaPort: number;
+  env: NodeJS.ProcessEnv;
+  /** Echo serverless-offline's own output to stderr. */
+  echo?: boolean;
+  /** Also append its output to this file (tests read the functions' logs from it). */
+  logPath?: string;
+}
+
+/** `serverless offline start` as a child process in its own process group, ready when its ports answer. */
+export async function startOffline(options: OfflineOptions): Promise<Offline> {
+  const child = spawn(process.execPath, [SERVERLESS, 'offline', 'start'], {
+    cwd: PROJECT_ROOT,
+    env: { ...options.env, SLS_TELEMETRY_DISABLED: '1', HTTP_PORT: String(options.httpPort), LAMBDA_PORT: String(options.lambdaPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const log = options.logPath ? createWriteStream(options.logPath, { flags: 'a' }) : undefined;
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    log?.write(chunk);
+    if (options.echo) process.stderr.write(chunk);
+  };
+  child.once('exit', () => log?.end());
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const offline: Offline = {
+    httpUrl: `http://127.0.0.1:${options.httpPort}`,
+    lambdaUrl: `http://127.0.0.1:${options.lambdaPort}`,
+    output: () => output,
+    stop: () => stopGroup(child),
+  };
+  try {
+    await waitForPort(offline.httpUrl, child, () => output);
+    await waitForPort(offline.lambdaUrl, child, () => output);
+  } catch (error) {
+    await offline.stop();
+    throw error;
+  }
+  return offline;
+}
+
+async function waitForPort(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serverless offline exited (${child.exitCode}):\n${output()}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await sleep(250);
+    }
+  }
+  throw new Error(`serverless offline did not answer on ${url} within 120 s:\n${output()}`);
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(-(child.pid as number), name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { startOffline, type Offline } from './offline.ts';
+import { startLocalS3, type LocalS3 } from './s3.ts';
+import { twinOptionsFromEnv } from './twin/env.ts';
+import { startTwin, type Twin, type TwinOptions } from './twin/twin.ts';
+
+export interface StackPorts {
+  http: number;
+  lambda: number;
+  s3: number;
+  twin: number;
+}
+
+export interface StackOptions {
+  ports: StackPorts;
+  env: NodeJS.ProcessEnv;
+  /** Options for the twin beyond what the environment says (tests inject faults, clocks, profiles). */
+  twin?: TwinOptions;
+  echo?: boolean;
+  logPath?: string;
+}
+
+export interface Stack {
+  twin?: Twin;
+  s3: LocalS3;
+  offline: Offline;
+  apiKey: string;
+  /** The environment the functions run with: handy for the CLI against the same stack. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole product on loopback: the Tencent twin (unless TENCENT_SMS_ENDPOINT or real credentials are
+ * given), s3rver with the export bucket, and serverless-offline running the bundled functions.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const base = options.env;
+  const useTwin = !base.TENCENT_SMS_ENDPOINT && !base.TENCENTCLOUD_SECRET_ID;
+  const started: Array<{ close(): Promise<void> } | { stop(): Promise<void> }> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const part of started.reverse()) await ('stop' in part ? part.stop() : part.close());
+  };
+  try {
+    const twin = useTwin ? await startTwin({ ...twinOptionsFromEnv(base), port: options.ports.twin, ...options.twin }) : undefined;
+    if (twin) started.push(twin);
+    const s3 = await startLocalS3({ port: options.ports.s3, bucket: base.EXPORT_BUCKET || undefined });
+    started.push(s3);
+    const apiKey = base.SMS_STATUS_API_KEY || `local-${randomBytes(12).toString('hex')}`;
+    const env: NodeJS.ProcessEnv = {
+      ...base,
+      ...(twin && {
+        TENCENT_SMS_ENDPOINT: twin.url,
+        TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
+        TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
+        SMS_SDK_APP_ID: twin.sdkAppId,
+      }),
+      SMS_STATUS_API_KEY: apiKey,
+      EXPORT_BUCKET: s3.bucket,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID || s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY || s3.credentials.secretAccessKey,
+      AWS_REGION: base.AWS_REGION || 'us-east-1',
+    };
+    const offline = await startOffline({ httpPort: options.ports.http, lambdaPort: options.ports.lambda, env, echo: options.echo, logPath: options.logPath });
+    started.push(offline);
+    return { twin, s3, offline, apiKey, env, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+// `npm start`: the whole product on this machine, on embedded defaults. Never bundled into a Lambda.
+import { numberVar } from '#lib/config.ts';
+import { startStack, type Stack } from './stack.ts';
+
+const DEMO = '+8613711112222';
+const BUSY = '+8613800138000';
+
+function ports(env: NodeJS.ProcessEnv) {
+  return {
+    http: numberVar(env, 'HTTP_PORT', 3000, 1, 65535),
+    lambda: numberVar(env, 'LAMBDA_PORT', 3002, 1, 65535),
+    s3: numberVar(env, 'S3_PORT', 4569, 1, 65535),
+    twin: numberVar(env, 'TWIN_PORT', 9000, 1, 65535),
+  };
+}
+
+export function banner(stack: Stack, stage = 'dev'): string {
+  const api = `${stack.offline.httpUrl}/${stage}/v1/phone-numbers`;
+  const tencent = stack.twin
+    ? `${stack.twin.url}  (local twin; demo numbers ${DEMO}, ${BUSY} (600 in one hour), +8615000150000 (failures), +8613900139000 (opted out))`
+    : `${stack.env.TENCENT_SMS_ENDPOINT || 'https://sms.tencentcloudapi.com'}  (real Tencent Cloud)`;
+  const cliEnv = `TENCENT_SMS_ENDPOINT=${stack.env.TENCENT_SMS_ENDPOINT ?? ''} TENCENTCLOUD_SECRET_ID=${stack.env.TENCENTCLOUD_SECRET_ID ?? ''} TENCENTCLOUD_SECRET_KEY=${stack.twin ? stack.env.TENCENTCLOUD_SECRET_KEY : '…'} SMS_SDK_APP_ID=${stack.env.SMS_SDK_APP_ID ?? ''}`;
+  return `
+sms-status is running locally.
+
+  HTTP API     ${api}/{phoneNumber}/statuses
+  API key      ${stack.apiKey}
+  Lambda API   ${stack.offline.lambdaUrl}  (functions sms-status-${stage}-lookup)
+  Tencent      ${tencent}
+  S3           ${stack.s3.url}  (bucket ${stack.s3.bucket})
+
+Try:
+  curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${DEMO.slice(1)}/statuses'
+  curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${BUSY.slice(1)}/statuses?all=true&beginTime=${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z'
+  aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --cli-binary-format raw-in-base64-out --payload '{"phoneNumber":"${DEMO}"}' /dev/stdout
+  ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
+
+Ctrl-C stops everything.
+`;
+}
+
+async function main(): Promise<void> {
+  process.stderr.write('Starting the Tencent twin, the local S3 server and serverless-offline…\n');
+  const stack = await startStack({ ports: ports(process.env), env: process.env });
+  process.stdout.write(banner(stack));
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('\nStopping…\n');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+await main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startStack } from '../../local/stack.ts';
+import { freePorts } from './ports.ts';
+
+export interface StackInfo {
+  httpUrl: string;
+  lambdaUrl: string;
+  apiKey: string;
+  twinUrl: string;
+  s3Url: string;
+  bucket: string;
+  /** serverless-offline's output, the functions' logs included. */
+  logPath: string;
+  env: Record<string, string>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+/** One local stack (twin, s3rver, serverless-offline) for the whole integration run. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const ports = await freePorts('http', 'lambda', 's3', 'twin');
+  const env = { ...process.env };
+  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TENCENTCLOUD_SESSION_TOKEN']) {
+    delete env[name];
+  }
+  const logPath = join(await mkdtemp(join(tmpdir(), 'sms-status-logs-')), 'offline.log');
+  const stack = await startStack({ ports, env, logPath });
+  project.provide('stack', {
+    httpUrl: stack.offline.httpUrl,
+    lambdaUrl: stack.offline.lambdaUrl,
+    apiKey: stack.apiKey,
+    twinUrl: stack.twin?.url ?? '',
+    s3Url: stack.s3.url,
+    bucket: stack.s3.bucket,
+    logPath,
+    env: Object.fromEntries(Object.entries(stack.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
+  });
+  return () => stack.stop();
+}

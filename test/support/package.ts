@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../local/offline.ts';
+
+const run = promisify(execFile);
+
+export interface Packaged {
+  dir: string;
+  template: any;
+}
+
+/** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
+export async function packageService(env: NodeJS.ProcessEnv = {}): Promise<Packaged> {
+  const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
+  await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ...env },
+    timeout: 180_000,
+  });
+  const template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return { dir, template };
+}
+
+export function resourcesOfType(template: any, type: string): Array<[string, any]> {
+  return Object.entries(template.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
+}

@@ -1,0 +1,448 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DEFAULT_PULL_OPTIONS, halves, pull, type PullOptions, type PullQuery } from '#lib/status/pull.ts';
+import type { StatusRecord } from '#lib/status/record.ts';
+import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
+import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+
+const PHONE = '+8613711112222';
+const BEGIN = 1_714_000_000;
+
+/** A small deterministic PRNG, so a fast-check seed reproduces the fake's shuffles and timings. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+interface FakeClient extends TencentClient {
+  calls: PullRequest[];
+  maxInFlight: number;
+}
+
+interface FakeOptions {
+  /** Make call number n (1-based) reject with this error. */
+  failOn?: (n: number) => Error | undefined;
+  /** Extra statuses appended to every page (duplicates a misbehaving server might send). */
+  extra?: (inside: PullSmsSendStatus[]) => PullSmsSendStatus[];
+}
+
+/**
+ * Tencent as the API describes it: no paging, no order. Each call returns min(Limit, matching)
+ * records chosen at random among those with BeginTime ≤ UserReceiveTime ≤ EndTime, shuffled, after a
+ * random number of event-loop turns (so concurrent windows finish out of order).
+ */
+function fakeClient(records: PullSmsSendStatus[], seed: number, options: FakeOptions = {}): FakeClient {
+  const random = mulberry32(seed);
+  let inFlight = 0;
+  const fake: FakeClient = {
+    calls: [],
+    maxInFlight: 0,
+    async pull(request: PullRequest): Promise<PullPage> {
+      fake.calls.push({ ...request });
+      const n = fake.calls.length;
+      inFlight += 1;
+      fake.maxInFlight = Math.max(fake.maxInFlight, inFlight);
+      try {
+        const turns = Math.floor(random() * 4);
+        for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+        const failure = options.failOn?.(n);
+        if (failure) {
+          throw failure;
+        }
+        const inside = records.filter(
+          (r) => (r.UserReceiveTime as number) >= request.beginTime && (r.UserReceiveTime as number) <= request.endTime,
+        );
+        const page = shuffle(inside, random).slice(0, request.limit);
+        const statuses = [...page, ...(options.extra?.(page) ?? [])].map((s) => ({ ...s }));
+        return { statuses, requestId: `rid-${n}` };
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  return fake;
+}
+
+function status(serialNo: string, userReceiveTime: number, extra: Partial<PullSmsSendStatus> = {}): PullSmsSendStatus {
+  return {
+    SerialNo: serialNo,
+    UserReceiveTime: userReceiveTime,
+    PhoneNumber: PHONE,
+    CountryCode: '86',
+    SubscriberNumber: '13711112222',
+    ReportStatus: userReceiveTime % 7 === 0 ? 'FAIL' : 'SUCCESS',
+    Description: userReceiveTime % 7 === 0 ? 'UNDELIV' : 'DELIVRD',
+    ...extra,
+  };
+}
+
+function expectedRecord(s: PullSmsSendStatus): StatusRecord {
+  return {
+    serialNo: s.SerialNo as string,
+    phoneNumber: s.PhoneNumber as string,
+    countryCode: s.CountryCode as string,
+    subscriberNumber: s.SubscriberNumber as string,
+    reportStatus: s.ReportStatus as string,
+    description: s.Description as string,
+    userReceiveTime: s.UserReceiveTime as number,
+  };
+}
+
+/** The truth, computed independently of the library: unique serials, by time then serial number. */
+function truth(records: PullSmsSendStatus[], beginTime: number, endTime: number): StatusRecord[] {
+  const unique = new Map<string, StatusRecord>();
+  for (const s of records) {
+    const t = s.UserReceiveTime as number;
+    if (t >= beginTime && t <= endTime && !unique.has(s.SerialNo as string)) unique.set(s.SerialNo as string, expectedRecord(s));
+  }
+  return [...unique.values()].sort((a, b) =>
+    a.userReceiveTime !== b.userReceiveTime ? a.userReceiveTime - b.userReceiveTime : a.serialNo < b.serialNo ? -1 : a.serialNo > b.serialNo ? 1 : 0,
+  );
+}
+
+function requestBound(n: number, w: number): number {
+  return 1 + 2 * Math.ceil(n / 100) * Math.ceil(Math.log2(w + 1));
+}
+
+function expectSortedUnique(records: StatusRecord[]): void {
+  expect(new Set(records.map((r) => r.serialNo)).size).toBe(records.length);
+  for (let i = 1; i < records.length; i++) {
+    const a = records[i - 1] as StatusRecord;
+    const b = records[i] as StatusRecord;
+    expect(a.userReceiveTime < b.userReceiveTime || (a.userReceiveTime === b.userReceiveTime && a.serialNo < b.serialNo)).toBe(true);
+  }
+}
+
+/**
+ * Records over a window of `span + 1` seconds (W = span), with some outside it: clusters of up to
+ * `perSecondMax` records in one second (these force splits) and a scattering of single records.
+ * Serial numbers are unique and do not sort in insertion order.
+ */
+function dataset(perSecondMax: number, spanMax: number) {
+  return fc
+    .record({
+      span: fc.integer({ min: 0, max: spanMax }),
+      clusters: fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 1, max: perSecondMax }) }), { maxLength: 25 }),
+      scattered: fc.array(fc.nat(), { maxLength: 400 }),
+      seed: fc.integer(),
+      concurrency: fc.integer({ min: 1, max: 8 }),
+    })
+    .map(({ span, clusters, scattered, seed, concurrency }) => {
+      const place = (at: number) => BEGIN - 20 + (at % (span + 41));
+      const perSecond = new Map<number, number>();
+      for (const { at, count } of clusters) perSecond.set(place(at), (perSecond.get(place(at)) ?? 0) + count);
+      for (const at of scattered) perSecond.set(place(at), (perSecond.get(place(at)) ?? 0) + 1);
+      const records: PullSmsSendStatus[] = [];
+      for (const [second, count] of perSecond) {
+        for (let i = 0; i < Math.min(count, perSecondMax); i++) {
+          const n = records.length;
+          records.push(status(`14:${((n * 2654435761) >>> 0).toString(16)}-${n}`, second));
+        }
+      }
+      return { records, beginTime: BEGIN, endTime: BEGIN + span, seed, concurrency };
+    });
+}
+
+function allQuery(beginTime: number, endTime: number): PullQuery {
+  return { phoneNumber: PHONE, beginTime, endTime, limit: 100, all: true };
+}
+
+describe('halves', () => {
+  it('splits a window of two or more seconds into two adjacent, non-empty, near-equal windows', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2_000_000_000 }), fc.integer({ min: 1, max: 10_000_000 }), (beginTime, span) => {
+        const endTime = beginTime + span;
+        const [left, right] = halves({ beginTime, endTime });
+        expect(left?.beginTime).toBe(beginTime);
+        expect(right?.endTime).toBe(endTime);
+        expect((left?.endTime as number) + 1).toBe(right?.beginTime);
+        const leftSize = (left?.endTime as number) - beginTime + 1;
+        const rightSize = endTime - (right?.beginTime as number) + 1;
+        expect(leftSize).toBeGreaterThanOrEqual(1);
+        expect(rightSize).toBeGreaterThanOrEqual(1);
+        expect(Math.abs(leftSize - rightSize)).toBeLessThanOrEqual(1);
+      }),
+      { seed: 42, numRuns: 300 },
+    );
+  });
+});
+
+describe('pull(all: true)', () => {
+  it('returns exactly the truth, complete, within the request bound, when no second holds 100 records', async () => {
+    await fc.assert(
+      fc.asyncProperty(dataset(99, 20_000), async ({ records, beginTime, endTime, seed, concurrency }) => {
+        const client = fakeClient(records, seed);
+        const expected = truth(records, beginTime, endTime);
+        const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+
+        expect(result.records).toEqual(expected);
+        expect(result.complete).toBe(true);
+        expectSortedUnique(result.records);
+        expect(result.requests).toBe(client.calls.length);
+        expect(result.requestIds).toHaveLength(client.calls.length);
+        expect(new Set(result.requestIds).size).toBe(client.calls.length);
+        expect(result.requests).toBeLessThanOrEqual(requestBound(expected.length, endTime - beginTime));
+        expect(client.maxInFlight).toBeLessThanOrEqual(concurrency);
+        for (const call of client.calls) {
+          expect(call.phoneNumber).toBe(PHONE);
+          expect(call.limit).toBe(100);
+          expect(call.beginTime).toBeGreaterThanOrEqual(beginTime);
+          expect(call.endTime).toBeLessThanOrEqual(endTime);
+          expect(call.beginTime).toBeLessThanOrEqual(call.endTime);
+        }
+      }),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+
+  it('needs one request for fewer than 100 records and splits at exactly 100', async () => {
+    const few = Array.from({ length: 99 }, (_, i) => status(`s${i}`, BEGIN + i));
+    const one = await pull(fakeClient(few, 1), allQuery(BEGIN, BEGIN + 3600));
+    expect(one).toMatchObject({ complete: true, requests: 1, requestIds: ['rid-1'] });
+    expect(one.records).toHaveLength(99);
+
+    const hundred = Array.from({ length: 100 }, (_, i) => status(`s${i}`, BEGIN + i));
+    const client = fakeClient(hundred, 1);
+    const split = await pull(client, allQuery(BEGIN, BEGIN + 3600), { maxRequests: 1000, concurrency: 1 });
+    expect(split.complete).toBe(true);
+    expect(split.records).toHaveLength(100);
+    expect(client.calls.slice(0, 3).map(({ beginTime, endTime }) => [beginTime - BEGIN, endTime - BEGIN])).toEqual([
+      [0, 3600],
+      [0, 1800],
+      [1801, 3600],
+    ]);
+  });
+
+  it('terminates with complete === false when a second holds more than 100 records, keeping every other record', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        dataset(99, 5000),
+        fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 101, max: 400 }) }), { minLength: 1, maxLength: 3 }),
+        async ({ records, beginTime, endTime, seed, concurrency }, saturated) => {
+          const busy = new Set<number>();
+          const all = [...records];
+          for (const { at, count } of saturated) {
+            const second = beginTime + (at % (endTime - beginTime + 1));
+            if (busy.has(second)) continue;
+            busy.add(second);
+            for (let i = 0; i < count; i++) all.push(status(`busy-${second}-${i}`, second));
+          }
+          const client = fakeClient(all, seed);
+          const expected = truth(all, beginTime, endTime);
+          const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+
+          expect(result.complete).toBe(false);
+          expectSortedUnique(result.records);
+          const returned = new Set(result.records.map((r) => r.serialNo));
+          const truthBySerial = new Map(expected.map((r) => [r.serialNo, r]));
+          for (const r of result.records) expect(r).toEqual(truthBySerial.get(r.serialNo));
+          // Every record of a second under the limit is found; each saturated second gives at least a page.
+          for (const r of expected) {
+            if (!busy.has(r.userReceiveTime)) expect(returned.has(r.serialNo)).toBe(true);
+          }
+          for (const second of busy) {
+            expect(result.records.filter((r) => r.userReceiveTime === second).length).toBeGreaterThanOrEqual(100);
+          }
+          expect(result.requests).toBeLessThanOrEqual(requestBound(expected.length, endTime - beginTime));
+        },
+      ),
+      { seed: 42, numRuns: 100 },
+    );
+  });
+
+  it('stops at maxRequests and reports the answer incomplete', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        dataset(99, 5000),
+        fc.integer({ min: 1, max: 12 }),
+        async ({ records, beginTime, endTime, seed, concurrency }, maxRequests) => {
+          // The split tree depends only on counts per window, so an uncapped pull tells how many requests are needed.
+          const needed = (await pull(fakeClient(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+            .requests;
+          const client = fakeClient(records, seed);
+          const result = await pull(client, allQuery(beginTime, endTime), { maxRequests, concurrency });
+          expect(result.requests).toBe(Math.min(maxRequests, needed));
+          expect(client.calls.length).toBe(result.requests);
+          expect(result.complete).toBe(maxRequests >= needed);
+          if (maxRequests >= needed) expect(result.records).toEqual(truth(records, beginTime, endTime));
+          expectSortedUnique(result.records);
+        },
+      ),
+      { seed: 42, numRuns: 150 },
+    );
+  });
+
+  it('gives complete === false with a cap of one request over a full first page', async () => {
+    const records = Array.from({ length: 500 }, (_, i) => status(`s${i}`, BEGIN + 2 * i));
+    const client = fakeClient(records, 7);
+    const result = await pull(client, allQuery(BEGIN, BEGIN + 1000), { maxRequests: 1, concurrency: 4 });
+    expect(result).toMatchObject({ complete: false, requests: 1, requestIds: ['rid-1'] });
+    expect(result.records).toHaveLength(100);
+    expect(client.calls).toHaveLength(1);
+  });
+
+  it('removes duplicates the server returns, within and across pages', async () => {
+    await fc.assert(
+      fc.asyncProperty(dataset(45, 3000), async ({ records, beginTime, endTime, seed, concurrency }) => {
+        // Every receipt stored twice (still under 100 per second), and each page repeats its first entry.
+        const doubled = records.flatMap((s) => [s, { ...s }]);
+        const client = fakeClient(doubled, seed, { extra: (page) => page.slice(0, 1) });
+        const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+        expect(result.records).toEqual(truth(records, beginTime, endTime));
+        expect(result.complete).toBe(true);
+      }),
+      { seed: 42, numRuns: 100 },
+    );
+  });
+
+  it('uses the default options when none are given', async () => {
+    expect(DEFAULT_PULL_OPTIONS).toEqual({ maxRequests: 1000, concurrency: 4 });
+    const records = Array.from({ length: 1000 }, (_, i) => status(`s${i}`, BEGIN + (i % 600)));
+    const client = fakeClient(records, 3);
+    const result = await pull(client, allQuery(BEGIN, BEGIN + 599));
+    expect(result.records).toEqual(truth(records, BEGIN, BEGIN + 599));
+    expect(client.maxInFlight).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('pull(all: false)', () => {
+  it('sends one request and is incomplete exactly when the page is full', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 3600 }),
+        fc.integer(),
+        async (limit, count, span, seed) => {
+          const records = Array.from({ length: count }, (_, i) => status(`14:${(i * 40503) % 65521}-${i}`, BEGIN + ((i * 37) % (span + 1))));
+          const client = fakeClient(records, seed);
+          const query: PullQuery = { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit, all: false };
+          const result = await pull(client, query);
+
+          expect(client.calls).toHaveLength(1);
+          expect(client.calls[0]).toMatchObject({ phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit });
+          expect(result.requests).toBe(1);
+          expect(result.requestIds).toEqual(['rid-1']);
+          expect(result.records).toHaveLength(Math.min(count, limit));
+          expect(result.complete).toBe(count < limit);
+          expectSortedUnique(result.records);
+          const truthBySerial = new Map(truth(records, BEGIN, BEGIN + span).map((r) => [r.serialNo, r]));
+          for (const r of result.records) expect(r).toEqual(truthBySerial.get(r.serialNo));
+        },
+      ),
+      { seed: 42, numRuns: 300 },
+    );
+  });
+
+  it('removes duplicates within the page', async () => {
+    const records = [status('b', BEGIN + 5), status('a', BEGIN + 5), status('c', BEGIN + 1)];
+    const client = fakeClient(records, 9, { extra: (page) => page.map((s) => ({ ...s })) });
+    const result = await pull(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 50, all: false });
+    expect(result.records.map((r) => r.serialNo)).toEqual(['c', 'a', 'b']);
+    expect(result.complete).toBe(true);
+  });
+
+  it('propagates a client error', async () => {
+    const error = new UpstreamUnavailable('down', { code: 'InternalError.Timeout' });
+    const client = fakeClient([], 1, { failOn: () => error });
+    await expect(pull(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false })).rejects.toBe(error);
+  });
+});
+
+describe('pull errors', () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  async function settle(): Promise<void> {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+
+  it('rejects with a client error, starts no window after rejecting, and leaves no unhandled rejection', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        dataset(99, 5000),
+        fc.integer({ min: 1, max: 20 }),
+        fc.boolean(),
+        async ({ records, beginTime, endTime, seed, concurrency }, failAt, failLater) => {
+          // Enough records that the pull needs several windows.
+          const dense = [...records, ...Array.from({ length: 600 }, (_, i) => status(`d${i}`, beginTime + (i % (endTime - beginTime + 1))))];
+          const errors = new Map<number, Error>();
+          const client = fakeClient(dense, seed, {
+            failOn: (n) => {
+              if (n === failAt || (failLater && n > failAt)) {
+                const error = new UpstreamUnavailable(`call ${n} failed`, { code: 'InternalError' });
+                errors.set(n, error);
+                return error;
+              }
+              return undefined;
+            },
+          });
+          const needed = (await pull(fakeClient(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+            .requests;
+          const outcome = pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+          if (failAt > needed) {
+            await expect(outcome).resolves.toMatchObject({ requests: needed });
+            return;
+          }
+          const reason = await outcome.then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect([...errors.values()]).toContain(reason);
+          const startedAtRejection = client.calls.length;
+          expect(startedAtRejection).toBeGreaterThanOrEqual(failAt);
+          await settle();
+          expect(client.calls.length).toBe(startedAtRejection);
+          expect(unhandled).toEqual([]);
+        },
+      ),
+      { seed: 42, numRuns: 60 },
+    );
+  });
+
+  it('rejects when the very first request fails', async () => {
+    const error = new Error('socket hang up');
+    const client = fakeClient([], 1, { failOn: () => error });
+    await expect(pull(client, allQuery(BEGIN, BEGIN + 100))).rejects.toBe(error);
+    await settle();
+    expect(client.calls).toHaveLength(1);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('rejects when several concurrent windows fail at once', async () => {
+    const records = Array.from({ length: 2000 }, (_, i) => status(`s${i}`, BEGIN + (i % 1000)));
+    const client = fakeClient(records, 5, { failOn: (n) => (n > 1 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
+    await expect(pull(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
+      UpstreamUnavailable,
+    );
+    await settle();
+    expect(client.calls).toHaveLength(3);
+    expect(unhandled).toEqual([]);
+  });
+});
+
+// Keep the option type in use for readers: the defaults satisfy it.
+const _options: PullOptions = DEFAULT_PULL_OPTIONS;
+void _options;
