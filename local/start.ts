@@ -32,7 +32,7 @@ sms-status is running locally.
 Try:
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${DEMO.slice(1)}/statuses'
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${BUSY.slice(1)}/statuses?all=true&beginTime=${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z'
-  aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --cli-binary-format raw-in-base64-out --payload '{"phoneNumber":"${DEMO}"}' /dev/stdout
+  echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
   ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
 
 Ctrl-C stops everything.

@@ -85,7 +85,6 @@ describe('sms-status CLI against the twin', () => {
     expect(stats.maxPerSecond).toBeLessThanOrEqual(20);
     // Every admitted request was answered with records (a throttled one is retried, not admitted).
     expect(stats.accepted, JSON.stringify(stats)).toBe(body.requestIds.length);
-    console.error("DEBUGSTATS", JSON.stringify(stats));
   });
 
   it('(b) a bad phone number exits non-zero with an error body and sends no request', async () => {

@@ -38,8 +38,8 @@ function lastHour(t: Twin, phoneNumber = ORDINARY): PullRequest {
   return { phoneNumber, beginTime: now - 3600, endTime: now, limit: 100 };
 }
 
-async function control(t: Twin, path: string, body?: string): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${t.url}${path}`, { method: 'POST', body, signal: AbortSignal.timeout(3000) });
+async function control(t: Twin, path: string, body?: string, timeoutMs = 3000): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${t.url}${path}`, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   let json: unknown;
   try {
@@ -58,10 +58,27 @@ describe('twin control endpoints', () => {
     const { status, json } = await control(t, '/_twin/stats');
     expect(status).toBe(200);
     expect(json).toEqual(t.stats());
-    expect(json).toMatchObject({ received: 2, accepted: 2, ok: 1, byCode: { OK: 1, 'FailedOperation.PhoneNumberInBlacklist': 1 } });
+    expect(json).toMatchObject({ received: 2, accepted: 2, throttled: 0, faults: 0 });
     const reset = await control(t, '/_twin/reset');
     expect((reset.json as TwinStats).received).toBe(0);
     expect(t.stats().received).toBe(0);
+  });
+
+  it('stats count error answers under their code, not as ok', async () => {
+    const t = await start({ rateLimit: 3 });
+    await client(t).pull(lastHour(t));
+    await rejection(() => client(t).pull(lastHour(t, '+8613900139000')));
+    t.configure({ faults: { script: ['internalTimeout'] } });
+    await rejection(() => client(t).pull(lastHour(t)));
+    await rejection(() => client(t).pull(lastHour(t)));
+    expect(t.stats()).toMatchObject({
+      received: 4,
+      accepted: 3,
+      throttled: 1,
+      faults: 1,
+      ok: 1,
+      byCode: { OK: 1, 'FailedOperation.PhoneNumberInBlacklist': 1, 'InternalError.Timeout': 1, RequestLimitExceeded: 1 },
+    });
   });
 
   it('control requests are not API requests: no rate limit, not counted', async () => {
@@ -96,7 +113,7 @@ describe('twin control endpoints', () => {
 
   it('a /_twin/configure body that is not JSON is refused, and the twin keeps running', async () => {
     const t = await start();
-    const answer = await control(t, '/_twin/configure', 'not json').catch((error: unknown) => ({ status: 0, json: String(error) }));
+    const answer = await control(t, '/_twin/configure', 'not json', 1000).catch((error: unknown) => ({ status: 0, json: String(error) }));
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
     expect((await control(t, '/_twin/stats')).status).toBe(200);
@@ -118,7 +135,7 @@ describe('twin start options', () => {
       expect(error).toBeInstanceOf(SmsStatusError);
       expect(error).toMatchObject({ code: 'InternalError.Timeout' });
     }
-    expect(t.stats()).toMatchObject({ received: 3, faults: 3, ok: 0 });
+    expect(t.stats()).toMatchObject({ received: 3, accepted: 3, faults: 3 });
   });
 
   it('faults.rate 0.5: roughly half the requests fail, the rest succeed', async () => {

@@ -40,6 +40,16 @@ function maxInAnyWindow(times: number[], windowMs: number): number {
   return max;
 }
 
+async function rejectionOf(promise: Promise<unknown>): Promise<RateLimited> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RateLimited);
+    return error as RateLimited;
+  }
+  throw new Error('expected a rejection');
+}
+
 function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - (times[i] as number));
 }
@@ -130,7 +140,7 @@ describe('TokenBucket (fake clock)', () => {
     // Five ahead at 100 ms each: 500 ms expected.
     const tooLong = bucket.take(250);
     await expect(tooLong).rejects.toBeInstanceOf(RateLimited);
-    const error = await tooLong.catch((e: unknown) => e as RateLimited);
+    const error = await rejectionOf(tooLong);
     expect(error.name).toBe('RateLimited');
     expect(error.code).toBe(BUDGET_EXCEEDED);
     expect(BUDGET_EXCEEDED).toBe('RateBudgetExceeded');
@@ -149,7 +159,7 @@ describe('TokenBucket (fake clock)', () => {
     const clock = fakeClock();
     const bucket = new TokenBucket(10, clock);
     const queued = Array.from({ length: 50 }, () => bucket.take());
-    const error = await bucket.take(1000).catch((e: unknown) => e as RateLimited);
+    const error = await rejectionOf(bucket.take(1000));
     expect(error).toBeInstanceOf(RateLimited);
     expect(error.retryAfterSeconds).toBe(5);
     await Promise.all(queued);

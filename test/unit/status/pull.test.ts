@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_PULL_OPTIONS, halves, pull, type PullOptions, type PullQuery } from '#lib/status/pull.ts';
+import { DEFAULT_PULL_OPTIONS, halves, pull, type PullQuery } from '#lib/status/pull.ts';
 import type { StatusRecord } from '#lib/status/record.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
@@ -442,7 +442,3 @@ describe('pull errors', () => {
     expect(unhandled).toEqual([]);
   });
 });
-
-// Keep the option type in use for readers: the defaults satisfy it.
-const _options: PullOptions = DEFAULT_PULL_OPTIONS;
-void _options;

@@ -280,6 +280,7 @@ describe('parseQuery: limit, all and shape', () => {
   it('rejects an unknown field by name', () => {
     const error = rejection({ phoneNumber: PHONE, sdkAppId: '1400006666' });
     expect(error.field).toBe('sdkAppId');
+    expect(error.code).toBe('InvalidParameter');
     expect(error.message).toContain("unknown field 'sdkAppId'");
   });
 
@@ -294,6 +295,7 @@ describe('parseQuery: limit, all and shape', () => {
     const error = rejection({ phoneNumber: PHONE, [field]: '1'.repeat(65) });
     expect(error.field).toBe(field);
     expect(error.message).toContain('longer than 64');
+    expect(error.code).toBe('InvalidParameter');
   });
 
   it.each([null, 'phoneNumber=+8613711112222', ['+8613711112222']])('rejects a lookup that is not an object: %j', (raw) => {

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import SdkSign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
+import SdkSignModule from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
 import { sha256Hex, sign, signingKeys, utcDate } from '#lib/tencent/sign.ts';
 
-// The CommonJS default export arrives as the whole `exports` object under Node's ESM loader and as
-// the class itself under some transforms: accept both.
-const Sign: typeof SdkSign = (SdkSign as unknown as { default?: typeof SdkSign }).default ?? SdkSign;
+// The CommonJS module sets `exports.default`; under Node's ESM loader the default import is the whole
+// `exports` object (class at `.default`), under some transforms it is the class itself: accept both.
+type SignClass = typeof SdkSignModule.default;
+const Sign: SignClass =
+  (SdkSignModule as unknown as { default?: SignClass }).default ?? (SdkSignModule as unknown as SignClass);
 
 /** The body of the published CVM DescribeInstances example, `\u` escapes as literal characters. */
 const VECTOR_BODY = '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}';

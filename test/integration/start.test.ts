@@ -1,0 +1,78 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../local/offline.ts';
+import { freePorts } from '../support/ports.ts';
+
+const sh = promisify(execFile);
+
+/** The AWS CLI is on this machine image; elsewhere the printed `aws` example cannot be run. */
+async function hasAwsCli(): Promise<boolean> {
+  return sh('aws', ['--version']).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm start', () => {
+  it('prints examples that work as printed, and Ctrl-C stops everything it started', { timeout: 120_000 }, async () => {
+    const ports = await freePorts('HTTP_PORT', 'LAMBDA_PORT', 'S3_PORT', 'TWIN_PORT');
+    const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'SMS_STATUS_API_KEY']) {
+      delete env[name];
+    }
+    const child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!stdout.includes('Ctrl-C stops everything') && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(stdout, stderr).toContain('Ctrl-C stops everything');
+      expect(stdout).toContain(`http://127.0.0.1:${ports.HTTP_PORT}/dev/v1/phone-numbers`);
+      const curls = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('curl '));
+      expect(curls.length).toBeGreaterThanOrEqual(2);
+      for (const line of curls) {
+        const { stdout: body } = await sh('sh', ['-c', line]);
+        const parsed = JSON.parse(body);
+        expect(parsed.statuses.length, line).toBeGreaterThan(0);
+        expect(parsed.complete).toBe(true);
+      }
+      const awsLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('aws lambda invoke'));
+      expect(awsLine).toBeDefined();
+      if (await hasAwsCli()) {
+        const dir = await mkdtemp(join(tmpdir(), 'sms-status-aws-'));
+        const { stdout: invoked } = await sh('sh', ['-c', awsLine as string], { cwd: dir });
+        expect(JSON.parse(invoked.slice(invoked.lastIndexOf('{"phoneNumber"'))).statuses.length).toBeGreaterThan(0);
+        await rm(dir, { recursive: true, force: true });
+      }
+      const cliLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status lookup'));
+      expect(cliLine).toBeDefined();
+      const { stdout: cliOut } = await sh('sh', ['-c', cliLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      expect(JSON.parse(cliOut).statuses.length).toBe(600);
+    } finally {
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    }
+    for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
+  });
+});
