@@ -87,7 +87,7 @@ export class TokenBucket implements Pacer {
     const now = this.#now();
     const interval = this.#interval();
     // Keep to the schedule when a timer fires a little late, but never bank idle time as a burst.
-    this.#nextSlot = Math.max(this.#nextSlot, now - interval / 2) + interval;
+    this.#nextSlot = (now - this.#nextSlot < interval / 2 ? this.#nextSlot : now) + interval;
     this.#sent.push(now);
     if (this.#sent.length > cap * 2) this.#sent.splice(0, this.#sent.length - cap);
     this.#queued -= 1;

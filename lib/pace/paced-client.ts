@@ -33,15 +33,20 @@ export function pacedClient(client: TencentClient, options: PacedClientOptions):
   async function once(request: PullRequest): Promise<PullPage> {
     await options.pacer.take(options.maxQueueMs);
     paced.stats.requests += 1;
-    return client.pull(request);
+    try {
+      return await client.pull(request);
+    } catch (error) {
+      // Tencent throttled us: slow down whether or not this call is retried.
+      if ((error as { code?: string }).code?.startsWith('RequestLimitExceeded')) {
+        paced.stats.throttles += 1;
+        options.pacer.slowDown();
+      }
+      throw error;
+    }
   }
 
-  function onRetry(error: { name: string; code: string }): void {
+  function onRetry(): void {
     paced.stats.retries += 1;
-    if (error.code.startsWith('RequestLimitExceeded')) {
-      paced.stats.throttles += 1;
-      options.pacer.slowDown();
-    }
   }
   return paced;
 }

@@ -35,7 +35,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
  */
 export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   let resigned = false;
-  for (let n = 1; ; n++) {
+  for (let n = 1; ; ) {
     try {
       return await attempt();
     } catch (error) {
@@ -50,6 +50,7 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
       if ((policy.remainingMs?.() ?? Number.POSITIVE_INFINITY) < delay) throw error;
       hooks.onRetry?.(error, n, delay);
       await (policy.sleep ?? sleep)(delay);
+      n += 1;
     }
   }
 }

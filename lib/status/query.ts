@@ -90,6 +90,12 @@ function checkWindow(beginTime: number, endTime: number, nowSeconds: number): vo
       code: 'InvalidParameterValue.BeginTimeVerifyFail',
     });
   }
+  if (endTime < nowSeconds - MAX_LOOKBACK_SECONDS) {
+    throw new InvalidInput('endTime must be within the last 7 days: Tencent keeps receipts for 7 days', {
+      field: 'endTime',
+      code: 'InvalidParameterValue.EndTimeVerifyFail',
+    });
+  }
   if (endTime < beginTime) {
     throw new InvalidInput('endTime must not be before beginTime', {
       field: 'endTime',

@@ -29,5 +29,12 @@ function toSeconds(value: unknown): number | undefined {
   if (!ISO.test(value)) return undefined;
   const iso = value.includes('T') && !HAS_OFFSET.test(value) ? `${value}Z` : value;
   const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  return Number.isNaN(ms) || !realDate(value) ? undefined : Math.floor(ms / 1000);
+}
+
+/** Date.parse rolls 2024-02-30 over into March; a date must survive a round trip to be real. */
+function realDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

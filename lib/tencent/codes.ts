@@ -65,7 +65,8 @@ const PREFIXES: Array<[string, ErrorName]> = [
 export const RESIGN_CODES: ReadonlySet<string> = new Set(['AuthFailure.SignatureExpire', 'InternalError.RequestTimeException']);
 
 export function classify(code: string): ErrorName {
-  return EXACT[code] ?? PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 'UpstreamRejected';
+  if (Object.hasOwn(EXACT, code)) return EXACT[code] as ErrorName;
+  return PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 'UpstreamRejected';
 }
 
 const CONSTRUCTORS: Record<ErrorName, new (detail: string, details: ErrorDetails) => SmsStatusError> = {
