@@ -138,7 +138,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   }
 
   function answer(res: http.ServerResponse, response: Record<string, unknown>, status = 200): void {
-    const code = (response.Error as TwinError | undefined)?.code ?? 'OK';
+    const code = (response.Error as { Code?: string } | undefined)?.Code ?? 'OK';
     stats.byCode[code] = (stats.byCode[code] ?? 0) + 1;
     if (code === 'OK') stats.ok += 1;
     const body = JSON.stringify({ Response: { ...response, RequestId: randomUUID() } });
@@ -221,9 +221,18 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         const q = url.searchParams;
         return json(truth(q.get('phoneNumber') ?? '', Number(q.get('beginTime') ?? 0), Number(q.get('endTime') ?? now() / 1000)));
       }
-      case '/_twin/configure':
-        twin.configure(JSON.parse(body.toString('utf8') || '{}'));
+      case '/_twin/configure': {
+        let patch: Parameters<Twin['configure']>[0];
+        try {
+          patch = JSON.parse(body.toString('utf8') || '{}');
+        } catch {
+          res.writeHead(400, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ error: 'the body must be JSON: {"latencyMs"?, "faults"?, "rateLimit"?}' }));
+          return;
+        }
+        twin.configure(patch);
         return json(settings);
+      }
       default:
         res.writeHead(404, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ error: 'unknown twin control path' }));
