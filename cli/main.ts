@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '#lib/config.ts';
 import { errorBody, isSmsStatusError } from '#lib/tencent/errors.ts';
+import { runExportCommand } from './export.ts';
 import { runLookup } from './lookup.ts';
 import { runTwin } from './twin.ts';
 
@@ -23,6 +24,17 @@ const COMMANDS: Record<string, Command> = {
     },
     run: runLookup,
   },
+  export: {
+    summary: 'one export run to the configured bucket; prints the run summary',
+    usage: 'sms-status export [--phone-numbers a,b,…] [--manifest s3://…] [--begin T] [--end T]',
+    options: {
+      'phone-numbers': { type: 'string' },
+      manifest: { type: 'string' },
+      begin: { type: 'string' },
+      end: { type: 'string' },
+    },
+    run: runExportCommand,
+  },
   twin: {
     summary: 'the local Tencent twin, in the foreground',
     usage: 'sms-status twin [--port P]',
@@ -40,7 +52,8 @@ ${Object.values(COMMANDS)
 
 Times are unix seconds or ISO-8601 (UTC unless an offset is given).
 Configuration comes from the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY,
-SMS_SDK_APP_ID, TENCENT_SMS_ENDPOINT, TENCENTCLOUD_REGION, TENCENT_RPS_BUDGET (see README.md).
+SMS_SDK_APP_ID, TENCENT_SMS_ENDPOINT, TENCENTCLOUD_REGION, TENCENT_RPS_BUDGET; for exports
+EXPORT_BUCKET, EXPORT_PREFIX and AWS_ENDPOINT_URL_S3 (see README.md).
 stdout carries only the JSON result; errors and logs go to stderr.
 `;
 

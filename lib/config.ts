@@ -85,3 +85,35 @@ export function loadTencentConfig(env: Env, defaultBudget = 10): TencentConfig {
     rpsBudget: numberVar(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
   };
 }
+
+export interface ExportConfig {
+  bucket: string;
+  prefix: string;
+  /** AWS_ENDPOINT_URL_S3 is set: a local S3 server (path-style, checksums only where required). */
+  localS3: boolean;
+  phoneNumbers?: string[];
+  manifest?: string;
+  latenessSeconds: number;
+  initialLookbackSeconds: number;
+  concurrency: number;
+  chunkSize: number;
+  reserveMs: number;
+  manifestMaxBytes: number;
+}
+
+export function loadExportConfig(env: Env): ExportConfig {
+  const prefix = text(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status';
+  return {
+    bucket: required(env, 'EXPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    prefix,
+    localS3: text(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    phoneNumbers: text(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
+    manifest: text(env, 'EXPORT_MANIFEST', /^s3:\/\/[^/]+\/.+$/, 'must be an s3://bucket/key URL'),
+    latenessSeconds: numberVar(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
+    initialLookbackSeconds: numberVar(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
+    concurrency: numberVar(env, 'EXPORT_CONCURRENCY', 16, 1, 256),
+    chunkSize: numberVar(env, 'EXPORT_CHUNK_SIZE', 200, 1, 10_000),
+    reserveMs: numberVar(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
+    manifestMaxBytes: numberVar(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+  };
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startOffline, type Offline } from './offline.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
 import { twinOptionsFromEnv } from './twin/env.ts';
+import { DEMO_NUMBERS } from './twin/data.ts';
 import { startTwin, type Twin, type TwinOptions } from './twin/twin.ts';
 
 export interface StackPorts {
@@ -55,6 +56,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
         SMS_SDK_APP_ID: twin.sdkAppId,
       }),
+      // The demo numbers are what a bare scheduled export pulls locally.
+      EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
       SMS_STATUS_API_KEY: apiKey,
       EXPORT_BUCKET: s3.bucket,
       AWS_ENDPOINT_URL_S3: s3.url,

@@ -45,14 +45,27 @@ export function oldestDefaultBegin(nowSeconds: number): number {
 export function parseQuery(raw: RawQuery, nowSeconds: number): Query {
   checkShape(raw);
   const phoneNumber = parsePhoneNumber(raw.phoneNumber);
+  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS);
+  return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all) };
+}
+
+/**
+ * beginTime/endTime as given, or defaults: endTime now, beginTime `defaultSpan` before endTime (kept
+ * inside Tencent's 7 days). Checked against the 7-day limit and each other.
+ */
+export function parseWindow(
+  raw: { beginTime?: unknown; endTime?: unknown },
+  nowSeconds: number,
+  defaultSpan: number,
+): { beginTime: number; endTime: number } {
   const endTime = present(raw.endTime)
     ? parseTime(raw.endTime, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail')
     : nowSeconds;
   const beginTime = present(raw.beginTime)
     ? parseTime(raw.beginTime, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail')
-    : Math.min(endTime, Math.max(endTime - DEFAULT_SPAN_SECONDS, oldestDefaultBegin(nowSeconds)));
+    : Math.min(endTime, Math.max(endTime - defaultSpan, oldestDefaultBegin(nowSeconds)));
   checkWindow(beginTime, endTime, nowSeconds);
-  return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all) };
+  return { beginTime, endTime };
 }
 
 function checkShape(raw: RawQuery): void {
@@ -73,7 +86,7 @@ function checkShape(raw: RawQuery): void {
   }
 }
 
-function present(value: unknown): boolean {
+export function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 

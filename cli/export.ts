@@ -1,0 +1,43 @@
+import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
+import { exportSettings } from '#lib/export/from-config.ts';
+import { runExport, type ExportProgressEvent } from '#lib/export/run.ts';
+import { s3Store } from '#lib/export/store.ts';
+import { EXPORT_RETRY } from '#lib/pace/retry.ts';
+import { connect } from '#lib/tencent/connect.ts';
+
+/** A bar on a terminal, a plain line at most every two seconds otherwise; both on stderr. */
+function progressReporter(): (event: ExportProgressEvent) => void {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return ({ numbersDone, numbersTotal, records }) => {
+    const share = numbersTotal === 0 ? 1 : numbersDone / numbersTotal;
+    if (tty) {
+      const width = 30;
+      const filled = Math.round(share * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${numbersDone}/${numbersTotal} numbers, ${records} records`);
+      if (numbersDone >= numbersTotal) process.stderr.write('\n');
+    } else if (Date.now() - last >= 2000 || numbersDone >= numbersTotal) {
+      last = Date.now();
+      process.stderr.write(`export: ${numbersDone}/${numbersTotal} numbers, ${records} records\n`);
+    }
+  };
+}
+
+export async function runExportCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const tencent = loadTencentConfig(process.env);
+  const config = loadExportConfig(process.env);
+  const phoneNumbers = typeof values['phone-numbers'] === 'string' ? values['phone-numbers'].split(',').map((n) => n.trim()) : undefined;
+  const summary = await runExport(
+    {
+      client: connect(tencent, { retry: EXPORT_RETRY }),
+      store: s3Store({ local: config.localS3 }),
+      now: Date.now,
+      remainingMs: () => Number.POSITIVE_INFINITY,
+      onProgress: progressReporter(),
+    },
+    exportSettings(config, tencent),
+    { phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end },
+  );
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return summary.complete ? 0 : 1;
+}

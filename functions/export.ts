@@ -1,0 +1,38 @@
+import type { Context } from 'aws-lambda';
+import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
+import { exportSettings } from '#lib/export/from-config.ts';
+import { requestOf } from '#lib/export/request.ts';
+import { runExport } from '#lib/export/run.ts';
+import type { RunSummary } from '#lib/export/state.ts';
+import { s3Store } from '#lib/export/store.ts';
+import { EXPORT_RETRY } from '#lib/pace/retry.ts';
+import { connect } from '#lib/tencent/connect.ts';
+import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
+
+// Read once per container: a wrong variable fails the cold start, naming the variable.
+const tencent = loadTencentConfig(process.env);
+const config = loadExportConfig(process.env);
+const client = connect(tencent, { retry: EXPORT_RETRY });
+const store = s3Store({ local: config.localS3 });
+const settings = exportSettings(config, tencent);
+
+/**
+ * EventBridge Scheduler, Step Functions and `aws lambda invoke`: one export invocation. A run cut short
+ * by the time limit returns `complete: false` and the next invocation resumes it; numbers still failing
+ * after every retry make it throw UpstreamUnavailable, so the platform retries (the window is redone).
+ */
+export async function handler(event: unknown, context: Context): Promise<RunSummary> {
+  const summary = await runExport(
+    { client, store, now: Date.now, remainingMs: () => context.getRemainingTimeInMillis() },
+    settings,
+    requestOf(event),
+  );
+  const failing = summary.failures.filter((f) => f.kind === 'transient');
+  if (failing.length > 0) {
+    throw new UpstreamUnavailable(`${failing.length} numbers still failing after retries (run ${summary.runId})`, {
+      code: failing[0]?.code,
+      requestId: failing[0]?.requestId,
+    });
+  }
+  return summary;
+}
