@@ -27,7 +27,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
   // No hourly export firing in the middle of a test run.
-  const env = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false' };
+  const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false' };
   for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TENCENTCLOUD_SESSION_TOKEN']) {
     delete env[name];
   }
