@@ -8,6 +8,7 @@ export function exportSettings(config: ExportConfig, tencent: TencentConfig): Ex
     sdkAppId: tencent.sdkAppId,
     window: { latenessSeconds: config.latenessSeconds, initialLookbackSeconds: config.initialLookbackSeconds },
     concurrency: config.concurrency,
+    shardConcurrency: 4,
     chunkSize: config.chunkSize,
     reserveMs: config.reserveMs,
     manifestMaxBytes: config.manifestMaxBytes,

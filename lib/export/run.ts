@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PacedClient } from '#lib/pace/paced-client.ts';
-import { mapPool } from '#lib/pace/pool.ts';
+import { limiter } from '#lib/pace/pool.ts';
 import { pull } from '#lib/status/pull.ts';
 import { isSmsStatusError, UpstreamRejected, type SmsStatusError } from '#lib/tencent/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
@@ -17,6 +17,8 @@ export interface ExportSettings {
   window: WindowSettings;
   /** Numbers pulled at once; the pacer still decides when each request goes. */
   concurrency: number;
+  /** Shards exported side by side, so pulls go on while a chunk is being written. */
+  shardConcurrency: number;
   /** Numbers pulled before their records are written and the progress saved. */
   chunkSize: number;
   /** Stop cleanly when less than this much time is left. */
@@ -63,11 +65,18 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   deps.client.deadlineAt = deps.now() + deps.remainingMs() - settings.reserveMs / 2;
   const paceBefore = { ...deps.client.stats };
   const shards = byShard(resolved.numbers);
+  const shardSlot = limiter(settings.shardConcurrency);
   const report = (): void =>
     deps.onProgress?.({ numbersDone: progress.totals.numbersDone, numbersTotal: resolved.numbers.length, records: progress.totals.records });
 
+  // One pull slot pool for all shards; progress saves are chained so the last one written is the newest.
+  const slot = limiter(settings.concurrency);
+  let saving = Promise.resolve();
+  const save = (): Promise<void> => (saving = saving.then(() => state.saveProgress(jobId, progress)));
+  let aborted = false;
+
   const exportChunk = async (shard: number, numbers: string[]): Promise<Pulled[]> => {
-    const pulled = await mapPool(numbers, settings.concurrency, (phoneNumber) => pullNumber(deps.client, phoneNumber, progress.window, settings.sdkAppId));
+    const pulled = await Promise.all(numbers.map((n) => slot(() => pullNumber(deps.client, n, progress.window, settings.sdkAppId))));
     const fatal = pulled.find((p) => p.error instanceof UpstreamRejected);
     if (fatal?.error) throw fatal.error;
     progress.totals.objectsWritten += await write(deps.store, settings, shard, pulled.flatMap((p) => p.records));
@@ -76,26 +85,33 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
 
   let finished = true;
   const transient: string[] = [];
-  try {
-    for (let shard = 0; shard < shards.length && finished; shard++) {
-      if (progress.shardsDone.includes(shard)) continue;
-      const numbers = shards[shard] as string[];
-      let index = progress.cursor?.shard === shard ? progress.cursor.index : 0;
-      while (index < numbers.length) {
-        if (deps.remainingMs() < settings.reserveMs) {
-          finished = false;
-          break;
-        }
-        const chunk = numbers.slice(index, index + settings.chunkSize);
-        const pulled = await exportChunk(shard, chunk);
-        account(progress, pulled, transient);
-        index += chunk.length;
-        progress.cursor = { shard, index };
-        await state.saveProgress(jobId, progress);
-        report();
+  const exportShard = async (shard: number): Promise<void> => {
+    const numbers = shards[shard] as string[];
+    let index = progress.cursors[shard] ?? 0;
+    while (index < numbers.length) {
+      if (aborted || deps.remainingMs() < settings.reserveMs) {
+        finished = false;
+        return;
       }
-      if (finished) progress.shardsDone.push(shard);
+      const chunk = numbers.slice(index, index + settings.chunkSize);
+      const pulled = await exportChunk(shard, chunk);
+      account(progress, pulled, transient);
+      index += chunk.length;
+      progress.cursors[shard] = index;
+      await save();
+      report();
     }
+    progress.shardsDone.push(shard);
+    delete progress.cursors[shard];
+  };
+
+  try {
+    const todo = shards.map((_, shard) => shard).filter((shard) => !progress.shardsDone.includes(shard));
+    const outcomes = await Promise.allSettled(
+      todo.map((shard) => shardSlot(() => exportShard(shard).catch((error: unknown) => ((aborted = true), Promise.reject(error))))),
+    );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
     if (finished && transient.length > 0 && deps.remainingMs() >= settings.reserveMs) {
       // A second chance for numbers that kept failing: Tencent may have recovered.
       const retried = await retryTransient(transient.splice(0), exportChunk);
@@ -115,7 +131,7 @@ async function resumable(state: StateStore, jobId: string, numbersDigest: string
   if (!progress) return undefined;
   if (progress.numbersDigest !== numbersDigest) {
     // The list changed since the run stopped: keep its window, but redo every shard (writes are unions).
-    return { ...progress, numbersDigest, shardsDone: [], cursor: undefined };
+    return { ...progress, numbersDigest, shardsDone: [], cursors: {} };
   }
   return progress;
 }
@@ -129,6 +145,7 @@ async function fresh(state: StateStore, jobId: string, request: ExportRequest, n
     window: windowOf(request, checkpoint?.endTime, nowSeconds, settings.window),
     numbersDigest,
     shardsDone: [],
+    cursors: {},
     totals: emptyTotals(),
   };
 }

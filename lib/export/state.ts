@@ -34,7 +34,8 @@ export interface Progress {
   /** Digest of the resolved numbers: a changed list restarts the shards instead of misreading a cursor. */
   numbersDigest: string;
   shardsDone: number[];
-  cursor?: { shard: number; index: number };
+  /** Numbers of each unfinished shard already written, by shard. */
+  cursors: Record<number, number>;
   totals: RunTotals;
 }
 

@@ -171,13 +171,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     }
   }
 
-  function handleApi(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  /** The limit counts requests as they arrive; latency only delays the answer. */
+  function arrive(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     stats.received += 1;
     if (!admit()) {
       stats.throttled += 1;
       return fail(res, { code: 'RequestLimitExceeded', message: 'Your current request times exceeds the limit.' });
     }
     stats.accepted += 1;
+    const delay = latency();
+    if (delay > 0) setTimeout(() => handleApi(req, res, body), delay);
+    else handleApi(req, res, body);
+  }
+
+  function handleApi(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     const fault = nextFault();
     if (fault) return injectFault(fault, req, res);
     const error = checkHeaders(req) ?? verify(req.headers, body, credentials, Math.floor(now() / 1000));
@@ -251,9 +258,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       const url = new URL(req.url ?? '/', 'http://twin');
       if (url.pathname.startsWith('/_twin/')) return handleControl(url, body, res);
       if (size > MAX_BODY_BYTES) return fail(res, { code: 'RequestSizeLimitExceeded', message: 'The request body is too large.' });
-      const delay = latency();
-      if (delay > 0) setTimeout(() => handleApi(req, res, body), delay);
-      else handleApi(req, res, body);
+      arrive(req, res, body);
     });
   });
 

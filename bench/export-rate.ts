@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { s3ClientConfig } from '#lib/export/store.ts';
+import { PROJECT_ROOT } from '../local/offline.ts';
+import { readExport } from '../local/read-export.ts';
+import { startLocalS3 } from '../local/s3.ts';
+import { startTwin, type FaultKind } from '../local/twin/twin.ts';
+
+const run = promisify(execFile);
+
+export interface ExportRateResult {
+  numbers: number;
+  requests: number;
+  /** Accepted requests per second over the twin's active period. */
+  rate: number;
+  ceiling: number;
+  throttled: number;
+  faults: number;
+  records: number;
+  exact: boolean;
+  exitCode: number;
+  seconds: number;
+}
+
+/** Numbers the twin gives 0–12 receipts each (one page), so requests ≈ numbers and the rate is the pacer's. */
+export function benchNumbers(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `+86139${String(10_000_000 + i * 7919).slice(-8)}`);
+}
+
+/**
+ * One `sms-status export` process at TENCENT_RPS_BUDGET=20 against the twin (100–300 ms answers, the
+ * real 20 requests/second limit, optional injected faults), the records read back from S3 and
+ * compared with the twin's ground truth.
+ */
+export async function exportAtCeiling(options: { numbers: number; faultRate?: number }): Promise<ExportRateResult> {
+  const kinds: FaultKind[] = ['timeout', 'http5xx', 'reset', 'internalTimeout'];
+  const twin = await startTwin({ latencyMs: [100, 300], faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 } });
+  const s3 = await startLocalS3();
+  try {
+    const numbers = benchNumbers(options.numbers);
+    const begin = Math.floor(twin.now() / 1000) - 6 * 86400 + 600;
+    const env = {
+      ...process.env,
+      TENCENT_SMS_ENDPOINT: twin.url,
+      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
+      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
+      SMS_SDK_APP_ID: twin.sdkAppId,
+      TENCENT_RPS_BUDGET: '20',
+      TENCENT_TIMEOUT_MS: '2000',
+      EXPORT_BUCKET: s3.bucket,
+      EXPORT_PREFIX: 'bench',
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    };
+    const started = performance.now();
+    const child = await run(process.execPath, ['cli/sms-status.js', 'export', '--phone-numbers', numbers.join(','), '--begin', String(begin)], {
+      cwd: PROJECT_ROOT,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    }).then(
+      (out) => ({ code: 0, stdout: out.stdout }),
+      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const stats = twin.stats();
+    const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+    const exported = (await readExport(s3Client, s3.bucket, 'bench')).flatMap((o) => o.records.map((r) => r.serialNo));
+    s3Client.destroy();
+    const end = JSON.parse(child.stdout || '{}').window?.endTime ?? Math.floor(twin.now() / 1000);
+    const truth = numbers.flatMap((n) => twin.truth(n, begin, end).map((s) => s.SerialNo as string));
+    const exact = exported.length === truth.length && new Set(exported).size === exported.length && truth.every((s) => exported.includes(s));
+    const active = ((stats.lastAcceptedAt ?? 0) - (stats.firstAcceptedAt ?? 0)) / 1000;
+    return {
+      numbers: numbers.length,
+      requests: stats.received,
+      rate: active > 0 ? (stats.accepted - 1) / active : 0,
+      ceiling: 20,
+      throttled: stats.throttled,
+      faults: stats.faults,
+      records: exported.length,
+      exact,
+      exitCode: child.code,
+      seconds,
+    };
+  } finally {
+    await twin.close();
+    await s3.close();
+  }
+}
