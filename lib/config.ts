@@ -96,6 +96,7 @@ export interface ExportConfig {
   latenessSeconds: number;
   initialLookbackSeconds: number;
   concurrency: number;
+  groupConcurrency: number;
   chunkSize: number;
   reserveMs: number;
   manifestMaxBytes: number;
@@ -112,7 +113,8 @@ export function loadExportConfig(env: Env): ExportConfig {
     latenessSeconds: numberVar(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
     initialLookbackSeconds: numberVar(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
     concurrency: numberVar(env, 'EXPORT_CONCURRENCY', 16, 1, 256),
-    chunkSize: numberVar(env, 'EXPORT_CHUNK_SIZE', 200, 1, 10_000),
+    groupConcurrency: numberVar(env, 'EXPORT_GROUP_CONCURRENCY', 4, 1, 64),
+    chunkSize: numberVar(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
     reserveMs: numberVar(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
     manifestMaxBytes: numberVar(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   };

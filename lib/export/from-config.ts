@@ -8,7 +8,7 @@ export function exportSettings(config: ExportConfig, tencent: TencentConfig): Ex
     sdkAppId: tencent.sdkAppId,
     window: { latenessSeconds: config.latenessSeconds, initialLookbackSeconds: config.initialLookbackSeconds },
     concurrency: config.concurrency,
-    shardConcurrency: 4,
+    groupConcurrency: config.groupConcurrency,
     chunkSize: config.chunkSize,
     reserveMs: config.reserveMs,
     manifestMaxBytes: config.manifestMaxBytes,

@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { oldestDefaultBegin } from '#lib/status/query.ts';
 
 /**
- * Numbers are spread over a fixed number of shards by a hash of the number, so a number always lands
- * in the same objects whatever list it arrives in. Changing it would lay the same days out twice.
+ * Numbers are spread over a fixed number of groups by a hash of the number, so a number always lands
+ * in the same objects whatever list it arrives in (changing GROUPS would lay the same days out twice).
+ * One object per day and group: at most 64 objects a day for Athena, and a merge streams through one
+ * group's day, never the whole day's receipts.
  */
+export const GROUPS = 64;
+/** Step Functions fan-out: shard s exports the groups g with g % SHARDS === s. */
 export const SHARDS = 16;
 
 export interface Window {
@@ -19,29 +23,39 @@ export interface WindowSettings {
   initialLookbackSeconds: number;
 }
 
-export function shardOf(phoneNumber: string): number {
+export function groupOf(phoneNumber: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < phoneNumber.length; i++) {
     h ^= phoneNumber.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % SHARDS;
+  return (h >>> 0) % GROUPS;
 }
 
-/** Numbers of each shard, sorted, so a cursor into a shard means the same numbers on every run. */
-export function byShard(numbers: string[]): string[][] {
-  const shards: string[][] = Array.from({ length: SHARDS }, () => []);
-  for (const number of numbers) shards[shardOf(number)]?.push(number);
-  return shards.map((list) => list.sort());
+export function shardOfGroup(group: number): number {
+  return group % SHARDS;
+}
+
+/** The non-empty groups, by group id, each with its numbers sorted. */
+export function byGroup(numbers: string[]): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const number of numbers) {
+    const group = groupOf(number);
+    let list = groups.get(group);
+    if (!list) groups.set(group, (list = []));
+    list.push(number);
+  }
+  for (const list of groups.values()) list.sort();
+  return new Map([...groups].sort(([a], [b]) => a - b));
 }
 
 export function utcDay(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 10);
 }
 
-/** Hive-style partition by the receipt's own UTC date; one object per day and shard. */
-export function objectKey(prefix: string, day: string, shard: number): string {
-  return `${prefix}/statuses/dt=${day}/part-${String(shard).padStart(2, '0')}.jsonl.gz`;
+/** Hive-style partition by the receipt's own UTC date; one object per day and group. */
+export function objectKey(prefix: string, day: string, group: number): string {
+  return `${prefix}/statuses/dt=${day}/part-${String(group).padStart(2, '0')}.jsonl.gz`;
 }
 
 /** The scheduled window: from the checkpoint less the lateness overlap (or the first look-back) to now. */

@@ -33,8 +33,9 @@ export interface Progress {
   window: Window;
   /** Digest of the resolved numbers: a changed list restarts the shards instead of misreading a cursor. */
   numbersDigest: string;
-  shardsDone: number[];
-  /** Numbers of each unfinished shard already written, by shard. */
+  /** Groups whose numbers are all written for the window. */
+  groupsDone: number[];
+  /** Numbers already written of each group under way, by group. */
   cursors: Record<number, number>;
   totals: RunTotals;
 }

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TencentConfig } from '#lib/config.ts';
 import { UpstreamRejected } from './errors.ts';
 import type { CredentialSource, Credentials } from './types.ts';
@@ -11,9 +11,12 @@ export function staticCredentials(credentials: Credentials): CredentialSource {
  * Reads `{"secretId","secretKey"}` from Secrets Manager once per container and again only after
  * Tencent refused the key (a rotation), so warm invocations cost no AWS call.
  */
-export function secretsManagerCredentials(secretArn: string, client = new SecretsManagerClient({})): CredentialSource {
+export function secretsManagerCredentials(secretArn: string, client?: SecretsManagerClient): CredentialSource {
   let cached: Promise<Credentials> | undefined;
   async function read(): Promise<Credentials> {
+    // Loaded on first use: lookups on static credentials never pay for the Secrets Manager client.
+    const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+    client ??= new SecretsManagerClient({});
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
     let parsed: { secretId?: unknown; secretKey?: unknown } = {};
     try {

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+// getBuiltinModule skips building node:crypto's ESM namespace (several ms of every cold start).
+const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 
 /** TC3-HMAC-SHA256, as documented in Tencent Cloud API 3.0 "Signature v3". */
 export const ALGORITHM = 'TC3-HMAC-SHA256';
@@ -47,6 +48,19 @@ export function signingKeys(secretKey: string, date: string, service: string) {
   return { kDate, kService, kSigning };
 }
 
+/**
+ * The signing key depends only on the secret, the UTC date and the service, and deriving it costs three
+ * HMACs (most of a signature's CPU): keep the last one, as AWS's SigV4 signers do.
+ */
+let lastKey: { secretKey: string; date: string; service: string; kSigning: Buffer } | undefined;
+
+function cachedSigningKey(secretKey: string, date: string, service: string): Buffer {
+  if (lastKey?.secretKey !== secretKey || lastKey.date !== date || lastKey.service !== service) {
+    lastKey = { secretKey, date, service, kSigning: signingKeys(secretKey, date, service).kSigning };
+  }
+  return lastKey.kSigning;
+}
+
 export function canonicalHeaders(headers: Record<string, string>): { canonical: string; signed: string } {
   const entries = Object.entries(headers)
     .map(([name, value]) => [name.toLowerCase(), value.trim().toLowerCase()] as const)
@@ -70,7 +84,7 @@ export function sign(input: SignInput): Signature {
   const date = utcDate(input.timestamp);
   const credentialScope = `${date}/${input.service}/tc3_request`;
   const stringToSign = [ALGORITHM, String(input.timestamp), credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  const { kSigning } = signingKeys(input.secretKey, date, input.service);
+  const kSigning = cachedSigningKey(input.secretKey, date, input.service);
   const signature = createHmac('sha256', kSigning).update(stringToSign).digest('hex');
   return {
     authorization: `${ALGORITHM} Credential=${input.secretId}/${credentialScope}, SignedHeaders=${signed}, Signature=${signature}`,

@@ -1,0 +1,68 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { PacedClient } from '#lib/pace/paced-client.ts';
+import { lookup, type LookupResult } from '#lib/status/lookup.ts';
+import { parseQuery, type RawQuery } from '#lib/status/query.ts';
+import { InvalidInput } from '#lib/tencent/errors.ts';
+import { errorResponse, FALLBACK_BODY } from './middleware/error-response.ts';
+
+const RESERVE_MS = 1500;
+
+function pathPhoneNumber(value: string | undefined): string | undefined {
+  if (value === undefined || !value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new InvalidInput('phoneNumber is not valid percent-encoding', {
+      field: 'phoneNumber',
+      code: 'InvalidParameterValue.IncorrectPhoneNumber',
+    });
+  }
+}
+
+function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
+  return typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
+}
+
+/** The lookup's adapters around one paced Tencent client (built once per container). */
+export function lookupHandlers(client: PacedClient, rpsBudget: number) {
+  // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s.
+  const pullOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
+
+  async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
+    const query = parseQuery(raw, Math.floor(Date.now() / 1000));
+    client.deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;
+    return lookup(client, query, pullOptions);
+  }
+
+  /** GET /v1/phone-numbers/{phoneNumber}/statuses through API Gateway. */
+  const http = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpEventNormalizer())
+    .use(httpHeaderNormalizer())
+    .use(httpErrorHandler({ logger: false, fallbackMessage: FALLBACK_BODY }))
+    .use(errorResponse())
+    .handler(async (event, context) => {
+      const result = await run(
+        { ...event.queryStringParameters, phoneNumber: pathPhoneNumber(event.pathParameters?.phoneNumber) },
+        context,
+      );
+      return {
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+        body: JSON.stringify(result),
+      };
+    });
+
+  /** `aws lambda invoke` and Step Functions: the plain body out, taxonomy errors thrown with their name. */
+  const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context);
+
+  /** One Lambda, `sms-status-<stage>-lookup`, for both triggers. */
+  async function handler(event: unknown, context: Context): Promise<APIGatewayProxyResult | LookupResult> {
+    return isHttpEvent(event) ? http(event as Parameters<typeof http>[0], context) : direct(event as RawQuery, context);
+  }
+
+  return { http, direct, handler };
+}
