@@ -21,7 +21,7 @@ export interface MemoryResult {
  * Peak RSS of one `sms-status export` process over a manifest of numbers with 99 receipts each (one
  * page per number, so the run takes numbers ÷ 20 seconds at the ceiling).
  */
-export async function exportMemory(records: number): Promise<MemoryResult> {
+export async function exportMemory(records: number, nodeOptions?: string): Promise<MemoryResult> {
   const perNumber = 99;
   const twin = await startTwin({ perNumber });
   const s3 = await startLocalS3();
@@ -51,6 +51,7 @@ export async function exportMemory(records: number): Promise<MemoryResult> {
           AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
           AWS_REGION: 'us-east-1',
+          ...(nodeOptions && { NODE_OPTIONS: nodeOptions }),
         },
       },
     );

@@ -39,6 +39,7 @@ const faulty = await exportAtCeiling({ numbers: 400, faultRate: 0.15 });
 log('peak memory exporting 10,000 and 100,000 records…');
 const memorySmall = await exportMemory(10_000);
 const memoryLarge = await exportMemory(100_000);
+const memoryCapped = await exportMemory(100_000, '--max-old-space-size=48');
 
 log('50 concurrent clients hammering the lookup through serverless-offline for 10 s…');
 const load = await hammerLookups(50, 10);
@@ -96,9 +97,12 @@ Peak RSS of the \`sms-status export\` process (manifest in S3, 99 receipts per n
 |---|---|---|---|
 | ${memorySmall.records} | ${memorySmall.peakRssMb.toFixed(0)} MB | ${memorySmall.peakHeapMb.toFixed(0)} MB | ${memorySmall.seconds.toFixed(1)} s |
 | ${memoryLarge.records} | ${memoryLarge.peakRssMb.toFixed(0)} MB | ${memoryLarge.peakHeapMb.toFixed(0)} MB | ${memoryLarge.seconds.toFixed(1)} s |
+| ${memoryCapped.records}, old space capped at 48 MB | ${memoryCapped.peakRssMb.toFixed(0)} MB | ${memoryCapped.peakHeapMb.toFixed(0)} MB | ${memoryCapped.seconds.toFixed(1)} s |
 
-Target: under 256 MB at 100,000 records: ${pass(memoryLarge.peakRssMb < 256)}. Memory is bounded by the records of the
-chunks in flight (4 groups × at most 100 numbers), not by the total: uploads stream through
+Target: under 256 MB at 100,000 records: ${pass(memoryLarge.peakRssMb < 256)}. The growth between the first two rows is V8
+collecting lazily, not live data: with the old space capped at 48 MB the same 100,000-record export runs
+as fast and peaks at the RSS of the small run. Live memory is bounded by the records of the chunks in
+flight (4 groups × at most 100 numbers), not by the total: uploads stream through
 \`@aws-sdk/lib-storage\`, and merging into an existing object streams through it line by line.
 
 ## Lookups under load

@@ -13,24 +13,31 @@ export function toLine(record: ExportRecord): string {
   return JSON.stringify({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId });
 }
 
-async function* existingRecords(body: Readable | undefined): AsyncGenerator<ExportRecord> {
+/** A stored line and the two fields the merge orders and matches by. */
+export interface StoredLine {
+  line: string;
+  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'>;
+}
+
+async function* storedLines(body: Readable | undefined): AsyncGenerator<StoredLine> {
   if (!body) return;
   for await (const line of createInterface({ input: body.pipe(createGunzip()), crlfDelay: Infinity })) {
-    if (line) yield JSON.parse(line) as ExportRecord;
+    if (line) yield { line, record: JSON.parse(line) as ExportRecord };
   }
 }
 
 /**
  * Both inputs sorted by receive time; a fresh record replaces a stored one with the same serialNo.
- * Streams: memory holds the fresh records only, however large the stored object has grown.
+ * Streams: memory holds the fresh records only, however large the stored object has grown; stored
+ * lines pass through as they were written.
  */
-export async function* mergeSorted(stored: AsyncIterable<ExportRecord>, fresh: ExportRecord[]): AsyncGenerator<string> {
+export async function* mergeSorted(stored: AsyncIterable<StoredLine>, fresh: ExportRecord[]): AsyncGenerator<string> {
   const replaced = new Set(fresh.map((record) => record.serialNo));
   let i = 0;
-  for await (const record of stored) {
+  for await (const { line, record } of stored) {
     if (replaced.has(record.serialNo)) continue;
-    while (i < fresh.length && byReceiveTime(fresh[i] as ExportRecord, record) < 0) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
-    yield `${toLine(record)}\n`;
+    while (i < fresh.length && byReceiveTime(fresh[i] as ExportRecord, record as ExportRecord) < 0) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
+    yield `${line}\n`;
   }
   while (i < fresh.length) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
 }
@@ -43,6 +50,6 @@ export async function* mergeSorted(stored: AsyncIterable<ExportRecord>, fresh: E
 export async function mergeInto(store: ObjectStore, bucket: string, key: string, fresh: ExportRecord[]): Promise<void> {
   const sorted = [...fresh].sort(byReceiveTime);
   const stored = await store.read(bucket, key);
-  const body = Readable.from(mergeSorted(existingRecords(stored), sorted)).pipe(createGzip());
+  const body = Readable.from(mergeSorted(storedLines(stored), sorted)).pipe(createGzip());
   await store.write(bucket, key, body, { contentType: 'application/gzip' });
 }
