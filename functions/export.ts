@@ -2,9 +2,10 @@ import type { Context } from 'aws-lambda';
 import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { requestOf } from '#lib/export/request.ts';
-import { runExport } from '#lib/export/run.ts';
+import { runExport, type ExportDeps } from '#lib/export/run.ts';
 import type { RunSummary } from '#lib/export/state.ts';
 import { s3Store } from '#lib/export/store.ts';
+import { commitRun, exportShard, planRun, workflowEventOf, type Plan, type ShardResult } from '#lib/export/workflow.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/tencent/connect.ts';
 import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
@@ -17,16 +18,12 @@ const store = s3Store({ local: config.localS3 });
 const settings = exportSettings(config, tencent);
 
 /**
- * EventBridge Scheduler, Step Functions and `aws lambda invoke`: one export invocation. A run cut short
- * by the time limit returns `complete: false` and the next invocation resumes it; numbers still failing
- * after every retry make it throw UpstreamUnavailable, so the platform retries (the window is redone).
+ * EventBridge Scheduler and `aws lambda invoke`: one export invocation. A run cut short by the time
+ * limit returns `complete: false` and the next invocation resumes it; numbers still failing after every
+ * retry make it throw UpstreamUnavailable, so the platform retries (the window is redone).
  */
-export async function handler(event: unknown, context: Context): Promise<RunSummary> {
-  const summary = await runExport(
-    { client, store, now: Date.now, remainingMs: () => context.getRemainingTimeInMillis() },
-    settings,
-    requestOf(event),
-  );
+async function run(deps: ExportDeps, event: unknown): Promise<RunSummary> {
+  const summary = await runExport(deps, settings, requestOf(event));
   const failing = summary.failures.filter((f) => f.kind === 'transient');
   if (failing.length > 0) {
     throw new UpstreamUnavailable(`${failing.length} numbers still failing after retries (run ${summary.runId})`, {
@@ -35,4 +32,20 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
     });
   }
   return summary;
+}
+
+/** Step Functions steps (`action`: plan, shard, commit) and plain runs; errors keep their taxonomy names. */
+export async function handler(event: unknown, context: Context): Promise<RunSummary | Plan | ShardResult> {
+  const deps: ExportDeps = { client, store, now: Date.now, remainingMs: () => context.getRemainingTimeInMillis() };
+  const step = workflowEventOf(event);
+  switch (step?.action) {
+    case undefined:
+      return run(deps, event);
+    case 'plan':
+      return planRun(deps, settings, requestOf(step.request));
+    case 'shard':
+      return exportShard(deps, settings, step.plan, step.shard);
+    case 'commit':
+      return commitRun(deps, settings, step.plan, step.results);
+  }
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -26,9 +28,16 @@ export interface OfflineOptions {
 
 /** `serverless offline start` as a child process in its own process group, ready when its ports answer. */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
+  const workFolder = `.esbuild/offline-${options.httpPort}`;
   const child = spawn(process.execPath, [SERVERLESS, 'offline', 'start'], {
     cwd: PROJECT_ROOT,
-    env: { ...options.env, SLS_TELEMETRY_DISABLED: '1', HTTP_PORT: String(options.httpPort), LAMBDA_PORT: String(options.lambdaPort) },
+    env: {
+      ...options.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      HTTP_PORT: String(options.httpPort),
+      LAMBDA_PORT: String(options.lambdaPort),
+      ESBUILD_WORK_FOLDER: workFolder,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -46,7 +55,10 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
     httpUrl: `http://127.0.0.1:${options.httpPort}`,
     lambdaUrl: `http://127.0.0.1:${options.lambdaPort}`,
     output: () => output,
-    stop: () => stopGroup(child),
+    stop: async () => {
+      await stopGroup(child);
+      await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
+    },
   };
   try {
     await waitForPort(offline.httpUrl, child, () => output);

@@ -34,7 +34,8 @@ export function requestOf(event: unknown): ExportRequest {
     throw new InvalidInput('the export event must be an object: {phoneNumbers?, manifest?, beginTime?, endTime?}', { field: 'event' });
   }
   const record = event as Record<string, unknown>;
-  if (record.source === 'aws.events' || record['detail-type'] === 'Scheduled Event') return {};
+  // An EventBridge rule's event, or our Scheduler input {"schedule": …}: the configured numbers.
+  if (record.source === 'aws.events' || record['detail-type'] === 'Scheduled Event' || typeof record.schedule === 'string') return {};
   const unknown = Object.keys(record).find((key) => !FIELDS.has(key));
   if (unknown) {
     throw new InvalidInput(`unknown field '${unknown.slice(0, 64)}': expected ${[...FIELDS].join(', ')}`, { field: unknown.slice(0, 64) });

@@ -119,6 +119,27 @@ export class StateStore {
     return this.#store.delete(this.#bucket, this.#key(jobId, 'progress'));
   }
 
+  /** Step Functions runs keep each shard's progress, and the shard list the Map reads, under the run. */
+  runKey(jobId: string, runId: string, name: string): string {
+    return this.#key(jobId, `runs/${runId}/${name}`);
+  }
+
+  shardProgress(jobId: string, runId: string, shard: number): Promise<Progress | undefined> {
+    return readJson<Progress>(this.#store, this.#bucket, this.runKey(jobId, runId, `shard-${shard}`));
+  }
+
+  saveShardProgress(jobId: string, runId: string, shard: number, progress: Progress): Promise<void> {
+    return writeJson(this.#store, this.#bucket, this.runKey(jobId, runId, `shard-${shard}`), progress);
+  }
+
+  saveShardList(jobId: string, runId: string, items: unknown[]): Promise<void> {
+    return writeJson(this.#store, this.#bucket, this.runKey(jobId, runId, 'shards'), items);
+  }
+
+  clearShard(jobId: string, runId: string, shard: number): Promise<void> {
+    return this.#store.delete(this.#bucket, this.runKey(jobId, runId, `shard-${shard}`));
+  }
+
   saveSummary(summary: RunSummary): Promise<void> {
     const key = `${this.#prefix}/_runs/dt=${summary.startedAt.slice(0, 10)}/${summary.runId}.json`;
     return writeJson(this.#store, this.#bucket, key, summary);

@@ -35,6 +35,12 @@ describe('packaged template', () => {
     expect(total).toBeLessThanOrEqual(20);
   });
 
+  it('runs one export instance at a time, so no two merge into the same object at once', () => {
+    const exporter = lambdaFunctions().find((f) => f.FunctionName === 'sms-status-dev-export');
+    expect(exporter.ReservedConcurrentExecutions).toBe(1);
+    expect(exporter.Timeout).toBe(900);
+  });
+
   it('requires an API key and throttles the usage plan within the lookup share', () => {
     const methods = resourcesOfType(packaged.template, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties);
     const get = methods.find((m) => m.HttpMethod === 'GET');

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,11 +15,16 @@ export interface Packaged {
 /** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
 export async function packageService(env: NodeJS.ProcessEnv = {}): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
-  await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ...env },
-    timeout: 180_000,
-  });
+  const workFolder = `.esbuild/package-${process.pid}`;
+  try {
+    await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
+      timeout: 180_000,
+    });
+  } finally {
+    await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
+  }
   const template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
   return { dir, template };
 }

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { byGroup, GROUPS, groupOf, objectKey, scheduledWindow, SHARDS, shardOfGroup, utcDay } from '#lib/export/plan.ts';
+import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const NOW = 1_750_000_000;
+const SETTINGS = { latenessSeconds: HOUR, initialLookbackSeconds: DAY };
+/** Default windows stay this far inside Tencent's 7 days (query.ts). */
+const MARGIN = 300;
+
+const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/)).map(([first, rest]) => `+${first}${rest}`);
+
+describe('groupOf', () => {
+  it('is an integer in [0, GROUPS) for any string', () => {
+    expect(GROUPS).toBe(64);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (text) => {
+        const group = groupOf(text);
+        expect(Number.isInteger(group)).toBe(true);
+        expect(group).toBeGreaterThanOrEqual(0);
+        expect(group).toBeLessThan(GROUPS);
+      }),
+    );
+  });
+
+  it('is stable: the same number always lands in the same group (these values must never change)', () => {
+    // Changing the hash would lay the same days out a second time under other objects.
+    expect(groupOf('+8613711112222')).toBe(57);
+    expect(groupOf('+8613800138000')).toBe(0);
+    expect(groupOf('+8615000150000')).toBe(0);
+    expect(groupOf('+8613600136000')).toBe(8);
+    expect(groupOf('+14155550123')).toBe(54);
+    expect(groupOf('+8613900139000')).toBe(54);
+    fc.assert(
+      fc.property(e164, (n) => {
+        expect(groupOf(n)).toBe(groupOf(['+', n.slice(1)].join('')));
+      }),
+    );
+  });
+
+  it('spreads numbers over every group', () => {
+    const counts = new Array<number>(GROUPS).fill(0);
+    for (let i = 0; i < 6400; i++) counts[groupOf(`+86137${String(i).padStart(8, '0')}`)]! += 1;
+    for (const count of counts) {
+      expect(count).toBeGreaterThan(6400 / GROUPS / 2);
+      expect(count).toBeLessThan((6400 / GROUPS) * 2);
+    }
+  });
+
+  it('maps groups onto the SHARDS Step Functions shards, every shard getting GROUPS / SHARDS groups', () => {
+    expect(SHARDS).toBe(16);
+    const perShard = new Array<number>(SHARDS).fill(0);
+    for (let group = 0; group < GROUPS; group++) {
+      const shard = shardOfGroup(group);
+      expect(shard).toBe(group % SHARDS);
+      perShard[shard]! += 1;
+    }
+    expect(perShard).toEqual(new Array<number>(SHARDS).fill(GROUPS / SHARDS));
+  });
+});
+
+describe('byGroup', () => {
+  it('lists the non-empty groups in order, each number in its group, sorted, whatever the input order', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(e164, { maxLength: 60 }), (numbers) => {
+        const groups = byGroup(numbers);
+        expect([...groups.keys()]).toEqual([...groups.keys()].sort((a, b) => a - b));
+        for (const [group, list] of groups) {
+          expect(list.length).toBeGreaterThan(0);
+          expect(list).toEqual([...list].sort());
+          for (const number of list) expect(groupOf(number)).toBe(group);
+        }
+        expect([...groups.values()].flat().sort()).toEqual([...numbers].sort());
+        expect([...byGroup([...numbers].reverse())]).toEqual([...groups]);
+      }),
+    );
+  });
+
+  it('does not sort its input in place', () => {
+    const input = ['+8613800138000', '+8613711112222', '+14155550123'];
+    const copy = [...input];
+    byGroup(input);
+    expect(input).toEqual(copy);
+  });
+});
+
+describe('utcDay and objectKey', () => {
+  it('dates a receipt by its UTC day, whatever the host time zone', () => {
+    const midnight = Date.UTC(2024, 4, 1) / 1000;
+    expect(utcDay(midnight - 1)).toBe('2024-04-30');
+    expect(utcDay(midnight)).toBe('2024-05-01');
+    expect(utcDay(midnight + DAY - 1)).toBe('2024-05-01');
+    expect(utcDay(Date.UTC(2024, 1, 29, 12) / 1000)).toBe('2024-02-29');
+  });
+
+  it('lays out Hive-style day partitions with a two-digit group part', () => {
+    expect(objectKey('sms-status', '2024-05-01', 3)).toBe('sms-status/statuses/dt=2024-05-01/part-03.jsonl.gz');
+    expect(objectKey('a/b', '2024-12-31', 15)).toBe('a/b/statuses/dt=2024-12-31/part-15.jsonl.gz');
+    expect(objectKey('p', '2024-12-31', 63)).toBe('p/statuses/dt=2024-12-31/part-63.jsonl.gz');
+    expect(objectKey('p', '2024-01-01', 0)).toBe('p/statuses/dt=2024-01-01/part-00.jsonl.gz');
+  });
+
+  it('every group and day give a distinct key matching the documented pattern', () => {
+    const keys = new Set<string>();
+    for (let group = 0; group < GROUPS; group++) {
+      for (const day of ['2024-05-01', '2024-05-02']) {
+        const key = objectKey('sms-status', day, group);
+        expect(key).toMatch(/^sms-status\/statuses\/dt=\d{4}-\d{2}-\d{2}\/part-\d{2}\.jsonl\.gz$/);
+        keys.add(key);
+      }
+    }
+    expect(keys.size).toBe(2 * GROUPS);
+  });
+});
+
+describe('scheduledWindow', () => {
+  it('the first run looks back initialLookbackSeconds and ends now', () => {
+    expect(scheduledWindow(undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - DAY, endTime: NOW });
+  });
+
+  it('a later run starts at the checkpoint less the lateness overlap', () => {
+    const checkpoint = NOW - 2 * HOUR;
+    expect(scheduledWindow(checkpoint, NOW, SETTINGS)).toEqual({ beginTime: checkpoint - HOUR, endTime: NOW });
+    expect(scheduledWindow(checkpoint, NOW, { ...SETTINGS, latenessSeconds: 0 })).toEqual({ beginTime: checkpoint, endTime: NOW });
+  });
+
+  it('never reaches past what Tencent still serves (7 days, less a margin)', () => {
+    const oldest = NOW - MAX_LOOKBACK_SECONDS + MARGIN;
+    expect(scheduledWindow(NOW - 30 * DAY, NOW, SETTINGS)).toEqual({ beginTime: oldest, endTime: NOW });
+    expect(scheduledWindow(NOW - 7 * DAY + 10 * 60, NOW, SETTINGS).beginTime).toBe(oldest);
+    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 7 * DAY }).beginTime).toBe(oldest);
+    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 30 * DAY }).beginTime).toBe(oldest);
+  });
+
+  it('never begins after now, even with a checkpoint in the future (clock skew)', () => {
+    expect(scheduledWindow(NOW + 5 * HOUR, NOW, SETTINGS)).toEqual({ beginTime: NOW, endTime: NOW });
+  });
+
+  it('always lies inside [now − 7 days, now]', () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.integer({ min: NOW - 60 * DAY, max: NOW + DAY }), { nil: undefined }),
+        fc.integer({ min: 0, max: 6 * DAY }),
+        fc.integer({ min: 60, max: 7 * DAY }),
+        (checkpoint, lateness, lookback) => {
+          const w = scheduledWindow(checkpoint, NOW, { latenessSeconds: lateness, initialLookbackSeconds: lookback });
+          expect(w.endTime).toBe(NOW);
+          expect(w.beginTime).toBeLessThanOrEqual(NOW);
+          expect(w.beginTime).toBeGreaterThanOrEqual(NOW - MAX_LOOKBACK_SECONDS);
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,553 @@
+import { describe, expect, it } from 'vitest';
+import { byGroup, groupOf, objectKey, utcDay, type Window } from '#lib/export/plan.ts';
+import { jobIdOf, requestOf } from '#lib/export/request.ts';
+import { runExport, type ExportDeps, type ExportProgressEvent, type ExportSettings } from '#lib/export/run.ts';
+import type { Checkpoint, Progress, RunSummary } from '#lib/export/state.ts';
+import type { ObjectStore } from '#lib/export/store.ts';
+import type { ExportRecord } from '#lib/export/writer.ts';
+import type { PacedClient } from '#lib/pace/paced-client.ts';
+import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
+import type { PullRequest } from '#lib/tencent/client.ts';
+import { fromTencentError } from '#lib/tencent/codes.ts';
+import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
+import { rejection } from '../../support/net.ts';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+/** 2025-06-15T15:06:40Z: a window of two days spans three UTC dates. */
+const NOW = 1_750_000_000;
+const BUCKET = 'exports';
+const PREFIX = 'sms-status';
+const SDK_APP_ID = '1400000000';
+
+const BUSY = '+8613800138000';
+const OPTED_OUT = '+8613900139000';
+/** 120 receipts in one second: more than one page can hold, and no smaller window exists. */
+const SATURATED = '+8613600136000';
+const OTHERS = Array.from({ length: 24 }, (_, i) => `+861370000${String(1000 + i * 37)}`);
+const NUMBERS = [BUSY, '+8613711112222', '+14155550123', ...OTHERS];
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function receipts(phoneNumber: string, count: number, from: number, to: number, seed: number): PullSmsSendStatus[] {
+  const random = prng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const failed = random() < 0.1;
+    return {
+      SerialNo: `2433:${phoneNumber.slice(1)}-${seed}-${i}`,
+      PhoneNumber: phoneNumber,
+      CountryCode: phoneNumber.startsWith('+1') ? '1' : '86',
+      SubscriberNumber: phoneNumber.startsWith('+1') ? phoneNumber.slice(2) : phoneNumber.slice(3),
+      ReportStatus: failed ? 'FAIL' : 'SUCCESS',
+      Description: failed ? 'UNDELIV' : 'DELIVRD',
+      UserReceiveTime: from + Math.floor(random() * (to - from + 1)),
+    };
+  });
+}
+
+/** Tencent's receipts: busy hours across midnight UTC, quiet numbers, some receipts older than any window. */
+function dataset(): Map<string, PullSmsSendStatus[]> {
+  const data = new Map<string, PullSmsSendStatus[]>();
+  data.set(BUSY, [...receipts(BUSY, 350, NOW - 16 * HOUR, NOW - 14 * HOUR, 1), ...receipts(BUSY, 5, NOW - 3 * DAY, NOW - 2 * DAY - HOUR, 2)]);
+  data.set('+8613711112222', receipts('+8613711112222', 40, NOW - 3 * DAY, NOW - 60, 3));
+  data.set('+14155550123', receipts('+14155550123', 12, NOW - DAY, NOW - HOUR, 4));
+  OTHERS.forEach((n, i) => data.set(n, receipts(n, (i * 7) % 13, NOW - 2 * DAY, NOW, 10 + i)));
+  const at = NOW - 5 * HOUR;
+  data.set(SATURATED, receipts(SATURATED, 120, at, at, 5));
+  data.set(OPTED_OUT, []);
+  return data;
+}
+
+const DATA = dataset();
+
+function truth(phoneNumber: string, window: Window): PullSmsSendStatus[] {
+  return (DATA.get(phoneNumber) ?? []).filter(
+    (s) => (s.UserReceiveTime as number) >= window.beginTime && (s.UserReceiveTime as number) <= window.endTime,
+  );
+}
+
+interface FakeClient extends PacedClient {
+  calls: PullRequest[];
+}
+
+/**
+ * Tencent as the API describes it (no paging, no order, at most Limit records), behind the PacedClient
+ * port; `fail` may answer a call with an error instead.
+ */
+function fakeClient(fail?: (request: PullRequest, call: number) => Error | undefined): FakeClient {
+  const random = prng(7);
+  const client: FakeClient = {
+    stats: { requests: 0, retries: 0, throttles: 0 },
+    deadlineAt: Number.POSITIVE_INFINITY,
+    calls: [],
+    async pull(request) {
+      client.calls.push({ ...request });
+      client.stats.requests += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      const error = fail?.(request, client.calls.length);
+      if (error) throw error;
+      if (request.phoneNumber === OPTED_OUT) {
+        throw fromTencentError('FailedOperation.PhoneNumberInBlacklist', 'The mobile number is in the opt-out list.', `rid-${client.calls.length}`);
+      }
+      const inside = truth(request.phoneNumber, request).map((s) => ({ ...s }));
+      for (let i = inside.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [inside[i], inside[j]] = [inside[j] as PullSmsSendStatus, inside[i] as PullSmsSendStatus];
+      }
+      return { statuses: inside.slice(0, request.limit), requestId: `rid-${client.calls.length}` };
+    },
+  };
+  return client;
+}
+
+function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
+  return {
+    bucket: BUCKET,
+    prefix: PREFIX,
+    sdkAppId: SDK_APP_ID,
+    window: { latenessSeconds: HOUR, initialLookbackSeconds: 2 * DAY },
+    concurrency: 4,
+    groupConcurrency: 4,
+    chunkSize: 3,
+    reserveMs: 1000,
+    manifestMaxBytes: 1024 * 1024,
+    defaults: { phoneNumbers: NUMBERS },
+    ...overrides,
+  };
+}
+
+/** Time left for an invocation that may start `chunks` chunks: the first call sets the client's deadline. */
+function budget(chunks: number): () => number {
+  let calls = 0;
+  return () => (calls++ <= chunks ? 60_000 : 10);
+}
+
+function deps(store: ObjectStore, client: PacedClient, overrides: Partial<ExportDeps> = {}): ExportDeps {
+  return { client, store, now: () => NOW * 1000, remainingMs: () => 900_000, ...overrides };
+}
+
+const SCHEDULED_EVENT = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2025-06-15T15:06:40Z', detail: {} };
+const WINDOW: Window = { beginTime: NOW - 2 * DAY + 600, endTime: NOW };
+const EXPLICIT = { beginTime: WINDOW.beginTime, endTime: WINDOW.endTime };
+
+function dataObjects(store: MemoryStore): Map<string, Buffer> {
+  return new Map(store.keys(BUCKET, `${PREFIX}/statuses/`).map((key) => [key, store.get(BUCKET, key) as Buffer]));
+}
+
+/** Every exported line, with the object it is in. */
+function exported(store: MemoryStore): Array<{ key: string; record: ExportRecord }> {
+  return store.keys(BUCKET, `${PREFIX}/statuses/`).flatMap((key) => store.lines<ExportRecord>(BUCKET, key).map((record) => ({ key, record })));
+}
+
+/** The objects hold exactly the receipts of `numbers` in `window`: none missing, none twice, each where it belongs. */
+function expectExact(store: MemoryStore, numbers: string[], window: Window, except: string[] = []): void {
+  const lines = exported(store);
+  const serials = lines.map((l) => l.record.serialNo);
+  expect(new Set(serials).size, 'no serialNo twice').toBe(serials.length);
+  for (const { key, record } of lines) {
+    expect(key).toBe(objectKey(PREFIX, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
+  }
+  for (const key of store.keys(BUCKET, `${PREFIX}/statuses/`)) {
+    const records = store.lines<ExportRecord>(BUCKET, key);
+    expect(records.length, key).toBeGreaterThan(0);
+    expect(records).toEqual([...records].sort(byReceiveTime));
+  }
+  for (const number of numbers) {
+    if (except.includes(number)) continue;
+    const want = truth(number, window)
+      .map((s) => ({ ...fromTencent(s), sdkAppId: SDK_APP_ID }))
+      .sort(byReceiveTime);
+    const got = lines.filter((l) => l.record.phoneNumber === number).map((l) => l.record).sort(byReceiveTime);
+    expect(got, number).toEqual(want);
+  }
+  const wanted = new Set(numbers);
+  expect(lines.filter((l) => !wanted.has(l.record.phoneNumber))).toEqual([]);
+}
+
+function totalTruth(numbers: string[], window: Window): number {
+  return numbers.reduce((sum, n) => sum + truth(n, window).length, 0);
+}
+
+function stateKey(jobId: string, name: 'checkpoint' | 'progress'): string {
+  return `${PREFIX}/_state/${jobId}/${name}.json`;
+}
+
+describe('runExport', () => {
+  it('one run exports exactly the receipts of the window, each under its own UTC day and group', async () => {
+    const store = memoryStore();
+    const client = fakeClient();
+    const progress: ExportProgressEvent[] = [];
+    const summary = await runExport(deps(store, client, { onProgress: (e) => progress.push(e) }), settings(), {
+      phoneNumbers: NUMBERS,
+      ...EXPLICIT,
+    });
+    expectExact(store, NUMBERS, WINDOW);
+    const days = new Set(store.keys(BUCKET, `${PREFIX}/statuses/`).map((k) => /dt=([\d-]+)/.exec(k)?.[1]));
+    expect([...days].sort()).toEqual(['2025-06-13', '2025-06-14', '2025-06-15']);
+    expect(summary).toMatchObject({
+      complete: true,
+      checkpointAdvanced: false,
+      window: WINDOW,
+      numbersTotal: NUMBERS.length,
+      numbersDone: NUMBERS.length,
+      records: totalTruth(NUMBERS, WINDOW),
+      failures: [],
+      incompleteNumbers: [],
+      invocations: 1,
+      requests: client.calls.length,
+      manifestProblems: [],
+      manifestProblemCount: 0,
+      duplicateNumbers: 0,
+    });
+    const byStatus = summary.recordsByStatus;
+    expect((byStatus.SUCCESS ?? 0) + (byStatus.FAIL ?? 0)).toBe(summary.records);
+    // The busy number needed split windows; the pull never asked beyond the window.
+    const busyCalls = client.calls.filter((c) => c.phoneNumber === BUSY);
+    expect(busyCalls.length).toBeGreaterThan(1);
+    for (const call of client.calls) {
+      expect(call.beginTime).toBeGreaterThanOrEqual(WINDOW.beginTime);
+      expect(call.endTime).toBeLessThanOrEqual(WINDOW.endTime);
+    }
+    // A finished run leaves its summary and no progress; an explicit window moves no checkpoint.
+    const jobId = summary.jobId;
+    expect(store.keys(BUCKET, `${PREFIX}/_state/`)).toEqual([]);
+    expect(store.json<RunSummary>(BUCKET, `${PREFIX}/_runs/dt=2025-06-15/${summary.runId}.json`)).toEqual(summary);
+    expect(jobId).toBe(jobIdOf({ phoneNumbers: NUMBERS, ...EXPLICIT }, {}));
+    expect(progress.at(-1)).toEqual({ numbersDone: NUMBERS.length, numbersTotal: NUMBERS.length, records: summary.records });
+    const done = progress.map((p) => p.numbersDone);
+    expect(done).toEqual([...done].sort((a, b) => a - b));
+  });
+
+  it.each([1, 4])('objectsWritten counts every day-and-group object write (%i groups side by side)', async (groupConcurrency) => {
+    const store = memoryStore();
+    const summary = await runExport(deps(store, fakeClient()), settings({ groupConcurrency }), { phoneNumbers: NUMBERS, ...EXPLICIT });
+    expect(summary.complete).toBe(true);
+    const writes = store.writes.filter((k) => k.includes('/statuses/')).length;
+    expect(writes).toBeGreaterThanOrEqual(store.keys(BUCKET, `${PREFIX}/statuses/`).length);
+    expect(summary.objectsWritten, 'objectsWritten').toBe(writes);
+  });
+
+  it('running the same window again leaves the same objects, byte for byte', async () => {
+    const store = memoryStore();
+    const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
+    await runExport(deps(store, fakeClient()), settings(), request);
+    const first = dataObjects(store);
+    const again = await runExport(deps(store, fakeClient()), settings({ chunkSize: 7, concurrency: 2, groupConcurrency: 1 }), request);
+    expect(again.complete).toBe(true);
+    const second = dataObjects(store);
+    expect([...second.keys()]).toEqual([...first.keys()]);
+    for (const [key, body] of first) expect(second.get(key)?.equals(body), key).toBe(true);
+    expectExact(store, NUMBERS, WINDOW);
+  });
+
+  it('a tiny remaining-time budget stops cleanly after a chunk; resuming gives the same objects as one run', async () => {
+    const whole = memoryStore();
+    await runExport(deps(whole, fakeClient()), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
+
+    const store = memoryStore();
+    const client = fakeClient();
+    const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
+    const first = await runExport(deps(store, client, { remainingMs: budget(1) }), settings(), request);
+    expect(first.complete).toBe(false);
+    expect(first.checkpointAdvanced).toBe(false);
+    expect(first.numbersDone).toBeGreaterThan(0);
+    expect(first.numbersDone).toBeLessThan(NUMBERS.length);
+    const saved = store.json<Progress>(BUCKET, stateKey(first.jobId, 'progress'));
+    expect(saved?.window).toEqual(WINDOW);
+    expect(saved?.runId).toBe(first.runId);
+    expect(saved?.totals.numbersDone).toBe(first.numbersDone);
+
+    const summaries: RunSummary[] = [first];
+    while (!summaries.at(-1)?.complete) {
+      expect(summaries.length, 'invocations').toBeLessThan(40);
+      summaries.push(await runExport(deps(store, client, { remainingMs: budget(1) }), settings(), request));
+    }
+    const last = summaries.at(-1) as RunSummary;
+    // One chunk per invocation: at least one invocation per group of numbers.
+    expect(summaries.length).toBeGreaterThanOrEqual(byGroup(NUMBERS).size);
+    expect(new Set(summaries.map((s) => s.runId))).toEqual(new Set([first.runId]));
+    expect(last).toMatchObject({
+      complete: true,
+      invocations: summaries.length,
+      numbersDone: NUMBERS.length,
+      numbersTotal: NUMBERS.length,
+      records: totalTruth(NUMBERS, WINDOW),
+      window: WINDOW,
+    });
+    expect(store.get(BUCKET, stateKey(first.jobId, 'progress'))).toBeUndefined();
+    expectExact(store, NUMBERS, WINDOW);
+    const resumed = dataObjects(store);
+    const once = dataObjects(whole);
+    expect([...resumed.keys()]).toEqual([...once.keys()]);
+    for (const [key, body] of once) expect(resumed.get(key)?.equals(body), key).toBe(true);
+  });
+
+  it('a run that dies part-way (a write fails) is resumed by the next invocation and ends exact', async () => {
+    const store = memoryStore();
+    let dataWrites = 0;
+    const flaky: ObjectStore = {
+      read: (b, k) => store.read(b, k),
+      delete: (b, k) => store.delete(b, k),
+      async write(b, k, body, options) {
+        if (k.includes('/statuses/') && ++dataWrites === 6) throw new Error('connection reset by S3');
+        return store.write(b, k, body, options);
+      },
+    };
+    const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
+    const error = await rejection(() => runExport(deps(flaky, fakeClient()), settings(), request));
+    expect((error as Error).message).toContain('connection reset by S3');
+    const jobId = jobIdOf(request, {});
+    const saved = store.json<Progress>(BUCKET, stateKey(jobId, 'progress'));
+    expect(saved?.totals.numbersDone).toBeGreaterThan(0);
+    expect(saved?.window).toEqual(WINDOW);
+    const summary = await runExport(deps(store, fakeClient()), settings(), request);
+    expect(summary.complete).toBe(true);
+    expect(summary.invocations).toBe(2);
+    expect(summary.numbersDone).toBe(NUMBERS.length);
+    expectExact(store, NUMBERS, WINDOW);
+  });
+
+  it('a rejected number is recorded in the failures and the run goes on', async () => {
+    const store = memoryStore();
+    const numbers = [...NUMBERS, OPTED_OUT];
+    const summary = await runExport(deps(store, fakeClient()), settings({ defaults: { phoneNumbers: numbers } }), {});
+    expect(summary.complete).toBe(true);
+    expect(summary.checkpointAdvanced).toBe(true);
+    expect(summary.failures).toEqual([
+      {
+        phoneNumber: OPTED_OUT,
+        kind: 'rejected',
+        code: 'FailedOperation.PhoneNumberInBlacklist',
+        message: 'The mobile number is in the opt-out list.',
+        requestId: expect.stringMatching(/^rid-/),
+      },
+    ]);
+    expect(summary.numbersDone).toBe(numbers.length);
+    expectExact(store, numbers, summary.window);
+  });
+
+  it('a transient failure that clears up is retried within the run', async () => {
+    const store = memoryStore();
+    let failed = 0;
+    const client = fakeClient((request) => {
+      if (request.phoneNumber === '+8613711112222' && failed < 1) {
+        failed += 1;
+        return new UpstreamUnavailable('Tencent is busy', { code: 'InternalError.Timeout', requestId: 'rid-x' });
+      }
+      return undefined;
+    });
+    const summary = await runExport(deps(store, client), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
+    expect(summary.complete).toBe(true);
+    expect(summary.failures).toEqual([]);
+    expect(summary.numbersDone).toBe(NUMBERS.length);
+    expect(summary.records).toBe(totalTruth(NUMBERS, WINDOW));
+    expectExact(store, NUMBERS, WINDOW);
+  });
+
+  it('a transient failure that persists leaves the checkpoint where it was and the run incomplete', async () => {
+    const store = memoryStore();
+    const s = settings();
+    const jobId = jobIdOf({}, s.defaults);
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    const ok = await runExport(deps(store, fakeClient(), { now }), s, {});
+    expect(ok.checkpointAdvanced).toBe(true);
+    const checkpoint = store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'));
+    expect(checkpoint?.endTime).toBe(NOW);
+
+    clock += 2 * HOUR * 1000;
+    const down = fakeClient((request) =>
+      request.phoneNumber === '+14155550123' ? new UpstreamUnavailable('cannot reach Tencent (ECONNRESET)', { code: 'ECONNRESET' }) : undefined,
+    );
+    const failing = await runExport(deps(store, down, { now }), s, {});
+    expect(failing.complete).toBe(false);
+    expect(failing.checkpointAdvanced).toBe(false);
+    expect(failing.window).toEqual({ beginTime: NOW - HOUR, endTime: NOW + 2 * HOUR });
+    expect(failing.failures).toEqual([expect.objectContaining({ phoneNumber: '+14155550123', kind: 'transient', code: 'ECONNRESET' })]);
+    expect(failing.numbersDone).toBe(NUMBERS.length - 1);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toEqual(checkpoint);
+    // Tried once in its chunk and once more at the end of the run.
+    expect(down.calls.filter((c) => c.phoneNumber === '+14155550123')).toHaveLength(2);
+
+    // The next run redoes the same window, and with Tencent back it advances the checkpoint.
+    clock += HOUR * 1000;
+    const back = await runExport(deps(store, fakeClient(), { now }), s, {});
+    expect(back.complete).toBe(true);
+    expect(back.window).toEqual({ beginTime: NOW - HOUR, endTime: NOW + 3 * HOUR });
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 3 * HOUR);
+    expectExact(store, NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 3 * HOUR });
+  });
+
+  it('UpstreamRejected (credentials, app) aborts the run and moves no checkpoint', async () => {
+    const store = memoryStore();
+    const client = fakeClient((request) =>
+      request.phoneNumber === '+8613711112222'
+        ? new UpstreamRejected('The SecretId is not found.', { code: 'AuthFailure.SecretIdNotFound', requestId: 'rid-auth' })
+        : undefined,
+    );
+    const error = await rejection(() => runExport(deps(store, client), settings(), {}));
+    expect(error).toBeInstanceOf(UpstreamRejected);
+    expect((error as UpstreamRejected).name).toBe('UpstreamRejected');
+    expect((error as UpstreamRejected).code).toBe('AuthFailure.SecretIdNotFound');
+    expect(store.get(BUCKET, stateKey(jobIdOf({}, settings().defaults), 'checkpoint'))).toBeUndefined();
+    expect(store.keys(BUCKET, `${PREFIX}/_runs/`).map((k) => store.json<RunSummary>(BUCKET, k)?.complete)).not.toContain(true);
+    // Once the credentials are fixed, the next run finishes the job and the objects are exact.
+    const fixed = await runExport(deps(store, fakeClient()), settings(), {});
+    expect(fixed.complete).toBe(true);
+    expect(fixed.checkpointAdvanced).toBe(true);
+    expectExact(store, NUMBERS, fixed.window);
+  });
+
+  it('the checkpoint advances to the window end; the next scheduled window begins at checkpoint − lateness', async () => {
+    const store = memoryStore();
+    const s = settings({ window: { latenessSeconds: 2 * HOUR, initialLookbackSeconds: DAY } });
+    const jobId = jobIdOf({}, s.defaults);
+    let clock = NOW * 1000;
+    const first = await runExport(deps(store, fakeClient(), { now: () => clock }), s, requestOf(SCHEDULED_EVENT));
+    expect(first.window).toEqual({ beginTime: NOW - DAY, endTime: NOW });
+    expect(first.jobId).toBe(jobId);
+    expect(first.checkpointAdvanced).toBe(true);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({ endTime: NOW, runId: first.runId });
+    expectExact(store, NUMBERS, first.window);
+
+    clock += 90 * 60 * 1000;
+    const second = await runExport(deps(store, fakeClient(), { now: () => clock }), s, {});
+    expect(second.window).toEqual({ beginTime: NOW - 2 * HOUR, endTime: NOW + 90 * 60 });
+    expect(second.runId).not.toBe(first.runId);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({ endTime: NOW + 90 * 60, runId: second.runId });
+    // The overlap is rewritten, not duplicated.
+    expectExact(store, NUMBERS, { beginTime: NOW - DAY, endTime: NOW + 90 * 60 });
+    expect(store.keys(BUCKET, `${PREFIX}/_runs/`)).toHaveLength(2);
+  });
+
+  it('an unfinished scheduled run keeps its window when resumed later, and then advances the checkpoint', async () => {
+    const store = memoryStore();
+    const s = settings();
+    let clock = NOW * 1000;
+    const first = await runExport(deps(store, fakeClient(), { now: () => clock, remainingMs: budget(2) }), s, {});
+    expect(first.complete).toBe(false);
+    expect(store.get(BUCKET, stateKey(first.jobId, 'checkpoint'))).toBeUndefined();
+    clock += HOUR * 1000;
+    const rest = await runExport(deps(store, fakeClient(), { now: () => clock }), s, {});
+    expect(rest.complete).toBe(true);
+    expect(rest.window).toEqual(first.window);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(first.jobId, 'checkpoint'))?.endTime).toBe(first.window.endTime);
+    expectExact(store, NUMBERS, first.window);
+  });
+
+  it('a number with more receipts in one second than a page holds is reported incomplete, its records unique', async () => {
+    const store = memoryStore();
+    const numbers = [SATURATED, '+8613711112222'];
+    const summary = await runExport(deps(store, fakeClient()), settings(), { phoneNumbers: numbers, ...EXPLICIT });
+    expect(summary.incompleteNumbers).toEqual([SATURATED]);
+    const lines = exported(store).filter((l) => l.record.phoneNumber === SATURATED);
+    const all = new Set(truth(SATURATED, WINDOW).map((s) => s.SerialNo));
+    expect(lines.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(lines.map((l) => l.record.serialNo)).size).toBe(lines.length);
+    for (const { record } of lines) expect(all.has(record.serialNo)).toBe(true);
+    expectExact(store, numbers, WINDOW, [SATURATED]);
+  });
+
+  it('a manifest in the store adds its numbers; its bad lines are in the summary', async () => {
+    const store = memoryStore();
+    store.put(BUCKET, 'manifests/numbers.csv', ['id,phoneNumber', '1,+8613711112222', '2,13800138000', `3,"${BUSY}"`, `4,${BUSY}`].join('\n'));
+    const summary = await runExport(deps(store, fakeClient()), settings(), {
+      phoneNumbers: ['+14155550123'],
+      manifest: `s3://${BUCKET}/manifests/numbers.csv`,
+      ...EXPLICIT,
+    });
+    const numbers = ['+14155550123', '+8613711112222', BUSY];
+    expect(summary).toMatchObject({
+      complete: true,
+      numbersTotal: 3,
+      numbersDone: 3,
+      manifestProblems: [{ line: 3, reason: expect.stringMatching(/E\.164/) }],
+      manifestProblemCount: 1,
+      duplicateNumbers: 1,
+    });
+    expectExact(store, numbers, WINDOW);
+  });
+
+  it('invalid input is refused before any request: a missing manifest, a window past 7 days', async () => {
+    const client = fakeClient();
+    const missing = await rejection(() => runExport(deps(memoryStore(), client), settings(), { manifest: `s3://${BUCKET}/nope.txt` }));
+    expect(missing).toBeInstanceOf(InvalidInput);
+    expect((missing as InvalidInput).field).toBe('manifest');
+    const early = await rejection(() =>
+      runExport(deps(memoryStore(), client), settings(), { phoneNumbers: NUMBERS, beginTime: NOW - 8 * DAY }),
+    );
+    expect(early).toBeInstanceOf(InvalidInput);
+    expect((early as InvalidInput).field).toBe('beginTime');
+    expect(client.calls).toEqual([]);
+  });
+
+  it('a number list changed while a run was unfinished: the resumed run exports the new list exactly and counts it once', async () => {
+    const store = memoryStore();
+    store.put(BUCKET, 'manifests/list.txt', NUMBERS.slice(0, 20).join('\n'));
+    const request = { manifest: `s3://${BUCKET}/manifests/list.txt`, ...EXPLICIT };
+    const first = await runExport(deps(store, fakeClient(), { remainingMs: budget(3) }), settings(), request);
+    expect(first.complete).toBe(false);
+    store.put(BUCKET, 'manifests/list.txt', NUMBERS.slice(5).join('\n'));
+    const rest = await runExport(deps(store, fakeClient()), settings(), request);
+    expect(rest.complete).toBe(true);
+    expect(rest.window).toEqual(WINDOW);
+    const numbers = NUMBERS.slice(5);
+    // Records of numbers dropped from the list may stay from the first invocation; the new list is exact.
+    const lines = exported(store);
+    expect(new Set(lines.map((l) => l.record.serialNo)).size).toBe(lines.length);
+    for (const n of numbers) {
+      expect(lines.filter((l) => l.record.phoneNumber === n).map((l) => l.record.serialNo).sort(), n).toEqual(
+        truth(n, WINDOW).map((s) => s.SerialNo).sort(),
+      );
+    }
+    expect(rest.numbersTotal).toBe(numbers.length);
+    expect(rest.numbersDone, 'numbersDone must not exceed numbersTotal').toBe(numbers.length);
+    expect(rest.records).toBe(totalTruth(numbers, WINDOW));
+  });
+
+  it('a transient failure in an earlier invocation of a resumed run: the run ends incomplete, the next one redoes the window exactly', async () => {
+    const store = memoryStore();
+    const s = settings();
+    const flaky = '+14155550123';
+    const request = {};
+    // The first invocation meets Tencent failing for one number and runs out of time.
+    let down = true;
+    const client = fakeClient((r) => (down && r.phoneNumber === flaky ? new UpstreamUnavailable('busy', { code: 'InternalError.Timeout' }) : undefined));
+    const summaries: RunSummary[] = [];
+    // Time runs short as soon as the flaky number has been tried.
+    const remainingMs = (): number => (client.calls.some((c) => c.phoneNumber === flaky) ? 10 : 60_000);
+    summaries.push(await runExport(deps(store, client, { remainingMs }), s, request));
+    expect(summaries[0]?.complete).toBe(false);
+    expect(summaries[0]?.failures.map((f) => [f.phoneNumber, f.kind])).toEqual([[flaky, 'transient']]);
+    down = false;
+    while (!summaries.at(-1)?.complete) {
+      expect(summaries.length).toBeLessThan(10);
+      summaries.push(await runExport(deps(store, client), s, request));
+    }
+    const jobId = jobIdOf(request, s.defaults);
+    const last = summaries.at(-1) as RunSummary;
+    expect(last.failures).toEqual([]);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(last.window.endTime);
+    expectExact(store, NUMBERS, last.window);
+  });
+
+  it('gives the client a deadline of now + remaining time − reserve/2, so no retry outlives the invocation', async () => {
+    const client = fakeClient();
+    await runExport(deps(memoryStore(), client, { remainingMs: () => 120_000 }), settings({ reserveMs: 30_000 }), {
+      phoneNumbers: ['+8613711112222'],
+      ...EXPLICIT,
+    });
+    expect(client.deadlineAt).toBe(NOW * 1000 + 120_000 - 15_000);
+  });
+});

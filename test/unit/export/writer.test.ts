@@ -1,0 +1,194 @@
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { mergeInto, mergeSorted, toLine, type ExportRecord, type StoredLine } from '#lib/export/writer.ts';
+import { byReceiveTime } from '#lib/status/record.ts';
+import { memoryStore } from '../../support/memory-store.ts';
+
+const BUCKET = 'exports';
+const KEY = 'sms-status/statuses/dt=2024-05-01/part-03.jsonl.gz';
+const T0 = Date.UTC(2024, 4, 1, 8) / 1000;
+const FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
+
+function record(serial: number, at: number, overrides: Partial<ExportRecord> = {}): ExportRecord {
+  return {
+    serialNo: `2433:${String(serial).padStart(8, '0')}`,
+    phoneNumber: '+8613711112222',
+    countryCode: '86',
+    subscriberNumber: '13711112222',
+    reportStatus: 'SUCCESS',
+    description: 'DELIVRD',
+    userReceiveTime: at,
+    sdkAppId: '1400000000',
+    ...overrides,
+  };
+}
+
+/** Stored records as the merge reads them from an object: each line as written, and its record. */
+async function* iterate(records: ExportRecord[]): AsyncGenerator<StoredLine> {
+  for (const record of records) yield { line: toLine(record), record };
+}
+
+async function collectLines(source: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of source) out.push(line);
+  return out;
+}
+
+function parseLines(lines: string[]): ExportRecord[] {
+  return lines.map((line) => {
+    expect(line.endsWith('\n')).toBe(true);
+    return JSON.parse(line) as ExportRecord;
+  });
+}
+
+describe('toLine', () => {
+  it('writes the eight fields in a fixed order, whatever order the record has', () => {
+    const r = record(1, T0);
+    const shuffled = Object.fromEntries(Object.entries(r).reverse()) as ExportRecord;
+    expect(toLine(shuffled)).toBe(toLine(r));
+    expect(Object.keys(JSON.parse(toLine(shuffled)))).toEqual(FIELDS);
+  });
+
+  it('drops anything else a record carries and is one line', () => {
+    const line = toLine({ ...record(1, T0, { description: 'line\nbreak' }), extra: 'x' } as ExportRecord);
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).not.toHaveProperty('extra');
+    expect(JSON.parse(line).description).toBe('line\nbreak');
+  });
+});
+
+describe('mergeSorted', () => {
+  it('yields the union of stored and fresh records, sorted by receive time', async () => {
+    const stored = [record(1, T0), record(3, T0 + 20), record(5, T0 + 40)];
+    const fresh = [record(2, T0 + 10), record(4, T0 + 30), record(6, T0 + 50)];
+    const out = parseLines(await collectLines(mergeSorted(iterate(stored), fresh)));
+    expect(out.map((r) => r.serialNo)).toEqual([1, 2, 3, 4, 5, 6].map((n) => record(n, 0).serialNo));
+  });
+
+  it('a fresh record replaces the stored one with the same serialNo, at its own time', async () => {
+    const stored = [record(1, T0), record(2, T0 + 10, { reportStatus: 'FAIL', description: 'UNKNOWN' }), record(3, T0 + 20)];
+    const fresh = [record(2, T0 + 30, { reportStatus: 'SUCCESS', description: 'DELIVRD' })];
+    const out = parseLines(await collectLines(mergeSorted(iterate(stored), fresh)));
+    expect(out.map((r) => r.serialNo)).toEqual([record(1, 0).serialNo, record(3, 0).serialNo, record(2, 0).serialNo]);
+    expect(out[2]).toEqual(fresh[0]);
+  });
+
+  it('with nothing stored yields the fresh records; with nothing fresh yields the stored ones', async () => {
+    const records = [record(1, T0), record(2, T0 + 1)];
+    expect(parseLines(await collectLines(mergeSorted(iterate([]), records)))).toEqual(records);
+    expect(parseLines(await collectLines(mergeSorted(iterate(records), [])))).toEqual(records);
+    expect(await collectLines(mergeSorted(iterate([]), []))).toEqual([]);
+  });
+
+  it('passes stored lines through exactly as they were written', async () => {
+    const stored: StoredLine[] = [
+      { line: '{"serialNo":"s1","userReceiveTime":10,"note":"written by an older version"}', record: { serialNo: 's1', userReceiveTime: T0 } },
+      { line: toLine(record(3, T0 + 20)), record: record(3, T0 + 20) },
+    ];
+    async function* source(): AsyncGenerator<StoredLine> {
+      yield* stored;
+    }
+    const out = await collectLines(mergeSorted(source(), [record(2, T0 + 10)]));
+    expect(out).toEqual([`${stored[0]?.line}\n`, `${toLine(record(2, T0 + 10))}\n`, `${stored[1]?.line}\n`]);
+  });
+
+  it('breaks receive-time ties by serialNo', async () => {
+    const stored = [record(2, T0), record(4, T0)];
+    const fresh = [record(1, T0), record(3, T0), record(5, T0)];
+    const out = parseLines(await collectLines(mergeSorted(iterate(stored), fresh)));
+    expect(out.map((r) => r.serialNo)).toEqual([1, 2, 3, 4, 5].map((n) => record(n, 0).serialNo));
+  });
+});
+
+describe('mergeInto', () => {
+  it('creates a gzip JSON Lines object of the records, sorted, with an application/gzip type', async () => {
+    const store = memoryStore();
+    const records = [record(3, T0 + 30), record(1, T0 + 10), record(2, T0 + 20)];
+    await mergeInto(store, BUCKET, KEY, records);
+    const object = store.objects.get(`${BUCKET}/${KEY}`);
+    expect(object?.contentType).toBe('application/gzip');
+    expect(object?.body.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    const text = gunzipSync(object?.body as Buffer).toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.split('\n').filter(Boolean)).toEqual([...records].sort(byReceiveTime).map(toLine));
+  });
+
+  it('adds to what the object holds: the union, without duplicate serialNo', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [record(1, T0), record(2, T0 + 10), record(3, T0 + 20)]);
+    await mergeInto(store, BUCKET, KEY, [record(2, T0 + 10), record(3, T0 + 20), record(4, T0 + 5), record(5, T0 + 50)]);
+    const lines = store.lines<ExportRecord>(BUCKET, KEY);
+    expect(lines.map((r) => r.serialNo)).toEqual([1, 4, 2, 3, 5].map((n) => record(n, 0).serialNo));
+    expect(new Set(lines.map((r) => r.serialNo)).size).toBe(lines.length);
+  });
+
+  it('a fresh record replaces the stored record with the same serialNo', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [record(1, T0, { reportStatus: 'FAIL', description: 'UNKNOWN' }), record(2, T0 + 1)]);
+    await mergeInto(store, BUCKET, KEY, [record(1, T0)]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([record(1, T0), record(2, T0 + 1)]);
+  });
+
+  it('re-running the same records leaves the same bytes', async () => {
+    const store = memoryStore();
+    const records = Array.from({ length: 50 }, (_, i) => record(i, T0 + ((i * 37) % 11)));
+    await mergeInto(store, BUCKET, KEY, records);
+    const first = Buffer.from(store.get(BUCKET, KEY) as Buffer);
+    await mergeInto(store, BUCKET, KEY, records);
+    await mergeInto(store, BUCKET, KEY, [...records].reverse());
+    await mergeInto(store, BUCKET, KEY, records.slice(10, 20));
+    await mergeInto(store, BUCKET, KEY, []);
+    expect(store.get(BUCKET, KEY)?.equals(first)).toBe(true);
+  });
+
+  it('any batching and order of the same records gives the same bytes as writing them at once', async () => {
+    const recordsArb = fc
+      .uniqueArray(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 40 })
+      .chain((serials) =>
+        fc.tuple(
+          fc.constant(serials),
+          fc.array(fc.integer({ min: 0, max: 20 }), { minLength: serials.length, maxLength: serials.length }),
+          // Each record goes to one or more batches (re-runs and overlapping windows).
+          fc.array(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }), {
+            minLength: serials.length,
+            maxLength: serials.length,
+          }),
+        ),
+      );
+    await fc.assert(
+      fc.asyncProperty(recordsArb, async ([serials, offsets, batchesOf]) => {
+        const records = serials.map((serial, i) => record(serial, T0 + (offsets[i] as number)));
+        const once = memoryStore();
+        await mergeInto(once, BUCKET, KEY, records);
+        const batched = memoryStore();
+        for (let batch = 3; batch >= 0; batch--) {
+          await mergeInto(
+            batched,
+            BUCKET,
+            KEY,
+            records.filter((_, i) => (batchesOf[i] as number[]).includes(batch)),
+          );
+        }
+        expect(batched.get(BUCKET, KEY)?.equals(once.get(BUCKET, KEY) as Buffer)).toBe(true);
+        const lines = batched.lines<ExportRecord>(BUCKET, KEY);
+        expect(lines).toEqual([...records].sort(byReceiveTime));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps the records of other numbers sharing the object', async () => {
+    const store = memoryStore();
+    const other = { phoneNumber: '+8613800138000', subscriberNumber: '13800138000' };
+    await mergeInto(store, BUCKET, KEY, [record(1, T0 + 10, other), record(2, T0 + 20, other)]);
+    await mergeInto(store, BUCKET, KEY, [record(3, T0 + 15), record(4, T0 + 5)]);
+    const lines = store.lines<ExportRecord>(BUCKET, KEY);
+    expect(lines.map((r) => [r.serialNo, r.phoneNumber])).toEqual([
+      [record(4, 0).serialNo, '+8613711112222'],
+      [record(1, 0).serialNo, '+8613800138000'],
+      [record(3, 0).serialNo, '+8613711112222'],
+      [record(2, 0).serialNo, '+8613800138000'],
+    ]);
+  });
+});
