@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
+import { transientError } from '#lib/export/groups.ts';
 import { requestOf } from '#lib/export/request.ts';
 import { runExport, type ExportDeps } from '#lib/export/run.ts';
 import type { RunSummary } from '#lib/export/state.ts';
@@ -8,7 +9,6 @@ import { s3Store } from '#lib/export/store.ts';
 import { commitRun, exportShard, planRun, workflowEventOf, type Plan, type ShardResult } from '#lib/export/workflow.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/tencent/connect.ts';
-import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
 
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const tencent = loadTencentConfig(process.env);
@@ -24,13 +24,8 @@ const settings = exportSettings(config, tencent);
  */
 async function run(deps: ExportDeps, event: unknown): Promise<RunSummary> {
   const summary = await runExport(deps, settings, requestOf(event));
-  const failing = summary.failures.filter((f) => f.kind === 'transient');
-  if (failing.length > 0) {
-    throw new UpstreamUnavailable(`${failing.length} numbers still failing after retries (run ${summary.runId})`, {
-      code: failing[0]?.code,
-      requestId: failing[0]?.requestId,
-    });
-  }
+  const failing = transientError(summary.failures);
+  if (failing) throw failing;
   return summary;
 }
 

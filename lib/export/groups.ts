@@ -1,9 +1,9 @@
 import type { PacedClient } from '#lib/pace/paced-client.ts';
 import { limiter } from '#lib/pace/pool.ts';
 import { pull } from '#lib/status/pull.ts';
-import { isSmsStatusError, UpstreamRejected, type SmsStatusError } from '#lib/tencent/errors.ts';
+import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/tencent/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
-import { objectKey, utcDay, type Window } from './plan.ts';
+import { byGroup, groupOf, objectKey, utcDay, type Window } from './plan.ts';
 import type { ExportDeps, ExportSettings } from './run.ts';
 import { addPaceStats, type Failure, type Progress } from './state.ts';
 import type { ObjectStore } from './store.ts';
@@ -48,7 +48,6 @@ export async function exportGroups(deps: ExportDeps, settings: ExportSettings, w
     return pulled;
   };
 
-  const transient: Array<[number, string]> = [];
   const visit = async ([group, numbers]: [number, string[]]): Promise<void> => {
     for (let index = progress.cursors[group] ?? 0; index < numbers.length; ) {
       if (aborted || stopped || deps.remainingMs() < settings.reserveMs) {
@@ -61,7 +60,6 @@ export async function exportGroups(deps: ExportDeps, settings: ExportSettings, w
         throw error;
       });
       account(progress, pulled);
-      for (const p of pulled) if (p.error?.retryable) transient.push([group, p.phoneNumber]);
       index += chunk.length;
       progress.cursors[group] = index;
       saving = saving.then(() => work.save());
@@ -79,6 +77,8 @@ export async function exportGroups(deps: ExportDeps, settings: ExportSettings, w
     const outcomes = await Promise.allSettled(todo.map((entry) => groupSlot(() => visit(entry))));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
+    // Numbers that kept failing, in this invocation or an earlier one, get another chance at the end.
+    const transient = progress.totals.failures.filter((f) => f.kind === 'transient' && work.groups.has(groupOf(f.phoneNumber)));
     if (!stopped && transient.length > 0 && deps.remainingMs() >= settings.reserveMs) await retryTransient(transient, progress, exportGroup);
   } finally {
     addPaceStats(progress.totals, paceBefore, deps.client.stats);
@@ -113,6 +113,7 @@ function failureOf(p: Pulled): Failure {
   const error = p.error as SmsStatusError;
   return {
     phoneNumber: p.phoneNumber,
+    name: error.name,
     kind: error.retryable ? 'transient' : 'rejected',
     code: error.code,
     message: error.detail,
@@ -138,17 +139,25 @@ function account(progress: Progress, pulled: Pulled[]): void {
 
 /** A second chance for numbers that kept failing: Tencent may have recovered. */
 async function retryTransient(
-  transient: Array<[number, string]>,
+  transient: Failure[],
   progress: Progress,
   exportGroup: (group: number, numbers: string[]) => Promise<Pulled[]>,
 ): Promise<void> {
-  const byGroupId = new Map<number, string[]>();
-  for (const [group, number] of transient) byGroupId.set(group, [...(byGroupId.get(group) ?? []), number]);
-  for (const [group, numbers] of byGroupId) {
+  for (const [group, numbers] of byGroup(transient.map((f) => f.phoneNumber))) {
     const pulled = await exportGroup(group, numbers);
-    const recovered = new Set(pulled.filter((p) => !p.error).map((p) => p.phoneNumber));
-    progress.totals.failures = progress.totals.failures.filter((f) => !recovered.has(f.phoneNumber));
-    account(progress, pulled.filter((p) => !p.error));
+    const settled = new Set(pulled.map((p) => p.phoneNumber));
+    progress.totals.failures = progress.totals.failures.filter((f) => !settled.has(f.phoneNumber));
+    account(progress, pulled);
   }
+}
+
+/** The error a run or shard ends with when numbers still fail after every retry, so the platform retries it. */
+export function transientError(failures: Failure[]): SmsStatusError | undefined {
+  const failing = failures.filter((f) => f.kind === 'transient');
+  const first = failing[0];
+  if (!first) return undefined;
+  const detail = `${failing.length} numbers still failing after retries (first: ${first.message})`;
+  const details = { code: first.code, requestId: first.requestId };
+  return first.name === 'RateLimited' ? new RateLimited(detail, details) : new UpstreamUnavailable(detail, details);
 }
 

@@ -1,4 +1,5 @@
 import type { PaceStats } from '#lib/pace/paced-client.ts';
+import type { ErrorName } from '#lib/tencent/errors.ts';
 import type { ManifestProblem } from './manifest.ts';
 import type { Window } from './plan.ts';
 import { readJson, writeJson, type ObjectStore } from './store.ts';
@@ -7,6 +8,8 @@ export interface Failure {
   phoneNumber: string;
   /** rejected: Tencent refused the number (never retried); transient: still failing after retries. */
   kind: 'rejected' | 'transient';
+  /** The error's taxonomy name. */
+  name: ErrorName;
   code: string;
   message: string;
   requestId?: string;

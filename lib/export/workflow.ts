@@ -1,5 +1,5 @@
 import { InvalidInput } from '#lib/tencent/errors.ts';
-import { exportGroups } from './groups.ts';
+import { exportGroups, transientError } from './groups.ts';
 import { byGroup, digest, SHARDS, shardOfGroup, type Window } from './plan.ts';
 import { jobIdOf, resolveNumbers, type ExportRequest } from './request.ts';
 import { finishRun, freshProgress, type ExportDeps, type ExportSettings } from './run.ts';
@@ -76,6 +76,10 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, pl
   const save = (): Promise<void> => state.saveShardProgress(plan.jobId, plan.runId, shard, progress);
   const { stopped } = await exportGroups(deps, settings, { progress, groups, numbersTotal: resolved.numbers.length, save });
   await save();
+  // Still failing after the in-run retries: fail the task so the workflow's Retry backs off and
+  // invokes it again; that invocation retries just these numbers.
+  const failing = stopped ? undefined : transientError(progress.totals.failures);
+  if (failing) throw failing;
   return { shard, done: !stopped, totals: progress.totals };
 }
 
@@ -126,7 +130,7 @@ export type WorkflowEvent =
 export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
   if (typeof event !== 'object' || event === null || !('action' in event)) return undefined;
   const { action, ...rest } = event as Record<string, unknown>;
-  if (action === 'plan') return { action, request: rest };
+  if (action === 'plan') return { action, request: rest.request ?? {} };
   const plan = rest.plan as Plan | undefined;
   if (typeof plan !== 'object' || plan === null || typeof plan.jobId !== 'string' || typeof plan.runId !== 'string' || !Array.isArray(plan.shards)) {
     throw new InvalidInput('plan must be the output of the plan step', { field: 'plan' });

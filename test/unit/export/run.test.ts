@@ -328,6 +328,7 @@ describe('runExport', () => {
       {
         phoneNumber: OPTED_OUT,
         kind: 'rejected',
+        name: 'InvalidInput',
         code: 'FailedOperation.PhoneNumberInBlacklist',
         message: 'The mobile number is in the opt-out list.',
         requestId: expect.stringMatching(/^rid-/),
