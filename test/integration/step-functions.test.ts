@@ -1,0 +1,188 @@
+import { createRequire } from 'node:module';
+import { rm } from 'node:fs/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { jobIdOf } from '#lib/export/request.ts';
+import { readJson, s3ClientConfig, s3Store } from '#lib/export/store.ts';
+import { SHARDS, groupOf, shardOfGroup } from '#lib/export/plan.ts';
+import { readExport } from '../../local/read-export.ts';
+import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
+import { startTwin, type Twin } from '../../local/twin/twin.ts';
+import { packageService, resourcesOfType, type Packaged } from '../support/package.ts';
+
+const require = createRequire(import.meta.url);
+const validate = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText(separator?: string): string };
+
+type Definition = { States: Record<string, any> } & Record<string, unknown>;
+type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
+
+const FUNCTION_NAMES: Record<string, string> = {
+  ExportLambdaFunction: 'sms-status-dev-export',
+  LookupLambdaFunction: 'sms-status-dev-lookup',
+};
+
+/** The state machines as packaged, their Fn::Sub placeholders replaced by the functions' ARNs. */
+function definitions(template: any): Record<string, Definition> {
+  const out: Record<string, Definition> = {};
+  for (const [, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+    const [text, substitutions] = resource.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, any>];
+    const resolved = text.replace(/\$\{(\w+)\}/g, (_, key: string) => {
+      const logicalId = substitutions[key]?.['Fn::GetAtt']?.[0] as string;
+      return `arn:aws:lambda:us-east-1:123456789012:function:${FUNCTION_NAMES[logicalId] ?? logicalId}`;
+    });
+    out[resource.Properties.StateMachineName] = JSON.parse(resolved);
+  }
+  return out;
+}
+
+let packaged: Packaged;
+let machines: Record<string, Definition>;
+beforeAll(async () => {
+  packaged = await packageService();
+  machines = definitions(packaged.template);
+});
+afterAll(() => rm(packaged.dir, { recursive: true, force: true }));
+
+describe('packaged state machines', () => {
+  it('pass asl-validator', () => {
+    expect(Object.keys(machines).sort()).toEqual([
+      'sms-status-dev-export',
+      'sms-status-dev-export-distributed',
+      'sms-status-dev-lookup-example',
+    ]);
+    for (const [name, definition] of Object.entries(machines)) {
+      const result = validate(definition);
+      expect(result.isValid, `${name}: ${result.errorsText()}`).toBe(true);
+    }
+  });
+
+  it('never run more shards at once than the export has reserved instances', () => {
+    const exporter = resourcesOfType(packaged.template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === 'sms-status-dev-export')?.[1];
+    for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
+      expect(machines[name]?.States.ExportShards.MaxConcurrency).toBeLessThanOrEqual(exporter.Properties.ReservedConcurrentExecutions);
+    }
+  });
+
+  it('differ only in how the Distributed Map reads and runs its items', () => {
+    const inline = structuredClone(machines['sms-status-dev-export']) as Definition;
+    const distributed = structuredClone(machines['sms-status-dev-export-distributed']) as Definition;
+    expect(distributed.States.ExportShards.ItemReader.Resource).toBe('arn:aws:states:::s3:getObject');
+    expect(distributed.States.ExportShards.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
+    for (const machine of [inline, distributed]) {
+      delete machine.Comment;
+      delete machine.States.ExportShards.ItemsPath;
+      delete machine.States.ExportShards.ItemReader;
+      delete machine.States.ExportShards.ItemProcessor.ProcessorConfig;
+    }
+    expect(distributed).toEqual(inline);
+  });
+
+  it('retry RateLimited, UpstreamUnavailable and Lambda service errors with jitter, and catch the others without retrying', () => {
+    const shard = machines['sms-status-dev-export']?.States.ExportShards.ItemProcessor.States.ExportShard;
+    const retried = shard.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
+    expect(retried).toEqual(expect.arrayContaining(['RateLimited', 'UpstreamUnavailable', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
+    expect(retried).not.toContain('InvalidInput');
+    expect(retried).not.toContain('UpstreamRejected');
+    for (const retry of shard.Retry) expect(retry.JitterStrategy).toBe('FULL');
+    expect(shard.Catch[0].ErrorEquals).toEqual(['InvalidInput', 'UpstreamRejected']);
+  });
+});
+
+describe('the export workflow, run locally over the real handler', () => {
+  let twin: Twin;
+  let s3: LocalS3;
+  let s3Client: S3Client;
+  let handler: Handler;
+  const calls: string[] = [];
+  const context = { getRemainingTimeInMillis: () => 600_000 };
+  const invoke = async (input: unknown): Promise<unknown> => {
+    calls.push((input as { action: string }).action);
+    return handler(input, context);
+  };
+  // The handler's results are JSON; the library types its handlers over its own JSON type.
+  const overrides: any = {
+    taskResourceLocalHandlers: { Plan: invoke, ExportShard: invoke, Commit: invoke },
+    retryIntervalOverrides: { Plan: 0, ExportShard: 0, Commit: 0 },
+  };
+
+  beforeAll(async () => {
+    twin = await startTwin({});
+    s3 = await startLocalS3();
+    Object.assign(process.env, {
+      TENCENT_SMS_ENDPOINT: twin.url,
+      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
+      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
+      SMS_SDK_APP_ID: twin.sdkAppId,
+      TENCENT_RPS_BUDGET: '20',
+      EXPORT_BUCKET: s3.bucket,
+      EXPORT_PREFIX: 'sfn',
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    });
+    ({ handler } = (await import('../../functions/export.ts')) as { handler: Handler });
+    s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+  });
+  afterAll(async () => {
+    s3Client?.destroy();
+    await twin?.close();
+    await s3?.close();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+    twin.configure({ faults: {} });
+  });
+
+  const numbers = Array.from({ length: 40 }, (_, i) => `+86135${String(20_000_000 + i * 104_729).slice(-8)}`);
+
+  it('exports a multi-shard run whose S3 objects equal the twin ground truth', async () => {
+    const shards = new Set(numbers.map((n) => shardOfGroup(groupOf(n))));
+    expect(shards.size).toBeGreaterThan(8);
+    expect(shards.size).toBeLessThanOrEqual(SHARDS);
+    const beginTime = Math.floor(twin.now() / 1000) - 6 * 86400;
+    const machine = new StateMachine(machines['sms-status-dev-export'] as never);
+    const output = (await machine.run({ phoneNumbers: numbers, beginTime }, { overrides }).result) as any;
+    expect(output.complete).toBe(true);
+    expect(output.numbersDone).toBe(numbers.length);
+    expect(calls.filter((c) => c === 'shard')).toHaveLength(shards.size);
+    const exported = (await readExport(s3Client, s3.bucket, 'sfn')).flatMap((o) => o.records);
+    const truth = numbers.flatMap((n) => twin.truth(n, output.window.beginTime, output.window.endTime));
+    expect(exported.map((r) => r.serialNo).sort()).toEqual(truth.map((s) => s.SerialNo).sort());
+    expect(output.records).toBe(truth.length);
+  });
+
+  it('retries a shard that failed with RateLimited, then succeeds', async () => {
+    // More throttles in a row than the Lambda's own retries and second pass take (2 × 8 attempts): the
+    // shard task fails with RateLimited, and the workflow's Retry invokes it again.
+    twin.configure({ faults: { script: Array.from({ length: 16 }, () => ({ code: 'RequestLimitExceeded' })) } });
+    const one = ['+8613711112222'];
+    const beginTime = Math.floor(twin.now() / 1000) - 6 * 86400;
+    const machine = new StateMachine(machines['sms-status-dev-export'] as never);
+    const output = (await machine.run({ phoneNumbers: one, beginTime }, { overrides }).result) as any;
+    expect(calls).toEqual(['plan', 'shard', 'shard', 'commit']);
+    expect(output.complete).toBe(true);
+    expect(output.throttles).toBeGreaterThanOrEqual(16);
+    const exported = (await readExport(s3Client, s3.bucket, 'sfn')).flatMap((o) => o.records).filter((r) => r.phoneNumber === one[0]);
+    expect(exported.map((r) => r.serialNo).sort()).toEqual(twin.truth(one[0] as string, output.window.beginTime, output.window.endTime).map((s) => s.SerialNo).sort());
+  }, 90_000);
+
+  it('catches UpstreamRejected without retrying and ends ExportIncomplete, leaving the checkpoint alone', async () => {
+    twin.configure({ faults: { script: [{ code: 'AuthFailure.SignatureFailure' }] } });
+    const machine = new StateMachine(machines['sms-status-dev-export'] as never);
+    const execution = machine.run({ phoneNumbers: ['+8615000150000'] }, { overrides });
+    await expect(execution.result).rejects.toMatchObject({ cause: { name: 'ExportIncomplete' } });
+    expect(calls).toEqual(['plan', 'shard', 'commit']);
+    const jobId = jobIdOf({ phoneNumbers: ['+8615000150000'] }, {});
+    expect(await readJson(s3Store({ local: true }, s3Client), s3.bucket, `sfn/_state/${jobId}/checkpoint.json`)).toBeUndefined();
+  });
+
+  it('fails ExportRejected at the plan for bad input, without retrying', async () => {
+    const machine = new StateMachine(machines['sms-status-dev-export'] as never);
+    await expect(machine.run({ phoneNumbers: ['+8613711112222'], beginTime: 'yesterday' }, { overrides }).result).rejects.toMatchObject({
+      cause: { name: 'ExportRejected' },
+    });
+    expect(calls).toEqual(['plan']);
+  });
+});
