@@ -186,3 +186,36 @@ describe('the export workflow, run locally over the real handler', () => {
     expect(calls).toEqual(['plan']);
   });
 });
+
+describe('the lookup example, run locally over the real handler', () => {
+  let twin: Twin;
+  let lookup: Handler;
+  beforeAll(async () => {
+    twin = await startTwin({});
+    Object.assign(process.env, {
+      TENCENT_SMS_ENDPOINT: twin.url,
+      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
+      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
+      SMS_SDK_APP_ID: twin.sdkAppId,
+    });
+    ({ handler: lookup } = (await import('../../functions/lookup.ts')) as { handler: Handler });
+  });
+  afterAll(() => twin?.close());
+
+  const run = (input: unknown) => {
+    const machine = new StateMachine(machines['sms-status-dev-lookup-example'] as never);
+    const overrides: any = { taskResourceLocalHandlers: { Lookup: (event: unknown) => lookup(event, { getRemainingTimeInMillis: () => 25_000 }) } };
+    return machine.run(input, { overrides }).result as Promise<any>;
+  };
+
+  it('passes the plain body on', async () => {
+    const output = await run({ phoneNumber: '+8613711112222' });
+    expect(output.phoneNumber).toBe('+8613711112222');
+    expect(output.complete).toBe(true);
+    expect(output.statuses.length).toBeGreaterThan(0);
+  });
+
+  it('catches InvalidInput by name and fails LookupRejected', async () => {
+    await expect(run({ phoneNumber: '13711112222' })).rejects.toMatchObject({ cause: { name: 'LookupRejected' } });
+  });
+});
