@@ -1,4 +1,10 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
+import { logger } from '#lib/observability/logger.ts';
+import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
+import { paceMetrics } from './middleware/pace-metrics.ts';
 import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { transientError } from '#lib/export/groups.ts';
@@ -23,14 +29,20 @@ const settings = exportSettings(config, tencent);
  * retry make it throw UpstreamUnavailable, so the platform retries (the window is redone).
  */
 async function run(deps: ExportDeps, event: unknown): Promise<RunSummary> {
-  const summary = await runExport(deps, settings, requestOf(event));
+  const summary = reported(await runExport(deps, settings, requestOf(event)));
   const failing = transientError(summary.failures);
   if (failing) throw failing;
   return summary;
 }
 
-/** Step Functions steps (`action`: plan, shard, commit) and plain runs; errors keep their taxonomy names. */
-export async function handler(event: unknown, context: Context): Promise<RunSummary | Plan | ShardResult> {
+function reported(summary: RunSummary): RunSummary {
+  metrics.addMetric('RecordsExported', MetricUnit.Count, summary.records);
+  const { failures, incompleteNumbers, manifestProblems, ...figures } = summary;
+  logger.info('export run', { ...figures, failures: failures.length, incompleteNumbers: incompleteNumbers.length, manifestProblems: manifestProblems.length });
+  return summary;
+}
+
+async function route(event: unknown, context: Context): Promise<RunSummary | Plan | ShardResult> {
   const deps: ExportDeps = { client, store, now: Date.now, remainingMs: () => context.getRemainingTimeInMillis() };
   const step = workflowEventOf(event);
   switch (step?.action) {
@@ -38,9 +50,20 @@ export async function handler(event: unknown, context: Context): Promise<RunSumm
       return run(deps, event);
     case 'plan':
       return planRun(deps, settings, requestOf(step.request));
-    case 'shard':
-      return exportShard(deps, settings, step.plan, step.shard);
+    case 'shard': {
+      const result = await exportShard(deps, settings, step.plan, step.shard);
+      metrics.addMetric('RecordsExported', MetricUnit.Count, result.totals.records);
+      return result;
+    }
     case 'commit':
-      return commitRun(deps, settings, step.plan, step.results);
+      return reported(await commitRun(deps, settings, step.plan, step.results));
   }
 }
+
+/** Step Functions steps (`action`: plan, shard, commit) and plain runs; errors keep their taxonomy names. */
+export const handler = middy<unknown, RunSummary | Plan | ShardResult>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(paceMetrics(client))
+  .use({ onError: ({ error }) => void logger.error('export failed', { error }) })
+  .handler(route);

@@ -7,7 +7,12 @@ import type { PacedClient } from '#lib/pace/paced-client.ts';
 import { lookup, type LookupResult } from '#lib/status/lookup.ts';
 import { parseQuery, type RawQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/tencent/errors.ts';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { logger } from '#lib/observability/logger.ts';
+import { metrics } from '#lib/observability/metrics.ts';
 import { errorResponse, FALLBACK_BODY } from './middleware/error-response.ts';
+import { paceMetrics } from './middleware/pace-metrics.ts';
 
 const RESERVE_MS = 1500;
 
@@ -33,9 +38,16 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number) {
   const pullOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
 
   async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
-    const query = parseQuery(raw, Math.floor(Date.now() / 1000));
-    client.deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;
-    return lookup(client, query, pullOptions);
+    try {
+      const query = parseQuery(raw, Math.floor(Date.now() / 1000));
+      client.deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;
+      const result = await lookup(client, query, pullOptions);
+      logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete: result.complete, statuses: result.statuses.length, requestIds: result.requestIds });
+      return result;
+    } catch (error) {
+      logger.warn('lookup failed', { error });
+      throw error;
+    }
   }
 
   /** GET /v1/phone-numbers/{phoneNumber}/statuses through API Gateway. */
@@ -59,10 +71,12 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number) {
   /** `aws lambda invoke` and Step Functions: the plain body out, taxonomy errors thrown with their name. */
   const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context);
 
-  /** One Lambda, `sms-status-<stage>-lookup`, for both triggers. */
-  async function handler(event: unknown, context: Context): Promise<APIGatewayProxyResult | LookupResult> {
-    return isHttpEvent(event) ? http(event as Parameters<typeof http>[0], context) : direct(event as RawQuery, context);
-  }
+  /** One Lambda, `sms-status-<stage>-lookup`, for both triggers; logs carry the request id, metrics flush once. */
+  const handler = middy<unknown, APIGatewayProxyResult | LookupResult>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(paceMetrics(client))
+    .handler((event, context) => (isHttpEvent(event) ? http(event as Parameters<typeof http>[0], context) : direct(event as RawQuery, context)));
 
   return { http, direct, handler };
 }

@@ -1,5 +1,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
+import { logger } from '#lib/observability/logger.ts';
+import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { fromTencentError } from './codes.ts';
 import { SmsStatusError, UpstreamRejected, UpstreamUnavailable } from './errors.ts';
 import { sign } from './sign.ts';
@@ -85,10 +87,26 @@ export function createClient(options: ClientOptions): TencentClient {
     };
     if (credentials.token) headers['X-TC-Token'] = credentials.token;
     if (options.language) headers['X-TC-Language'] = options.language;
-    return parse(await send(transport, agent, url, headers, body, timeoutMs));
+    const started = performance.now();
+    try {
+      const page = parse(await send(transport, agent, url, headers, body, timeoutMs));
+      observe(request, started, { requestId: page.requestId, records: page.statuses.length });
+      return page;
+    } catch (error) {
+      const { code, requestId } = error as SmsStatusError;
+      observe(request, started, { code, requestId });
+      throw error;
+    }
   }
 
   return { pull };
+}
+
+/** One debug line and one latency value per request; never headers, never the body. */
+function observe(request: PullRequest, started: number, outcome: { requestId?: string; records?: number; code?: string }): void {
+  const latencyMs = performance.now() - started;
+  metrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, latencyMs);
+  logger.debug('Tencent PullSmsSendStatusByPhoneNumber', { ...request, ...outcome, latencyMs: Math.round(latencyMs) });
 }
 
 function send(

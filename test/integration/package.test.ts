@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import JSZip from 'jszip';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageService, resourcesOfType, type Packaged } from '../support/package.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { packaged as loadPackage, resourcesOfType, type Packaged } from '../support/package.ts';
 
 let packaged: Packaged;
 beforeAll(async () => {
-  packaged = await packageService();
+  packaged = await loadPackage(inject('stack').packages.plain);
 });
-afterAll(() => rm(packaged.dir, { recursive: true, force: true }));
 
 function lambdaFunctions() {
   return resourcesOfType(packaged.template, 'AWS::Lambda::Function').map(([, r]) => r.Properties);

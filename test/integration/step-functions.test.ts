@@ -1,15 +1,14 @@
 import { createRequire } from 'node:module';
-import { rm } from 'node:fs/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { jobIdOf } from '#lib/export/request.ts';
 import { readJson, s3ClientConfig, s3Store } from '#lib/export/store.ts';
 import { SHARDS, groupOf, shardOfGroup } from '#lib/export/plan.ts';
 import { readExport } from '../../local/read-export.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
-import { packageService, resourcesOfType, type Packaged } from '../support/package.ts';
+import { packaged as loadPackage, resourcesOfType, type Packaged } from '../support/package.ts';
 
 const require = createRequire(import.meta.url);
 const validate = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText(separator?: string): string };
@@ -39,10 +38,9 @@ function definitions(template: any): Record<string, Definition> {
 let packaged: Packaged;
 let machines: Record<string, Definition>;
 beforeAll(async () => {
-  packaged = await packageService();
+  packaged = await loadPackage(inject('stack').packages.plain);
   machines = definitions(packaged.template);
 });
-afterAll(() => rm(packaged.dir, { recursive: true, force: true }));
 
 describe('packaged state machines', () => {
   it('pass asl-validator', () => {
@@ -198,14 +196,14 @@ describe('the lookup example, run locally over the real handler', () => {
       TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
       SMS_SDK_APP_ID: twin.sdkAppId,
     });
-    ({ handler: lookup } = (await import('../../functions/lookup.ts')) as { handler: Handler });
+    ({ handler: lookup } = (await import('../../functions/lookup.ts')) as unknown as { handler: Handler });
   });
   afterAll(() => twin?.close());
 
   const run = (input: unknown) => {
     const machine = new StateMachine(machines['sms-status-dev-lookup-example'] as never);
     const overrides: any = { taskResourceLocalHandlers: { Lookup: (event: unknown) => lookup(event, { getRemainingTimeInMillis: () => 25_000 }) } };
-    return machine.run(input, { overrides }).result as Promise<any>;
+    return machine.run(input as never, { overrides }).result as Promise<any>;
   };
 
   it('passes the plain body on', async () => {

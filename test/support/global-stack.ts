@@ -1,8 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../../local/stack.ts';
+import { PACKAGE_WITH_SECRET, packageService } from './package.ts';
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
@@ -14,6 +15,8 @@ export interface StackInfo {
   bucket: string;
   /** serverless-offline's output, the functions' logs included. */
   logPath: string;
+  /** `serverless package` output folders: default parameters, and a secret, bucket and prefix set. */
+  packages: { plain: string; withSecret: string };
   env: Record<string, string>;
 }
 
@@ -32,6 +35,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     delete env[name];
   }
   const logPath = join(await mkdtemp(join(tmpdir(), 'sms-status-logs-')), 'offline.log');
+  // Packaging runs one at a time: concurrent `serverless package` runs in one project trip each other.
+  const plain = await packageService();
+  const withSecret = await packageService(PACKAGE_WITH_SECRET);
   const stack = await startStack({ ports, env, logPath });
   project.provide('stack', {
     httpUrl: stack.offline.httpUrl,
@@ -41,7 +47,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     s3Url: stack.s3.url,
     bucket: stack.s3.bucket,
     logPath,
+    packages: { plain: plain.dir, withSecret: withSecret.dir },
     env: Object.fromEntries(Object.entries(stack.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
   });
-  return () => stack.stop();
+  return async () => {
+    await stack.stop();
+    await rm(plain.dir, { recursive: true, force: true });
+    await rm(withSecret.dir, { recursive: true, force: true });
+  };
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../local/offline.ts';
 
@@ -15,7 +15,7 @@ export interface Packaged {
 /** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
 export async function packageService(env: NodeJS.ProcessEnv = {}): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
-  const workFolder = `.esbuild/package-${process.pid}`;
+  const workFolder = `.esbuild/package-${basename(dir)}`;
   try {
     await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], {
       cwd: PROJECT_ROOT,
@@ -27,6 +27,17 @@ export async function packageService(env: NodeJS.ProcessEnv = {}): Promise<Packa
   }
   const template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
   return { dir, template };
+}
+
+export const PACKAGE_WITH_SECRET = {
+  TENCENTCLOUD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sms-status/dev/tencent-AbCdEf',
+  EXPORT_BUCKET: 'acme-sms-exports',
+  EXPORT_PREFIX: 'receipts',
+};
+
+/** A package made by the test run's global setup (see global-stack.ts). */
+export async function packaged(dir: string): Promise<Packaged> {
+  return { dir, template: JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) };
 }
 
 export function resourcesOfType(template: any, type: string): Array<[string, any]> {
