@@ -14,7 +14,7 @@ export interface Bundle {
 /** The esbuild settings of serverless.yml (custom.esbuild), so both sides are built alike. */
 async function serverlessEsbuildOptions(): Promise<Record<string, unknown>> {
   const yml = parse(await readFile(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'));
-  const { packager: _packager, exclude, outputFileExtension: _ext, ...options } = yml.custom.esbuild;
+  const { packager: _packager, exclude, outputFileExtension: _ext, outputWorkFolder: _work, ...options } = yml.custom.esbuild;
   return { ...options, external: exclude };
 }
 
