@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/export/store.ts';
 import { PROJECT_ROOT } from '../local/offline.ts';
+import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { startTwin, type FaultKind } from '../local/twin/twin.ts';
@@ -42,18 +43,10 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
     const begin = Math.floor(twin.now() / 1000) - 6 * 86400 + 600;
     const env = {
       ...process.env,
-      TENCENT_SMS_ENDPOINT: twin.url,
-      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-      SMS_SDK_APP_ID: twin.sdkAppId,
+      ...localEnv({ twin, s3 }),
       TENCENT_RPS_BUDGET: '20',
       TENCENT_TIMEOUT_MS: '2000',
-      EXPORT_BUCKET: s3.bucket,
       EXPORT_PREFIX: 'bench',
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
     };
     const started = performance.now();
     const child = await run(process.execPath, ['cli/sms-status.js', 'export', '--phone-numbers', numbers.join(','), '--begin', String(begin)], {

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/export/store.ts';
 import { PROJECT_ROOT } from '../local/offline.ts';
+import { localEnv } from '../local/function-env.ts';
 import { startLocalS3 } from '../local/s3.ts';
 import { startTwin } from '../local/twin/twin.ts';
 import { benchNumbers } from './export-rate.ts';
@@ -40,17 +41,9 @@ export async function exportMemory(records: number, nodeOptions?: string): Promi
         maxBuffer: 64 * 1024 * 1024,
         env: {
           ...process.env,
-          TENCENT_SMS_ENDPOINT: twin.url,
-          TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-          TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-          SMS_SDK_APP_ID: twin.sdkAppId,
+          ...localEnv({ twin, s3 }),
           TENCENT_RPS_BUDGET: '20',
-          EXPORT_BUCKET: s3.bucket,
           EXPORT_PREFIX: 'bench',
-          AWS_ENDPOINT_URL_S3: s3.url,
-          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-          AWS_REGION: 'us-east-1',
           ...(nodeOptions && { NODE_OPTIONS: nodeOptions }),
         },
       },

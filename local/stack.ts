@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { localEnv } from './function-env.ts';
 import { startOffline, type Offline } from './offline.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
 import { twinOptionsFromEnv } from './twin/env.ts';
@@ -50,12 +51,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const apiKey = base.SMS_STATUS_API_KEY || `local-${randomBytes(12).toString('hex')}`;
     const env: NodeJS.ProcessEnv = {
       ...base,
-      ...(twin && {
-        TENCENT_SMS_ENDPOINT: twin.url,
-        TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-        TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-        SMS_SDK_APP_ID: twin.sdkAppId,
-      }),
+      ...localEnv({ twin }),
       // The demo numbers are what a bare scheduled export pulls locally.
       EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
       SMS_STATUS_API_KEY: apiKey,

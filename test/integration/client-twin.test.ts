@@ -4,7 +4,8 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { twinPerTest } from '../support/twin-per-test.ts';
 import type { TencentConfig } from '#lib/config.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
 import { lookup } from '#lib/status/lookup.ts';
@@ -17,7 +18,7 @@ import { staticCredentials } from '#lib/tencent/credentials.ts';
 import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
 import type { Credentials } from '#lib/tencent/types.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';
-import { startTwin, type Twin, type TwinOptions } from '../../local/twin/twin.ts';
+import { type Twin } from '../../local/twin/twin.ts';
 import { close, closedPort, listen, rejection, seconds } from '../support/net.ts';
 
 const ORDINARY = '+8613711112222';
@@ -48,17 +49,7 @@ async function failure(promise: Promise<unknown>): Promise<SmsStatusError> {
   return error as SmsStatusError;
 }
 
-let twin: Twin | undefined;
-
-async function start(options: TwinOptions = {}): Promise<Twin> {
-  twin = await startTwin(options);
-  return twin;
-}
-
-afterEach(async () => {
-  await twin?.close();
-  twin = undefined;
-});
+const start = twinPerTest();
 
 describe('createClient against the twin', () => {
   it('returns statuses and a RequestId', async () => {

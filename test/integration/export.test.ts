@@ -3,6 +3,7 @@
  * faults reach nobody else), the S3 adapter against this file's own s3rver, and the CLI as a child
  * process. Every exported object is read back and compared with the twin's ground truth.
  */
+import { localEnv } from '../../local/function-env.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -285,18 +286,10 @@ describe('export to S3 against the twin', () => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      TENCENT_SMS_ENDPOINT: twin.url,
-      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-      SMS_SDK_APP_ID: twin.sdkAppId,
+      ...localEnv({ twin, s3 }),
       TENCENT_RPS_BUDGET: '20',
-      EXPORT_BUCKET: s3.bucket,
       EXPORT_PREFIX: 'cli',
       EXPORT_CHUNK_SIZE: '5',
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
     };
     const args = ['cli/sms-status.js', 'export', '--phone-numbers', EXACT_NUMBERS.join(','), '--begin', String(BEGIN), '--end', String(END)];
 

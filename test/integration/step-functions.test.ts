@@ -6,6 +6,7 @@ import { jobIdOf } from '#lib/export/request.ts';
 import { readJson, s3ClientConfig, s3Store } from '#lib/export/store.ts';
 import { SHARDS, groupOf, shardOfGroup } from '#lib/export/plan.ts';
 import { readExport } from '../../local/read-export.ts';
+import { localEnv } from '../../local/function-env.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { packaged as loadPackage, resourcesOfType, type Packaged } from '../support/package.ts';
@@ -107,19 +108,7 @@ describe('the export workflow, run locally over the real handler', () => {
   beforeAll(async () => {
     twin = await startTwin({});
     s3 = await startLocalS3();
-    Object.assign(process.env, {
-      TENCENT_SMS_ENDPOINT: twin.url,
-      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-      SMS_SDK_APP_ID: twin.sdkAppId,
-      TENCENT_RPS_BUDGET: '20',
-      EXPORT_BUCKET: s3.bucket,
-      EXPORT_PREFIX: 'sfn',
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-    });
+    Object.assign(process.env, localEnv({ twin, s3 }), { TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'sfn', POWERTOOLS_LOG_LEVEL: 'WARN' });
     ({ handler } = (await import('../../functions/export.ts')) as { handler: Handler });
     s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
   });
@@ -190,12 +179,7 @@ describe('the lookup example, run locally over the real handler', () => {
   let lookup: Handler;
   beforeAll(async () => {
     twin = await startTwin({});
-    Object.assign(process.env, {
-      TENCENT_SMS_ENDPOINT: twin.url,
-      TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
-      TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,
-      SMS_SDK_APP_ID: twin.sdkAppId,
-    });
+    Object.assign(process.env, localEnv({ twin }));
     ({ handler: lookup } = (await import('../../functions/lookup.ts')) as unknown as { handler: Handler });
   });
   afterAll(() => twin?.close());

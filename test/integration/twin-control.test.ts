@@ -2,26 +2,17 @@
  * The twin's own knobs over real HTTP: control endpoints (/_twin/*) and start options (latency, random
  * faults, per-number profiles).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { twinPerTest } from '../support/twin-per-test.ts';
 import { createClient, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
 import { staticCredentials } from '#lib/tencent/credentials.ts';
 import { SmsStatusError } from '#lib/tencent/errors.ts';
-import { startTwin, type Twin, type TwinOptions, type TwinStats } from '../../local/twin/twin.ts';
+import { type Twin, type TwinStats } from '../../local/twin/twin.ts';
 import { rejection, seconds } from '../support/net.ts';
 
 const ORDINARY = '+8613711112222';
 
-let twin: Twin | undefined;
-
-async function start(options: TwinOptions = {}): Promise<Twin> {
-  twin = await startTwin(options);
-  return twin;
-}
-
-afterEach(async () => {
-  await twin?.close();
-  twin = undefined;
-});
+const start = twinPerTest();
 
 function client(t: Twin): TencentClient {
   return createClient({

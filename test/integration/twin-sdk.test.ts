@@ -4,14 +4,15 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { twinPerTest } from '../support/twin-per-test.ts';
 import { sms } from 'tencentcloud-sdk-nodejs-sms';
 import type {
   PullSmsSendStatus,
   PullSmsSendStatusByPhoneNumberRequest,
   PullSmsSendStatusByPhoneNumberResponse,
 } from 'tencentcloud-sdk-nodejs-sms/tencentcloud/services/sms/v20210111/sms_models.js';
-import { startTwin, type Twin, type TwinOptions } from '../../local/twin/twin.ts';
+import { type Twin } from '../../local/twin/twin.ts';
 import { rejection, seconds } from '../support/net.ts';
 
 const ORDINARY = '+8613711112222';
@@ -70,17 +71,7 @@ function busyWindow(twin: Twin): { begin: number; end: number; truth: PullSmsSen
   return { begin: Math.min(...times), end: Math.max(...times), truth };
 }
 
-let twin: Twin | undefined;
-
-async function start(options: TwinOptions = {}): Promise<Twin> {
-  twin = await startTwin(options);
-  return twin;
-}
-
-afterEach(async () => {
-  await twin?.close();
-  twin = undefined;
-});
+const start = twinPerTest();
 
 describe('official SDK against the twin: signatures', () => {
   it('(a) accepts the right key at endpoint 127.0.0.1:PORT over http://', async () => {

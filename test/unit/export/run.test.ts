@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../local/twin/data.ts';
 import { byGroup, groupOf, objectKey, utcDay, type Window } from '#lib/export/plan.ts';
 import { jobIdOf, requestOf } from '#lib/export/request.ts';
 import { runExport, type ExportDeps, type ExportProgressEvent, type ExportSettings } from '#lib/export/run.ts';
@@ -29,16 +30,6 @@ const SATURATED = '+8613600136000';
 const OTHERS = Array.from({ length: 24 }, (_, i) => `+861370000${String(1000 + i * 37)}`);
 const NUMBERS = [BUSY, '+8613711112222', '+14155550123', ...OTHERS];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function receipts(phoneNumber: string, count: number, from: number, to: number, seed: number): PullSmsSendStatus[] {
   const random = prng(seed);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { prng } from '../../../local/twin/data.ts';
 import fc from 'fast-check';
 import { DEFAULT_PULL_OPTIONS, halves, pull, type PullQuery } from '#lib/status/pull.ts';
 import type { StatusRecord } from '#lib/status/record.ts';
@@ -9,17 +10,8 @@ import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 const PHONE = '+8613711112222';
 const BEGIN = 1_714_000_000;
 
-/** A small deterministic PRNG, so a fast-check seed reproduces the fake's shuffles and timings. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A small deterministic PRNG, so a fast-check seed reproduces the fake's shuffles and timings.
+const mulberry32 = prng;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
