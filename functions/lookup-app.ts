@@ -51,7 +51,7 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number) {
   }
 
   /** GET /v1/phone-numbers/{phoneNumber}/statuses through API Gateway. */
-  const http = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  const httpChain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpEventNormalizer())
     .use(httpHeaderNormalizer())
     .use(httpErrorHandler({ logger: false, fallbackMessage: FALLBACK_BODY }))
@@ -68,6 +68,9 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number) {
       };
     });
 
+  // The event normaliser fills in what API Gateway may leave null, so callers pass the plain event type.
+  const http = httpChain as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
   /** `aws lambda invoke` and Step Functions: the plain body out, taxonomy errors thrown with their name. */
   const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context);
 
@@ -76,7 +79,7 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number) {
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(paceMetrics(client))
-    .handler((event, context) => (isHttpEvent(event) ? http(event as Parameters<typeof http>[0], context) : direct(event as RawQuery, context)));
+    .handler((event, context) => (isHttpEvent(event) ? http(event, context) : direct(event as RawQuery, context)));
 
   return { http, direct, handler };
 }

@@ -20,6 +20,7 @@ export function banner(stack: Stack, stage = 'dev'): string {
     ? `${stack.twin.url}  (local twin; demo numbers ${DEMO}, ${BUSY} (600 in one hour), +8615000150000 (failures), +8613900139000 (opted out))`
     : `${stack.env.TENCENT_SMS_ENDPOINT || 'https://sms.tencentcloudapi.com'}  (real Tencent Cloud)`;
   const cliEnv = `TENCENT_SMS_ENDPOINT=${stack.env.TENCENT_SMS_ENDPOINT ?? ''} TENCENTCLOUD_SECRET_ID=${stack.env.TENCENTCLOUD_SECRET_ID ?? ''} TENCENTCLOUD_SECRET_KEY=${stack.twin ? stack.env.TENCENTCLOUD_SECRET_KEY : '…'} SMS_SDK_APP_ID=${stack.env.SMS_SDK_APP_ID ?? ''}`;
+  const s3Env = `EXPORT_BUCKET=${stack.s3.bucket} AWS_ENDPOINT_URL_S3=${stack.s3.url} AWS_ACCESS_KEY_ID=${stack.s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.s3.credentials.secretAccessKey} AWS_REGION=us-east-1`;
   return `
 sms-status is running locally.
 
@@ -34,6 +35,7 @@ Try:
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${BUSY.slice(1)}/statuses?all=true&beginTime=${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z'
   echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
   ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
+  ${cliEnv} ${s3Env} npx sms-status export --phone-numbers ${DEMO},${BUSY}
 
 Ctrl-C stops everything.
 `;

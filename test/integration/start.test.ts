@@ -69,6 +69,12 @@ describe('npm start', () => {
       expect(cliLine).toBeDefined();
       const { stdout: cliOut } = await sh('sh', ['-c', cliLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
       expect(JSON.parse(cliOut).statuses.length).toBe(600);
+      const exportLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status export'));
+      const { stdout: exportOut } = await sh('sh', ['-c', exportLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      const summary = JSON.parse(exportOut);
+      expect(summary.complete).toBe(true);
+      expect(summary.numbersDone).toBe(2);
+      expect(summary.records).toBeGreaterThan(0);
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);
