@@ -16,8 +16,8 @@ import { paceMetrics } from './middleware/pace-metrics.ts';
 
 const RESERVE_MS = 1500;
 
-function pathPhoneNumber(value: string | undefined): string | undefined {
-  if (value === undefined || !value.includes('%')) return value;
+function pathPhoneNumber(value: string | null | undefined): string | null | undefined {
+  if (typeof value !== 'string' || !value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {

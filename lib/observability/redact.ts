@@ -4,7 +4,7 @@
  * signatures nothing.
  */
 const E164_ANYWHERE = /\+[1-9]\d{6,14}/g;
-const SIGNATURE = /TC3-HMAC-SHA256 Credential=[^\s"]*(,\s*SignedHeaders=[^\s"]*)?(,\s*Signature=[0-9a-f]*)?/g;
+const SIGNATURE = /TC3-HMAC-SHA256 Credential=[^\s",]*(,\s*SignedHeaders=[^\s",]*)?(,\s*Signature=[0-9a-f]*)?/g;
 const SECRET_KEYS = /authorization|secret|token|password|credential|signature/i;
 const NUMBER_KEYS = /^(phoneNumber|subscriberNumber|PhoneNumber|SubscriberNumber)$/;
 

@@ -18,13 +18,13 @@ export function secretsManagerCredentials(secretArn: string, client?: SecretsMan
     const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
     client ??= new SecretsManagerClient({});
     const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    let parsed: { secretId?: unknown; secretKey?: unknown } = {};
+    let parsed: { secretId?: unknown; secretKey?: unknown } | null = null;
     try {
       parsed = JSON.parse(SecretString ?? '{}');
     } catch {
       // Reported below with the shape the secret must have.
     }
-    if (typeof parsed.secretId !== 'string' || typeof parsed.secretKey !== 'string') {
+    if (typeof parsed?.secretId !== 'string' || typeof parsed.secretKey !== 'string') {
       throw new UpstreamRejected('the Tencent secret must be JSON {"secretId","secretKey"}', { code: 'InvalidSecret' });
     }
     return { secretId: parsed.secretId, secretKey: parsed.secretKey };

@@ -327,7 +327,8 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
     // here, so `aws lambda invoke` with such an event reaches the HTTP adapter: still the caller's input.
     const fake = fakeClient();
     const { http } = lookupHandlers(fake, 4);
-    for (const queryStringParameters of [null, {}, { beginTime: String(NOW - 3600) }]) {
+    const queries: Array<Record<string, string> | null> = [null, {}, { beginTime: String(NOW - 3600) }];
+    for (const queryStringParameters of queries) {
       const result = await http(restEvent({ pathParameters: { phoneNumber: null }, queryStringParameters, headers: {} }), CONTEXT);
       expect(result.statusCode, result.body).toBe(400);
       expectErrorBody(JSON.parse(result.body));
