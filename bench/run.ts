@@ -59,7 +59,7 @@ where noted; each figure stands beside its comparison. Took ${((performance.now(
 
 The baseline is the same lookup Lambda (\`functions/lookup-app.ts\`) with \`tencentcloud-sdk-nodejs-sms\`
 as its Tencent client (\`bench/fixtures/sdk-lookup.ts\`), bundled with the same esbuild settings
-(serverless.yml \`custom.esbuild\`: ESM, minified, keepNames, source maps, AWS SDK external).
+(serverless.yml \`custom.esbuild\`: ESM, minified, keepNames, source maps, the AWS SDK clients the runtime provides left out).
 
 | | ours | SDK-based | ratio | target |
 |---|---|---|---|---|
