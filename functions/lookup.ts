@@ -6,4 +6,4 @@ import { lookupHandlers } from './lookup-app.ts';
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const config = loadTencentConfig(process.env);
 
-export const { handler, http, direct } = lookupHandlers(connect(config, { retry: LOOKUP_RETRY, maxQueueMs: 2000 }), config.rpsBudget);
+export const { handler } = lookupHandlers(connect(config, { retry: LOOKUP_RETRY, maxQueueMs: 2000 }), config.rpsBudget);

@@ -24,7 +24,7 @@ export interface TencentConfig {
   rpsBudget: number;
 }
 
-export const DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com';
+const DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com';
 
 function text(env: Env, name: string, pattern?: RegExp, rule?: string): string | undefined {
   const value = env[name]?.trim();

@@ -14,7 +14,7 @@ function ports(env: NodeJS.ProcessEnv) {
   };
 }
 
-export function banner(stack: Stack, stage = 'dev'): string {
+function banner(stack: Stack, stage = 'dev'): string {
   const api = `${stack.offline.httpUrl}/${stage}/v1/phone-numbers`;
   const tencent = stack.twin
     ? `${stack.twin.url}  (local twin; demo numbers ${DEMO}, ${BUSY} (600 in one hour), +8615000150000 (failures), +8613900139000 (opted out))`

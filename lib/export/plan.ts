@@ -23,13 +23,18 @@ export interface WindowSettings {
   initialLookbackSeconds: number;
 }
 
-export function groupOf(phoneNumber: string): number {
+/** FNV-1a: a stable, well-spread 32-bit hash of a string. */
+export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < phoneNumber.length; i++) {
-    h ^= phoneNumber.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % GROUPS;
+  return h >>> 0;
+}
+
+export function groupOf(phoneNumber: string): number {
+  return fnv1a(phoneNumber) % GROUPS;
 }
 
 export function shardOfGroup(group: number): number {

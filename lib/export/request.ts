@@ -19,6 +19,18 @@ export interface ResolvedNumbers {
   duplicates: number;
 }
 
+/** What a summary says of the numbers, without the numbers: small enough to travel in a workflow plan. */
+export interface NumberReport {
+  total: number;
+  problems: ManifestProblem[];
+  problemCount: number;
+  duplicates: number;
+}
+
+export function numberReport({ numbers, problems, problemCount, duplicates }: ResolvedNumbers): NumberReport {
+  return { total: numbers.length, problems, problemCount, duplicates };
+}
+
 export interface NumberDefaults {
   phoneNumbers?: string[];
   manifest?: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PacedClient } from '#lib/pace/paced-client.ts';
 import { exportGroups } from './groups.ts';
 import { byGroup, digest, type WindowSettings } from './plan.ts';
-import { explicitWindow, jobIdOf, resolveNumbers, windowOf, type ExportRequest, type NumberDefaults, type ResolvedNumbers } from './request.ts';
+import { explicitWindow, jobIdOf, resolveNumbers, windowOf, type ExportRequest, type NumberDefaults, numberReport, type NumberReport } from './request.ts';
 import { emptyTotals, StateStore, type Progress, type RunSummary } from './state.ts';
 import type { ObjectStore } from './store.ts';
 
@@ -61,7 +61,7 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   // A finished run leaves no progress behind; with numbers still failing, the next run redoes the window.
   if (finished) await state.clearProgress(jobId);
   else await state.saveProgress(jobId, progress);
-  return finishRun({ deps, state, jobId, request, progress, resolved, finished });
+  return finishRun({ deps, state, jobId, request, progress, numbers: numberReport(resolved), finished });
 }
 
 async function resumable(state: StateStore, jobId: string, numbersDigest: string): Promise<Progress | undefined> {
@@ -101,12 +101,12 @@ export interface FinishArgs {
   jobId: string;
   request: ExportRequest;
   progress: Progress;
-  resolved: ResolvedNumbers;
+  numbers: NumberReport;
   finished: boolean;
 }
 
 /** Advances the checkpoint when the whole window is written, and writes the run summary. */
-export async function finishRun({ deps, state, jobId, request, progress, resolved, finished }: FinishArgs): Promise<RunSummary> {
+export async function finishRun({ deps, state, jobId, request, progress, numbers, finished }: FinishArgs): Promise<RunSummary> {
   const complete = finished && !progress.totals.failures.some((f) => f.kind === 'transient');
   const advance = complete && !explicitWindow(request);
   if (advance) {
@@ -119,13 +119,13 @@ export async function finishRun({ deps, state, jobId, request, progress, resolve
     finishedAt: new Date(deps.now()).toISOString(),
     durationMs: deps.now() - Date.parse(progress.startedAt),
     window: progress.window,
-    numbersTotal: resolved.numbers.length,
+    numbersTotal: numbers.total,
     ...progress.totals,
     complete,
     checkpointAdvanced: advance,
-    manifestProblems: resolved.problems,
-    manifestProblemCount: resolved.problemCount,
-    duplicateNumbers: resolved.duplicates,
+    manifestProblems: numbers.problems,
+    manifestProblemCount: numbers.problemCount,
+    duplicateNumbers: numbers.duplicates,
   };
   await state.saveSummary(summary);
   return summary;

@@ -1,7 +1,7 @@
 import { InvalidInput } from '#lib/tencent/errors.ts';
 import { exportGroups, transientError } from './groups.ts';
 import { byGroup, digest, SHARDS, shardOfGroup, type Window } from './plan.ts';
-import { jobIdOf, resolveNumbers, type ExportRequest } from './request.ts';
+import { jobIdOf, numberReport, resolveNumbers, type ExportRequest, type NumberReport } from './request.ts';
 import { finishRun, freshProgress, type ExportDeps, type ExportSettings } from './run.ts';
 import { emptyTotals, StateStore, type Progress, type RunSummary, type RunTotals } from './state.ts';
 
@@ -17,7 +17,8 @@ export interface Plan {
   window: Window;
   request: ExportRequest;
   numbersDigest: string;
-  numbersTotal: number;
+  /** For the summary, so the commit need not read the manifest again. */
+  numbers: NumberReport;
   /** Where the shard list lies for a Distributed Map's ItemReader. */
   shardList: { bucket: string; key: string };
   shards: number[];
@@ -48,7 +49,7 @@ export async function planRun(deps: ExportDeps, settings: ExportSettings, reques
     window: progress.window,
     request: { phoneNumbers: request.phoneNumbers, manifest: request.manifest, beginTime: request.beginTime, endTime: request.endTime },
     numbersDigest,
-    numbersTotal: resolved.numbers.length,
+    numbers: numberReport(resolved),
     shardList: { bucket: settings.bucket, key: state.runKey(jobId, progress.runId, 'shards') },
     shards,
   };
@@ -110,9 +111,8 @@ export async function commitRun(
     totals.objectsWritten += t.objectsWritten;
     totals.invocations += t.invocations;
   }
-  const resolved = await resolveNumbers(plan.request, settings.defaults, deps.store, settings.manifestMaxBytes);
   const progress: Progress = { ...planProgress(plan), totals };
-  const summary = await finishRun({ deps, state, jobId: plan.jobId, request: plan.request, progress, resolved, finished });
+  const summary = await finishRun({ deps, state, jobId: plan.jobId, request: plan.request, progress, numbers: plan.numbers, finished });
   for (const shard of plan.shards) await state.clearShard(plan.jobId, plan.runId, shard);
   return summary;
 }

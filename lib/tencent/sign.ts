@@ -61,7 +61,7 @@ function cachedSigningKey(secretKey: string, date: string, service: string): Buf
   return lastKey.kSigning;
 }
 
-export function canonicalHeaders(headers: Record<string, string>): { canonical: string; signed: string } {
+function canonicalHeaders(headers: Record<string, string>): { canonical: string; signed: string } {
   const entries = Object.entries(headers)
     .map(([name, value]) => [name.toLowerCase(), value.trim().toLowerCase()] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

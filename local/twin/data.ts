@@ -1,3 +1,4 @@
+import { fnv1a } from '#lib/export/plan.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 
 /** How a number's receipts are generated: `count` receipts spread over [from, to] (unix seconds). */
@@ -27,16 +28,6 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
 const SUCCESS = ['DELIVRD'];
 const FAILURES = ['UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN', 'MK:0005', 'MI:0013', 'MN:0001'];
 
-/** FNV-1a: a stable 32-bit seed from a string. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** mulberry32: small, fast, deterministic. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -64,7 +55,7 @@ function hex(random: () => number, length: number): string {
 }
 
 export function generate(phoneNumber: string, profile: NumberProfile, anchor: number): PullSmsSendStatus[] {
-  const random = prng(hash32(`${phoneNumber}@${anchor}`));
+  const random = prng(fnv1a(`${phoneNumber}@${anchor}`));
   const code = countryCode(phoneNumber);
   const from = anchor - profile.fromAgo;
   const span = profile.fromAgo - profile.toAgo;
@@ -87,6 +78,6 @@ export function generate(phoneNumber: string, profile: NumberProfile, anchor: nu
 
 /** Numbers nobody configured still have a few receipts, so exports over many numbers have data. */
 export function defaultProfile(phoneNumber: string, perNumber?: number): NumberProfile {
-  const count = perNumber ?? hash32(phoneNumber) % 13;
+  const count = perNumber ?? fnv1a(phoneNumber) % 13;
   return { count, fromAgo: 6 * DAY, toAgo: 60, failRate: 0.1 };
 }
