@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '#lib/export/store.ts';
+import { s3ClientConfig } from '#lib/export/s3/s3-store.ts';
 import { PROJECT_ROOT } from '../local/offline.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';

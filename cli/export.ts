@@ -1,7 +1,8 @@
 import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
-import { runExport, type ExportProgressEvent } from '#lib/export/run.ts';
-import { s3Store } from '#lib/export/store.ts';
+import { runExport } from '#lib/export/run.ts';
+import type { ExportProgressEvent } from '#lib/export/types.ts';
+import { s3Store } from '#lib/export/s3/s3-store.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/tencent/connect.ts';
 
@@ -27,16 +28,16 @@ export async function runExportCommand(values: Record<string, string | boolean |
   const tencent = loadTencentConfig(process.env);
   const config = loadExportConfig(process.env);
   const phoneNumbers = typeof values['phone-numbers'] === 'string' ? values['phone-numbers'].split(',').map((n) => n.trim()) : undefined;
-  const summary = await runExport(
+  const { summary } = await runExport(
     {
-      client: connect(tencent, { retry: EXPORT_RETRY }),
+      client: connect(tencent, { retry: EXPORT_RETRY, clampToRetention: true }),
       store: s3Store({ local: config.localS3 }),
       now: Date.now,
       remainingMs: () => Number.POSITIVE_INFINITY,
       onProgress: progressReporter(),
     },
     exportSettings(config, tencent),
-    { phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end },
+    { phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end, reconcile: values.reconcile === true ? true : undefined },
   );
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   return summary.complete ? 0 : 1;

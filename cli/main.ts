@@ -26,12 +26,13 @@ const COMMANDS: Record<string, Command> = {
   },
   export: {
     summary: 'one export run to the configured bucket; prints the run summary',
-    usage: 'sms-status export [--phone-numbers a,b,…] [--manifest s3://…] [--begin T] [--end T]',
+    usage: 'sms-status export [--phone-numbers a,b,…] [--manifest s3://…] [--begin T] [--end T] [--reconcile]',
     options: {
       'phone-numbers': { type: 'string' },
       manifest: { type: 'string' },
       begin: { type: 'string' },
       end: { type: 'string' },
+      reconcile: { type: 'boolean' },
     },
     run: runExportCommand,
   },

@@ -100,6 +100,9 @@ export interface ExportConfig {
   chunkSize: number;
   reserveMs: number;
   manifestMaxBytes: number;
+  stuckAfterRuns: number;
+  /** How far back the reconciliation sweep re-pulls, for receipts carriers report late. */
+  reconcileSeconds: number;
 }
 
 export function loadExportConfig(env: Env): ExportConfig {
@@ -117,5 +120,7 @@ export function loadExportConfig(env: Env): ExportConfig {
     chunkSize: numberVar(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
     reserveMs: numberVar(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
     manifestMaxBytes: numberVar(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    stuckAfterRuns: numberVar(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
+    reconcileSeconds: numberVar(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
   };
 }

@@ -1,163 +1,265 @@
-import type { PacedClient } from '#lib/pace/paced-client.ts';
+import { countedIn, type PaceStats } from '#lib/pace/paced-client.ts';
 import { limiter } from '#lib/pace/pool.ts';
 import { pull } from '#lib/status/pull.ts';
 import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/tencent/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
-import { byGroup, groupOf, objectKey, utcDay, type Window } from './plan.ts';
-import type { ExportDeps, ExportSettings } from './run.ts';
-import { addPaceStats, type Failure, type Progress } from './state.ts';
-import type { ObjectStore } from './store.ts';
+import { coalesce, dayWindow, isStuck } from './pending.ts';
+import { objectKey, utcDay } from './plan.ts';
+import { addTotals, emptyTotals, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
+import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
 import { mergeInto, type ExportRecord } from './writer.ts';
 
-interface Pulled {
+/** Passes over a group's transient failures (the first in the run, the rest in later invocations). */
+export const MAX_CHANCES = 3;
+
+/** One number's work in a run: the run's window if it is on the list, and whatever it still owed. */
+interface Item {
   phoneNumber: string;
-  records: ExportRecord[];
-  complete: boolean;
-  error?: SmsStatusError;
+  windows: Window[];
+  /** Runs that already failed some of these windows. */
+  runs: number;
+  onList: boolean;
 }
 
-export interface GroupWork {
-  progress: Progress;
-  /** The groups to export (all of a run, or one Step Functions shard's), by group id. */
-  groups: Map<number, string[]>;
-  numbersTotal: number;
-  save(): Promise<void>;
+interface Outcome {
+  item: Item;
+  records: ExportRecord[];
+  owed: PendingWindow[];
+  failure?: Failure;
+  incomplete: boolean;
+  gapSeconds: number;
+}
+
+export interface GroupResult {
+  progress: GroupProgress;
+  /** Out of time: the next invocation resumes the group. */
+  stopped: boolean;
+  /** Numbers still fail transiently and chances are left: the platform should retry after a pause. */
+  retryLater?: SmsStatusError;
+}
+
+interface Context {
+  deps: ExportDeps;
+  settings: ExportSettings;
+  plan: Plan;
+  state: StateStore;
+  slot: <T>(work: () => Promise<T>) => Promise<T>;
+  /** This invocation's progress over every group, for the CLI's progress line. */
+  seen: { numbersDone: number; records: number };
+}
+
+/** The work items of a group, by number: the list's numbers with the run's window, merged with owed windows. */
+export function workItems(work: GroupWork, window: Window): Item[] {
+  const items = new Map<string, Item>();
+  const item = (phoneNumber: string): Item => {
+    let found = items.get(phoneNumber);
+    if (!found) items.set(phoneNumber, (found = { phoneNumber, windows: [], runs: 0, onList: false }));
+    return found;
+  };
+  for (const number of work.numbers) Object.assign(item(number), { onList: true }).windows.push(window);
+  for (const owed of work.pending) {
+    const it = item(owed.phoneNumber);
+    it.windows.push({ beginTime: owed.beginTime, endTime: owed.endTime });
+    it.runs = Math.max(it.runs, owed.runs);
+  }
+  for (const it of items.values()) it.windows = coalesce(it.windows);
+  return [...items.values()].sort((a, b) => (a.phoneNumber < b.phoneNumber ? -1 : 1));
 }
 
 /**
- * Exports groups side by side, each chunk by chunk: pull its numbers, merge their records into the
- * group's day objects, save the progress. Stops cleanly before a chunk when time runs short; a number
- * Tencent refuses is recorded and the rest go on; credentials or app refused abort the work.
+ * Exports a group of a run, chunk by chunk: pull the chunk's numbers, merge their records into the
+ * group's day objects, save the group's progress. A number that fails is owed, not fatal: its window
+ * is kept pending and the rest go on. Credentials or app refused abort the work.
  */
-export async function exportGroups(deps: ExportDeps, settings: ExportSettings, work: GroupWork): Promise<{ stopped: boolean }> {
-  const { progress } = work;
-  deps.client.deadlineAt = deps.now() + deps.remainingMs() - settings.reserveMs / 2;
-  const paceBefore = { ...deps.client.stats };
-  const slot = limiter(settings.concurrency);
-  // Saves are chained so the last one written is the newest.
-  let saving = Promise.resolve();
-  let stopped = false;
-  let aborted = false;
-
-  const exportGroup = async (group: number, numbers: string[]): Promise<Pulled[]> => {
-    const pulled = await Promise.all(numbers.map((n) => slot(() => pullNumber(deps.client, n, progress.window, settings.sdkAppId))));
-    const fatal = pulled.find((p) => p.error instanceof UpstreamRejected);
-    if (fatal?.error) throw fatal.error;
-    const written = await write(deps.store, settings, group, pulled.flatMap((p) => p.records));
-    progress.totals.objectsWritten += written;
-    return pulled;
+export async function exportGroup(ctx: Context, group: number): Promise<GroupResult> {
+  const { deps, settings, plan, state } = ctx;
+  const saved = await state.groupProgress(plan, group);
+  const progress: GroupProgress = saved?.value ?? { group, cursor: 0, chances: 0, done: false, totals: emptyTotals(), pending: [] };
+  if (progress.done) return { progress, stopped: false };
+  let etag = saved?.etag;
+  const save = async (): Promise<void> => {
+    etag = await state.saveGroupProgress(plan, progress, etag);
   };
-
-  const visit = async ([group, numbers]: [number, string[]]): Promise<void> => {
-    for (let index = progress.cursors[group] ?? 0; index < numbers.length; ) {
-      if (aborted || stopped || deps.remainingMs() < settings.reserveMs) {
-        stopped = !aborted;
-        return;
-      }
-      const chunk = numbers.slice(index, index + settings.chunkSize);
-      const pulled = await exportGroup(group, chunk).catch((error: unknown) => {
-        aborted = true;
-        throw error;
-      });
-      account(progress, pulled);
-      index += chunk.length;
-      progress.cursors[group] = index;
-      saving = saving.then(() => work.save());
-      await saving;
-      deps.onProgress?.({ numbersDone: progress.totals.numbersDone, numbersTotal: work.numbersTotal, records: progress.totals.records });
+  const work = await state.work(plan, group);
+  const items = workItems(work, plan.window);
+  progress.totals.invocations += 1;
+  while (progress.cursor < items.length) {
+    if (outOfTime(ctx)) return { progress, stopped: true };
+    const chunk = items.slice(progress.cursor, progress.cursor + settings.chunkSize);
+    await account(ctx, progress, work, await pullItems(ctx, chunk, progress.totals));
+    progress.cursor += chunk.length;
+    await save();
+    report(ctx);
+  }
+  const failing = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
+  if (failing.length > 0 && progress.chances < MAX_CHANCES) {
+    if (outOfTime(ctx)) return { progress, stopped: true };
+    await secondChance(ctx, progress, work, failing);
+    progress.chances += 1;
+    const still = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
+    if (still.length > 0 && progress.chances < MAX_CHANCES) {
+      await save();
+      return { progress, stopped: false, retryLater: retryError(still) };
     }
-    progress.groupsDone.push(group);
-    delete progress.cursors[group];
+  }
+  finish(settings, progress);
+  await save();
+  return { progress, stopped: false };
+}
+
+function outOfTime({ deps, settings }: Context): boolean {
+  return deps.remainingMs() < settings.reserveMs;
+}
+
+function report({ deps, plan, seen }: Context): void {
+  deps.onProgress?.({ numbersDone: seen.numbersDone, numbersTotal: plan.numbers.total, records: seen.records });
+}
+
+const NOT_TRANSIENT = new Set(['Incomplete', 'CorruptObject']);
+function isTransient(reason: string): boolean {
+  return !NOT_TRANSIENT.has(reason);
+}
+
+/** Pulls again the windows that failed transiently in this run: Tencent may have recovered. */
+async function secondChance(ctx: Context, progress: GroupProgress, work: GroupWork, failing: PendingWindow[]): Promise<void> {
+  const retried = new Set(failing);
+  progress.pending = progress.pending.filter((p) => !retried.has(p));
+  const items = workItems({ numbers: [], pending: failing.map((p) => ({ ...p, runs: p.runs - 1 })) }, ctx.plan.window);
+  const outcomes = await pullItems(ctx, items, progress.totals);
+  await account(ctx, progress, work, outcomes, { final: true });
+}
+
+/** The group is done: what it still owes is counted, its stuck numbers named, its failing numbers reported. */
+function finish(settings: ExportSettings, progress: GroupProgress): void {
+  progress.totals = addTotals(progress.totals, owedTotals(progress.pending, settings.stuckAfterRuns));
+  progress.done = true;
+}
+
+/** The counts of what a group owes: windows, stuck numbers, and numbers still failing transiently. */
+export function owedTotals(pending: PendingWindow[], stuckAfterRuns: number): RunTotals {
+  const totals = emptyTotals();
+  const numbers = (list: PendingWindow[]): string[] => [...new Set(list.map((p) => p.phoneNumber))];
+  totals.pendingWindows = pending.length;
+  const stuck = numbers(pending.filter((p) => isStuck(p, stuckAfterRuns)));
+  totals.stuckCount = stuck.length;
+  totals.stuckNumbers = sample([], stuck);
+  const failing = pending.filter((p) => isTransient(p.reason));
+  totals.failureCount = numbers(failing).length;
+  totals.failures = sample(
+    [],
+    failing.map((p) => ({ phoneNumber: p.phoneNumber, kind: 'transient', name: p.reason.startsWith('RequestLimitExceeded') ? 'RateLimited' : 'UpstreamUnavailable', code: p.reason, message: 'still failing after retries; owed to the next run' })),
+  );
+  return totals;
+}
+
+function retryError(still: PendingWindow[]): SmsStatusError {
+  const first = still[0] as PendingWindow;
+  const detail = `${still.length} windows still failing after retries (first: ${first.reason})`;
+  return first.reason.startsWith('RequestLimitExceeded') ? new RateLimited(detail, { code: first.reason }) : new UpstreamUnavailable(detail, { code: first.reason });
+}
+
+/** Pulls items side by side; their requests, retries and throttles count in `stats`. */
+async function pullItems(ctx: Context, items: Item[], stats: PaceStats): Promise<Outcome[]> {
+  const outcomes = await countedIn(stats, () => Promise.all(items.map((item) => ctx.slot(() => pullItem(ctx, item)))));
+  const fatal = outcomes.find((o) => o instanceof UpstreamRejected);
+  if (fatal) throw fatal;
+  return outcomes as Outcome[];
+}
+
+async function pullItem({ deps, settings, plan }: Context, item: Item): Promise<Outcome | UpstreamRejected> {
+  const outcome: Outcome = { item, records: [], owed: [], incomplete: false, gapSeconds: 0 };
+  const owe = (window: Window, reason: string): void => {
+    outcome.owed.push({ phoneNumber: item.phoneNumber, ...window, runs: item.runs + 1, reason, runId: plan.runId });
   };
-
-  try {
-    const done = new Set(progress.groupsDone);
-    const todo = [...work.groups].filter(([group]) => !done.has(group));
-    const groupSlot = limiter(settings.groupConcurrency);
-    const outcomes = await Promise.allSettled(todo.map((entry) => groupSlot(() => visit(entry))));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
-    // Numbers that kept failing, in this invocation or an earlier one, get another chance at the end.
-    const transient = progress.totals.failures.filter((f) => f.kind === 'transient' && work.groups.has(groupOf(f.phoneNumber)));
-    if (!stopped && transient.length > 0 && deps.remainingMs() >= settings.reserveMs) await retryTransient(transient, progress, exportGroup);
-  } finally {
-    addPaceStats(progress.totals, paceBefore, deps.client.stats);
+  for (const window of item.windows) {
+    try {
+      const result = await pull(deps.client, { phoneNumber: item.phoneNumber, ...window, limit: MAX_LIMIT, all: true }, { maxRequests: 10_000, concurrency: 2 });
+      for (const record of result.records) outcome.records.push(Object.assign(record, { sdkAppId: settings.sdkAppId }));
+      if (result.agedUntil !== undefined) outcome.gapSeconds += Math.min(result.agedUntil, window.endTime + 1) - window.beginTime;
+      for (const part of result.incompleteWindows) owe(part, 'Incomplete');
+      if (result.incompleteWindows.length > 0) outcome.incomplete = true;
+    } catch (error) {
+      if (!isSmsStatusError(error)) throw error;
+      if (error instanceof UpstreamRejected) return error;
+      if (error.retryable) owe(window, error.code);
+      else outcome.failure = failureOf(item.phoneNumber, error);
+    }
   }
-  return { stopped };
+  return outcome;
 }
 
-async function pullNumber(client: PacedClient, phoneNumber: string, window: Window, sdkAppId: string): Promise<Pulled> {
-  try {
-    // A long window of a busy number can take many requests; the pull's own bound still applies.
-    const result = await pull(client, { phoneNumber, ...window, limit: MAX_LIMIT, all: true }, { maxRequests: 10_000, concurrency: 2 });
-    return { phoneNumber, records: result.records.map((r) => Object.assign(r, { sdkAppId })), complete: result.complete };
-  } catch (error) {
-    if (!isSmsStatusError(error)) throw error;
-    return { phoneNumber, records: [], complete: false, error };
+function failureOf(phoneNumber: string, error: SmsStatusError): Failure {
+  return { phoneNumber, kind: 'rejected', name: error.name, code: error.code, message: error.detail, requestId: error.requestId };
+}
+
+/** Writes a chunk's records and adds its outcome to the group's totals and owed windows. */
+async function account(ctx: Context, progress: GroupProgress, work: GroupWork, outcomes: Outcome[], { final = false } = {}): Promise<void> {
+  const totals = progress.totals;
+  await writeRecords(ctx, progress, work, outcomes.flatMap((o) => o.records));
+  for (const o of outcomes) {
+    if (o.item.onList && !final) {
+      totals.numbersDone += 1;
+      ctx.seen.numbersDone += 1;
+    }
+    totals.records += o.records.length;
+    ctx.seen.records += o.records.length;
+    for (const record of o.records) totals.recordsByStatus[record.reportStatus] = (totals.recordsByStatus[record.reportStatus] ?? 0) + 1;
+    progress.pending.push(...o.owed);
+    if (o.failure) {
+      totals.failureCount += 1;
+      totals.failures = sample(totals.failures, [o.failure]);
+    }
+    if (o.incomplete) {
+      totals.incompleteCount += 1;
+      totals.incompleteNumbers = sample(totals.incompleteNumbers, [o.item.phoneNumber]);
+    }
+    if (o.gapSeconds > 0) {
+      totals.retentionGapSeconds += o.gapSeconds;
+      totals.gapCount += 1;
+      totals.gapNumbers = sample(totals.gapNumbers, [o.item.phoneNumber]);
+    }
   }
 }
 
-async function write(store: ObjectStore, settings: ExportSettings, group: number, records: ExportRecord[]): Promise<number> {
+/**
+ * Merges records into the group's day objects. A corrupt object is moved aside and rebuilt: the
+ * group's numbers owe that day again, pulled from Tencent by the next run while it still has them.
+ */
+async function writeRecords({ deps, settings, plan }: Context, progress: GroupProgress, work: GroupWork, records: ExportRecord[]): Promise<void> {
   const byDay = new Map<string, ExportRecord[]>();
   for (const record of records) {
     const day = utcDay(record.userReceiveTime);
-    let list = byDay.get(day);
-    if (!list) byDay.set(day, (list = []));
+    const list = byDay.get(day) ?? [];
+    if (list.length === 0) byDay.set(day, list);
     list.push(record);
   }
-  for (const [day, list] of byDay) await mergeInto(store, settings.bucket, objectKey(settings.prefix, day, group), list);
-  return byDay.size;
-}
-
-function failureOf(p: Pulled): Failure {
-  const error = p.error as SmsStatusError;
-  return {
-    phoneNumber: p.phoneNumber,
-    name: error.name,
-    kind: error.retryable ? 'transient' : 'rejected',
-    code: error.code,
-    message: error.detail,
-    requestId: error.requestId,
-  };
-}
-
-/** Adds a group's outcome to the totals: records by status, and every number Tencent refused or kept failing. */
-function account(progress: Progress, pulled: Pulled[]): void {
-  const totals = progress.totals;
-  for (const p of pulled) {
-    if (p.error) {
-      totals.failures.push(failureOf(p));
-      if (!p.error.retryable) totals.numbersDone += 1;
-      continue;
+  const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
+  for (const [day, list] of byDay) {
+    const key = objectKey(settings.prefix, day, progress.group);
+    const { quarantined } = await mergeInto(deps.store, settings.bucket, key, list, { quarantineKey });
+    progress.totals.objectsWritten += 1;
+    if (!quarantined) continue;
+    progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
+    const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
+    for (const phoneNumber of work.numbers) {
+      progress.pending.push({ phoneNumber, ...rebuild, runs: 0, reason: 'CorruptObject', runId: plan.runId });
     }
-    totals.numbersDone += 1;
-    if (!p.complete) totals.incompleteNumbers.push(p.phoneNumber);
-    totals.records += p.records.length;
-    for (const record of p.records) totals.recordsByStatus[record.reportStatus] = (totals.recordsByStatus[record.reportStatus] ?? 0) + 1;
   }
 }
 
-/** A second chance for numbers that kept failing: Tencent may have recovered. */
-async function retryTransient(
-  transient: Failure[],
-  progress: Progress,
-  exportGroup: (group: number, numbers: string[]) => Promise<Pulled[]>,
-): Promise<void> {
-  for (const [group, numbers] of byGroup(transient.map((f) => f.phoneNumber))) {
-    const pulled = await exportGroup(group, numbers);
-    const settled = new Set(pulled.map((p) => p.phoneNumber));
-    progress.totals.failures = progress.totals.failures.filter((f) => !settled.has(f.phoneNumber));
-    account(progress, pulled);
-  }
+export interface GroupsOutcome {
+  stopped: boolean;
+  retryLater?: SmsStatusError;
 }
 
-/** The error a run or shard ends with when numbers still fail after every retry, so the platform retries it. */
-export function transientError(failures: Failure[]): SmsStatusError | undefined {
-  const failing = failures.filter((f) => f.kind === 'transient');
-  const first = failing[0];
-  if (!first) return undefined;
-  const detail = `${failing.length} numbers still failing after retries (first: ${first.message})`;
-  const details = { code: first.code, requestId: first.requestId };
-  return first.name === 'RateLimited' ? new RateLimited(detail, details) : new UpstreamUnavailable(detail, details);
+/** Exports groups side by side; the first error aborts the others after their current chunk. */
+export async function exportGroups(deps: ExportDeps, settings: ExportSettings, plan: Plan, groups: number[]): Promise<GroupsOutcome> {
+  deps.client.deadlineAt = deps.now() + deps.remainingMs() - settings.reserveMs / 2;
+  const ctx: Context = { deps, settings, plan, state: new StateStore(deps.store, settings.bucket, settings.prefix), slot: limiter(settings.concurrency), seen: { numbersDone: 0, records: 0 } };
+  const groupSlot = limiter(settings.groupConcurrency);
+  const results = await Promise.allSettled(groups.map((group) => groupSlot(() => exportGroup(ctx, group))));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const done = results.map((r) => (r as PromiseFulfilledResult<GroupResult>).value);
+  return { stopped: done.some((r) => r.stopped), retryLater: done.find((r) => r.retryLater)?.retryLater };
 }
-

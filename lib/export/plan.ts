@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { oldestDefaultBegin } from '#lib/status/query.ts';
+import type { Window, WindowSettings } from './types.ts';
+
+export type { Window, WindowSettings };
 
 /**
  * Numbers are spread over a fixed number of groups by a hash of the number, so a number always lands
@@ -11,17 +14,6 @@ export const GROUPS = 64;
 /** Step Functions fan-out: shard s exports the groups g with g % SHARDS === s. */
 export const SHARDS = 16;
 
-export interface Window {
-  beginTime: number;
-  endTime: number;
-}
-
-export interface WindowSettings {
-  /** Receipts arrive late: each scheduled run re-reads this much before the checkpoint. */
-  latenessSeconds: number;
-  /** How far the very first scheduled run looks back. */
-  initialLookbackSeconds: number;
-}
 
 /** FNV-1a: a stable, well-spread 32-bit hash of a string. */
 export function fnv1a(text: string): number {

@@ -1,7 +1,8 @@
-import { parseWindow, present } from '#lib/status/query.ts';
+import { oldestDefaultBegin, parseWindow, present } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/tencent/errors.ts';
 import { collect, parseManifest, parseS3Url, type ManifestProblem } from './manifest.ts';
-import { digest, scheduledWindow, type Window, type WindowSettings } from './plan.ts';
+import { digest, scheduledWindow } from './plan.ts';
+import type { Window, WindowSettings } from './types.ts';
 import { readText, type ObjectStore } from './store.ts';
 
 /** An export as the schedule, Step Functions, `aws lambda invoke` or the CLI asks for it. */
@@ -10,6 +11,8 @@ export interface ExportRequest {
   manifest?: unknown;
   beginTime?: unknown;
   endTime?: unknown;
+  /** The reconciliation sweep: the last EXPORT_RECONCILE_SECONDS again, for receipts reported late. */
+  reconcile?: unknown;
 }
 
 export interface ResolvedNumbers {
@@ -36,8 +39,9 @@ export interface NumberDefaults {
   manifest?: string;
 }
 
-const FIELDS = new Set(['phoneNumbers', 'manifest', 'beginTime', 'endTime']);
+const FIELDS = new Set(['phoneNumbers', 'manifest', 'beginTime', 'endTime', 'reconcile']);
 export const MAX_EVENT_NUMBERS = 10_000;
+export const DEFAULT_RECONCILE_SECONDS = 72 * 3600;
 
 /** An EventBridge scheduled event (or an empty one) carries no request: use the configured defaults. */
 export function requestOf(event: unknown): ExportRequest {
@@ -46,11 +50,16 @@ export function requestOf(event: unknown): ExportRequest {
     throw new InvalidInput('the export event must be an object: {phoneNumbers?, manifest?, beginTime?, endTime?}', { field: 'event' });
   }
   const record = event as Record<string, unknown>;
-  // An EventBridge rule's event, or our Scheduler input {"schedule": …}: the configured numbers.
+  // Our Scheduler inputs {"schedule": "hourly" | "reconcile"}, or an EventBridge rule's event: the configured numbers.
+  if (record.schedule === 'reconcile') return { reconcile: true };
   if (record.source === 'aws.events' || record['detail-type'] === 'Scheduled Event' || typeof record.schedule === 'string') return {};
   const unknown = Object.keys(record).find((key) => !FIELDS.has(key));
   if (unknown) {
     throw new InvalidInput(`unknown field '${unknown.slice(0, 64)}': expected ${[...FIELDS].join(', ')}`, { field: unknown.slice(0, 64) });
+  }
+  if (present(record.reconcile) && typeof record.reconcile !== 'boolean') throw new InvalidInput('reconcile must be true or false', { field: 'reconcile' });
+  if (record.reconcile === true && explicitWindow(record)) {
+    throw new InvalidInput('reconcile sweeps the last EXPORT_RECONCILE_SECONDS: give no beginTime or endTime with it', { field: 'reconcile' });
   }
   return record;
 }
@@ -61,8 +70,14 @@ export function jobIdOf(request: ExportRequest, defaults: NumberDefaults): strin
     ? { phoneNumbers: request.phoneNumbers, manifest: request.manifest }
     : { phoneNumbers: defaults.phoneNumbers, manifest: defaults.manifest };
   const sourceId = digest(source);
+  if (request.reconcile === true) return `reconcile-${sourceId}`;
   if (!explicitWindow(request)) return `scheduled-${sourceId}`;
   return `window-${String(request.beginTime)}-${String(request.endTime ?? 'now')}-${sourceId}`.replace(/[^\w.-]/g, '_');
+}
+
+/** Runs that move the job's checkpoint: neither an explicit window nor the reconciliation sweep. */
+export function isScheduled(request: ExportRequest): boolean {
+  return !explicitWindow(request) && request.reconcile !== true;
 }
 
 export function explicitWindow(request: ExportRequest): boolean {
@@ -76,6 +91,7 @@ export function windowOf(
   settings: WindowSettings,
 ): Window {
   if (explicitWindow(request)) return parseWindow(request, nowSeconds, settings.initialLookbackSeconds);
+  if (request.reconcile === true) return { beginTime: Math.max(nowSeconds - (settings.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS), oldestDefaultBegin(nowSeconds)), endTime: nowSeconds };
   return scheduledWindow(checkpointEnd, nowSeconds, settings);
 }
 

@@ -1,47 +1,8 @@
-import type { PaceStats } from '#lib/pace/paced-client.ts';
-import type { ErrorName } from '#lib/tencent/errors.ts';
-import type { ManifestProblem } from './manifest.ts';
-import type { Window } from './plan.ts';
-import { readJson, writeJson, type ObjectStore } from './store.ts';
+import { readJson, updateJson, writeJson, conditionFor, type ObjectStore, type Versioned, type WriteCondition } from './store.ts';
+import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
-export interface Failure {
-  phoneNumber: string;
-  /** rejected: Tencent refused the number (never retried); transient: still failing after retries. */
-  kind: 'rejected' | 'transient';
-  /** The error's taxonomy name. */
-  name: ErrorName;
-  code: string;
-  message: string;
-  requestId?: string;
-}
-
-/** What a run did, accumulated over the invocations that a long run takes. */
-export interface RunTotals {
-  numbersDone: number;
-  records: number;
-  recordsByStatus: Record<string, number>;
-  incompleteNumbers: string[];
-  failures: Failure[];
-  requests: number;
-  retries: number;
-  throttles: number;
-  objectsWritten: number;
-  invocations: number;
-}
-
-/** Where an unfinished run stands: the next invocation of the same job resumes here. */
-export interface Progress {
-  runId: string;
-  startedAt: string;
-  window: Window;
-  /** Digest of the resolved numbers: a changed list restarts the shards instead of misreading a cursor. */
-  numbersDigest: string;
-  /** Groups whose numbers are all written for the window. */
-  groupsDone: number[];
-  /** Numbers already written of each group under way, by group. */
-  cursors: Record<number, number>;
-  totals: RunTotals;
-}
+/** Samples kept beside each count: enough to act on, never enough to outgrow a payload. */
+export const MAX_SAMPLE = 20;
 
 export interface Checkpoint {
   endTime: number;
@@ -49,20 +10,23 @@ export interface Checkpoint {
   updatedAt: string;
 }
 
-export interface RunSummary extends RunTotals {
-  runId: string;
-  jobId: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  window: Window;
-  numbersTotal: number;
-  /** True once every number of the window is exported (or rejected by Tencent). */
-  complete: boolean;
-  checkpointAdvanced: boolean;
-  manifestProblems: ManifestProblem[];
-  manifestProblemCount: number;
-  duplicateNumbers: number;
+/** A group's frozen share of a run: its numbers, and the windows it owed when the run began. */
+export interface GroupWork {
+  numbers: string[];
+  pending: PendingWindow[];
+}
+
+/** Where one group of a run stands; the next invocation resumes here. */
+export interface GroupProgress {
+  group: number;
+  /** Work items (numbers) already pulled and written, in the order of the frozen work. */
+  cursor: number;
+  /** Passes given to the numbers that failed transiently in this run (one per invocation). */
+  chances: number;
+  done: boolean;
+  totals: RunTotals;
+  /** What this group owes after this run: its failing, incomplete and rebuilt windows. */
+  pending: PendingWindow[];
 }
 
 export function emptyTotals(): RunTotals {
@@ -70,8 +34,17 @@ export function emptyTotals(): RunTotals {
     numbersDone: 0,
     records: 0,
     recordsByStatus: {},
-    incompleteNumbers: [],
+    failureCount: 0,
     failures: [],
+    incompleteCount: 0,
+    incompleteNumbers: [],
+    pendingWindows: 0,
+    stuckCount: 0,
+    stuckNumbers: [],
+    retentionGapSeconds: 0,
+    gapNumbers: [],
+    gapCount: 0,
+    corruptObjects: [],
     requests: 0,
     retries: 0,
     throttles: 0,
@@ -80,13 +53,29 @@ export function emptyTotals(): RunTotals {
   };
 }
 
-export function addPaceStats(totals: RunTotals, before: PaceStats, after: PaceStats): void {
-  totals.requests += after.requests - before.requests;
-  totals.retries += after.retries - before.retries;
-  totals.throttles += after.throttles - before.throttles;
+export function sample<T>(list: T[], more: T[]): T[] {
+  return list.length >= MAX_SAMPLE ? list : [...list, ...more].slice(0, MAX_SAMPLE);
 }
 
-/** The export's own keys under EXPORT_PREFIX, apart from the data so Athena never reads them. */
+/** Adds `more` into `into`: counts summed, samples filled up to their cap. */
+export function addTotals(into: RunTotals, more: RunTotals): RunTotals {
+  const counts = ['numbersDone', 'records', 'failureCount', 'incompleteCount', 'pendingWindows', 'stuckCount', 'retentionGapSeconds', 'gapCount', 'requests', 'retries', 'throttles', 'objectsWritten', 'invocations'] as const;
+  for (const name of counts) into[name] += more[name];
+  for (const [status, n] of Object.entries(more.recordsByStatus)) into.recordsByStatus[status] = (into.recordsByStatus[status] ?? 0) + n;
+  into.failures = sample(into.failures, more.failures);
+  into.incompleteNumbers = sample(into.incompleteNumbers, more.incompleteNumbers);
+  into.stuckNumbers = sample(into.stuckNumbers, more.stuckNumbers);
+  into.gapNumbers = sample(into.gapNumbers, more.gapNumbers);
+  into.corruptObjects = sample(into.corruptObjects, more.corruptObjects);
+  return into;
+}
+
+const part = (group: number): string => `part-${String(group).padStart(2, '0')}`;
+
+/**
+ * The export's own keys under EXPORT_PREFIX/_state/<job>/, apart from the data so Athena never reads
+ * them. Every write is conditional: a second writer of the same state is detected, never overwritten.
+ */
 export class StateStore {
   readonly #store: ObjectStore;
   readonly #bucket: string;
@@ -102,49 +91,114 @@ export class StateStore {
     return `${this.#prefix}/_state/${jobId}/${name}.json`;
   }
 
-  checkpoint(jobId: string): Promise<Checkpoint | undefined> {
-    return readJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'));
+  #read<T>(key: string): Promise<Versioned<T> | undefined> {
+    return readJson<T>(this.#store, this.#bucket, key);
   }
 
-  saveCheckpoint(jobId: string, checkpoint: Checkpoint): Promise<void> {
-    return writeJson(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'), checkpoint);
+  #write(key: string, value: unknown, condition: WriteCondition): Promise<string> {
+    return writeJson(this.#store, this.#bucket, key, value, condition);
   }
 
-  progress(jobId: string): Promise<Progress | undefined> {
-    return readJson<Progress>(this.#store, this.#bucket, this.#key(jobId, 'progress'));
+  async checkpoint(jobId: string): Promise<Checkpoint | undefined> {
+    return (await this.#read<Checkpoint>(this.#key(jobId, 'checkpoint')))?.value;
   }
 
-  saveProgress(jobId: string, progress: Progress): Promise<void> {
-    return writeJson(this.#store, this.#bucket, this.#key(jobId, 'progress'), progress);
+  /** The checkpoint only moves forward, whatever order two runs of the job commit in. */
+  async advanceCheckpoint(jobId: string, checkpoint: Checkpoint): Promise<void> {
+    await updateJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'), (current) =>
+      current && current.endTime >= checkpoint.endTime ? undefined : checkpoint,
+    );
   }
 
-  clearProgress(jobId: string): Promise<void> {
-    return this.#store.delete(this.#bucket, this.#key(jobId, 'progress'));
+  async pending(jobId: string, group: number): Promise<PendingWindow[]> {
+    return (await this.#read<PendingWindow[]>(this.#key(jobId, `pending/${part(group)}`)))?.value ?? [];
   }
 
-  /** Step Functions runs keep each shard's progress, and the shard list the Map reads, under the run. */
+  /**
+   * The committed windows a group owes: the entries this run consumed give way to what it still owes;
+   * entries another run added meanwhile stay. Applying it twice changes nothing.
+   */
+  async replacePending(jobId: string, group: number, consumed: PendingWindow[], owed: PendingWindow[]): Promise<void> {
+    const id = (p: PendingWindow): string => `${p.runId}|${p.phoneNumber}|${p.beginTime}|${p.endTime}`;
+    const gone = new Set(consumed.map(id));
+    await updateJson<PendingWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${part(group)}`), (current = []) => {
+      const kept = current.filter((p) => !gone.has(id(p)));
+      const have = new Set(kept.map(id));
+      const next = [...kept, ...owed.filter((p) => !have.has(id(p)))];
+      return next.length === 0 && current.length === 0 ? undefined : next;
+    });
+  }
+
+  /** The plain run under way for a job: a second invocation resumes it. */
+  async currentRun(jobId: string): Promise<Plan | undefined> {
+    return (await this.#read<Plan>(this.#key(jobId, 'run')))?.value;
+  }
+
+  /** Creates the job's current run; if another invocation created one first, that one is answered. */
+  async startRun(jobId: string, plan: Plan): Promise<Plan> {
+    try {
+      await this.#write(this.#key(jobId, 'run'), plan, { ifNoneMatch: '*' });
+      return plan;
+    } catch (error) {
+      const other = await this.currentRun(jobId);
+      if (other) return other;
+      throw error;
+    }
+  }
+
+  /** Counts an invocation of the job's current run, and answers the run as it now stands. */
+  async countInvocation(jobId: string): Promise<Plan> {
+    const plan = await updateJson<Plan>(this.#store, this.#bucket, this.#key(jobId, 'run'), (current) =>
+      current ? { ...current, invocations: (current.invocations ?? 0) + 1 } : undefined,
+    );
+    if (!plan) throw new Error(`the current run of job ${jobId} went away`);
+    return plan;
+  }
+
+  endRun(jobId: string): Promise<void> {
+    return this.#store.delete(this.#bucket, this.#key(jobId, 'run'));
+  }
+
   runKey(jobId: string, runId: string, name: string): string {
     return this.#key(jobId, `runs/${runId}/${name}`);
   }
 
-  shardProgress(jobId: string, runId: string, shard: number): Promise<Progress | undefined> {
-    return readJson<Progress>(this.#store, this.#bucket, this.runKey(jobId, runId, `shard-${shard}`));
+  /** Freezes a group's work for the run: written once, read by every invocation that follows. */
+  async saveWork(plan: Plan, group: number, work: GroupWork): Promise<void> {
+    await this.#write(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`), work, conditionFor(undefined)).catch(async (error: unknown) => {
+      // Written already by an earlier try of the plan step: the frozen work stands.
+      if (!(await this.#read(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`)))) throw error;
+    });
   }
 
-  saveShardProgress(jobId: string, runId: string, shard: number, progress: Progress): Promise<void> {
-    return writeJson(this.#store, this.#bucket, this.runKey(jobId, runId, `shard-${shard}`), progress);
+  async work(plan: Plan, group: number): Promise<GroupWork> {
+    const work = await this.#read<GroupWork>(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`));
+    if (!work) throw new Error(`the run ${plan.runId} has no frozen work for group ${group}: was its state deleted?`);
+    return work.value;
   }
 
-  saveShardList(jobId: string, runId: string, items: unknown[]): Promise<void> {
-    return writeJson(this.#store, this.#bucket, this.runKey(jobId, runId, 'shards'), items);
+  groupProgress(plan: Plan, group: number): Promise<Versioned<GroupProgress> | undefined> {
+    return this.#read<GroupProgress>(this.runKey(plan.jobId, plan.runId, part(group)));
   }
 
-  clearShard(jobId: string, runId: string, shard: number): Promise<void> {
-    return this.#store.delete(this.#bucket, this.runKey(jobId, runId, `shard-${shard}`));
+  /** Saves on condition of the version this invocation holds: a 412 means another invocation runs the same group. */
+  saveGroupProgress(plan: Plan, progress: GroupProgress, etag: string | undefined): Promise<string> {
+    return this.#write(this.runKey(plan.jobId, plan.runId, part(progress.group)), progress, conditionFor(etag));
   }
 
-  saveSummary(summary: RunSummary): Promise<void> {
+  async saveShardList(plan: Plan): Promise<void> {
+    await this.#write(plan.shardList.key, plan.shards, {});
+  }
+
+  /** Deletes what a committed run kept under runs/<runId>/. */
+  async clearRun(plan: Plan): Promise<void> {
+    const keys = plan.groups.flatMap((g) => [this.runKey(plan.jobId, plan.runId, part(g)), this.runKey(plan.jobId, plan.runId, `work/${part(g)}`)]);
+    keys.push(plan.shardList.key);
+    for (const key of keys) await this.#store.delete(this.#bucket, key);
+  }
+
+  async saveSummary(summary: RunSummary): Promise<void> {
     const key = `${this.#prefix}/_runs/dt=${summary.startedAt.slice(0, 10)}/${summary.runId}.json`;
-    return writeJson(this.#store, this.#bucket, key, summary);
+    await updateJson<RunSummary>(this.#store, this.#bucket, key, () => summary);
   }
 }

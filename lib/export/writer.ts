@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
-import type { ObjectStore } from './store.ts';
+import { conditionFor, withConflictRetry, type ObjectStore } from './store.ts';
 
 /** One exported line: the API's record plus the SmsSdkAppId it belongs to. */
 export type ExportRecord = StatusRecord & { sdkAppId: string };
@@ -19,11 +20,54 @@ export interface StoredLine {
   record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'>;
 }
 
-async function* storedLines(body: Readable | undefined): AsyncGenerator<StoredLine> {
-  if (!body) return;
-  for await (const line of createInterface({ input: body.pipe(createGunzip()), crlfDelay: Infinity })) {
-    if (line) yield { line, record: JSON.parse(line) as ExportRecord };
+/** A lake object that is not gzip JSON Lines (truncated, overwritten, garbled): it names its key. */
+export class CorruptObject extends Error {
+  override readonly name = 'CorruptObject';
+  readonly key: string;
+  constructor(key: string, cause: unknown) {
+    super(`lake object ${key} is corrupt: ${(cause as Error).message}`, { cause });
+    this.key = key;
   }
+}
+
+/**
+ * The stored lines of an object. Errors of the body stream or of gunzip reach the reader (pipeline
+ * forwards them, .pipe() would not): a corrupt object is a CorruptObject, a reset stream its own error.
+ */
+async function* storedLines(key: string, body: Readable | undefined): AsyncGenerator<StoredLine> {
+  if (!body) return;
+  const text = new PassThrough();
+  const piped = pipeline(body, createGunzip(), text);
+  // The readline below sees the end of `text`; the pipeline's own failure is awaited after it.
+  piped.catch(() => undefined);
+  try {
+    for await (const line of createInterface({ input: text, crlfDelay: Infinity })) {
+      if (line) yield { line, record: parseLine(key, line) };
+    }
+    await piped;
+  } catch (error) {
+    throw isDataError(error) ? new CorruptObject(key, error) : error;
+  } finally {
+    body.destroy();
+  }
+}
+
+function parseLine(key: string, line: string): StoredLine['record'] {
+  let record: Partial<ExportRecord> | undefined;
+  try {
+    record = JSON.parse(line) as Partial<ExportRecord>;
+  } catch (error) {
+    throw new CorruptObject(key, error);
+  }
+  if (typeof record?.serialNo !== 'string' || typeof record.userReceiveTime !== 'number') {
+    throw new CorruptObject(key, new Error('a line is not a delivery record'));
+  }
+  return record as StoredLine['record'];
+}
+
+function isDataError(error: unknown): boolean {
+  // zlib's codes: Z_DATA_ERROR for garbage, Z_BUF_ERROR for a truncated stream.
+  return ((error as { code?: string }).code ?? '').startsWith('Z_');
 }
 
 /**
@@ -42,14 +86,62 @@ export async function* mergeSorted(stored: AsyncIterable<StoredLine>, fresh: Exp
   while (i < fresh.length) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
 }
 
+/** What a merge met: a corrupt object is moved aside and replaced by the fresh records alone. */
+export interface MergeOutcome {
+  quarantined?: { key: string; movedTo: string; error: string };
+}
+
+export interface MergeOptions {
+  /** Where a corrupt object is moved before it is rebuilt. */
+  quarantineKey: (key: string) => string;
+}
+
 /**
- * Adds records to a day-and-shard object: the union of what it held and what was pulled, without
- * duplicate serialNo. Rewriting any window therefore gives the same object, and a run killed half-way
- * leaves nothing that a re-run would duplicate.
+ * Adds records to a day-and-group object: the union of what it held and what was pulled, without
+ * duplicate serialNo. The write is conditional on the version read, so a second writer's records are
+ * never lost: on a conflict the object is read and merged again. Rewriting any window gives the same
+ * object, and a run killed half-way leaves nothing that a re-run would duplicate.
  */
-export async function mergeInto(store: ObjectStore, bucket: string, key: string, fresh: ExportRecord[]): Promise<void> {
+export async function mergeInto(store: ObjectStore, bucket: string, key: string, fresh: ExportRecord[], options?: MergeOptions): Promise<MergeOutcome> {
   const sorted = [...fresh].sort(byReceiveTime);
-  const stored = await store.read(bucket, key);
-  const body = Readable.from(mergeSorted(storedLines(stored), sorted)).pipe(createGzip());
-  await store.write(bucket, key, body, { contentType: 'application/gzip' });
+  return withConflictRetry(async () => {
+    const stored = await store.read(bucket, key);
+    try {
+      await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag);
+      return {};
+    } catch (error) {
+      if (!(error instanceof CorruptObject) || !options || !stored) throw error;
+      const movedTo = options.quarantineKey(key);
+      await quarantine(store, bucket, key, movedTo);
+      await writeMerged(store, bucket, key, (async function* () {})(), sorted, stored.etag);
+      return { quarantined: { key, movedTo, error: error.message } };
+    }
+  });
+}
+
+async function writeMerged(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  stored: AsyncIterable<StoredLine>,
+  sorted: ExportRecord[],
+  etag: string | undefined,
+): Promise<void> {
+  const gzip = createGzip();
+  const source = Readable.from(mergeSorted(stored, sorted));
+  const feeding = pipeline(source, gzip);
+  const writing = store.write(bucket, key, gzip, { contentType: 'application/gzip', condition: conditionFor(etag) });
+  // Either side failing fails the merge, and the failure of the source wins: it names the object.
+  const [fed, written] = await Promise.allSettled([feeding, writing]);
+  if (fed.status === 'rejected') {
+    throw fed.reason;
+  }
+  if (written.status === 'rejected') throw written.reason;
+}
+
+/** Copies the corrupt bytes aside (as they are), so nothing is destroyed that a person might recover. */
+async function quarantine(store: ObjectStore, bucket: string, key: string, movedTo: string): Promise<void> {
+  const object = await store.read(bucket, key);
+  if (!object) return;
+  await store.write(bucket, movedTo, object.body, { contentType: 'application/octet-stream' });
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import type { Pacer } from './bucket.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
@@ -21,6 +22,22 @@ export interface PacedClient extends TencentClient {
   deadlineAt: number;
 }
 
+/**
+ * Requests made inside `countedIn(stats, work)` are also counted in `stats`: work that runs side by
+ * side (an export's groups) gets exact figures of its own from one shared client.
+ */
+const scope = new AsyncLocalStorage<PaceStats>();
+
+export function countedIn<T>(stats: PaceStats, work: () => Promise<T>): Promise<T> {
+  return scope.run(stats, work);
+}
+
+function tally(stats: PaceStats, name: keyof PaceStats): void {
+  stats[name] += 1;
+  const scoped = scope.getStore();
+  if (scoped) scoped[name] += 1;
+}
+
 /** The same client port, each request paced by the bucket and retried by the policy. */
 export function pacedClient(client: TencentClient, options: PacedClientOptions): PacedClient {
   const paced: PacedClient = {
@@ -32,13 +49,13 @@ export function pacedClient(client: TencentClient, options: PacedClientOptions):
 
   async function once(request: PullRequest): Promise<PullPage> {
     await options.pacer.take(options.maxQueueMs);
-    paced.stats.requests += 1;
+    tally(paced.stats, 'requests');
     try {
       return await client.pull(request);
     } catch (error) {
       // Tencent throttled us: slow down whether or not this call is retried.
       if ((error as { code?: string }).code?.startsWith('RequestLimitExceeded')) {
-        paced.stats.throttles += 1;
+        tally(paced.stats, 'throttles');
         options.pacer.slowDown();
       }
       throw error;
@@ -46,7 +63,7 @@ export function pacedClient(client: TencentClient, options: PacedClientOptions):
   }
 
   function onRetry(): void {
-    paced.stats.retries += 1;
+    tally(paced.stats, 'retries');
   }
   return paced;
 }

@@ -23,9 +23,13 @@ export interface PullResult {
   complete: boolean;
   requestIds: string[];
   requests: number;
+  /** The parts of the window that could not be proven complete (saturated seconds, or left at the request cap). */
+  incompleteWindows: Window[];
+  /** Set when requests were moved up to Tencent's 7-day edge: [beginTime, agedUntil) could not be pulled. */
+  agedUntil?: number;
 }
 
-interface Window {
+export interface Window {
   beginTime: number;
   endTime: number;
 }
@@ -43,33 +47,43 @@ export async function pull(client: TencentClient, query: PullQuery, options = DE
   if (!query.all) {
     const page = await client.pull(query);
     const records = dedupe(page.statuses.map(fromTencent));
-    return { records, complete: page.statuses.length < query.limit, requestIds: [page.requestId], requests: 1 };
+    const complete = page.statuses.length < query.limit;
+    const incompleteWindows = complete ? [] : [{ beginTime: query.beginTime, endTime: query.endTime }];
+    return { records, complete, requestIds: [page.requestId], requests: 1, incompleteWindows, agedUntil: page.servedFrom };
   }
   const seen = new Map<string, StatusRecord>();
   const requestIds: string[] = [];
-  let complete = true;
+  const incompleteWindows: Window[] = [];
+  let agedUntil: number | undefined;
 
   async function visit(window: Window): Promise<Window[]> {
     const page = await client.pull({ ...window, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
-    requestIds.push(page.requestId);
+    if (page.requestId) requestIds.push(page.requestId);
     for (const status of page.statuses) {
       const record = fromTencent(status);
       if (!seen.has(record.serialNo)) seen.set(record.serialNo, record);
     }
+    // What aged past Tencent's edge before it was asked for is gone; split only what was served.
+    const from = page.servedFrom ?? window.beginTime;
+    if (from > window.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
     if (page.statuses.length < MAX_LIMIT) return [];
-    if (window.endTime <= window.beginTime) {
-      complete = false;
+    if (window.endTime <= from) {
+      incompleteWindows.push({ beginTime: from, endTime: window.endTime });
       return [];
     }
-    return halves(window);
+    return halves({ beginTime: from, endTime: window.endTime });
   }
 
-  const { requests, exhausted } = await drain([{ beginTime: query.beginTime, endTime: query.endTime }], visit, options);
+  const queue = [{ beginTime: query.beginTime, endTime: query.endTime }];
+  const { requests } = await drain(queue, visit, options);
+  incompleteWindows.push(...queue);
   return {
     records: [...seen.values()].sort(byReceiveTime),
-    complete: complete && !exhausted,
+    complete: incompleteWindows.length === 0,
     requestIds,
     requests,
+    incompleteWindows: incompleteWindows.sort((a, b) => a.beginTime - b.beginTime),
+    agedUntil,
   };
 }
 

@@ -37,6 +37,8 @@ export interface PullRequest {
 export interface PullPage {
   statuses: PullSmsSendStatus[];
   requestId: string;
+  /** Set when the request's BeginTime was moved up to Tencent's 7-day edge: what it actually covered from. */
+  servedFrom?: number;
 }
 
 export interface TencentClient {

@@ -4,6 +4,7 @@ import { pacedClient, type PacedClient } from '#lib/pace/paced-client.ts';
 import type { RetryPolicy } from '#lib/pace/retry.ts';
 import { createClient, type TencentClient } from './client.ts';
 import { credentialSource } from './credentials.ts';
+import { retentionClamped } from './retention.ts';
 import type { CredentialSource } from './types.ts';
 
 export interface ConnectOptions {
@@ -11,6 +12,8 @@ export interface ConnectOptions {
   maxQueueMs?: number;
   credentials?: CredentialSource;
   now?: () => number;
+  /** Move each request's BeginTime up to Tencent's 7-day edge as it is sent (exports: windows age while they run). */
+  clampToRetention?: boolean;
 }
 
 /** One paced, retrying client per process: the bucket is this process's share of Tencent's 20 req/s. */
@@ -34,7 +37,8 @@ export function connect(config: TencentConfig, options: ConnectOptions): PacedCl
       }
     },
   };
-  return pacedClient(rejectedKey, {
+  const sent = options.clampToRetention ? retentionClamped(rejectedKey, options.now ?? Date.now) : rejectedKey;
+  return pacedClient(sent, {
     pacer: new TokenBucket(config.rpsBudget),
     retry: options.retry,
     maxQueueMs: options.maxQueueMs,

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import type { ObjectStore } from '#lib/export/store.ts';
+import { WriteConflict, type ObjectStore, type WriteCondition } from '#lib/export/store.ts';
 
 export interface StoredObject {
   body: Buffer;
+  etag: string;
   contentType?: string;
   contentEncoding?: string;
 }
@@ -12,6 +14,7 @@ export interface MemoryStore extends ObjectStore {
   /** `bucket/key` → object, as last written. */
   objects: Map<string, StoredObject>;
   writes: string[];
+  reads: string[];
   deletes: string[];
   /** Keys of `bucket` starting with `prefix`, sorted. */
   keys(bucket: string, prefix?: string): string[];
@@ -24,8 +27,9 @@ export interface MemoryStore extends ObjectStore {
 
 /**
  * S3 in memory, with S3's visible behaviour for the export: a written object replaces the old one only
- * once its body is complete (a failing stream leaves the old object in place), a missing key reads as
- * undefined, and deleting a missing key is fine.
+ * once its body is complete (a failing stream leaves the old object in place), and only if its
+ * condition holds when it completes (If-Match / If-None-Match, as S3 evaluates them); a missing key
+ * reads as undefined, and deleting a missing key is fine.
  */
 export function memoryStore(): MemoryStore {
   const objects = new Map<string, StoredObject>();
@@ -33,11 +37,13 @@ export function memoryStore(): MemoryStore {
   const store: MemoryStore = {
     objects,
     writes: [],
+    reads: [],
     deletes: [],
     async read(bucket, key) {
+      store.reads.push(key);
       const object = objects.get(id(bucket, key));
       // A fresh copy per read, as a GET gives: nobody can alter the stored bytes through it.
-      return object ? Readable.from([Buffer.from(object.body)]) : undefined;
+      return object ? { body: Readable.from([Buffer.from(object.body)]), etag: object.etag } : undefined;
     },
     async write(bucket, key, body, options = {}) {
       let bytes: Buffer;
@@ -47,8 +53,11 @@ export function memoryStore(): MemoryStore {
         for await (const chunk of body as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
         bytes = Buffer.concat(chunks);
       }
-      objects.set(id(bucket, key), { body: bytes, contentType: options.contentType, contentEncoding: options.contentEncoding });
+      if (!holds(objects.get(id(bucket, key)), options.condition ?? {})) throw new WriteConflict(bucket, key);
+      const etag = etagOf(bytes);
+      objects.set(id(bucket, key), { body: bytes, etag, contentType: options.contentType, contentEncoding: options.contentEncoding });
       store.writes.push(key);
+      return { etag };
     },
     async delete(bucket, key) {
       objects.delete(id(bucket, key));
@@ -65,7 +74,8 @@ export function memoryStore(): MemoryStore {
       return objects.get(id(bucket, key))?.body;
     },
     put(bucket, key, body) {
-      objects.set(id(bucket, key), { body: Buffer.from(body) });
+      const bytes = Buffer.from(body);
+      objects.set(id(bucket, key), { body: bytes, etag: etagOf(bytes) });
     },
     json<T>(bucket: string, key: string): T | undefined {
       const body = objects.get(id(bucket, key))?.body;
@@ -82,4 +92,14 @@ export function memoryStore(): MemoryStore {
     },
   };
   return store;
+}
+
+export function etagOf(bytes: Buffer): string {
+  return `"${createHash('md5').update(bytes).digest('hex')}"`;
+}
+
+function holds(current: StoredObject | undefined, condition: WriteCondition): boolean {
+  if ('ifNoneMatch' in condition) return current === undefined;
+  if ('ifMatch' in condition) return current?.etag === condition.ifMatch;
+  return true;
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
-import { byGroup, groupOf, objectKey, utcDay, type Window } from '#lib/export/plan.ts';
+import { byGroup, fnv1a as fnvSeed, groupOf, objectKey, utcDay, type Window } from '#lib/export/plan.ts';
 import { jobIdOf, requestOf } from '#lib/export/request.ts';
-import { runExport, type ExportDeps, type ExportProgressEvent, type ExportSettings } from '#lib/export/run.ts';
-import type { Checkpoint, Progress, RunSummary } from '#lib/export/state.ts';
+import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
+import type { Checkpoint } from '#lib/export/state.ts';
+import type { ExportDeps, ExportProgressEvent, ExportSettings, Plan, RunSummary } from '#lib/export/types.ts';
 import type { ObjectStore } from '#lib/export/store.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
 import type { PacedClient } from '#lib/pace/paced-client.ts';
@@ -12,6 +13,7 @@ import type { PullRequest } from '#lib/tencent/client.ts';
 import { fromTencentError } from '#lib/tencent/codes.ts';
 import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fakeTencent, type FakeClient } from '../../support/fake-tencent.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 import { rejection } from '../../support/net.ts';
 
@@ -68,38 +70,14 @@ function truth(phoneNumber: string, window: Window): PullSmsSendStatus[] {
   );
 }
 
-interface FakeClient extends PacedClient {
-  calls: PullRequest[];
+/** Tencent holding DATA, behind the real pacing client; `fail` may answer a call with an error instead. */
+function fakeClient(fail?: (request: PullRequest, call: number) => Error | undefined): FakeClient {
+  return fakeTencent({ receipts: (n) => DATA.get(n) ?? [], fail, optedOut: (n) => n === OPTED_OUT });
 }
 
-/**
- * Tencent as the API describes it (no paging, no order, at most Limit records), behind the PacedClient
- * port; `fail` may answer a call with an error instead.
- */
-function fakeClient(fail?: (request: PullRequest, call: number) => Error | undefined): FakeClient {
-  const random = prng(7);
-  const client: FakeClient = {
-    stats: { requests: 0, retries: 0, throttles: 0 },
-    deadlineAt: Number.POSITIVE_INFINITY,
-    calls: [],
-    async pull(request) {
-      client.calls.push({ ...request });
-      client.stats.requests += 1;
-      await new Promise((resolve) => setImmediate(resolve));
-      const error = fail?.(request, client.calls.length);
-      if (error) throw error;
-      if (request.phoneNumber === OPTED_OUT) {
-        throw fromTencentError('FailedOperation.PhoneNumberInBlacklist', 'The mobile number is in the opt-out list.', `rid-${client.calls.length}`);
-      }
-      const inside = truth(request.phoneNumber, request).map((s) => ({ ...s }));
-      for (let i = inside.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [inside[i], inside[j]] = [inside[j] as PullSmsSendStatus, inside[i] as PullSmsSendStatus];
-      }
-      return { statuses: inside.slice(0, request.limit), requestId: `rid-${client.calls.length}` };
-    },
-  };
-  return client;
+/** One invocation's summary (a run wanting a retry later answers its unfinished summary too). */
+async function runExport(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
+  return (await runOnce(...args)).summary;
 }
 
 function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
@@ -113,6 +91,7 @@ function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
     chunkSize: 3,
     reserveMs: 1000,
     manifestMaxBytes: 1024 * 1024,
+    stuckAfterRuns: 3,
     defaults: { phoneNumbers: NUMBERS },
     ...overrides,
   };
@@ -170,7 +149,7 @@ function totalTruth(numbers: string[], window: Window): number {
   return numbers.reduce((sum, n) => sum + truth(n, window).length, 0);
 }
 
-function stateKey(jobId: string, name: 'checkpoint' | 'progress'): string {
+function stateKey(jobId: string, name: 'checkpoint' | 'run'): string {
   return `${PREFIX}/_state/${jobId}/${name}.json`;
 }
 
@@ -254,10 +233,9 @@ describe('runExport', () => {
     expect(first.checkpointAdvanced).toBe(false);
     expect(first.numbersDone).toBeGreaterThan(0);
     expect(first.numbersDone).toBeLessThan(NUMBERS.length);
-    const saved = store.json<Progress>(BUCKET, stateKey(first.jobId, 'progress'));
+    const saved = store.json<Plan>(BUCKET, stateKey(first.jobId, 'run'));
     expect(saved?.window).toEqual(WINDOW);
     expect(saved?.runId).toBe(first.runId);
-    expect(saved?.totals.numbersDone).toBe(first.numbersDone);
 
     const summaries: RunSummary[] = [first];
     while (!summaries.at(-1)?.complete) {
@@ -276,7 +254,7 @@ describe('runExport', () => {
       records: totalTruth(NUMBERS, WINDOW),
       window: WINDOW,
     });
-    expect(store.get(BUCKET, stateKey(first.jobId, 'progress'))).toBeUndefined();
+    expect(store.keys(BUCKET, `${PREFIX}/_state/`)).toEqual([]);
     expectExact(store, NUMBERS, WINDOW);
     const resumed = dataObjects(store);
     const once = dataObjects(whole);
@@ -299,9 +277,9 @@ describe('runExport', () => {
     const error = await rejection(() => runExport(deps(flaky, fakeClient()), settings(), request));
     expect((error as Error).message).toContain('connection reset by S3');
     const jobId = jobIdOf(request, {});
-    const saved = store.json<Progress>(BUCKET, stateKey(jobId, 'progress'));
-    expect(saved?.totals.numbersDone).toBeGreaterThan(0);
+    const saved = store.json<Plan>(BUCKET, stateKey(jobId, 'run'));
     expect(saved?.window).toEqual(WINDOW);
+    expect(store.keys(BUCKET, `${PREFIX}/statuses/`).length).toBeGreaterThan(0);
     const summary = await runExport(deps(store, fakeClient()), settings(), request);
     expect(summary.complete).toBe(true);
     expect(summary.invocations).toBe(2);
@@ -347,38 +325,51 @@ describe('runExport', () => {
     expectExact(store, NUMBERS, WINDOW);
   });
 
-  it('a transient failure that persists leaves the checkpoint where it was and the run incomplete', async () => {
+  it('a number that keeps failing is owed, not a brake: the checkpoint advances, its window stays pending, later runs retry it and name it stuck', async () => {
     const store = memoryStore();
-    const s = settings();
+    const s = settings({ stuckAfterRuns: 2 });
     const jobId = jobIdOf({}, s.defaults);
+    const flaky = '+14155550123';
     let clock = NOW * 1000;
     const now = (): number => clock;
     const ok = await runExport(deps(store, fakeClient(), { now }), s, {});
     expect(ok.checkpointAdvanced).toBe(true);
-    const checkpoint = store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'));
-    expect(checkpoint?.endTime).toBe(NOW);
 
     clock += 2 * HOUR * 1000;
     const down = fakeClient((request) =>
-      request.phoneNumber === '+14155550123' ? new UpstreamUnavailable('cannot reach Tencent (ECONNRESET)', { code: 'ECONNRESET' }) : undefined,
+      request.phoneNumber === flaky ? new UpstreamUnavailable('cannot reach Tencent (ECONNRESET)', { code: 'ECONNRESET' }) : undefined,
     );
-    const failing = await runExport(deps(store, down, { now }), s, {});
-    expect(failing.complete).toBe(false);
-    expect(failing.checkpointAdvanced).toBe(false);
+    // The run gives the failing number a chance per invocation (the platform retries after a pause);
+    // after MAX_CHANCES it commits with the number's window owed.
+    const tries: RunOutcome[] = [];
+    do tries.push(await runOnce(deps(store, down, { now }), s, {}));
+    while (tries.at(-1)?.retryLater);
+    expect(tries.map((t) => t.retryLater?.name)).toEqual(['UpstreamUnavailable', 'UpstreamUnavailable', undefined]);
+    const failing = tries.at(-1)?.summary as RunSummary;
+    expect(failing).toMatchObject({ complete: false, checkpointAdvanced: true, pendingWindows: 1, stuckCount: 0, failureCount: 1 });
     expect(failing.window).toEqual({ beginTime: NOW - HOUR, endTime: NOW + 2 * HOUR });
-    expect(failing.failures).toEqual([expect.objectContaining({ phoneNumber: '+14155550123', kind: 'transient', code: 'ECONNRESET' })]);
-    expect(failing.numbersDone).toBe(NUMBERS.length - 1);
-    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toEqual(checkpoint);
-    // Tried once in its chunk and once more at the end of the run.
-    expect(down.calls.filter((c) => c.phoneNumber === '+14155550123')).toHaveLength(2);
+    expect(failing.failures).toEqual([expect.objectContaining({ phoneNumber: flaky, kind: 'transient', code: 'ECONNRESET' })]);
+    expect(failing.numbersDone).toBe(NUMBERS.length);
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 2 * HOUR);
+    // Every other number is exact up to the new checkpoint; the failing one only up to where it was.
+    const others = NUMBERS.filter((n) => n !== flaky);
+    expectExact(store, NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 2 * HOUR }, [flaky]);
 
-    // The next run redoes the same window, and with Tencent back it advances the checkpoint.
+    // Still down an hour later: owed for a second run, now reported stuck; the others advance again.
+    clock += HOUR * 1000;
+    let again: RunOutcome;
+    do again = await runOnce(deps(store, down, { now }), s, {});
+    while (again.retryLater);
+    expect(again.summary).toMatchObject({ complete: false, checkpointAdvanced: true, stuckCount: 1, stuckNumbers: [flaky] });
+    expect(down.calls.filter((c) => c.phoneNumber === flaky && c.beginTime === NOW - HOUR).length, 'its own window was retried').toBeGreaterThan(0);
+
+    // Tencent back: the next run pulls the number's owed window with the new one, and nothing is owed.
     clock += HOUR * 1000;
     const back = await runExport(deps(store, fakeClient(), { now }), s, {});
-    expect(back.complete).toBe(true);
-    expect(back.window).toEqual({ beginTime: NOW - HOUR, endTime: NOW + 3 * HOUR });
-    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 3 * HOUR);
-    expectExact(store, NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 3 * HOUR });
+    expect(back).toMatchObject({ complete: true, pendingWindows: 0, stuckCount: 0, failures: [] });
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 4 * HOUR);
+    expectExact(store, NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 4 * HOUR });
+    expect(store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<unknown[]>(BUCKET, k) ?? [])).toEqual([]);
   });
 
   it('UpstreamRejected (credentials, app) aborts the run and moves no checkpoint', async () => {
@@ -484,28 +475,26 @@ describe('runExport', () => {
     expect(client.calls).toEqual([]);
   });
 
-  it('a number list changed while a run was unfinished: the resumed run exports the new list exactly and counts it once', async () => {
+  it('the run freezes its numbers: a manifest changed while it is unfinished neither skips a number nor shifts a cursor', async () => {
     const store = memoryStore();
-    store.put(BUCKET, 'manifests/list.txt', NUMBERS.slice(0, 20).join('\n'));
+    // Four numbers of one group, one chunk per invocation: the list is cut under the run's feet.
+    const group = groupOf(OTHERS[0] as string);
+    const four = Array.from({ length: 4000 }, (_, i) => `+86139${String(10_000_000 + i * 7919).slice(-8)}`).filter((n) => groupOf(n) === group).slice(0, 4);
+    expect(four).toHaveLength(4);
+    for (const n of four) DATA.set(n, receipts(n, 5, NOW - DAY, NOW - HOUR, fnvSeed(n)));
+    store.put(BUCKET, 'manifests/list.txt', four.join('\n'));
     const request = { manifest: `s3://${BUCKET}/manifests/list.txt`, ...EXPLICIT };
-    const first = await runExport(deps(store, fakeClient(), { remainingMs: budget(3) }), settings(), request);
+    const s = settings({ chunkSize: 1 });
+    const first = await runExport(deps(store, fakeClient(), { remainingMs: budget(1) }), s, request);
     expect(first.complete).toBe(false);
-    store.put(BUCKET, 'manifests/list.txt', NUMBERS.slice(5).join('\n'));
-    const rest = await runExport(deps(store, fakeClient()), settings(), request);
-    expect(rest.complete).toBe(true);
-    expect(rest.window).toEqual(WINDOW);
-    const numbers = NUMBERS.slice(5);
-    // Records of numbers dropped from the list may stay from the first invocation; the new list is exact.
-    const lines = exported(store);
-    expect(new Set(lines.map((l) => l.record.serialNo)).size).toBe(lines.length);
-    for (const n of numbers) {
-      expect(lines.filter((l) => l.record.phoneNumber === n).map((l) => l.record.serialNo).sort(), n).toEqual(
-        truth(n, WINDOW).map((s) => s.SerialNo).sort(),
-      );
-    }
-    expect(rest.numbersTotal).toBe(numbers.length);
-    expect(rest.numbersDone, 'numbersDone must not exceed numbersTotal').toBe(numbers.length);
-    expect(rest.records).toBe(totalTruth(numbers, WINDOW));
+    store.put(BUCKET, 'manifests/list.txt', four.slice(1).join('\n'));
+    const manifestReads = store.reads.length;
+    let last = first;
+    while (!last.complete) last = await runExport(deps(store, fakeClient(), { remainingMs: budget(1) }), s, request);
+    expect(last.numbersTotal).toBe(4);
+    expect(last.numbersDone).toBe(4);
+    expectExact(store, four, WINDOW);
+    expect(store.reads.slice(manifestReads).filter((k) => k.startsWith('manifests/')), 'no invocation reads the manifest again').toEqual([]);
   });
 
   it('a transient failure in an earlier invocation of a resumed run: the run ends incomplete, the next one redoes the window exactly', async () => {

@@ -1,0 +1,81 @@
+import { limiter } from '#lib/pace/pool.ts';
+import { owedTotals } from './groups.ts';
+import { shardOfGroup } from './plan.ts';
+import { addTotals, emptyTotals, StateStore, type GroupProgress } from './state.ts';
+import type { ExportDeps, ExportSettings, Plan, RunSummary, RunTotals } from './types.ts';
+
+const STATE_CONCURRENCY = 8;
+
+/** Adds up the groups of a run; a group under way counts what it owes so far. */
+export async function runTotals(state: StateStore, plan: Plan, stuckAfterRuns: number): Promise<{ totals: RunTotals; progress: Array<GroupProgress | undefined> }> {
+  const slot = limiter(STATE_CONCURRENCY);
+  const progress = await Promise.all(plan.groups.map((g) => slot(async () => (await state.groupProgress(plan, g))?.value)));
+  const totals = emptyTotals();
+  for (const p of progress) {
+    if (p) addTotals(totals, p.done ? p.totals : addTotals({ ...p.totals }, owedTotals(p.pending, stuckAfterRuns)));
+  }
+  totals.invocations = plan.invocations ?? shardInvocations(plan, progress);
+  return { totals, progress };
+}
+
+/** A shard's invocations are those of its longest-running group; a workflow's, those of its shards. */
+function shardInvocations(plan: Plan, progress: Array<GroupProgress | undefined>): number {
+  const byShard = new Map<number, number>();
+  plan.groups.forEach((group, i) => {
+    const shard = shardOfGroup(group);
+    byShard.set(shard, Math.max(byShard.get(shard) ?? 0, progress[i]?.totals.invocations ?? 0));
+  });
+  return [...byShard.values()].reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * Ends a run whose groups are all done: each group's owed windows replace the ones it consumed, the
+ * checkpoint of a scheduled job moves to the window's end (what is owed travels in the pending
+ * windows, so one failing number holds nobody back), and the summary is written. Safe to repeat.
+ */
+export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, plan: Plan): Promise<RunSummary> {
+  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const { totals, progress } = await runTotals(state, plan, settings.stuckAfterRuns);
+  const finished = progress.every((p) => p?.done);
+  if (finished) {
+    const slot = limiter(STATE_CONCURRENCY);
+    await Promise.all(
+      plan.groups.map((group, i) =>
+        slot(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, (progress[i] as GroupProgress).pending)),
+      ),
+    );
+    if (plan.scheduled) await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() });
+  }
+  const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled });
+  await state.saveSummary(summary);
+  await state.clearRun(plan);
+  return summary;
+}
+
+export interface RunState {
+  /** The run is over: committed, nothing left to resume. */
+  finished: boolean;
+  /** Every group's work is done. */
+  groupsDone: boolean;
+  advanced: boolean;
+}
+
+export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: RunTotals, { finished, groupsDone, advanced }: RunState): RunSummary {
+  const owesNothing = totals.pendingWindows === 0 && totals.retentionGapSeconds === 0 && totals.corruptObjects.length === 0;
+  return {
+    runId: plan.runId,
+    jobId: plan.jobId,
+    startedAt: plan.startedAt,
+    finishedAt: new Date(deps.now()).toISOString(),
+    durationMs: deps.now() - Date.parse(plan.startedAt),
+    window: plan.window,
+    numbersTotal: plan.numbers.total,
+    ...totals,
+    finished,
+    complete: groupsDone && owesNothing,
+    checkpointAdvanced: advanced,
+    manifestProblems: plan.numbers.problems,
+    manifestProblemCount: plan.numbers.problemCount,
+    duplicateNumbers: plan.numbers.duplicates,
+  };
+}

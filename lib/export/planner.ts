@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { limiter } from '#lib/pace/pool.ts';
+import { byGroup, GROUPS, shardOfGroup } from './plan.ts';
+import { isScheduled, jobIdOf, numberReport, resolveNumbers, windowOf, type ExportRequest } from './request.ts';
+import { StateStore, type GroupWork } from './state.ts';
+import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
+
+/** Reads and writes of small state objects in flight at once. */
+const STATE_CONCURRENCY = 8;
+
+/**
+ * Fixes a run: its window, and each group's work frozen in S3 (the de-duplicated numbers of the list
+ * and the windows the group still owed). Nothing after this reads the manifest again, so a list that
+ * changes while the run goes on can neither skip a number nor shift a cursor.
+ */
+export async function planRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, request: ExportRequest): Promise<Plan> {
+  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const jobId = jobIdOf(request, settings.defaults);
+  const resolved = await resolveNumbers(request, settings.defaults, deps.store, settings.manifestMaxBytes);
+  const scheduled = isScheduled(request);
+  const checkpoint = scheduled ? await state.checkpoint(jobId) : undefined;
+  const now = deps.now();
+  const runId = `${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(4).toString('hex')}`;
+  const window = windowOf(request, checkpoint?.endTime, Math.floor(now / 1000), settings.window);
+  const numbers = byGroup(resolved.numbers);
+  const slot = limiter(STATE_CONCURRENCY);
+  const owed = await Promise.all(Array.from({ length: GROUPS }, (_, g) => slot(() => state.pending(jobId, g))));
+  const work = new Map<number, GroupWork>();
+  owed.forEach((pending: PendingWindow[], group) => {
+    const list = numbers.get(group) ?? [];
+    if (list.length > 0 || pending.length > 0) work.set(group, { numbers: list, pending });
+  });
+  const groups = [...work.keys()];
+  const shards = [...new Set(groups.map(shardOfGroup))].sort((a, b) => a - b);
+  const plan: Plan = {
+    jobId,
+    runId,
+    startedAt: new Date(now).toISOString(),
+    window,
+    scheduled,
+    numbers: numberReport(resolved),
+    groups,
+    shards,
+    shardList: { bucket: settings.bucket, key: state.runKey(jobId, runId, 'shards') },
+  };
+  await Promise.all([...work].map(([group, w]) => slot(() => state.saveWork(plan, group, w))));
+  await state.saveShardList(plan);
+  return plan;
+}

@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { WriteConflict, type ObjectStore, type WriteCondition } from '../store.ts';
+
+export interface S3StoreOptions {
+  /** A local S3 server (AWS_ENDPOINT_URL_S3): path-style addressing, checksums only where required. */
+  local: boolean;
+}
+
+/** The ObjectStore port over S3: conditional writes go to PutObject or CompleteMultipartUpload as If-Match / If-None-Match. */
+export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientConfig(options))): ObjectStore {
+  return {
+    async read(bucket, key) {
+      try {
+        const { Body, ETag } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return { body: Body as Readable, etag: ETag ?? '' };
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+    async write(bucket, key, body, { contentType = 'application/json', contentEncoding, condition = {} } = {}) {
+      try {
+        const result = await new Upload({
+          client,
+          params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentEncoding: contentEncoding, ...conditionParams(condition) },
+          queueSize: 2,
+          partSize: 5 * 1024 * 1024,
+        }).done();
+        return { etag: result.ETag ?? '' };
+      } catch (error) {
+        if (isConflict(error, condition)) throw new WriteConflict(bucket, key);
+        throw error;
+      }
+    },
+    async delete(bucket, key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+function conditionParams(condition: WriteCondition): { IfMatch?: string; IfNoneMatch?: string } {
+  if ('ifMatch' in condition) return { IfMatch: condition.ifMatch };
+  if ('ifNoneMatch' in condition) return { IfNoneMatch: condition.ifNoneMatch };
+  return {};
+}
+
+/** 412: the condition failed; 409: a conflicting write was in flight; 404 on If-Match: the object went away. */
+function isConflict(error: unknown, condition: WriteCondition): boolean {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = $metadata?.httpStatusCode;
+  if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409) return true;
+  return 'ifMatch' in condition && (name === 'NoSuchKey' || status === 404);
+}
+
+export function s3ClientConfig({ local }: S3StoreOptions): S3ClientConfig {
+  return local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {};
+}

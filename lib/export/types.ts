@@ -1,0 +1,144 @@
+import type { PacedClient } from '#lib/pace/paced-client.ts';
+import type { ErrorName } from '#lib/tencent/errors.ts';
+import type { ManifestProblem } from './manifest.ts';
+import type { NumberDefaults, NumberReport } from './request.ts';
+import type { ObjectStore } from './store.ts';
+
+export interface Window {
+  beginTime: number;
+  endTime: number;
+}
+
+export interface WindowSettings {
+  /** Receipts arrive late: each scheduled run re-reads this much before the checkpoint. */
+  latenessSeconds: number;
+  /** How far the very first scheduled run looks back. */
+  initialLookbackSeconds: number;
+  /** How far the reconciliation sweep re-pulls (72 h when unset). */
+  reconcileSeconds?: number;
+}
+
+export interface ExportSettings {
+  bucket: string;
+  prefix: string;
+  sdkAppId: string;
+  window: WindowSettings;
+  /** Numbers pulled at once; the pacer still decides when each request goes. */
+  concurrency: number;
+  /** Groups exported side by side, so pulls go on while a chunk is being written. */
+  groupConcurrency: number;
+  /** Numbers of a group pulled before their records are written and the progress saved. */
+  chunkSize: number;
+  /** Stop cleanly when less than this much time is left. */
+  reserveMs: number;
+  manifestMaxBytes: number;
+  /** A window still owed after this many runs is reported as stuck (it is still retried). */
+  stuckAfterRuns: number;
+  defaults: NumberDefaults;
+}
+
+export interface ExportProgressEvent {
+  numbersDone: number;
+  numbersTotal: number;
+  records: number;
+}
+
+export interface ExportDeps {
+  client: PacedClient;
+  store: ObjectStore;
+  /** Milliseconds since epoch. */
+  now: () => number;
+  /** Time left for this invocation (Lambda's getRemainingTimeInMillis). */
+  remainingMs: () => number;
+  onProgress?: (event: ExportProgressEvent) => void;
+}
+
+export interface Failure {
+  phoneNumber: string;
+  /** rejected: Tencent refused the number (never retried); transient: still failing after retries. */
+  kind: 'rejected' | 'transient';
+  /** The error's taxonomy name. */
+  name: ErrorName;
+  code: string;
+  message: string;
+  requestId?: string;
+}
+
+/** A window of one number that is still owed: pulled again by every run until done or past Tencent's 7 days. */
+export interface PendingWindow extends Window {
+  phoneNumber: string;
+  /** Runs that tried and failed to complete it. */
+  runs: number;
+  /** Why it is owed: a Tencent code, 'Incomplete' (a saturated second, the request cap) or 'CorruptObject'. */
+  reason: string;
+  /** The run that wrote this entry: a commit replaces exactly the entries its run consumed. */
+  runId: string;
+}
+
+/**
+ * What a run did. Lists are capped samples beside exact counts, so no state object and no Step
+ * Functions payload grows with the number of numbers or failures.
+ */
+export interface RunTotals {
+  numbersDone: number;
+  records: number;
+  recordsByStatus: Record<string, number>;
+  /** Numbers refused by Tencent (never retried) and numbers still failing, with a sample of each. */
+  failureCount: number;
+  failures: Failure[];
+  incompleteCount: number;
+  incompleteNumbers: string[];
+  /** Windows still owed when the run ended, and how many of them are stuck. */
+  pendingWindows: number;
+  stuckCount: number;
+  stuckNumbers: string[];
+  /** Seconds of receipts that aged past Tencent's 7 days before they could be pulled, summed over numbers. */
+  retentionGapSeconds: number;
+  gapNumbers: string[];
+  gapCount: number;
+  corruptObjects: Array<{ key: string; movedTo: string; error: string }>;
+  requests: number;
+  retries: number;
+  throttles: number;
+  objectsWritten: number;
+  invocations: number;
+}
+
+export interface RunSummary extends RunTotals {
+  runId: string;
+  jobId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  window: Window;
+  numbersTotal: number;
+  /** The run is over (committed); false while invocations to come will resume it. */
+  finished: boolean;
+  /** True once every number of the window is exported (or refused by Tencent) and nothing is owed or lost. */
+  complete: boolean;
+  checkpointAdvanced: boolean;
+  manifestProblems: ManifestProblem[];
+  manifestProblemCount: number;
+  duplicateNumbers: number;
+}
+
+/**
+ * A run, fixed when it starts: its window, and where its frozen number lists lie. Small and bounded,
+ * so it travels as Step Functions state: no numbers in it.
+ */
+export interface Plan {
+  jobId: string;
+  runId: string;
+  startedAt: string;
+  window: Window;
+  /** Scheduled runs advance the job's checkpoint; runs of an explicit window do not. */
+  scheduled: boolean;
+  numbers: NumberReport;
+  /** Groups with work: numbers of the list, or windows still owed. */
+  groups: number[];
+  shards: number[];
+  /** Where the shard list lies for a Distributed Map's ItemReader. */
+  shardList: { bucket: string; key: string };
+  /** Plain runs: the invocations it took so far (a workflow counts its shards' instead). */
+  invocations?: number;
+}

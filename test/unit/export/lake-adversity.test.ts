@@ -1,0 +1,322 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { prng } from '../../../local/twin/data.ts';
+import { fnv1a, groupOf, objectKey, shardOfGroup, utcDay, type Window } from '#lib/export/plan.ts';
+import { runExport as runOnce } from '#lib/export/run.ts';
+import type { ObjectStore } from '#lib/export/store.ts';
+import type { ExportDeps, ExportSettings, PendingWindow, RunSummary } from '#lib/export/types.ts';
+import { commitWorkflow, exportShard, planRun } from '#lib/export/workflow.ts';
+import type { ExportRecord } from '#lib/export/writer.ts';
+import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
+import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fakeTencent, type FakeTencentOptions } from '../../support/fake-tencent.ts';
+import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+const NOW = 1_750_000_000;
+const BUCKET = 'exports';
+const PREFIX = 'sms-status';
+const SDK_APP_ID = '1400000000';
+
+function receipts(phoneNumber: string, count: number, from: number, to: number): PullSmsSendStatus[] {
+  const random = prng(fnv1a(`${phoneNumber}/${from}`));
+  return Array.from({ length: count }, (_, i) => ({
+    SerialNo: `2433:${phoneNumber.slice(1)}-${from}-${i}`,
+    PhoneNumber: phoneNumber,
+    CountryCode: '86',
+    SubscriberNumber: phoneNumber.slice(3),
+    ReportStatus: random() < 0.1 ? 'FAIL' : 'SUCCESS',
+    Description: 'DELIVRD',
+    UserReceiveTime: from + Math.floor(random() * (to - from + 1)),
+  }));
+}
+
+function numbersOf(count: number, seed: number): string[] {
+  return Array.from({ length: count }, (_, i) => `+86137${String(10_000_000 + (seed + i) * 104_729).slice(-8)}`);
+}
+
+/** Numbers that share one group (so one object per day takes all their receipts). */
+function sameGroup(count: number): string[] {
+  const group = groupOf(numbersOf(1, 1)[0] as string);
+  return numbersOf(20_000, 1).filter((n) => groupOf(n) === group).slice(0, count);
+}
+
+function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
+  return {
+    bucket: BUCKET,
+    prefix: PREFIX,
+    sdkAppId: SDK_APP_ID,
+    window: { latenessSeconds: HOUR, initialLookbackSeconds: DAY, reconcileSeconds: 72 * HOUR },
+    concurrency: 4,
+    groupConcurrency: 2,
+    chunkSize: 3,
+    reserveMs: 1000,
+    manifestMaxBytes: 4 * 1024 * 1024,
+    stuckAfterRuns: 3,
+    defaults: {},
+    ...overrides,
+  };
+}
+
+function deps(store: ObjectStore, client: ExportDeps['client'], overrides: Partial<ExportDeps> = {}): ExportDeps {
+  return { client, store, now: () => NOW * 1000, remainingMs: () => 900_000, ...overrides };
+}
+
+/** Time left for an invocation that may start `chunks` chunks: the first call sets the client's deadline. */
+function budget(chunks: number): () => number {
+  let calls = 0;
+  return () => (calls++ <= chunks ? 60_000 : 10);
+}
+
+/** Invokes until the run commits (resuming after time runs out or a retry-later), as the platform would. */
+async function runToCommit(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
+  for (let i = 0; i < 100; i++) {
+    const { summary, retryLater } = await runOnce(...args);
+    if (!retryLater && summary.finished) return summary;
+  }
+  throw new Error('the run never committed');
+}
+
+function exported(store: MemoryStore): ExportRecord[] {
+  return store.keys(BUCKET, `${PREFIX}/statuses/`).flatMap((key) => {
+    const records = store.lines<ExportRecord>(BUCKET, key);
+    for (const r of records) expect(key).toBe(objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(r.phoneNumber)));
+    return records;
+  });
+}
+
+/** Exactly these receipts in the lake (for the numbers given), each once. */
+function expectHolds(store: MemoryStore, numbers: string[], want: PullSmsSendStatus[]): void {
+  const wanted = new Set(numbers);
+  const got = exported(store).filter((r) => wanted.has(r.phoneNumber));
+  expect(new Set(got.map((r) => r.serialNo)).size, 'no serialNo twice').toBe(got.length);
+  const expected = want.map((s) => ({ ...fromTencent(s), sdkAppId: SDK_APP_ID })).sort(byReceiveTime);
+  expect(got.sort(byReceiveTime)).toEqual(expected);
+}
+
+function inWindow(list: PullSmsSendStatus[], { beginTime, endTime }: Window): PullSmsSendStatus[] {
+  return list.filter((s) => (s.UserReceiveTime as number) >= beginTime && (s.UserReceiveTime as number) <= endTime);
+}
+
+function pendingOf(store: MemoryStore, jobId: string): PendingWindow[] {
+  return store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<PendingWindow[]>(BUCKET, k) ?? []);
+}
+
+function tencent(data: Map<string, PullSmsSendStatus[]>, options: Partial<FakeTencentOptions> = {}) {
+  return fakeTencent({ receipts: (n) => data.get(n) ?? [], ...options });
+}
+
+describe('the lake under adversity', () => {
+  it('1. a window that ages past Tencent’s 7 days mid-run loses only what aged: a reported gap, never rejected numbers', async () => {
+    const numbers = sameGroup(6);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 30, NOW - 7 * DAY + 300, NOW - 7 * DAY + 1800).concat(receipts(n, 10, NOW - DAY, NOW))]));
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    const client = tencent(data, { now, clamp: true });
+    const s = settings({ window: { latenessSeconds: HOUR, initialLookbackSeconds: 7 * DAY }, chunkSize: 1, groupConcurrency: 1 });
+    const lake = memoryStore();
+    const first = await runOnce(deps(lake, client, { now, remainingMs: budget(1) }), s, { phoneNumbers: numbers });
+    expect(first.summary.complete).toBe(false);
+    const early = new Set(client.calls.map((c) => c.phoneNumber));
+    expect(early.size).toBe(1);
+    clock += 10 * 60 * 1000;
+    const summary = await runToCommit(deps(lake, client, { now }), s, { phoneNumbers: numbers });
+    expect(summary).toMatchObject({ failureCount: 0, failures: [], checkpointAdvanced: true, complete: false, gapCount: 5, retentionGapSeconds: 5 * 600 });
+    expect(new Set(summary.gapNumbers)).toEqual(new Set(numbers.filter((n) => !early.has(n))));
+    // Tencent refused nothing: every request it got lay inside its 7 days.
+    for (const call of client.calls) expect(call.beginTime).toBeGreaterThanOrEqual(NOW - 7 * DAY);
+    const edge = NOW - 7 * DAY + 900;
+    const want = numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: early.has(n) ? summary.window.beginTime : edge, endTime: NOW }));
+    expectHolds(lake, numbers, want);
+  });
+
+  it('2. a workflow’s shards read the plan’s frozen list, not the manifest: a list cut mid-run loses no number', async () => {
+    const lake = memoryStore();
+    const four = sameGroup(4);
+    const data = new Map(four.map((n) => [n, receipts(n, 8, NOW - DAY, NOW - HOUR)]));
+    lake.put(BUCKET, 'manifests/list.txt', four.join('\n'));
+    const request = { manifest: `s3://${BUCKET}/manifests/list.txt`, beginTime: NOW - DAY, endTime: NOW };
+    const s = settings({ chunkSize: 1 });
+    const plan = await planRun(deps(lake, tencent(data)), s, request);
+    expect(JSON.stringify(plan)).not.toContain(four[0]);
+    const shard = shardOfGroup(groupOf(four[0] as string));
+    expect(plan.shards).toEqual([shard]);
+    const first = await exportShard(deps(lake, tencent(data), { remainingMs: budget(1) }), s, plan, shard);
+    expect(first.done).toBe(false);
+    lake.put(BUCKET, 'manifests/list.txt', four.slice(1).join('\n'));
+    const readsBefore = lake.reads.length;
+    for (let i = 0; i < 10 && !(await exportShard(deps(lake, tencent(data), { remainingMs: budget(1) }), s, plan, shard)).done; i++);
+    const summary = await commitWorkflow(deps(lake, tencent(data)), s, plan);
+    expect(summary).toMatchObject({ complete: true, numbersTotal: 4, numbersDone: 4 });
+    expect(lake.reads.slice(readsBefore).filter((k) => k.startsWith('manifests/'))).toEqual([]);
+    expectHolds(lake, four, four.flatMap((n) => data.get(n) ?? []));
+  });
+
+  it('4. an incomplete number’s window stays owed run after run, until it ages out as a reported gap', async () => {
+    const lake = memoryStore();
+    const saturated = '+8613600136000';
+    const at = NOW - 5 * HOUR;
+    const data = new Map([[saturated, receipts(saturated, 120, at, at)]]);
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    const s = settings({ defaults: { phoneNumbers: [saturated] } });
+    const first = await runToCommit(deps(lake, tencent(data, { now, clamp: true }), { now }), s, {});
+    expect(first).toMatchObject({ complete: false, checkpointAdvanced: true, incompleteCount: 1, incompleteNumbers: [saturated], pendingWindows: 1 });
+    expect(pendingOf(lake, first.jobId)).toEqual([expect.objectContaining({ phoneNumber: saturated, beginTime: at, endTime: at, reason: 'Incomplete', runs: 1 })]);
+
+    clock += HOUR * 1000;
+    const client = tencent(data, { now, clamp: true });
+    const second = await runToCommit(deps(lake, client, { now }), s, {});
+    expect(client.calls.some((c) => c.beginTime === at && c.endTime === at), 'the owed second is pulled again').toBe(true);
+    expect(second).toMatchObject({ complete: false, pendingWindows: 1 });
+    expect(pendingOf(lake, first.jobId)).toEqual([expect.objectContaining({ beginTime: at, endTime: at, runs: 2 })]);
+
+    clock += 8 * DAY * 1000;
+    const aged = await runToCommit(deps(lake, tencent(data, { now, clamp: true }), { now }), s, {});
+    expect(aged).toMatchObject({ pendingWindows: 0, gapCount: 1, gapNumbers: [saturated], complete: false });
+    expect(aged.retentionGapSeconds).toBeGreaterThanOrEqual(1);
+    expect(pendingOf(lake, first.jobId)).toEqual([]);
+  });
+
+  it.each([
+    ['conditional writes (S3)', true],
+    ['unconditional writes', false],
+  ])('5. two exports at once into one prefix, sharing groups and days: %s', async (_name, conditional) => {
+    const lake = memoryStore();
+    const racing = racingStore(lake, conditional);
+    const a = sameGroup(12);
+    const b = numbersOf(40, 500).concat(a.slice(6).map((n) => n.replace('+86137', '+86138')));
+    const all = [...a, ...b];
+    const data = new Map(all.map((n) => [n, receipts(n, 6, NOW - 2 * DAY, NOW)]));
+    const s = settings({ chunkSize: 2, concurrency: 8, groupConcurrency: 4 });
+    const window = { beginTime: NOW - 2 * DAY, endTime: NOW };
+    const [one, two] = await Promise.all([
+      runToCommit(deps(racing, tencent(data)), s, { phoneNumbers: a, ...window }),
+      runToCommit(deps(racing, tencent(data)), s, { phoneNumbers: b, ...window }),
+    ]);
+    expect(one.complete && two.complete).toBe(true);
+    const want = all.flatMap((n) => data.get(n) ?? []);
+    if (conditional) expectHolds(lake, all, want);
+    else expect(exported(lake).length, 'without conditions one writer overwrites the other').toBeLessThan(want.length);
+  });
+
+  it('6. 5,000 refused numbers in a 20,000-number workflow: every payload and state object stays small', async () => {
+    const lake = memoryStore();
+    const numbers = Array.from({ length: 20_000 }, (_, i) => `+86150${String(10_000_000 + i * 4_999).slice(-8)}`);
+    const refused = new Set(numbers.filter((_, i) => i % 4 === 0));
+    lake.put(BUCKET, 'manifests/big.txt', numbers.join('\n'));
+    const data = new Map(numbers.filter((_, i) => i % 50 === 1).map((n) => [n, receipts(n, 2, NOW - DAY, NOW)]));
+    const client = tencent(data, { optedOut: (n) => refused.has(n) });
+    const s = settings({ chunkSize: 500, concurrency: 32, groupConcurrency: 4 });
+    const d = deps(lake, client);
+    const plan = await planRun(d, s, { manifest: `s3://${BUCKET}/manifests/big.txt` });
+    const LIMIT = 256 * 1024;
+    expect(JSON.stringify(plan).length).toBeLessThan(16 * 1024);
+    const results = await Promise.all(plan.shards.map((shard) => exportShard(d, s, plan, shard)));
+    const biggestState = Math.max(...lake.keys(BUCKET, `${PREFIX}/_state/`).map((k) => lake.get(BUCKET, k)?.length ?? 0));
+    expect(biggestState, 'largest state object').toBeLessThan(LIMIT);
+    const summary = await commitWorkflow(d, s, plan);
+    // What Step Functions holds after the Map and after the commit.
+    expect(JSON.stringify({ plan, results }).length).toBeLessThan(LIMIT);
+    expect(JSON.stringify(summary).length).toBeLessThan(LIMIT);
+    expect(summary).toMatchObject({ numbersTotal: 20_000, numbersDone: 20_000, failureCount: 5_000, complete: true, checkpointAdvanced: true });
+    expect(summary.failures.length).toBeLessThanOrEqual(20);
+    expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+  }, 60_000);
+
+  it('7. a corrupt or truncated lake object is moved aside, rebuilt, and named in the summary; the next run restores it from Tencent', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(3);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 20, NOW - 20 * HOUR, NOW - HOUR)]));
+    const days = [...new Set(numbers.flatMap((n) => data.get(n) ?? []).map((r) => utcDay(r.UserReceiveTime as number)))];
+    const group = groupOf(numbers[0] as string);
+    // An earlier export wrote these objects; then one was overwritten with garbage, another truncated.
+    const s = settings({ defaults: { phoneNumbers: numbers } });
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    await runToCommit(deps(lake, tencent(data), { now }), s, { beginTime: NOW - DAY, endTime: NOW });
+    const garbage = Buffer.concat([gzipSync('{"serialNo":"x"').subarray(0, 10), Buffer.from('not gzip at all')]);
+    const [garbled, truncated] = days.map((day) => objectKey(PREFIX, day, group));
+    lake.put(BUCKET, garbled as string, garbage);
+    if (truncated) lake.put(BUCKET, truncated, (lake.get(BUCKET, truncated) as Buffer).subarray(0, 40));
+    const summary = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    expect(summary.corruptObjects.map((c) => c.key).sort()).toEqual([garbled, truncated].filter(Boolean).sort());
+    for (const c of summary.corruptObjects) {
+      expect(c.movedTo).toMatch(new RegExp(`^${PREFIX}/_quarantine/statuses/`));
+      expect(c.error).toMatch(/corrupt/);
+    }
+    expect(lake.get(BUCKET, summary.corruptObjects.find((c) => c.key === garbled)?.movedTo as string)).toEqual(garbage);
+    expect(summary).toMatchObject({ complete: false, checkpointAdvanced: true });
+    expect(pendingOf(lake, summary.jobId).every((p) => p.reason === 'CorruptObject')).toBe(true);
+    clock += HOUR * 1000;
+    const rebuilt = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    expect(rebuilt).toMatchObject({ complete: true, pendingWindows: 0, corruptObjects: [] });
+    expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+  });
+
+  it('7b. a stored object whose stream resets mid-read fails the invocation with that error (no crash); the next one resumes exact', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(3);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 20, NOW - 20 * HOUR, NOW - HOUR)]));
+    const request = { phoneNumbers: numbers, beginTime: NOW - DAY, endTime: NOW };
+    await runToCommit(deps(lake, tencent(data)), settings(), request);
+    let resets = 1;
+    const resetting: ObjectStore = {
+      ...lake,
+      async read(bucket, key) {
+        const object = await lake.read(bucket, key);
+        if (!object || !key.includes('/statuses/') || resets-- <= 0) return object;
+        const bytes = (await object.body.toArray()).map((c: Buffer) => c).reduce((a: Buffer, c: Buffer) => Buffer.concat([a, c]), Buffer.alloc(0));
+        const body = new Readable({ read() {} });
+        body.push(bytes.subarray(0, 20));
+        setImmediate(() => body.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })));
+        return { body, etag: object.etag };
+      },
+      write: lake.write.bind(lake),
+      delete: lake.delete.bind(lake),
+    };
+    await expect(runOnce(deps(resetting, tencent(data)), settings(), request)).rejects.toThrow(/ECONNRESET/);
+    const summary = await runToCommit(deps(lake, tencent(data)), settings(), request);
+    expect(summary).toMatchObject({ complete: true, corruptObjects: [] });
+    expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+  });
+
+  it('8. a receipt reported late, after the hourly overlap, is recovered by the reconciliation sweep', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(3);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 10, NOW - 20 * HOUR, NOW - HOUR)]));
+    const late = (data.get(numbers[0] as string) as PullSmsSendStatus[])[0] as PullSmsSendStatus;
+    late.UserReceiveTime = NOW - 3 * HOUR;
+    // The carrier reports it 30 hours after the handset received it.
+    const visibleAt = (r: PullSmsSendStatus): number => (r === late ? (r.UserReceiveTime as number) + 30 * HOUR : 0);
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    const s = settings({ defaults: { phoneNumbers: numbers } });
+    for (let hour = 0; hour < 3; hour++, clock += HOUR * 1000) await runToCommit(deps(lake, tencent(data, { now, visibleAt }), { now }), s, {});
+    expect(exported(lake).some((r) => r.serialNo === late.SerialNo), 'hourly runs miss it').toBe(false);
+    clock = (NOW + 28 * HOUR) * 1000;
+    const sweep = await runToCommit(deps(lake, tencent(data, { now, visibleAt }), { now }), s, { reconcile: true });
+    expect(sweep).toMatchObject({ complete: true, checkpointAdvanced: false });
+    expect(sweep.window).toEqual({ beginTime: NOW + 28 * HOUR - 72 * HOUR, endTime: NOW + 28 * HOUR });
+    expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+  });
+});
+
+/** Widens the race window between a read and the write after it; optionally drops the write's condition. */
+function racingStore(lake: MemoryStore, conditional: boolean): ObjectStore {
+  const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 2));
+  return {
+    async read(bucket, key) {
+      const object = await lake.read(bucket, key);
+      await pause();
+      return object;
+    },
+    async write(bucket, key, body, options = {}) {
+      await pause();
+      return lake.write(bucket, key, body, conditional ? options : { ...options, condition: {} });
+    },
+    delete: (bucket, key) => lake.delete(bucket, key),
+  };
+}
