@@ -5,6 +5,9 @@ import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, type TwinOptions } from './twin.ts';
 export function twinOptionsFromEnv(env: Env): TwinOptions {
   const faultRate = numberVar(env, 'TWIN_FAULT_RATE', 0, 0, 1);
   const latency = numberVar(env, 'TWIN_LATENCY_MS', 0, 0, 60000);
+  // Late carrier reports: this share of receipts reaches the API only TWIN_LATE_SECONDS after UserReceiveTime.
+  const lateShare = numberVar(env, 'TWIN_LATE_SHARE', 0, 0, 1);
+  const lateSeconds = numberVar(env, 'TWIN_LATE_SECONDS', 7200, 0, 7 * 24 * 3600);
   return {
     credentials: {
       secretId: env.TENCENTCLOUD_SECRET_ID || DEMO_CREDENTIALS.secretId,
@@ -14,5 +17,6 @@ export function twinOptionsFromEnv(env: Env): TwinOptions {
     sdkAppId: env.SMS_SDK_APP_ID || DEMO_SDK_APP_ID,
     latencyMs: latency || undefined,
     faults: faultRate ? { rate: faultRate } : undefined,
+    lateReports: lateShare ? { share: lateShare, delaySeconds: lateSeconds } : undefined,
   };
 }

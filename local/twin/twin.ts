@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ACTION, VERSION, type PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fnv1a } from '#lib/export/plan.ts';
 import { DEMO_NUMBERS, defaultProfile, generate, prng, type NumberProfile } from './data.ts';
 import { checkParams, isError, type TwinError } from './rules.ts';
 import { verify, type TwinCredentials } from './verify.ts';
@@ -20,6 +21,19 @@ export interface FaultOptions {
   script?: ScriptedFault[];
 }
 
+/**
+ * Late carrier reports: a share of receipts reaches the API only some time after its UserReceiveTime
+ * (carriers report up to 72 h late). Which receipts, and each one's delay, follow from the SerialNo and
+ * the twin's `seed` alone, so the same receipts are late on every start with the same clock and seed;
+ * raising `share` keeps the receipts already late and adds more.
+ */
+export interface LateReports {
+  /** Share of receipts, 0–1, reported late. */
+  share: number;
+  /** Seconds after UserReceiveTime when a late receipt becomes visible: fixed, or uniform in [min, max] per receipt. */
+  delaySeconds: number | [number, number];
+}
+
 export interface TwinOptions {
   port?: number;
   host?: string;
@@ -36,7 +50,19 @@ export interface TwinOptions {
   perNumber?: number;
   numbers?: Record<string, NumberProfile>;
   seed?: number;
+  /** Hold a deterministic share of receipts back (late reports); off by default. */
+  lateReports?: LateReports;
+  /**
+   * Explicit holds for precise tests: SerialNo → unix seconds from which the API returns that receipt.
+   * An entry overrides `lateReports` for its receipt (a time at or before UserReceiveTime releases one
+   * that `lateReports` would hold). SerialNos are known from `truth()`, so a test usually sets this
+   * through `configure({ hold })`, which replaces the whole map.
+   */
+  hold?: Record<string, number>;
 }
+
+/** What `configure` and POST /_twin/configure change; `lateReports`/`hold` undefined (null over HTTP) turn them off. */
+export type TwinPatch = Pick<TwinOptions, 'latencyMs' | 'faults' | 'rateLimit' | 'lateReports' | 'hold'>;
 
 export interface TwinStats {
   received: number;
@@ -58,11 +84,18 @@ export interface Twin {
   sdkAppId: string;
   /** The twin's clock, ms since epoch. */
   now(): number;
-  /** Ground truth: every receipt of a number inside [beginTime, endTime], sorted by receive time. */
+  /** Moves the twin's clock by this many seconds (negative goes back); receipts stay where they are. */
+  advance(seconds: number): void;
+  /** Ground truth: every receipt of a number inside [beginTime, endTime], sorted by receive time, held or not. */
   truth(phoneNumber: string, beginTime: number, endTime: number): PullSmsSendStatus[];
+  /** What the API would answer now: `truth` without the receipts still held back (late reports, `hold`). */
+  visible(phoneNumber: string, beginTime: number, endTime: number): PullSmsSendStatus[];
+  /** Unix seconds from which the API returns this receipt: its UserReceiveTime unless held back. */
+  visibleAt(receipt: PullSmsSendStatus): number;
   stats(): TwinStats;
   resetStats(): void;
-  configure(patch: Pick<TwinOptions, 'latencyMs' | 'faults' | 'rateLimit'>): void;
+  /** Changes the knobs; throws a TypeError naming the field when a value is unusable. */
+  configure(patch: TwinPatch): void;
   close(): Promise<void>;
 }
 
@@ -81,14 +114,25 @@ function emptyStats(): TwinStats {
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const credentials = options.credentials ?? DEMO_CREDENTIALS;
   const sdkAppId = options.sdkAppId ?? DEMO_SDK_APP_ID;
-  const offset = options.clock === undefined ? 0 : options.clock - Date.now();
+  for (const key of ['lateReports', 'hold'] as const) {
+    const problem = options[key] === undefined ? undefined : PATCH_CHECKS[key](options[key], key);
+    if (problem) throw new TypeError(`twin option ${problem}`);
+  }
+  let offset = options.clock === undefined ? 0 : options.clock - Date.now();
   const now = (): number => Date.now() + offset;
   // Receipts are laid out relative to this hour, so the ground truth is stable for the twin's life.
   const anchor = Math.floor(now() / 1000 / 3600) * 3600;
   const numbers = { ...DEMO_NUMBERS, ...options.numbers };
   const store = new Map<string, PullSmsSendStatus[]>();
-  const random = prng(options.seed ?? 20210111);
-  let settings = { latencyMs: options.latencyMs, faults: options.faults ?? {}, rateLimit: options.rateLimit ?? 20 };
+  const seed = options.seed ?? 20210111;
+  const random = prng(seed);
+  let settings: TwinPatch & { faults: FaultOptions; rateLimit: number } = {
+    latencyMs: options.latencyMs,
+    faults: options.faults ?? {},
+    rateLimit: options.rateLimit ?? 20,
+    lateReports: options.lateReports,
+    hold: options.hold,
+  };
   let script = [...(settings.faults.script ?? [])];
   let stats = emptyStats();
   const window: number[] = [];
@@ -110,6 +154,25 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     return statuses(phoneNumber)
       .filter((s) => (s.UserReceiveTime as number) >= beginTime && (s.UserReceiveTime as number) <= endTime)
       .sort((a, b) => (a.UserReceiveTime as number) - (b.UserReceiveTime as number));
+  }
+
+  function visibleAt(receipt: PullSmsSendStatus): number {
+    const received = receipt.UserReceiveTime as number;
+    const serialNo = receipt.SerialNo as string;
+    const held = settings.hold && Object.hasOwn(settings.hold, serialNo) ? settings.hold[serialNo] : undefined;
+    if (held !== undefined) return Math.max(received, held);
+    const late = settings.lateReports;
+    if (!late || late.share <= 0) return received;
+    // Its own stream per receipt: the first draw decides whether it is late, the second its delay.
+    const draw = prng(fnv1a(`${seed}:late:${serialNo}`));
+    if (draw() >= late.share) return received;
+    const [min, max] = typeof late.delaySeconds === 'number' ? [late.delaySeconds, late.delaySeconds] : late.delaySeconds;
+    return received + Math.round(min + draw() * (max - min));
+  }
+
+  function visible(phoneNumber: string, beginTime: number, endTime: number): PullSmsSendStatus[] {
+    const nowSeconds = now() / 1000;
+    return truth(phoneNumber, beginTime, endTime).filter((s) => visibleAt(s) <= nowSeconds);
   }
 
   /** Sliding one-second window of accepted requests, as Tencent's 20 requests/second limit. */
@@ -200,7 +263,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if (profile(params.PhoneNumber).optedOut) {
       return fail(res, { code: 'FailedOperation.PhoneNumberInBlacklist', message: 'The mobile number is in the opt-out list.' });
     }
-    const matching = truth(params.PhoneNumber, params.BeginTime, params.EndTime ?? Math.floor(now() / 1000));
+    const matching = visible(params.PhoneNumber, params.BeginTime, params.EndTime ?? Math.floor(now() / 1000));
     answer(res, { PullSmsSendStatusSet: shuffle(matching).slice(0, params.Limit) });
   }
 
@@ -214,9 +277,23 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   }
 
   function handleControl(url: URL, body: Buffer, res: http.ServerResponse): void {
-    const json = (value: unknown): void => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+    const json = (value: unknown, status = 200): void => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(value));
+    };
+    const readBody = (usage: string): Record<string, unknown> | undefined => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        json({ error: `the body must be JSON: ${usage}` }, 400);
+        return undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        json({ error: `the body must be a JSON object: ${usage}` }, 400);
+        return undefined;
+      }
+      return parsed as Record<string, unknown>;
     };
     switch (url.pathname) {
       case '/_twin/stats':
@@ -224,21 +301,32 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       case '/_twin/reset':
         stats = emptyStats();
         return json(stats);
-      case '/_twin/truth': {
+      case '/_twin/truth':
+      case '/_twin/visible': {
         const q = url.searchParams;
-        return json(truth(q.get('phoneNumber') ?? '', Number(q.get('beginTime') ?? 0), Number(q.get('endTime') ?? now() / 1000)));
+        const query = truthQuery(q.get('phoneNumber'), q.get('beginTime'), q.get('endTime'), now());
+        if (typeof query === 'string') return json({ error: query }, 400);
+        return json((url.pathname === '/_twin/truth' ? truth : visible)(...query));
       }
       case '/_twin/configure': {
-        let patch: Parameters<Twin['configure']>[0];
-        try {
-          patch = JSON.parse(body.toString('utf8') || '{}');
-        } catch {
-          res.writeHead(400, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ error: 'the body must be JSON: {"latencyMs"?, "faults"?, "rateLimit"?}' }));
-          return;
-        }
-        twin.configure(patch);
+        const patch = readBody(`{${PATCH_FIELDS.map((f) => `"${f}"?`).join(', ')}}`);
+        if (!patch) return;
+        const problem = patchProblem(patch);
+        if (problem) return json({ error: problem }, 400);
+        // JSON has no undefined: null turns lateReports or hold off.
+        for (const key of ['lateReports', 'hold'] as const) if (patch[key] === null) patch[key] = undefined;
+        twin.configure(patch as TwinPatch);
         return json(settings);
+      }
+      case '/_twin/advance': {
+        const request = readBody('{"seconds": number}');
+        if (!request) return;
+        const { seconds } = request;
+        if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
+          return json({ error: 'seconds must be a finite number of seconds to move the clock by' }, 400);
+        }
+        twin.advance(seconds);
+        return json({ now: now() });
       }
       default:
         res.writeHead(404, { 'Content-Type': 'application/json' });
@@ -274,12 +362,20 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     credentials,
     sdkAppId,
     now,
+    advance(seconds) {
+      if (!Number.isFinite(seconds)) throw new TypeError('advance(seconds) needs a finite number');
+      offset += seconds * 1000;
+    },
     truth,
+    visible,
+    visibleAt,
     stats: () => structuredClone(stats),
     resetStats: () => {
       stats = emptyStats();
     },
     configure(patch) {
+      const problem = patchProblem(patch);
+      if (problem) throw new TypeError(`twin configure: ${problem}`);
       settings = { ...settings, ...patch };
       if (patch.faults) script = [...(patch.faults.script ?? [])];
     },
@@ -303,6 +399,94 @@ function checkHeaders(req: http.IncomingMessage): TwinError | undefined {
   if (!/^[a-z]{2,}(-[a-z]+)+(-\d+)?$/.test(String(region))) return { code: 'UnsupportedRegion', message: 'The region is not supported.' };
   if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
     return { code: 'InvalidRequest', message: 'Content-Type must be application/json.' };
+  }
+  return undefined;
+}
+
+/** phoneNumber, beginTime and endTime (unix seconds, default now) of /_twin/truth and /_twin/visible, or what is wrong. */
+function truthQuery(
+  phoneNumber: string | null,
+  beginTime: string | null,
+  endTime: string | null,
+  nowMs: number,
+): [string, number, number] | string {
+  const begin = Number(beginTime ?? 0);
+  const end = endTime === null ? nowMs / 1000 : Number(endTime);
+  if (!Number.isFinite(begin)) return 'beginTime must be unix seconds';
+  if (!Number.isFinite(end)) return 'endTime must be unix seconds';
+  return [phoneNumber ?? '', begin, end];
+}
+
+const FAULT_KINDS: readonly string[] = ['timeout', 'http5xx', 'reset', 'internalTimeout'];
+const MAX_DELAY_SECONDS = 7 * 24 * 3600;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNumberIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+}
+
+function unknownField(value: Record<string, unknown>, known: readonly string[], field: string): string | undefined {
+  const extra = Object.keys(value).find((key) => !known.includes(key));
+  return extra === undefined ? undefined : `${field}.${extra} is not a known field (${known.join(', ')})`;
+}
+
+/** A fixed value in [min, max], or a [low, high] pair within it; what is wrong, or undefined. */
+function rangeProblem(value: unknown, field: string, min: number, max: number, unit: string): string | undefined {
+  if (isNumberIn(value, min, max)) return undefined;
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => isNumberIn(v, min, max))) {
+    return (value[0] as number) <= (value[1] as number) ? undefined : `${field} [min, max] needs min <= max`;
+  }
+  return `${field} must be ${unit} from ${min} to ${max}, or a [min, max] pair of them`;
+}
+
+/** Checks of every field `configure` takes; each answers what is wrong, naming the field, or undefined. */
+const PATCH_CHECKS: Record<keyof TwinPatch, (value: unknown, field: string) => string | undefined> = {
+  latencyMs: (value, field) => rangeProblem(value, field, 0, 600_000, 'milliseconds'),
+  rateLimit: (value, field) => (isNumberIn(value, 0, 1e9) && value > 0 ? undefined : `${field} must be a number of requests above 0`),
+  faults(value, field) {
+    if (!isObject(value)) return `${field} must be an object {rate?, kinds?, hangMs?, script?}`;
+    const extra = unknownField(value, ['rate', 'kinds', 'hangMs', 'script'], field);
+    if (extra) return extra;
+    if (value.rate !== undefined && !isNumberIn(value.rate, 0, 1)) return `${field}.rate must be a number from 0 to 1`;
+    if (value.hangMs !== undefined && !isNumberIn(value.hangMs, 0, 600_000)) return `${field}.hangMs must be milliseconds from 0 to 600000`;
+    if (value.kinds !== undefined && !(Array.isArray(value.kinds) && value.kinds.length > 0 && value.kinds.every((k) => FAULT_KINDS.includes(k)))) {
+      return `${field}.kinds must be a non-empty list of ${FAULT_KINDS.join(', ')}`;
+    }
+    if (value.script !== undefined) {
+      if (!Array.isArray(value.script)) return `${field}.script must be a list of faults`;
+      const bad = value.script.findIndex((f) => !(FAULT_KINDS.includes(f) || (isObject(f) && typeof f.code === 'string' && f.code !== '')));
+      if (bad >= 0) return `${field}.script[${bad}] must be one of ${FAULT_KINDS.join(', ')} or {"code": "<Tencent error code>"}`;
+    }
+    return undefined;
+  },
+  lateReports(value, field) {
+    if (!isObject(value)) return `${field} must be an object {"share": 0–1, "delaySeconds": seconds or [min, max]}`;
+    const extra = unknownField(value, ['share', 'delaySeconds'], field);
+    if (extra) return extra;
+    if (!isNumberIn(value.share, 0, 1)) return `${field}.share must be a number from 0 to 1`;
+    return rangeProblem(value.delaySeconds, `${field}.delaySeconds`, 0, MAX_DELAY_SECONDS, 'seconds');
+  },
+  hold(value, field) {
+    if (!isObject(value)) return `${field} must be an object {"<SerialNo>": <unix seconds when visible>}`;
+    const bad = Object.entries(value).find(([, at]) => !isNumberIn(at, 0, Number.MAX_SAFE_INTEGER));
+    return bad ? `${field}[${JSON.stringify(bad[0])}] must be unix seconds (a number from 0)` : undefined;
+  },
+};
+const PATCH_FIELDS = Object.keys(PATCH_CHECKS) as (keyof TwinPatch)[];
+
+/** What is wrong with a configure patch, naming the field, or undefined; undefined (null) values turn a knob off. */
+function patchProblem(patch: unknown): string | undefined {
+  if (!isObject(patch)) return 'the patch must be an object';
+  const extra = Object.keys(patch).find((key) => !(PATCH_FIELDS as string[]).includes(key));
+  if (extra) return `${extra} is not a field configure knows (${PATCH_FIELDS.join(', ')})`;
+  for (const field of PATCH_FIELDS) {
+    const value = patch[field];
+    if (value === undefined || (value === null && (field === 'lateReports' || field === 'hold'))) continue;
+    const problem = PATCH_CHECKS[field](value, field);
+    if (problem) return problem;
   }
   return undefined;
 }
