@@ -44,7 +44,7 @@ interface Context {
   plan: Plan;
   state: StateStore;
   slot: <T>(work: () => Promise<T>) => Promise<T>;
-  /** This invocation's progress over every group, for the CLI's progress line. */
+  /** The run's progress over every group, for the CLI's progress line. */
   seen: { numbersDone: number; records: number };
 }
 
@@ -75,6 +75,9 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   const { deps, settings, plan, state } = ctx;
   const saved = await state.groupProgress(plan, group);
   const progress: GroupProgress = saved?.value ?? { group, cursor: 0, chances: 0, done: false, totals: emptyTotals(), pending: [] };
+  // Progress lines count what earlier invocations of the run did too.
+  ctx.seen.numbersDone += progress.totals.numbersDone;
+  ctx.seen.records += progress.totals.records;
   if (progress.done) return { progress, stopped: false };
   let etag = saved?.etag;
   const save = async (): Promise<void> => {
