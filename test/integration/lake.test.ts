@@ -22,6 +22,7 @@ import { localEnv } from '../../local/function-env.ts';
 import { readExport } from '../../local/read-export.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
+import { slowReads } from '../support/slow-reads.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAY = 86_400;
@@ -90,17 +91,20 @@ describe('two CLI exports at once into one prefix', () => {
 
   async function race(conditional: boolean): Promise<{ want: string[]; got: string[]; codes: Array<number | null> }> {
     const s3 = await startLocalS3({ bucket: 'race', conditional });
+    // Every read answers 40 ms late, so the two writers' read-merge-write cycles always overlap.
+    const slow = await slowReads(s3.url, 40);
     try {
       const b = partners(a, conditional ? 1 : 2);
       const end = Math.floor(Date.now() / 1000);
       const window = { beginTime: end - 6 * DAY, endTime: end };
       // Chunks of one number: every number is its own merge, so the two writers meet in every object.
-      const env = { ...localEnv({ twin, s3 }), TENCENT_RPS_BUDGET: '9', EXPORT_PREFIX: 'race', EXPORT_CHUNK_SIZE: '1', EXPORT_GROUP_CONCURRENCY: '1' };
+      const env = { ...localEnv({ twin, s3 }), AWS_ENDPOINT_URL_S3: slow.url, TENCENT_RPS_BUDGET: '9', EXPORT_PREFIX: 'race', EXPORT_CHUNK_SIZE: '1', EXPORT_GROUP_CONCURRENCY: '1' };
       const args = (list: string[]) => ['export', '--phone-numbers', list.join(','), '--begin', String(window.beginTime), '--end', String(window.endTime)];
       const runs = await Promise.all([cli(args(a), env), cli(args(b), env)]);
       const got = (await lake(s3, 'race')).map((r) => r.serialNo).sort();
       return { want: serials(twin, [...a, ...b], window), got, codes: runs.map((r) => r.code) };
     } finally {
+      await slow.close();
       await s3.close();
     }
   }
