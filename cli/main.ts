@@ -38,8 +38,8 @@ const COMMANDS: Record<string, Command> = {
   },
   twin: {
     summary: 'the local Tencent twin, in the foreground',
-    usage: 'sms-status twin [--port P]',
-    options: { port: { type: 'string' } },
+    usage: 'sms-status twin [--port P] [--order shuffled|ascending|descending]',
+    options: { port: { type: 'string' }, order: { type: 'string' } },
     run: runTwin,
   },
 };

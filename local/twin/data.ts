@@ -1,19 +1,30 @@
 import { fnv1a } from '#lib/export/plan.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 
-/** How a number's receipts are generated: `count` receipts spread over [from, to] (unix seconds). */
-export interface NumberProfile {
+/** `count` receipts spread uniformly over a span, given in seconds before the anchor. */
+export interface Span {
   count: number;
-  /** Seconds before the anchor where the receipts start and end. */
   fromAgo: number;
   toAgo: number;
+}
+
+/** How a number's receipts are generated: `count` receipts in all, those of `bursts` inside them, the rest spread over the span. */
+export interface NumberProfile extends Span {
+  /** Clusters of receipts; their counts are part of `count`, so `count` stays the number's total. */
+  bursts?: Span[];
   /** Share of failed deliveries, 0–1. */
   failRate?: number;
   optedOut?: boolean;
 }
 
+const MINUTE = 60;
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+
+/** 200 receipts inside the ten minutes around `hoursAgo`. */
+function burst(hoursAgo: number): Span {
+  return { count: 200, fromAgo: hoursAgo * HOUR + 5 * MINUTE, toAgo: hoursAgo * HOUR - 5 * MINUTE };
+}
 
 /** The demo numbers the README lists, each showing one behaviour. */
 export const DEMO_NUMBERS: Record<string, NumberProfile> = {
@@ -23,6 +34,10 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
   '+8613600136000': { count: 150, fromAgo: 5 * HOUR, toAgo: 5 * HOUR, failRate: 0 },
   '+14155550123': { count: 12, fromAgo: 3 * DAY, toAgo: HOUR, failRate: 0.2 },
   '+8613900139000': { count: 0, fromAgo: DAY, toAgo: 0, optedOut: true },
+  '+8613500135000': { count: 450, fromAgo: 4 * HOUR, toAgo: 3 * HOUR, failRate: 0.05 },
+  '+8613300133000': { count: 700, fromAgo: 6 * DAY - HOUR, toAgo: HOUR, failRate: 0.1 },
+  // All 600 in three bursts of 200 (around 30, 20 and 5 hours ago); none spread over the rest of the span.
+  '+8613400134000': { count: 600, fromAgo: 31 * HOUR, toAgo: 4 * HOUR, bursts: [burst(30), burst(20), burst(5)], failRate: 0.05 },
 };
 
 const SUCCESS = ['DELIVRD'];
@@ -55,23 +70,29 @@ function hex(random: () => number, length: number): string {
 }
 
 export function generate(phoneNumber: string, profile: NumberProfile, anchor: number): PullSmsSendStatus[] {
+  const bursts = profile.bursts ?? [];
+  const spread = profile.count - bursts.reduce((sum, b) => sum + b.count, 0);
+  if (spread < 0) throw new TypeError(`the bursts of ${phoneNumber} hold more than its count of ${profile.count}`);
+  // One stream for every span, in order: a profile without bursts keeps the receipts it always had.
   const random = prng(fnv1a(`${phoneNumber}@${anchor}`));
   const code = countryCode(phoneNumber);
-  const from = anchor - profile.fromAgo;
-  const span = profile.fromAgo - profile.toAgo;
   const statuses: PullSmsSendStatus[] = [];
-  for (let i = 0; i < profile.count; i++) {
-    const failed = random() < (profile.failRate ?? 0);
-    const pool = failed ? FAILURES : SUCCESS;
-    statuses.push({
-      UserReceiveTime: from + Math.floor(random() * (span + 1)),
-      CountryCode: code,
-      SubscriberNumber: phoneNumber.slice(1 + code.length),
-      PhoneNumber: phoneNumber,
-      SerialNo: `2433:${hex(random, 34)}`,
-      ReportStatus: failed ? 'FAIL' : 'SUCCESS',
-      Description: pool[Math.floor(random() * pool.length)] as string,
-    });
+  for (const span of [{ ...profile, count: spread }, ...bursts]) {
+    const from = anchor - span.fromAgo;
+    const length = span.fromAgo - span.toAgo;
+    for (let i = 0; i < span.count; i++) {
+      const failed = random() < (profile.failRate ?? 0);
+      const pool = failed ? FAILURES : SUCCESS;
+      statuses.push({
+        UserReceiveTime: from + Math.floor(random() * (length + 1)),
+        CountryCode: code,
+        SubscriberNumber: phoneNumber.slice(1 + code.length),
+        PhoneNumber: phoneNumber,
+        SerialNo: `2433:${hex(random, 34)}`,
+        ReportStatus: failed ? 'FAIL' : 'SUCCESS',
+        Description: pool[Math.floor(random() * pool.length)] as string,
+      });
+    }
   }
   return statuses;
 }

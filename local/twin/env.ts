@@ -1,5 +1,5 @@
-import { numberVar, type Env } from '#lib/config.ts';
-import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, type TwinOptions } from './twin.ts';
+import { ConfigError, numberVar, type Env } from '#lib/config.ts';
+import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, TWIN_ORDERS, type TwinOptions, type TwinOrder } from './twin.ts';
 
 /** The twin accepts the credentials and SmsSdkAppId of the environment, demo values when unset. */
 export function twinOptionsFromEnv(env: Env): TwinOptions {
@@ -8,6 +8,7 @@ export function twinOptionsFromEnv(env: Env): TwinOptions {
   // Late carrier reports: this share of receipts reaches the API only TWIN_LATE_SECONDS after UserReceiveTime.
   const lateShare = numberVar(env, 'TWIN_LATE_SHARE', 0, 0, 1);
   const lateSeconds = numberVar(env, 'TWIN_LATE_SECONDS', 7200, 0, 7 * 24 * 3600);
+  const order = env.TWIN_ORDER?.trim();
   return {
     credentials: {
       secretId: env.TENCENTCLOUD_SECRET_ID || DEMO_CREDENTIALS.secretId,
@@ -18,5 +19,12 @@ export function twinOptionsFromEnv(env: Env): TwinOptions {
     latencyMs: latency || undefined,
     faults: faultRate ? { rate: faultRate } : undefined,
     lateReports: lateShare ? { share: lateShare, delaySeconds: lateSeconds } : undefined,
+    order: order ? twinOrder(order, 'TWIN_ORDER') : undefined,
   };
+}
+
+/** `value` as the order of the twin's answers; a ConfigError naming `name` (a variable or a flag) otherwise. */
+export function twinOrder(value: string, name: string): TwinOrder {
+  if (TWIN_ORDERS.includes(value as TwinOrder)) return value as TwinOrder;
+  throw new ConfigError(name, `must be one of ${TWIN_ORDERS.join(', ')}, got '${value.slice(0, 32)}'`);
 }

@@ -34,6 +34,14 @@ export interface LateReports {
   delaySeconds: number | [number, number];
 }
 
+/**
+ * The order of the records the API answers, by UserReceiveTime (ties by SerialNo). Real Tencent's is
+ * undocumented and it returns at most `Limit` records, so a client must cope with each: the oldest
+ * `Limit`, the newest `Limit`, or any `Limit` of them.
+ */
+export type TwinOrder = 'shuffled' | 'ascending' | 'descending';
+export const TWIN_ORDERS: readonly TwinOrder[] = ['shuffled', 'ascending', 'descending'];
+
 export interface TwinOptions {
   port?: number;
   host?: string;
@@ -59,10 +67,15 @@ export interface TwinOptions {
    * through `configure({ hold })`, which replaces the whole map.
    */
   hold?: Record<string, number>;
+  /** The order of the API's answers, and so which records a full page holds; 'shuffled' by default. */
+  order?: TwinOrder;
 }
 
-/** What `configure` and POST /_twin/configure change; `lateReports`/`hold` undefined (null over HTTP) turn them off. */
-export type TwinPatch = Pick<TwinOptions, 'latencyMs' | 'faults' | 'rateLimit' | 'lateReports' | 'hold'>;
+/**
+ * What `configure` and POST /_twin/configure change; `lateReports`/`hold` undefined (null over HTTP) turn
+ * them off, an undefined `order` keeps the current one.
+ */
+export type TwinPatch = Pick<TwinOptions, 'latencyMs' | 'faults' | 'rateLimit' | 'lateReports' | 'hold' | 'order'>;
 
 export interface TwinStats {
   received: number;
@@ -114,7 +127,7 @@ function emptyStats(): TwinStats {
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const credentials = options.credentials ?? DEMO_CREDENTIALS;
   const sdkAppId = options.sdkAppId ?? DEMO_SDK_APP_ID;
-  for (const key of ['lateReports', 'hold'] as const) {
+  for (const key of ['lateReports', 'hold', 'order'] as const) {
     const problem = options[key] === undefined ? undefined : PATCH_CHECKS[key](options[key], key);
     if (problem) throw new TypeError(`twin option ${problem}`);
   }
@@ -126,12 +139,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const store = new Map<string, PullSmsSendStatus[]>();
   const seed = options.seed ?? 20210111;
   const random = prng(seed);
-  let settings: TwinPatch & { faults: FaultOptions; rateLimit: number } = {
+  let settings: TwinPatch & { faults: FaultOptions; rateLimit: number; order: TwinOrder } = {
     latencyMs: options.latencyMs,
     faults: options.faults ?? {},
     rateLimit: options.rateLimit ?? 20,
     lateReports: options.lateReports,
     hold: options.hold,
+    order: options.order ?? 'shuffled',
   };
   let script = [...(settings.faults.script ?? [])];
   let stats = emptyStats();
@@ -264,7 +278,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       return fail(res, { code: 'FailedOperation.PhoneNumberInBlacklist', message: 'The mobile number is in the opt-out list.' });
     }
     const matching = visible(params.PhoneNumber, params.BeginTime, params.EndTime ?? Math.floor(now() / 1000));
-    answer(res, { PullSmsSendStatusSet: shuffle(matching).slice(0, params.Limit) });
+    answer(res, { PullSmsSendStatusSet: ordered(matching).slice(0, params.Limit) });
+  }
+
+  /** The matching receipts in the configured order: the page is the first `Limit` of them. */
+  function ordered(list: PullSmsSendStatus[]): PullSmsSendStatus[] {
+    if (settings.order === 'shuffled') return shuffle(list);
+    const ascending = [...list].sort(byTimeThenSerial);
+    return settings.order === 'ascending' ? ascending : ascending.reverse();
   }
 
   function shuffle<T>(list: T[]): T[] {
@@ -298,6 +319,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     switch (url.pathname) {
       case '/_twin/stats':
         return json(stats);
+      case '/_twin/settings':
+        return json(settings);
       case '/_twin/reset':
         stats = emptyStats();
         return json(stats);
@@ -376,7 +399,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     configure(patch) {
       const problem = patchProblem(patch);
       if (problem) throw new TypeError(`twin configure: ${problem}`);
-      settings = { ...settings, ...patch };
+      // An order left undefined keeps the current one (there is no "off" for it).
+      settings = { ...settings, ...patch, order: patch.order ?? settings.order };
       if (patch.faults) script = [...(patch.faults.script ?? [])];
     },
     close: () =>
@@ -401,6 +425,12 @@ function checkHeaders(req: http.IncomingMessage): TwinError | undefined {
     return { code: 'InvalidRequest', message: 'Content-Type must be application/json.' };
   }
   return undefined;
+}
+
+/** Ties broken by SerialNo, so a sorted page cut inside one second is the same on every request. */
+function byTimeThenSerial(a: PullSmsSendStatus, b: PullSmsSendStatus): number {
+  const [x, y] = [a.SerialNo as string, b.SerialNo as string];
+  return (a.UserReceiveTime as number) - (b.UserReceiveTime as number) || (x < y ? -1 : x > y ? 1 : 0);
 }
 
 /** phoneNumber, beginTime and endTime (unix seconds, default now) of /_twin/truth and /_twin/visible, or what is wrong. */
@@ -474,6 +504,7 @@ const PATCH_CHECKS: Record<keyof TwinPatch, (value: unknown, field: string) => s
     const bad = Object.entries(value).find(([, at]) => !isNumberIn(at, 0, Number.MAX_SAFE_INTEGER));
     return bad ? `${field}[${JSON.stringify(bad[0])}] must be unix seconds (a number from 0)` : undefined;
   },
+  order: (value, field) => (TWIN_ORDERS.includes(value as TwinOrder) ? undefined : `${field} must be one of ${TWIN_ORDERS.join(', ')}`),
 };
 const PATCH_FIELDS = Object.keys(PATCH_CHECKS) as (keyof TwinPatch)[];
 

@@ -6,6 +6,8 @@ export function twinControl(url: string) {
   const get = async <T>(path: string): Promise<T> => (await fetch(`${url}${path}`)).json() as Promise<T>;
   return {
     stats: () => get<TwinStats>('/_twin/stats'),
+    /** The knobs in force (order, latency, faults, …): what /_twin/configure answers too. */
+    settings: () => get<TwinPatch>('/_twin/settings'),
     reset: () => get<TwinStats>('/_twin/reset'),
     truth: (phoneNumber: string, beginTime: number, endTime: number) =>
       get<PullSmsSendStatus[]>(
