@@ -10,6 +10,7 @@ import { comparePerRequestCpu, signerThroughput } from './cpu.ts';
 import { exportAtCeiling } from './export-rate.ts';
 import { hammerLookups } from './lookup-load.ts';
 import { exportMemory } from './memory.ts';
+import { demoLookupTimes, splitMatrix } from './split-matrix.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
@@ -44,6 +45,18 @@ const memoryCapped = await exportMemory(100_000, '--max-old-space-size=48');
 log('50 concurrent clients hammering the lookup through serverless-offline for 10 s…');
 const load = await hammerLookups(50, 10);
 const fiveXX = Object.entries(load.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
+
+log('requests per complete pull: halving beside the adaptive splitter, every order, window and shape…');
+const matrix = await splitMatrix();
+log('the 600-record demo lookup through serverless-offline (all=true, 6 h)…');
+const demo = await demoLookupTimes(3);
+const matrixRows = matrix
+  .map((c) => {
+    const bound = 2 * c.lowerBound + 3;
+    const half = c.halving > 10 ? (c.adaptive <= c.halving / 2 ? 'yes' : '**no**') : '—';
+    return `| \`${c.number}\` ${c.shape} | ${c.order} | ${c.window} | ${c.receipts} | ${c.lowerBound} | ${c.halving} | **${c.adaptive}** | ${c.adaptive <= bound ? 'yes' : '**no**'} (${bound}) | ${half} | ${c.exact ? 'yes' : '**no**'} |`;
+  })
+  .join('\n');
 
 const cpuOurs = median(cpu.ours);
 const cpuSdk = median(cpu.sdk);
@@ -115,6 +128,23 @@ ${load.seconds} s (one in-process lookup instance at its per-instance budget).
 | ${load.answers} | ${load.byStatus['200'] ?? 0} | ${load.byStatus['429'] ?? 0}${load.retryAfterMissing ? ` (${load.retryAfterMissing} without)` : ''} | ${fiveXX} | ${load.twinMaxPerSecond} | ${load.twinThrottled} | ${load.twinRate.toFixed(2)} req/s |
 
 Never past 20 req/s at the twin: ${pass(load.twinMaxPerSecond <= 20 && load.twinThrottled === 0)}; no 5xx: ${pass(fiveXX === 0)}.
+
+## Requests per complete pull
+
+\`pull(all: true)\` against the twin answering in each order, over the twin's demo numbers; the splitter
+before this one (halving every full window, \`bench/fixtures/halving.ts\`) beside the adaptive one
+(\`lib/status/split.ts\`), in the same run. ⌈N/100⌉ is the lower bound; the aim is at most 2·⌈N/100⌉ + 3,
+and at most half of halving wherever halving needs more than 10.
+
+| number | order | window | receipts N | ⌈N/100⌉ | halving | adaptive | ≤ 2·⌈N/100⌉+3 | ≤ ½ halving | exact |
+|---|---|---|---|---|---|---|---|---|---|
+${matrixRows}
+
+## The 600-record demo lookup
+
+\`GET …/%2B8613800138000/statuses?all=true&beginTime=<6 h ago>\` through \`npm start\`'s serverless-offline,
+at the lookup's per-instance budget (4 req/s), twin in its default (shuffled) order: ${demo.ms.map((m) => `${(m / 1000).toFixed(2)} s`).join(', ')}
+(median ${(median(demo.ms) / 1000).toFixed(2)} s; target ≤ 3 s: ${pass(median(demo.ms) <= 3000)}), ${demo.requests} requests, ${demo.statuses} receipts, complete: ${demo.complete}.
 `;
 
 await writeFile(join(PROJECT_ROOT, 'docs/BENCHMARKS.md'), report);

@@ -32,16 +32,20 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
   return typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
 }
 
-/** The lookup's adapters around one paced Tencent client (built once per container). */
-export function lookupHandlers(client: PacedClient, rpsBudget: number) {
-  // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s.
+/**
+ * The lookup's adapters around one paced Tencent client (built once per container). `requestMs` is the
+ * longest one request may take (queueing for the pacer, then Tencent's timeout).
+ */
+export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number) {
+  // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s, and
+  // ask for no new window once the last answer could no longer arrive in time (a partial 200 instead).
   const pullOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
 
   async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
     try {
       const query = parseQuery(raw, Math.floor(Date.now() / 1000));
       client.deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;
-      const result = await lookup(client, query, pullOptions);
+      const result = await lookup(client, query, { ...pullOptions, stopAt: client.deadlineAt - requestMs });
       logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete: result.complete, statuses: result.statuses.length, requestIds: result.requestIds });
       return result;
     } catch (error) {

@@ -6,4 +6,6 @@ import { lookupHandlers } from './lookup-app.ts';
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const config = loadTencentConfig(process.env);
 
-export const { handler } = lookupHandlers(connect(config, { retry: LOOKUP_RETRY, maxQueueMs: 2000 }), config.rpsBudget);
+const MAX_QUEUE_MS = 2000;
+
+export const { handler } = lookupHandlers(connect(config, { retry: LOOKUP_RETRY, maxQueueMs: MAX_QUEUE_MS }), config.rpsBudget, MAX_QUEUE_MS + config.timeoutMs);

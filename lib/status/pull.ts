@@ -1,6 +1,7 @@
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from './record.ts';
+import { adaptiveSplit, carve, walkOn, type Part, type Splitter, type Window } from './split.ts';
 
 export interface PullQuery {
   phoneNumber: string;
@@ -15,6 +16,11 @@ export interface PullOptions {
   maxRequests: number;
   /** Windows in flight at once (the pacer still decides when each is sent). */
   concurrency: number;
+  /** No new window is asked for after this time (ms since epoch): the answer is then incomplete. */
+  stopAt?: number;
+  now?: () => number;
+  /** How a full page's window is cut (the adaptive splitter unless a benchmark compares another). */
+  split?: Splitter;
 }
 
 export interface PullResult {
@@ -29,19 +35,17 @@ export interface PullResult {
   agedUntil?: number;
 }
 
-export interface Window {
-  beginTime: number;
-  endTime: number;
-}
+export type { Window };
 
 export const DEFAULT_PULL_OPTIONS: PullOptions = { maxRequests: 1000, concurrency: 4 };
 
 /**
  * Tencent has no paging (Offset is fixed at 0) and no documented order, so a full page means "maybe
- * more": split the window in halves and pull each. Windows are whole seconds, both ends inclusive; a
- * full page for a single second cannot be split and is reported as incomplete. A window is split only
- * when it holds at least MAX_LIMIT records, so a pull of N records over W seconds sends at most
- * 1 + 2·⌈N/100⌉·⌈log2 W⌉ requests, and never more than `maxRequests`.
+ * more": the window is cut by what the page shows (see split.ts) and each part pulled. Windows are
+ * whole seconds, both ends inclusive; a part is complete only when its page is not full, and a full
+ * page for a single second cannot be cut and is reported incomplete. Records are merged by serialNo
+ * (parts cut at a second may meet there). Never more than `maxRequests`, and no new window after
+ * `stopAt`.
  */
 export async function pull(client: TencentClient, query: PullQuery, options = DEFAULT_PULL_OPTIONS): Promise<PullResult> {
   if (!query.all) {
@@ -54,29 +58,40 @@ export async function pull(client: TencentClient, query: PullQuery, options = DE
   const seen = new Map<string, StatusRecord>();
   const requestIds: string[] = [];
   const incompleteWindows: Window[] = [];
+  const split = options.split ?? adaptiveSplit;
   let agedUntil: number | undefined;
 
-  async function visit(window: Window): Promise<Window[]> {
-    const page = await client.pull({ ...window, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
+  /**
+   * Pulls a part: a walked part one window at a time (see carve). A full window of a walk is the
+   * prefix (or suffix) of the part in the order the pages come in, so its page cuts the whole part.
+   */
+  async function visit(part: Part): Promise<Part[]> {
+    const { ask, rest } = carve(part);
+    const page = await client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
     if (page.requestId) requestIds.push(page.requestId);
     for (const status of page.statuses) {
       const record = fromTencent(status);
       if (!seen.has(record.serialNo)) seen.set(record.serialNo, record);
     }
-    // What aged past Tencent's edge before it was asked for is gone; split only what was served.
-    const from = page.servedFrom ?? window.beginTime;
-    if (from > window.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
-    if (page.statuses.length < MAX_LIMIT) return [];
-    if (window.endTime <= from) {
-      incompleteWindows.push({ beginTime: from, endTime: window.endTime });
+    // What aged past Tencent's edge before it was asked for is gone; cut only what was served.
+    const from = page.servedFrom ?? ask.beginTime;
+    if (from > ask.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
+    const full = page.statuses.length >= MAX_LIMIT;
+    if (!full) return rest ? [walkOn(rest, ask, page.statuses.length)] : [];
+    // A clamped BeginTime means all before it is gone, in the rest of a walk too.
+    const whole: Part = { ...(rest ? part : ask), beginTime: Math.max(page.servedFrom ?? part.beginTime, rest ? part.beginTime : ask.beginTime) };
+    if (whole.endTime <= whole.beginTime) {
+      incompleteWindows.push({ beginTime: whole.beginTime, endTime: whole.endTime });
       return [];
     }
-    return halves({ beginTime: from, endTime: window.endTime });
+    const { next, saturated } = split(whole, page.statuses);
+    if (saturated) incompleteWindows.push(saturated);
+    return next;
   }
 
-  const queue = [{ beginTime: query.beginTime, endTime: query.endTime }];
+  const queue: Part[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
   const { requests } = await drain(queue, visit, options);
-  incompleteWindows.push(...queue);
+  incompleteWindows.push(...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime })));
   return {
     records: [...seen.values()].sort(byReceiveTime),
     complete: incompleteWindows.length === 0,
@@ -87,30 +102,22 @@ export async function pull(client: TencentClient, query: PullQuery, options = DE
   };
 }
 
-export function halves({ beginTime, endTime }: Window): Window[] {
-  const middle = beginTime + Math.floor((endTime - beginTime) / 2);
-  return [
-    { beginTime, endTime: middle },
-    { beginTime: middle + 1, endTime },
-  ];
-}
-
 function dedupe(records: StatusRecord[]): StatusRecord[] {
   return [...new Map(records.map((record) => [record.serialNo, record])).values()].sort(byReceiveTime);
 }
 
 /** Runs `visit` over a growing queue of windows with bounded concurrency and a request cap. */
 async function drain(
-  queue: Window[],
-  visit: (window: Window) => Promise<Window[]>,
-  { maxRequests, concurrency }: PullOptions,
-): Promise<{ requests: number; exhausted: boolean }> {
+  queue: Part[],
+  visit: (part: Part) => Promise<Part[]>,
+  { maxRequests, concurrency, stopAt = Number.POSITIVE_INFINITY, now = Date.now }: PullOptions,
+): Promise<{ requests: number }> {
   let requests = 0;
   const active = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   while (!failure && (queue.length > 0 || active.size > 0)) {
-    while (queue.length > 0 && active.size < concurrency && requests < maxRequests) {
-      const window = queue.shift() as Window;
+    while (queue.length > 0 && active.size < concurrency && requests < maxRequests && now() < stopAt) {
+      const window = queue.shift() as Part;
       requests += 1;
       const task: Promise<void> = visit(window)
         .then(
@@ -131,5 +138,5 @@ async function drain(
     await Promise.allSettled(active);
     throw failure.error;
   }
-  return { requests, exhausted: queue.length > 0 };
+  return { requests };
 }

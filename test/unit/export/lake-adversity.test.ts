@@ -186,8 +186,8 @@ describe('the lake under adversity', () => {
   ])('5. two exports at once into one prefix, sharing groups and days: %s', async (_name, conditional) => {
     const lake = memoryStore();
     const racing = racingStore(lake, conditional);
-    const a = sameGroup(12);
-    const b = numbersOf(40, 500).concat(a.slice(6).map((n) => n.replace('+86137', '+86138')));
+    // Both lists in one group: every chunk of either writer merges into the same day objects.
+    const [a, b] = [sameGroup(24).slice(0, 12), sameGroup(24).slice(12)] as [string[], string[]];
     const all = [...a, ...b];
     const data = new Map(all.map((n) => [n, receipts(n, 6, NOW - 2 * DAY, NOW)]));
     const s = settings({ chunkSize: 2, concurrency: 8, groupConcurrency: 4 });

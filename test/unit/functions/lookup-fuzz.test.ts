@@ -254,7 +254,7 @@ afterEach(() => {
 describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
   it('answers every event with 200 or 400 and a JSON body; a bad request costs no Tencent request and echoes no long input', async () => {
     const fake = fakeClient();
-    const { http } = lookupHandlers(fake, 4);
+    const { http } = lookupHandlers(fake, 4, 7000);
     const seen = { 200: 0, 400: 0 };
     await fc.assert(
       fc.asyncProperty(httpInput, async (input) => {
@@ -304,7 +304,7 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
 
   it('answers every valid lookup 200 with the number it names, after one Tencent request', async () => {
     const fake = fakeClient();
-    const { http } = lookupHandlers(fake, 4);
+    const { http } = lookupHandlers(fake, 4, 7000);
     await fc.assert(
       fc.asyncProperty(validHttpInput, async (input) => {
         const callsBefore = fake.calls.length;
@@ -326,7 +326,7 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
     // API Gateway never sends it, but `handler` routes any object with httpMethod and requestContext
     // here, so `aws lambda invoke` with such an event reaches the HTTP adapter: still the caller's input.
     const fake = fakeClient();
-    const { http } = lookupHandlers(fake, 4);
+    const { http } = lookupHandlers(fake, 4, 7000);
     const queries: Array<Record<string, string> | null> = [null, {}, { beginTime: String(NOW - 3600) }];
     for (const queryStringParameters of queries) {
       const result = await http(restEvent({ pathParameters: { phoneNumber: null }, queryStringParameters, headers: {} }), CONTEXT);
@@ -338,7 +338,7 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
 
   it('a path parameter that is not valid percent-encoding is a 400 on phoneNumber', async () => {
     const fake = fakeClient();
-    const { http } = lookupHandlers(fake, 4);
+    const { http } = lookupHandlers(fake, 4, 7000);
     for (const phoneNumber of ['%', '%E0%A4%A', '%2B861371111222%', '%ZZ8613711112222']) {
       const result = await http(restEvent({ pathParameters: { phoneNumber }, queryStringParameters: null, headers: {} }), CONTEXT);
       expect(result.statusCode, phoneNumber).toBe(400);
@@ -370,7 +370,7 @@ describe('lookup HTTP adapter: Tencent failures', () => {
       fc.asyncProperty(validHttpInput, fc.constantFrom(...ERROR_CASES), async (input, errorCase) => {
         let thrown: Error | undefined;
         const fake = fakeClient(() => (thrown = errorCase.make()));
-        const { http } = lookupHandlers(fake, 4);
+        const { http } = lookupHandlers(fake, 4, 7000);
         const result = await http(restEvent(input), CONTEXT);
         expect(fake.calls.length).toBeGreaterThan(0);
         expect(errorCase.status).toContain(result.statusCode);
@@ -450,7 +450,7 @@ function expectTaxonomyError(error: unknown): SmsStatusError {
 describe('lookup direct adapter: fuzzed invocations', () => {
   it('resolves with a body or rejects with InvalidInput alone when Tencent answers; bad input costs no request', async () => {
     const fake = fakeClient();
-    const { direct } = lookupHandlers(fake, 4);
+    const { direct } = lookupHandlers(fake, 4, 7000);
     const seen = { resolved: 0, rejected: 0 };
     await fc.assert(
       fc.asyncProperty(directInput, async (event) => {
@@ -492,7 +492,7 @@ describe('lookup direct adapter: fuzzed invocations', () => {
       fc.asyncProperty(fc.oneof(directInput, validDirect), fc.constantFrom(...taxonomyCases), async (event, errorCase) => {
         let thrown: Error | undefined;
         const fake = fakeClient(() => (thrown = errorCase.make()));
-        const { direct } = lookupHandlers(fake, 4);
+        const { direct } = lookupHandlers(fake, 4, 7000);
         let rejected: unknown;
         try {
           const body = await direct(event as RawQuery, CONTEXT);
