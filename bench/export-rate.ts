@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/export/s3/s3-store.ts';
@@ -6,7 +7,9 @@ import { PROJECT_ROOT } from '../local/offline.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';
 import { startLocalS3 } from '../local/s3.ts';
-import { startTwin, type FaultKind } from '../local/twin/twin.ts';
+import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, type FaultKind } from '../local/twin/twin.ts';
+import { twinControl } from '../test/support/twin-control.ts';
+import { freePorts } from '../test/support/ports.ts';
 
 const run = promisify(execFile);
 
@@ -36,14 +39,18 @@ export function benchNumbers(count: number): string[] {
  */
 export async function exportAtCeiling(options: { numbers: number; faultRate?: number }): Promise<ExportRateResult> {
   const kinds: FaultKind[] = ['timeout', 'http5xx', 'reset', 'internalTimeout'];
-  const twin = await startTwin({ latencyMs: [100, 300], faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 } });
+  // The twin runs in a process of its own, as Tencent would: the local S3 server's work in this process
+  // must not delay the twin's clock of arrivals.
+  const twin = await twinProcess();
+  await twin.control.configure({ latencyMs: [100, 300], faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 } });
   const s3 = await startLocalS3();
   try {
     const numbers = benchNumbers(options.numbers);
-    const begin = Math.floor(twin.now() / 1000) - 6 * 86400 + 600;
+    const begin = Math.floor(Date.now() / 1000) - 6 * 86400 + 600;
     const env = {
       ...process.env,
-      ...localEnv({ twin, s3 }),
+      ...localEnv({ s3 }),
+      ...twin.env,
       TENCENT_RPS_BUDGET: '20',
       TENCENT_TIMEOUT_MS: '2000',
       EXPORT_PREFIX: 'bench',
@@ -58,12 +65,12 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
       (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const stats = twin.stats();
+    const stats = await twin.control.stats();
     const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
     const exported = (await readExport(s3Client, s3.bucket, 'bench')).flatMap((o) => o.records.map((r) => r.serialNo));
     s3Client.destroy();
-    const end = JSON.parse(child.stdout || '{}').window?.endTime ?? Math.floor(twin.now() / 1000);
-    const truth = numbers.flatMap((n) => twin.truth(n, begin, end).map((s) => s.SerialNo as string));
+    const end = JSON.parse(child.stdout || '{}').window?.endTime ?? Math.floor(Date.now() / 1000);
+    const truth = (await Promise.all(numbers.map((n) => twin.control.truth(n, begin, end)))).flat().map((s) => s.SerialNo as string);
     const exact = exported.length === truth.length && new Set(exported).size === exported.length && truth.every((s) => exported.includes(s));
     const active = ((stats.lastAcceptedAt ?? 0) - (stats.firstAcceptedAt ?? 0)) / 1000;
     return {
@@ -82,4 +89,36 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
     await twin.close();
     await s3.close();
   }
+}
+
+/** `sms-status twin` as a child process, reached through its control routes. */
+async function twinProcess(): Promise<{ url: string; env: Record<string, string>; control: ReturnType<typeof twinControl>; close(): Promise<void> }> {
+  const { twin: port } = await freePorts('twin');
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['cli/sms-status.js', 'twin', '--port', String(port)], { cwd: PROJECT_ROOT, stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+  const control = twinControl(url);
+  for (let i = 0; ; i++) {
+    try {
+      await control.stats();
+      break;
+    } catch (error) {
+      if (i > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const env = {
+    TENCENT_SMS_ENDPOINT: url,
+    TENCENTCLOUD_SECRET_ID: DEMO_CREDENTIALS.secretId,
+    TENCENTCLOUD_SECRET_KEY: DEMO_CREDENTIALS.secretKey,
+    SMS_SDK_APP_ID: DEMO_SDK_APP_ID,
+  };
+  return {
+    url,
+    env,
+    control,
+    async close() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
 }

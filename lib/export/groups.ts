@@ -9,6 +9,9 @@ import { addTotals, emptyTotals, sample, StateStore, type GroupProgress, type Gr
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
 import { mergeInto, type ExportRecord } from './writer.ts';
 
+/** Day objects of a group merged side by side: S3 round trips overlap while the pulls go on elsewhere. */
+const DAY_MERGES = 4;
+
 /** Passes over a group's transient failures (the first in the run, the rest in later invocations). */
 export const MAX_CHANCES = 3;
 
@@ -91,12 +94,16 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
     const chunk = items.slice(progress.cursor, progress.cursor + settings.chunkSize);
     await account(ctx, progress, work, await pullItems(ctx, chunk, progress.totals));
     progress.cursor += chunk.length;
-    await save();
+    // The last chunk's progress is saved with the group's end, below: one write fewer per group.
+    if (progress.cursor < items.length) await save();
     report(ctx);
   }
   const failing = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
   if (failing.length > 0 && progress.chances < MAX_CHANCES) {
-    if (outOfTime(ctx)) return { progress, stopped: true };
+    if (outOfTime(ctx)) {
+      await save();
+      return { progress, stopped: true };
+    }
     await secondChance(ctx, progress, work, failing);
     progress.chances += 1;
     const still = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
@@ -237,9 +244,11 @@ async function writeRecords({ deps, settings, plan }: Context, progress: GroupPr
     list.push(record);
   }
   const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
-  for (const [day, list] of byDay) {
-    const key = objectKey(settings.prefix, day, progress.group);
-    const { quarantined } = await mergeInto(deps.store, settings.bucket, key, list, { quarantineKey });
+  const slot = limiter(DAY_MERGES);
+  const merged = await Promise.all(
+    [...byDay].map(([day, list]) => slot(async () => ({ day, ...(await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { quarantineKey })) }))),
+  );
+  for (const { day, quarantined } of merged) {
     progress.totals.objectsWritten += 1;
     if (!quarantined) continue;
     progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);

@@ -32,7 +32,7 @@ export interface Cut {
 export type Splitter = (part: Part, statuses: PullSmsSendStatus[]) => Cut;
 
 /** Records a part cut from a sample is aimed at: well under a page, so nearly every part is proven at once. */
-const TARGET_PER_PART = 70;
+const TARGET_PER_PART = 75;
 /** Records a walked window is aimed at: close to a page, since sorted pages make the density plain. */
 const FILL = 80;
 const MAX_PARTS = 64;
@@ -53,7 +53,7 @@ export const adaptiveSplit: Splitter = (part, statuses) => {
   if (isSorted(times, 1)) return pageForward(part, times);
   if (isSorted(times, -1)) return pageBackward(part, times);
   const sample = statuses.map((s) => ({ time: s.UserReceiveTime as number, serialNo: s.SerialNo as string }));
-  if (!part.sample && part.expected === undefined) return { next: [{ beginTime: part.beginTime, endTime: part.endTime, sample }] };
+  if (!part.sample?.length && part.expected === undefined) return { next: [{ beginTime: part.beginTime, endTime: part.endTime, sample }] };
   return cutBySample(part, sample);
 };
 
@@ -138,17 +138,20 @@ function estimateCount(first: Sample[], second: Sample[]): number {
   return ((first.length + 1) * (second.length + 1)) / (overlap + 1) - 1;
 }
 
+/**
+ * Cuts at the quantiles of everything sampled from the part. Each piece keeps the samples that fall in
+ * it: should it come back full after all, its own page and those samples estimate its count anew.
+ */
 function cutBySample(part: Part, sample: Sample[]): Cut {
-  const estimate = part.sample ? estimateCount(part.sample, sample) : Math.max(part.expected ?? 0, sample.length) * 1.5;
-  const union = [...new Map([...(part.sample ?? []), ...sample].map((s) => [s.serialNo, s.time])).values()].sort((a, b) => a - b);
+  const estimate = part.sample?.length ? estimateCount(part.sample, sample) : Math.max(part.expected ?? 0, sample.length) * 1.5;
+  const union = [...new Map([...(part.sample ?? []), ...sample].map((s) => [s.serialNo, s])).values()].sort((a, b) => a.time - b.time);
   const parts = Math.min(MAX_PARTS, Math.max(2, Math.ceil(estimate / TARGET_PER_PART)));
-  const cuts = quantileCuts(union, parts, part);
-  const bounds = [part.beginTime - 1, ...cuts, part.endTime];
+  const bounds = [part.beginTime - 1, ...quantileCuts(union.map((s) => s.time), parts, part), part.endTime];
   const next: Part[] = [];
   for (let i = 1; i < bounds.length; i++) {
     const window = { beginTime: (bounds[i - 1] as number) + 1, endTime: bounds[i] as number };
-    const share = union.filter((t) => t >= window.beginTime && t <= window.endTime).length / union.length;
-    next.push({ ...window, expected: estimate * share });
+    const inside = union.filter((s) => s.time >= window.beginTime && s.time <= window.endTime);
+    next.push({ ...window, sample: inside, expected: (estimate * inside.length) / union.length });
   }
   return { next };
 }
