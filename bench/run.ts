@@ -115,7 +115,7 @@ Peak RSS of the \`sms-status export\` process (manifest in S3, 99 receipts per n
 Target: under 256 MB at 100,000 records: ${pass(memoryLarge.peakRssMb < 256)}. The growth between the first two rows is V8
 collecting lazily, not live data: with the old space capped at 48 MB the same 100,000-record export runs
 as fast (${memoryCapped.seconds.toFixed(1)} s) and peaks at ${memoryCapped.peakRssMb.toFixed(0)} MB, with ${memoryCapped.peakHeapMb.toFixed(0)} MB of live heap. Live memory is bounded by the records of the chunks in
-flight (16 groups × at most 100 numbers), not by the total: uploads stream through
+flight (32 groups × at most 100 numbers), not by the total: uploads stream through
 \`@aws-sdk/lib-storage\`, and merging into an existing object streams through it line by line.
 
 ## Lookups under load

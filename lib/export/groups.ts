@@ -10,7 +10,7 @@ import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotal
 import { mergeInto, type ExportRecord } from './writer.ts';
 
 /** Day objects of a group merged side by side: S3 round trips overlap while the pulls go on elsewhere. */
-const DAY_MERGES = 4;
+const DAY_MERGES = 2;
 
 /** Passes over a group's transient failures (the first in the run, the rest in later invocations). */
 export const MAX_CHANCES = 3;
