@@ -1,5 +1,6 @@
 import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
+import { requestOf } from '#lib/export/request.ts';
 import { runExport } from '#lib/export/run.ts';
 import type { ExportProgressEvent } from '#lib/export/types.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
@@ -37,7 +38,8 @@ export async function runExportCommand(values: Record<string, string | boolean |
       onProgress: progressReporter(),
     },
     exportSettings(config, tencent),
-    { phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end, reconcile: values.reconcile === true ? true : undefined },
+    // The same checks as an invoked export: a sweep takes no window of its own, for one.
+    requestOf({ phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end, reconcile: values.reconcile === true ? true : undefined }),
   );
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   return summary.complete ? 0 : 1;

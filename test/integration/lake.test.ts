@@ -212,6 +212,14 @@ describe('adversity with the twin', () => {
     expect((await lake(s3, 'corrupt')).map((r) => r.serialNo).sort()).toEqual([...want].sort());
   });
 
+  it('the CLI sweep takes no window of its own: --reconcile with --begin is refused, naming reconcile', async () => {
+    const env = { ...localEnv({ twin, s3 }), EXPORT_PREFIX: 'sweep-args' };
+    const refused = await cli(['export', '--phone-numbers', '+8613711112222', '--reconcile', '--begin', String(Math.floor(Date.now() / 1000) - 3600)], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(JSON.parse(refused.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ error: { code: 'InvalidParameter', field: 'reconcile' } });
+  });
+
   it('a receipt the carrier reports 30 hours late is missed by the hourly runs and recovered by the reconciliation sweep', async () => {
     const numbers = Array.from({ length: 4 }, (_, i) => `+86133${String(50_000_000 + i * 104_729).slice(-8)}`);
     const twinNow = Math.floor(twin.now() / 1000);
