@@ -11,7 +11,9 @@ import { requestOf } from '#lib/export/request.ts';
 import { runExport } from '#lib/export/run.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import type { ExportDeps, Plan, RunSummary } from '#lib/export/types.ts';
-import { commitWorkflow, exportShard, planRun, workflowEventOf, type ShardResult } from '#lib/export/workflow.ts';
+import { commitRun } from '#lib/export/commit.ts';
+import { planRun } from '#lib/export/planner.ts';
+import { exportShard, workflowEventOf, type ShardResult } from '#lib/export/workflow.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/tencent/connect.ts';
 
@@ -58,7 +60,7 @@ async function route(event: unknown, context: Context): Promise<RunSummary | Pla
     case 'shard':
       return exportShard(deps, settings, step.plan, step.shard);
     case 'commit':
-      return reported(await commitWorkflow(deps, settings, step.plan));
+      return reported(await commitRun(deps, settings, step.plan));
   }
 }
 

@@ -49,6 +49,10 @@ interface Context {
   slot: <T>(work: () => Promise<T>) => Promise<T>;
   /** The run's progress over every group, for the CLI's progress line. */
   seen: { numbersDone: number; records: number };
+  /** Frozen work this invocation planned itself, so it need not read it back. */
+  works?: Map<number, GroupWork>;
+  /** A group failed: the others stop after their current chunk. */
+  aborted: boolean;
 }
 
 /** The work items of a group, by number: the list's numbers with the run's window, merged with owed windows. */
@@ -86,7 +90,7 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   const save = async (): Promise<void> => {
     etag = await state.saveGroupProgress(plan, progress, etag);
   };
-  const work = await state.work(plan, group);
+  const work = ctx.works?.get(group) ?? (await state.work(plan, group));
   const items = workItems(work, plan.window);
   progress.totals.invocations += 1;
   while (progress.cursor < items.length) {
@@ -117,8 +121,8 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   return { progress, stopped: false };
 }
 
-function outOfTime({ deps, settings }: Context): boolean {
-  return deps.remainingMs() < settings.reserveMs;
+function outOfTime({ deps, settings, aborted }: Context): boolean {
+  return aborted || deps.remainingMs() < settings.reserveMs;
 }
 
 function report({ deps, plan, seen }: Context): void {
@@ -128,6 +132,11 @@ function report({ deps, plan, seen }: Context): void {
 const NOT_TRANSIENT = new Set(['Incomplete', 'CorruptObject']);
 function isTransient(reason: string): boolean {
   return !NOT_TRANSIENT.has(reason);
+}
+
+/** The taxonomy name of a window still failing, from the Tencent code it failed with. */
+function failingName(reason: string): 'RateLimited' | 'UpstreamUnavailable' {
+  return reason.startsWith('RequestLimitExceeded') ? 'RateLimited' : 'UpstreamUnavailable';
 }
 
 /** Pulls again the windows that failed transiently in this run: Tencent may have recovered. */
@@ -157,7 +166,7 @@ export function owedTotals(pending: PendingWindow[], stuckAfterRuns: number): Ru
   totals.failureCount = numbers(failing).length;
   totals.failures = sample(
     [],
-    failing.map((p) => ({ phoneNumber: p.phoneNumber, kind: 'transient', name: p.reason.startsWith('RequestLimitExceeded') ? 'RateLimited' : 'UpstreamUnavailable', code: p.reason, message: 'still failing after retries; owed to the next run' })),
+    failing.map((p) => ({ phoneNumber: p.phoneNumber, kind: 'transient', name: failingName(p.reason), code: p.reason, message: 'still failing after retries; owed to the next run' })),
   );
   return totals;
 }
@@ -165,7 +174,7 @@ export function owedTotals(pending: PendingWindow[], stuckAfterRuns: number): Ru
 function retryError(still: PendingWindow[]): SmsStatusError {
   const first = still[0] as PendingWindow;
   const detail = `${still.length} windows still failing after retries (first: ${first.reason})`;
-  return first.reason.startsWith('RequestLimitExceeded') ? new RateLimited(detail, { code: first.reason }) : new UpstreamUnavailable(detail, { code: first.reason });
+  return failingName(first.reason) === 'RateLimited' ? new RateLimited(detail, { code: first.reason }) : new UpstreamUnavailable(detail, { code: first.reason });
 }
 
 /** Pulls items side by side; their requests, retries and throttles count in `stats`. */
@@ -236,13 +245,7 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
  * group's numbers owe that day again, pulled from Tencent by the next run while it still has them.
  */
 async function writeRecords({ deps, settings, plan }: Context, progress: GroupProgress, work: GroupWork, records: ExportRecord[]): Promise<void> {
-  const byDay = new Map<string, ExportRecord[]>();
-  for (const record of records) {
-    const day = utcDay(record.userReceiveTime);
-    const list = byDay.get(day) ?? [];
-    if (list.length === 0) byDay.set(day, list);
-    list.push(record);
-  }
+  const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
   const slot = limiter(DAY_MERGES);
   const merged = await Promise.all(
@@ -265,11 +268,23 @@ export interface GroupsOutcome {
 }
 
 /** Exports groups side by side; the first error aborts the others after their current chunk. */
-export async function exportGroups(deps: ExportDeps, settings: ExportSettings, plan: Plan, groups: number[]): Promise<GroupsOutcome> {
+export async function exportGroups(
+  deps: ExportDeps,
+  settings: ExportSettings,
+  plan: Plan,
+  groups: number[],
+  works?: Map<number, GroupWork>,
+): Promise<GroupsOutcome> {
   deps.client.deadlineAt = deps.now() + deps.remainingMs() - settings.reserveMs / 2;
-  const ctx: Context = { deps, settings, plan, state: new StateStore(deps.store, settings.bucket, settings.prefix), slot: limiter(settings.concurrency), seen: { numbersDone: 0, records: 0 } };
+  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const ctx: Context = { deps, settings, plan, state, slot: limiter(settings.concurrency), seen: { numbersDone: 0, records: 0 }, works, aborted: false };
   const groupSlot = limiter(settings.groupConcurrency);
-  const results = await Promise.allSettled(groups.map((group) => groupSlot(() => exportGroup(ctx, group))));
+  const visit = (group: number): Promise<GroupResult> =>
+    exportGroup(ctx, group).catch((error: unknown) => {
+      ctx.aborted = true;
+      throw error;
+    });
+  const results = await Promise.allSettled(groups.map((group) => groupSlot(() => visit(group))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const done = results.map((r) => (r as PromiseFulfilledResult<GroupResult>).value);

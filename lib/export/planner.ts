@@ -14,6 +14,15 @@ const STATE_CONCURRENCY = 8;
  * changes while the run goes on can neither skip a number nor shift a cursor.
  */
 export async function planRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, request: ExportRequest): Promise<Plan> {
+  return (await planWork(deps, settings, request)).plan;
+}
+
+/** The plan, and the work it froze: the invocation that plans can go on without reading it back. */
+export async function planWork(
+  deps: Pick<ExportDeps, 'store' | 'now'>,
+  settings: ExportSettings,
+  request: ExportRequest,
+): Promise<{ plan: Plan; works: Map<number, GroupWork> }> {
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);
   const resolved = await resolveNumbers(request, settings.defaults, deps.store, settings.manifestMaxBytes);
@@ -45,5 +54,5 @@ export async function planRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings:
   };
   await Promise.all([...work].map(([group, w]) => slot(() => state.saveWork(plan, group, w))));
   await state.saveShardList(plan);
-  return plan;
+  return { plan, works: work };
 }

@@ -1,8 +1,8 @@
 import { runTotals, commitRun, summarize } from './commit.ts';
 import { exportGroups } from './groups.ts';
-import { planRun } from './planner.ts';
+import { planWork } from './planner.ts';
 import { jobIdOf, type ExportRequest } from './request.ts';
-import { StateStore } from './state.ts';
+import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, RunSummary } from './types.ts';
 import type { SmsStatusError } from '#lib/tencent/errors.ts';
 
@@ -20,9 +20,15 @@ export interface RunOutcome {
 export async function runExport(deps: ExportDeps, settings: ExportSettings, request: ExportRequest): Promise<RunOutcome> {
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);
-  if (!(await state.currentRun(jobId))) await state.startRun(jobId, await planRun(deps, settings, request));
-  const plan = await state.countInvocation(jobId);
-  const { stopped, retryLater } = await exportGroups(deps, settings, plan, plan.groups);
+  let plan = await state.countInvocation(jobId);
+  let works: Map<number, GroupWork> | undefined;
+  if (!plan) {
+    const fresh = await planWork(deps, settings, request);
+    plan = await state.startRun(jobId, fresh.plan);
+    // Another invocation's run may have won the race: its frozen work is in S3, not here.
+    if (plan.runId === fresh.plan.runId) works = fresh.works;
+  }
+  const { stopped, retryLater } = await exportGroups(deps, settings, plan, plan.groups, works);
   if (stopped || retryLater) {
     const { totals } = await runTotals(state, plan, settings.stuckAfterRuns);
     const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false });

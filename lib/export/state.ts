@@ -129,30 +129,23 @@ export class StateStore {
     });
   }
 
-  /** The plain run under way for a job: a second invocation resumes it. */
-  async currentRun(jobId: string): Promise<Plan | undefined> {
-    return (await this.#read<Plan>(this.#key(jobId, 'run')))?.value;
+  /** Counts an invocation of the job's run under way (a plain run), and answers it; undefined if none is. */
+  countInvocation(jobId: string): Promise<Plan | undefined> {
+    return updateJson<Plan>(this.#store, this.#bucket, this.#key(jobId, 'run'), (current) =>
+      current ? { ...current, invocations: (current.invocations ?? 0) + 1 } : undefined,
+    );
   }
 
-  /** Creates the job's current run; if another invocation created one first, that one is answered. */
+  /** Creates the job's run as its first invocation; if another invocation created one first, joins that one. */
   async startRun(jobId: string, plan: Plan): Promise<Plan> {
     try {
-      await this.#write(this.#key(jobId, 'run'), plan, { ifNoneMatch: '*' });
-      return plan;
+      await this.#write(this.#key(jobId, 'run'), { ...plan, invocations: 1 }, { ifNoneMatch: '*' });
+      return { ...plan, invocations: 1 };
     } catch (error) {
-      const other = await this.currentRun(jobId);
+      const other = await this.countInvocation(jobId);
       if (other) return other;
       throw error;
     }
-  }
-
-  /** Counts an invocation of the job's current run, and answers the run as it now stands. */
-  async countInvocation(jobId: string): Promise<Plan> {
-    const plan = await updateJson<Plan>(this.#store, this.#bucket, this.#key(jobId, 'run'), (current) =>
-      current ? { ...current, invocations: (current.invocations ?? 0) + 1 } : undefined,
-    );
-    if (!plan) throw new Error(`the current run of job ${jobId} went away`);
-    return plan;
   }
 
   endRun(jobId: string): Promise<void> {
@@ -187,7 +180,7 @@ export class StateStore {
   }
 
   async saveShardList(plan: Plan): Promise<void> {
-    await this.#write(plan.shardList.key, plan.shards, {});
+    await this.#write(plan.shardList.key, plan.shards, { ifNoneMatch: '*' });
   }
 
   /** Deletes what a committed run kept under runs/<runId>/. */

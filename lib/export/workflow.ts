@@ -1,8 +1,6 @@
 import { InvalidInput } from '#lib/tencent/errors.ts';
-import { commitRun } from './commit.ts';
 import { exportGroups } from './groups.ts';
 import { SHARDS, shardOfGroup } from './plan.ts';
-import { planRun } from './planner.ts';
 import type { ExportRequest } from './request.ts';
 import type { ExportDeps, ExportSettings, Plan } from './types.ts';
 
@@ -16,8 +14,6 @@ export interface ShardResult {
   done: boolean;
 }
 
-export { planRun };
-
 /** One invocation's worth of one shard; `done: false` tells the workflow to invoke again. */
 export async function exportShard(deps: ExportDeps, settings: ExportSettings, plan: Plan, shard: number): Promise<ShardResult> {
   if (!Number.isInteger(shard) || shard < 0 || shard >= SHARDS) {
@@ -30,9 +26,6 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, pl
   if (retryLater) throw retryLater;
   return { shard, done: !stopped };
 }
-
-/** Commits the run (groups left undone, e.g. by a shard that was refused, keep the checkpoint where it is). */
-export const commitWorkflow = commitRun;
 
 export type WorkflowEvent =
   | { action: 'plan'; request: ExportRequest }

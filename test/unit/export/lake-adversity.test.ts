@@ -6,7 +6,9 @@ import { fnv1a, groupOf, objectKey, shardOfGroup, utcDay, type Window } from '#l
 import { runExport as runOnce } from '#lib/export/run.ts';
 import type { ObjectStore } from '#lib/export/store.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, RunSummary } from '#lib/export/types.ts';
-import { commitWorkflow, exportShard, planRun } from '#lib/export/workflow.ts';
+import { commitRun } from '#lib/export/commit.ts';
+import { planRun } from '#lib/export/planner.ts';
+import { exportShard } from '#lib/export/workflow.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
 import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
@@ -148,7 +150,7 @@ describe('the lake under adversity', () => {
     lake.put(BUCKET, 'manifests/list.txt', four.slice(1).join('\n'));
     const readsBefore = lake.reads.length;
     for (let i = 0; i < 10 && !(await exportShard(deps(lake, tencent(data), { remainingMs: budget(1) }), s, plan, shard)).done; i++);
-    const summary = await commitWorkflow(deps(lake, tencent(data)), s, plan);
+    const summary = await commitRun(deps(lake, tencent(data)), s, plan);
     expect(summary).toMatchObject({ complete: true, numbersTotal: 4, numbersDone: 4 });
     expect(lake.reads.slice(readsBefore).filter((k) => k.startsWith('manifests/'))).toEqual([]);
     expectHolds(lake, four, four.flatMap((n) => data.get(n) ?? []));
@@ -217,7 +219,7 @@ describe('the lake under adversity', () => {
     const results = await Promise.all(plan.shards.map((shard) => exportShard(d, s, plan, shard)));
     const biggestState = Math.max(...lake.keys(BUCKET, `${PREFIX}/_state/`).map((k) => lake.get(BUCKET, k)?.length ?? 0));
     expect(biggestState, 'largest state object').toBeLessThan(LIMIT);
-    const summary = await commitWorkflow(d, s, plan);
+    const summary = await commitRun(d, s, plan);
     // What Step Functions holds after the Map and after the commit.
     expect(JSON.stringify({ plan, results }).length).toBeLessThan(LIMIT);
     expect(JSON.stringify(summary).length).toBeLessThan(LIMIT);
