@@ -1,10 +1,10 @@
 import { halving } from './fixtures/halving.ts';
 import { startStack } from '../local/stack.ts';
-import { DEMO_CREDENTIALS, startTwin, type Twin, type TwinOrder } from '../local/twin/twin.ts';
+import { startTwin, type Twin, type TwinOrder } from '../local/twin/twin.ts';
 import { freePorts } from '../test/support/ports.ts';
 import { pull } from '#lib/status/pull.ts';
 import { adaptiveSplit, type Splitter } from '#lib/status/split.ts';
-import { createClient } from '#lib/tencent/client.ts';
+import { twinClient } from '../test/support/twin-client.ts';
 
 export interface MatrixCell {
   number: string;
@@ -30,7 +30,7 @@ const WINDOWS: Array<[string, number]> = [
 ];
 
 async function requestsFor(twin: Twin, phoneNumber: string, span: number, split: Splitter): Promise<{ requests: number; exact: boolean }> {
-  const client = createClient({ endpoint: twin.url, region: 'ap-guangzhou', sdkAppId: twin.sdkAppId, credentials: { get: () => DEMO_CREDENTIALS }, now: twin.now });
+  const client = twinClient(twin, { now: twin.now });
   const endTime = Math.floor(twin.now() / 1000);
   const beginTime = endTime - span;
   const result = await pull(client, { phoneNumber, beginTime, endTime, limit: 100, all: true }, { maxRequests: 10_000, concurrency: 4, split });

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '#lib/config.ts';
-import { createClient, type PullRequest } from '#lib/tencent/client.ts';
-import { staticCredentials } from '#lib/tencent/credentials.ts';
+import type { PullRequest } from '#lib/tencent/client.ts';
+import { twinClient } from '../support/twin-client.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { twinOptionsFromEnv } from '../../local/twin/env.ts';
 import type { NumberProfile } from '../../local/twin/data.ts';
@@ -28,15 +28,8 @@ function withNumber(profile: NumberProfile, options: TwinOptions = {}): TwinOpti
 
 /** What the product's client gets from the twin: the SerialNos of one page over the last `hours`. */
 async function apiSerials(t: Twin, hours = 3, phoneNumber = NUMBER): Promise<Set<string>> {
-  const client = createClient({
-    endpoint: t.url,
-    region: 'ap-guangzhou',
-    sdkAppId: t.sdkAppId,
-    credentials: staticCredentials(t.credentials),
-    timeoutMs: 3000,
-    // The twin's clock is not the real one: sign with its time, as a client in sync with Tencent would.
-    now: t.now,
-  });
+  // The twin's clock is not the real one: sign with its time, as a client in sync with Tencent would.
+  const client = twinClient(t, { now: t.now });
   const nowSeconds = Math.floor(t.now() / 1000);
   const request: PullRequest = { phoneNumber, beginTime: nowSeconds - hours * HOUR, endTime: nowSeconds, limit: 100 };
   const page = await client.pull(request);

@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '#lib/config.ts';
-import { createClient, type PullRequest } from '#lib/tencent/client.ts';
-import { staticCredentials } from '#lib/tencent/credentials.ts';
+import type { PullRequest } from '#lib/tencent/client.ts';
+import { twinClient } from '../support/twin-client.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';
 import { twinOptionsFromEnv } from '../../local/twin/env.ts';
@@ -36,14 +36,7 @@ const start = twinPerTest();
 function page(t: Twin, phoneNumber = FOUR_FIFTY): Promise<PullSmsSendStatus[]> {
   const now = seconds(t.now());
   const request: PullRequest = { phoneNumber, beginTime: now - WINDOW, endTime: now, limit: 100 };
-  const client = createClient({
-    endpoint: t.url,
-    region: 'ap-guangzhou',
-    sdkAppId: t.sdkAppId,
-    credentials: staticCredentials(t.credentials),
-    timeoutMs: 3000,
-  });
-  return client.pull(request).then((p) => p.statuses);
+  return twinClient(t).pull(request).then((p) => p.statuses);
 }
 
 /** Every receipt of the page's window, oldest first, ties by SerialNo. */
