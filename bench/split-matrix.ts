@@ -1,6 +1,7 @@
 import { halving } from './fixtures/halving.ts';
 import { startStack } from '../local/stack.ts';
 import { startTwin, type Twin, type TwinOrder } from '../local/twin/twin.ts';
+import { DEMO_NUMBERS, type NumberProfile } from '../local/twin/data.ts';
 import { freePorts } from '../test/support/ports.ts';
 import { pull } from '#lib/status/pull.ts';
 import { adaptiveSplit, type Splitter } from '#lib/status/split.ts';
@@ -16,7 +17,11 @@ export interface MatrixCell {
   halving: number;
   adaptive: number;
   exact: boolean;
+  /** The same shape drawn DRAWS more times (other numbers, same profile): halving's and the adaptive mean, the adaptive worst. */
+  draws: { halvingMean: number; adaptiveMean: number; adaptiveMax: number; exact: boolean };
 }
+
+const DRAWS = 20;
 
 const DAY = 86_400;
 const SHAPES: Array<[string, string]> = [
@@ -39,10 +44,30 @@ async function requestsFor(twin: Twin, phoneNumber: string, span: number, split:
   return { requests: result.requests, exact };
 }
 
+/** Other numbers with the demo number's profile: the same shape, other receive times. */
+function drawsOf(number: string): string[] {
+  return Array.from({ length: DRAWS }, (_, i) => `${number.slice(0, -3)}9${String(i).padStart(2, '0')}`);
+}
+
+async function drawsFor(twin: Twin, number: string, span: number): Promise<MatrixCell['draws']> {
+  const halved: number[] = [];
+  const adaptive: number[] = [];
+  let exact = true;
+  for (const draw of drawsOf(number)) {
+    const h = await requestsFor(twin, draw, span, halving);
+    const a = await requestsFor(twin, draw, span, adaptiveSplit);
+    halved.push(h.requests);
+    adaptive.push(a.requests);
+    exact &&= h.exact && a.exact;
+  }
+  const mean = (xs: number[]): number => xs.reduce((sum, x) => sum + x, 0) / xs.length;
+  return { halvingMean: mean(halved), adaptiveMean: mean(adaptive), adaptiveMax: Math.max(...adaptive), exact };
+}
+
 /** Requests per complete pull, halving beside the adaptive splitter, for every order, window and shape. */
 export async function splitMatrix(): Promise<MatrixCell[]> {
   // No rate limit here: the figure is requests, not time.
-  const twin = await startTwin({ rateLimit: 10_000 });
+  const twin = await startTwin({ rateLimit: 10_000, numbers: { ...DEMO_NUMBERS, ...Object.fromEntries(SHAPES.flatMap(([number]) => drawsOf(number).map((draw) => [draw, DEMO_NUMBERS[number] as NumberProfile]))) } });
   const cells: MatrixCell[] = [];
   try {
     for (const [number, shape] of SHAPES) {
@@ -53,7 +78,8 @@ export async function splitMatrix(): Promise<MatrixCell[]> {
           const receipts = twin.truth(number, end - span, end).length;
           const halved = await requestsFor(twin, number, span, halving);
           const adaptive = await requestsFor(twin, number, span, adaptiveSplit);
-          cells.push({ number, shape, order, window, receipts, lowerBound: Math.ceil(receipts / 100), halving: halved.requests, adaptive: adaptive.requests, exact: halved.exact && adaptive.exact });
+          const draws = await drawsFor(twin, number, span);
+          cells.push({ number, shape, order, window, receipts, lowerBound: Math.ceil(receipts / 100), halving: halved.requests, adaptive: adaptive.requests, exact: halved.exact && adaptive.exact, draws });
         }
       }
     }

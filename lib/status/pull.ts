@@ -61,10 +61,7 @@ export async function pull(client: TencentClient, query: PullQuery, options = DE
   const split = options.split ?? adaptiveSplit;
   let agedUntil: number | undefined;
 
-  /**
-   * Pulls a part: a walked part one window at a time (see carve). A full window of a walk is the
-   * prefix (or suffix) of the part in the order the pages come in, so its page cuts the whole part.
-   */
+  /** Pulls a part (a walked part one window at a time, see carve); a full page is cut by `split`. */
   async function visit(part: Part): Promise<Part[]> {
     const { ask, rest } = carve(part);
     const page = await client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
@@ -77,14 +74,15 @@ export async function pull(client: TencentClient, query: PullQuery, options = DE
     const from = page.servedFrom ?? ask.beginTime;
     if (from > ask.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
     const full = page.statuses.length >= MAX_LIMIT;
-    if (!full) return rest ? [walkOn(rest, ask, page.statuses.length)] : [];
+    if (!full) return rest ? [walkOn(rest, ask, page.statuses)] : [];
     // A clamped BeginTime means all before it is gone, in the rest of a walk too.
-    const whole: Part = { ...(rest ? part : ask), beginTime: Math.max(page.servedFrom ?? part.beginTime, rest ? part.beginTime : ask.beginTime) };
-    if (whole.endTime <= whole.beginTime) {
-      incompleteWindows.push({ beginTime: whole.beginTime, endTime: whole.endTime });
-      return [];
+    const asked: Window = { beginTime: Math.max(from, ask.beginTime), endTime: ask.endTime };
+    const whole: Part = { ...part, beginTime: Math.max(page.servedFrom ?? part.beginTime, part.beginTime) };
+    if (asked.endTime <= asked.beginTime) {
+      incompleteWindows.push(asked);
+      return rest ? [rest] : [];
     }
-    const { next, saturated } = split(whole, page.statuses);
+    const { next, saturated } = split(whole, asked, page.statuses);
     if (saturated) incompleteWindows.push(saturated);
     return next;
   }

@@ -1,25 +1,33 @@
-import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { MAX_LIMIT as MAX_PAGE, type PullSmsSendStatus } from '#lib/tencent/types.ts';
 
 export interface Window {
   beginTime: number;
   endTime: number;
 }
 
-/** A window still to pull, with what is known of it from the page that cut it. */
+/** A window still to pull; a walked one is asked one window at a time (see carve). */
 export interface Part extends Window {
-  /** A first random sample of this very window: it is being asked twice to estimate its count. */
-  sample?: Sample[];
-  /** How many records the window was expected to hold when it was cut out of a larger one. */
-  expected?: number;
-  /** Pages come sorted (1: oldest first, −1: newest first): the part is walked window by window. */
-  direction?: 1 | -1;
-  /** Records per second seen next to this part, to size the next window of the walk. */
-  density?: number;
+  walk?: Walk;
 }
 
-interface Sample {
-  time: number;
-  serialNo: string;
+/**
+ * How a part is walked: from its oldest second (direction 1) or its newest (−1), one window of about
+ * FILL records at a time, sized by the records per second the walk has measured so far and, after a
+ * shuffled page, by where that page's sample says the records are.
+ */
+export interface Walk {
+  direction: 1 | -1;
+  /** Records and seconds measured so far, the older windows weighing half as much at each step. */
+  measured?: Tally;
+  /** Receive times a shuffled page sampled from this part, ascending: where its records are. */
+  guide?: number[];
+  /** Records found per guide point in the windows walked so far. */
+  perPoint?: { records: number; points: number };
+}
+
+interface Tally {
+  records: number;
+  seconds: number;
 }
 
 export interface Cut {
@@ -28,33 +36,43 @@ export interface Cut {
   saturated?: Window;
 }
 
-/** How to go on from a full page of `part` (whose BeginTime is where the page was served from). */
-export type Splitter = (part: Part, statuses: PullSmsSendStatus[]) => Cut;
+/**
+ * How to go on from a full page: `part` is the whole walked part (or the asked window when it is not
+ * walked) and `asked` the window the page answered, from where it was served.
+ */
+export type Splitter = (part: Part, asked: Window, statuses: PullSmsSendStatus[]) => Cut;
 
-/** Records a part cut from a sample is aimed at: well under a page, so nearly every part is proven at once. */
-const TARGET_PER_PART = 75;
-/** Records a walked window is aimed at: close to a page, since sorted pages make the density plain. */
+/** Records a walked window is aimed at: near a page, yet a full page (one wasted request) stays rare. */
 const FILL = 80;
-const MAX_PARTS = 64;
+/** Guide points in the first window after a shuffled page, before records per point are known. */
+const PROBE_POINTS = 10;
+/** A guided window holds at least this share of FILL by the guide (so empty stretches are crossed)… */
+const GUIDE_LOW = 0.6;
+/** …and at most this share (so a burst the time measure has not seen yet is not asked whole). */
+const GUIDE_HIGH = 1.2;
+/** A stretch this many average gaps long with no record is where a sorted walk's records ended. */
+const THIN_GAPS = 5;
 
 /**
  * Uses what a full page tells, whatever the order Tencent answers in (undocumented):
- * - pages sorted by time are the window's oldest (or newest) records: page on from the last time
- *   seen, and prove the part before it with one page that cannot be full;
- * - any other page is a sample: two samples of the same window estimate its count (capture and
- *   recapture), and the window is cut at the sample's quantiles into parts of ~60 records each, so
- *   dense stretches get many parts and empty flanks none of their own.
+ * - a page sorted by time holds the window's oldest (or newest) records: the stretch they cover is
+ *   proven by one page that cannot be full, and the rest walked at the density they show;
+ * - any other page is a sample of the window: the window is walked from its oldest second, the sample
+ *   guiding where records are and the windows already counted giving how many per sample point.
  * Correctness never rests on the order: a part is complete only when its own page is not full.
  */
-export const adaptiveSplit: Splitter = (part, statuses) => {
+export const adaptiveSplit: Splitter = (part, asked, statuses) => {
   const times = statuses.map((s) => s.UserReceiveTime as number);
+  const direction = part.walk?.direction;
   // A full page from one second: that second holds a page or more, whatever the order.
-  if (times.every((t) => t === times[0])) return saturatedAround(part, times[0] as number);
-  if (isSorted(times, 1)) return pageForward(part, times);
-  if (isSorted(times, -1)) return pageBackward(part, times);
-  const sample = statuses.map((s) => ({ time: s.UserReceiveTime as number, serialNo: s.SerialNo as string }));
-  if (!part.sample?.length && part.expected === undefined) return { next: [{ beginTime: part.beginTime, endTime: part.endTime, sample }] };
-  return cutBySample(part, sample);
+  if (times.every((t) => t === times[0])) return withRest(saturatedAround(asked, times[0] as number), part, asked);
+  if (isSorted(times, 1)) return direction === 1 ? pageForward(part, asked.beginTime, times) : withRest(pageForward(asked, asked.beginTime, times), part, asked);
+  if (isSorted(times, -1)) return direction === -1 ? pageBackward(part, asked.endTime, times) : withRest(pageBackward(asked, asked.endTime, times), part, asked);
+  const guide = [...times].sort((a, b) => a - b);
+  const rest = remainder(part, asked);
+  if (!part.walk) return { next: [{ ...asked, walk: { direction: 1, guide } }] };
+  // A walked window meant for ~FILL held a page: its sample halves it, and the rest of the walk learns.
+  return { next: [...halves(asked, guide), ...(rest ? [overflowed(rest, asked, part.walk)] : [])] };
 };
 
 function isSorted(times: number[], direction: 1 | -1): boolean {
@@ -62,65 +80,148 @@ function isSorted(times: number[], direction: 1 | -1): boolean {
   return true;
 }
 
+/** What is left of a walked part once `asked` is taken from it, with the same walk. */
+function remainder(part: Part, asked: Window): Part | undefined {
+  if (!part.walk) return undefined;
+  if (part.walk.direction === 1) return asked.endTime < part.endTime ? { beginTime: asked.endTime + 1, endTime: part.endTime, walk: part.walk } : undefined;
+  return part.beginTime < asked.beginTime ? { beginTime: part.beginTime, endTime: asked.beginTime - 1, walk: part.walk } : undefined;
+}
+
+function withRest(cut: Cut, part: Part, asked: Window): Cut {
+  const rest = remainder(part, asked);
+  return rest ? { ...cut, next: [...cut.next, rest] } : cut;
+}
+
+/** Two windows split at the sample's median: a walked window held a page, so it holds about one or two. */
+function halves(asked: Window, sample: number[]): Part[] {
+  const below = sample[Math.floor(sample.length / 2) - 1] as number;
+  const above = sample[Math.floor(sample.length / 2)] as number;
+  const cut = Math.min(asked.endTime - 1, Math.max(asked.beginTime, below + Math.floor((above - below) / 2)));
+  return [
+    { beginTime: asked.beginTime, endTime: cut },
+    { beginTime: cut + 1, endTime: asked.endTime },
+  ];
+}
+
+/** A walked window came back full: it held at least a page, for its seconds and its guide points. */
+function overflowed(rest: Part, asked: Window, walk: Walk): Part {
+  const measured = { records: (walk.measured?.records ?? 0) / 2 + MAX_PAGE, seconds: (walk.measured?.seconds ?? 0) / 2 + asked.endTime - asked.beginTime + 1 };
+  if (!walk.guide) return { ...rest, walk: { ...walk, measured } };
+  const points = walk.guide.filter((t) => t >= asked.beginTime && t <= asked.endTime).length;
+  const perPoint = { records: (walk.perPoint?.records ?? 0) + MAX_PAGE, points: (walk.perPoint?.points ?? 0) + points };
+  return { ...rest, walk: { ...walk, measured, perPoint, guide: walk.guide.filter((t) => t > asked.endTime) } };
+}
+
 /**
- * An ascending page holds the window's oldest records: every record before its last second came back.
- * One part runs through that known stretch, and on into the unknown as far as the density seen says
- * ~FILL records reach; one page that is not full proves it. The rest is walked at that density.
+ * An ascending page holds the part's oldest records: every record before its last second came back.
+ * One part, which its known records nearly fill, runs up to that second and one page proves it; the
+ * rest is walked at the density those records show.
  */
-function pageForward(part: Part, times: number[]): Cut {
+function pageForward(part: Part, from: number, times: number[]): Cut {
   const last = times.at(-1) as number;
-  if (last <= part.beginTime) return saturatedAt(part.beginTime, part.beginTime < part.endTime ? [{ beginTime: part.beginTime + 1, endTime: part.endTime }] : []);
+  if (last <= from) return saturatedAt(from, from < part.endTime ? [{ beginTime: from + 1, endTime: part.endTime, walk: part.walk }] : []);
   const known = times.filter((t) => t < last).length;
-  // The density of the records themselves, not of the empty stretch before them.
-  const density = known / (last - (times[0] as number));
-  const end = Math.min(part.endTime, last - 1 + reach(density, FILL - known));
-  const proven: Part = { beginTime: part.beginTime, endTime: end, direction: 1 };
-  return { next: end >= part.endTime ? [proven] : [proven, { beginTime: end + 1, endTime: part.endTime, direction: 1, density }] };
+  const measured = { records: known, seconds: last - (times[0] as number) };
+  // The proving page has room for records past the known ones: reach on into the unknown for them.
+  const end = Math.min(part.endTime, last - 1 + reach(measured, FILL - known));
+  const proven: Part = { beginTime: from, endTime: end };
+  return { next: end < part.endTime ? [proven, { beginTime: end + 1, endTime: part.endTime, walk: { direction: 1, measured } }] : [proven] };
 }
 
 /** A descending page holds the newest records: the mirror image of `pageForward`. */
-function pageBackward(part: Part, times: number[]): Cut {
+function pageBackward(part: Part, to: number, times: number[]): Cut {
   const first = times.at(-1) as number;
-  if (first >= part.endTime) return saturatedAt(part.endTime, part.beginTime < part.endTime ? [{ beginTime: part.beginTime, endTime: part.endTime - 1 }] : []);
+  if (first >= to) return saturatedAt(to, part.beginTime < to ? [{ beginTime: part.beginTime, endTime: to - 1, walk: part.walk }] : []);
   const known = times.filter((t) => t > first).length;
-  const density = known / ((times[0] as number) - first);
-  const begin = Math.max(part.beginTime, first + 1 - reach(density, FILL - known));
-  const proven: Part = { beginTime: begin, endTime: part.endTime, direction: -1 };
-  return { next: begin <= part.beginTime ? [proven] : [proven, { beginTime: part.beginTime, endTime: begin - 1, direction: -1, density }] };
-}
-
-/** Seconds that hold `wanted` records at `density` (records per second). */
-function reach(density: number, wanted: number): number {
-  if (wanted <= 0) return 0;
-  return density <= 0 ? Number.MAX_SAFE_INTEGER : Math.floor(wanted / density);
+  const measured = { records: known, seconds: (times[0] as number) - first };
+  const begin = Math.max(part.beginTime, first + 1 - reach(measured, FILL - known));
+  const proven: Part = { beginTime: begin, endTime: to };
+  return { next: begin > part.beginTime ? [proven, { beginTime: part.beginTime, endTime: begin - 1, walk: { direction: -1, measured } }] : [proven] };
 }
 
 /**
- * The window to ask for next: a walked part is asked one window of ~FILL records at a time (from its
- * oldest end going forward, its newest going backward); any other part whole.
+ * The window to ask for next: a walked part from its walking end, sized to hold ~FILL records (the last
+ * two windows of a walk evenly, so no sliver is left for a request of its own); any other part whole.
  */
-export function carve(part: Part): { ask: Part; rest?: Part } {
-  if (part.density === undefined || part.direction === undefined) return { ask: part };
-  const width = reach(part.density, FILL);
-  if (part.endTime - part.beginTime < width) return { ask: { beginTime: part.beginTime, endTime: part.endTime, direction: part.direction } };
-  if (part.direction === 1) {
-    const end = part.beginTime + Math.max(0, width - 1);
-    return { ask: { beginTime: part.beginTime, endTime: end, direction: 1 }, rest: { ...part, beginTime: end + 1 } };
+export function carve(part: Part): { ask: Window; rest?: Part } {
+  const whole = { beginTime: part.beginTime, endTime: part.endTime };
+  if (!part.walk) return { ask: whole };
+  const width = walkWidth(part, part.walk);
+  if (width > part.endTime - part.beginTime) return { ask: whole };
+  if (part.walk.direction === 1) {
+    const end = part.beginTime + width - 1;
+    return { ask: { beginTime: part.beginTime, endTime: end }, rest: { ...part, beginTime: end + 1 } };
   }
-  const begin = part.endTime - Math.max(0, width - 1);
-  return { ask: { beginTime: begin, endTime: part.endTime, direction: -1 }, rest: { ...part, endTime: begin - 1 } };
+  const begin = part.endTime - width + 1;
+  return { ask: { beginTime: begin, endTime: part.endTime }, rest: { ...part, endTime: begin - 1 } };
+}
+
+/** Seconds the next window of a walk spans (at least one). */
+function walkWidth(part: Part, walk: Walk): number {
+  const length = part.endTime - part.beginTime + 1;
+  const byTime = walk.measured && walk.measured.records > 0 ? timeWidth(length, walk.measured.records / walk.measured.seconds) : undefined;
+  if (walk.direction === -1 || !walk.guide) return byTime ?? length;
+  const points = walk.guide.filter((t) => t >= part.beginTime && t <= part.endTime);
+  const rate = walk.perPoint && walk.perPoint.points > 0 ? walk.perPoint.records / walk.perPoint.points : undefined;
+  if (rate === undefined) return guideWidth(part, points, PROBE_POINTS);
+  const guided = (share: number): number => guideWidth(part, points, Math.max(1, Math.floor((share * FILL) / rate)));
+  if (byTime === undefined) return guided(1);
+  return Math.min(guided(GUIDE_HIGH), Math.max(guided(GUIDE_LOW), byTime));
+}
+
+/** Seconds that hold `wanted` more records at the measured density. */
+function reach(measured: Tally, wanted: number): number {
+  if (wanted <= 0) return 0;
+  return measured.records <= 0 ? Number.MAX_SAFE_INTEGER : Math.floor((wanted * measured.seconds) / measured.records);
+}
+
+/** Seconds that hold ~FILL records at `density`; half the part when it holds under two windows' worth. */
+function timeWidth(length: number, density: number): number {
+  const expected = density * length;
+  if (expected <= FILL) return length;
+  if (expected <= 2 * FILL) return Math.ceil(length / 2);
+  return Math.max(1, Math.floor(FILL / density));
+}
+
+/** Seconds from the part's start up to midway between its `count`th and next guide point. */
+function guideWidth(part: Part, points: number[], count: number): number {
+  if (count >= points.length) return part.endTime - part.beginTime + 1;
+  const below = points[count - 1] as number;
+  const above = points[count] as number;
+  return below + Math.floor((above - below) / 2) - part.beginTime + 1;
 }
 
 /**
- * The rest of a walk after a window that was not full, at the density that window showed; asked whole
- * if the records thinned out (a burst ended), since its page then shows where they resume.
+ * The rest of a walk after a window that was not full: the window's records measure the density (from
+ * its first record on, so an empty flank does not dilute it) and, guided, the records per guide point.
+ * A sorted walk whose records thinned out (a burst ended) asks its rest whole: that page shows where
+ * the records resume.
  */
-export function walkOn(rest: Part, asked: Window, count: number): Part {
-  if (count < FILL / 2) return { beginTime: rest.beginTime, endTime: rest.endTime };
-  return { ...rest, density: count / (asked.endTime - asked.beginTime + 1) };
+export function walkOn(rest: Part, asked: Window, statuses: PullSmsSendStatus[]): Part {
+  const walk = rest.walk as Walk;
+  const times = statuses.map((s) => s.UserReceiveTime as number);
+  if (!walk.guide && thinnedOut(walk, asked, times)) return { beginTime: rest.beginTime, endTime: rest.endTime };
+  const edge = walk.direction === 1 ? Math.min(asked.endTime, ...times) : Math.max(asked.beginTime, ...times);
+  const seconds = walk.direction === 1 ? asked.endTime - edge + 1 : edge - asked.beginTime + 1;
+  const measured = { records: (walk.measured?.records ?? 0) / 2 + times.length, seconds: (walk.measured?.seconds ?? 0) / 2 + seconds };
+  if (!walk.guide) return { ...rest, walk: { ...walk, measured } };
+  const inside = walk.guide.filter((t) => t >= asked.beginTime && t <= asked.endTime).length;
+  const perPoint = { records: (walk.perPoint?.records ?? 0) + times.length, points: (walk.perPoint?.points ?? 0) + inside };
+  return { ...rest, walk: { ...walk, measured, perPoint, guide: walk.guide.filter((t) => t > asked.endTime) } };
 }
 
-function saturatedAround(part: Part, second: number): Cut {
+/**
+ * Whether a sorted walk's records ended inside this window: few came back, or the last of them lies
+ * further from the window's far edge than THIN_GAPS gaps between records at the walk's density.
+ */
+function thinnedOut(walk: Walk, asked: Window, times: number[]): boolean {
+  if (times.length < FILL / 2) return true;
+  const gap = walk.direction === 1 ? asked.endTime - Math.max(...times) : Math.min(...times) - asked.beginTime;
+  const density = walk.measured ? walk.measured.records / walk.measured.seconds : 0;
+  return gap * density > THIN_GAPS;
+}
+
+function saturatedAround(part: Window, second: number): Cut {
   const next: Part[] = [];
   if (part.beginTime < second) next.push({ beginTime: part.beginTime, endTime: second - 1 });
   if (second < part.endTime) next.push({ beginTime: second + 1, endTime: part.endTime });
@@ -129,43 +230,4 @@ function saturatedAround(part: Part, second: number): Cut {
 
 function saturatedAt(second: number, next: Part[]): Cut {
   return { next, saturated: { beginTime: second, endTime: second } };
-}
-
-/** Chapman's estimator of a population from two samples and their overlap. */
-function estimateCount(first: Sample[], second: Sample[]): number {
-  const seen = new Set(first.map((s) => s.serialNo));
-  const overlap = second.filter((s) => seen.has(s.serialNo)).length;
-  return ((first.length + 1) * (second.length + 1)) / (overlap + 1) - 1;
-}
-
-/**
- * Cuts at the quantiles of everything sampled from the part. Each piece keeps the samples that fall in
- * it: should it come back full after all, its own page and those samples estimate its count anew.
- */
-function cutBySample(part: Part, sample: Sample[]): Cut {
-  const estimate = part.sample?.length ? estimateCount(part.sample, sample) : Math.max(part.expected ?? 0, sample.length) * 1.5;
-  const union = [...new Map([...(part.sample ?? []), ...sample].map((s) => [s.serialNo, s])).values()].sort((a, b) => a.time - b.time);
-  const parts = Math.min(MAX_PARTS, Math.max(2, Math.ceil(estimate / TARGET_PER_PART)));
-  const bounds = [part.beginTime - 1, ...quantileCuts(union.map((s) => s.time), parts, part), part.endTime];
-  const next: Part[] = [];
-  for (let i = 1; i < bounds.length; i++) {
-    const window = { beginTime: (bounds[i - 1] as number) + 1, endTime: bounds[i] as number };
-    const inside = union.filter((s) => s.time >= window.beginTime && s.time <= window.endTime);
-    next.push({ ...window, sample: inside, expected: (estimate * inside.length) / union.length });
-  }
-  return { next };
-}
-
-/** Cut seconds between the sample's quantiles, strictly increasing and inside the window. */
-function quantileCuts(sorted: number[], parts: number, window: Window): number[] {
-  const cuts: number[] = [];
-  for (let j = 1; j < parts; j++) {
-    const index = Math.floor((j * sorted.length) / parts);
-    const below = sorted[index - 1] as number;
-    const above = sorted[index] as number;
-    const cut = Math.min(window.endTime - 1, below + Math.floor((above - below) / 2));
-    if (cut >= window.beginTime && cut > (cuts.at(-1) ?? window.beginTime - 1)) cuts.push(cut);
-  }
-  if (cuts.length === 0 && window.beginTime < window.endTime) cuts.push(window.beginTime + Math.floor((window.endTime - window.beginTime) / 2));
-  return cuts;
 }

@@ -403,13 +403,14 @@ describe('pull errors', () => {
 
   it('rejects when several concurrent windows fail at once', async () => {
     const records = Array.from({ length: 2000 }, (_, i) => status(`s${i}`, BEGIN + (i % 1000)));
-    // The first two pages sample the window; its parts then go out eight at once, and all fail.
+    // The first page samples the window and the walk's first window is full too: its two halves and the
+    // rest of the walk then go out at once, and all three fail.
     const client = fakeClient(records, 5, { failOn: (n) => (n > 2 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
     await expect(pull(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
       UpstreamUnavailable,
     );
     await settle();
-    expect(client.calls).toHaveLength(2 + 8);
+    expect(client.calls).toHaveLength(2 + 3);
     expect(unhandled).toEqual([]);
   });
 });

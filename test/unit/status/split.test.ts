@@ -11,7 +11,8 @@ const PHONE = '+8613711112222';
 const NOW = 1_750_000_000;
 const HOUR = 3600;
 const DAY = 24 * HOUR;
-type Order = 'shuffled' | 'ascending' | 'descending';
+/** 'mixed': each answer in an order drawn at random, as an adversary (or a changing Tencent) might. */
+type Order = 'shuffled' | 'ascending' | 'descending' | 'mixed';
 
 function receipt(serial: string, time: number): PullSmsSendStatus {
   return { SerialNo: serial, PhoneNumber: PHONE, CountryCode: '86', SubscriberNumber: PHONE.slice(3), ReportStatus: 'SUCCESS', Description: 'DELIVRD', UserReceiveTime: time };
@@ -35,8 +36,9 @@ function tencent(records: PullSmsSendStatus[], order: Order, seed: number): Tenc
       calls.push(request);
       await new Promise((resolve) => setImmediate(resolve));
       const inside = records.filter((r) => (r.UserReceiveTime as number) >= request.beginTime && (r.UserReceiveTime as number) <= request.endTime).sort(byTime);
-      if (order === 'descending') inside.reverse();
-      if (order === 'shuffled') {
+      const now = order === 'mixed' ? (['shuffled', 'ascending', 'descending'] as const)[Math.floor(random() * 3)] : order;
+      if (now === 'descending') inside.reverse();
+      if (now === 'shuffled') {
         for (let i = inside.length - 1; i > 0; i--) {
           const j = Math.floor(random() * (i + 1));
           [inside[i], inside[j]] = [inside[j] as PullSmsSendStatus, inside[i] as PullSmsSendStatus];
@@ -88,12 +90,32 @@ describe('adaptive splitting: requests per complete pull', () => {
   }
 });
 
+describe('adaptive splitting: many draws of each shape', () => {
+  // One draw can be lucky; twenty per shape, order and window keep the bound honest.
+  const shapes: Record<string, (seed: number) => PullSmsSendStatus[]> = {
+    '450 in one hour': (seed) => spread(450, NOW - 4 * HOUR, NOW - 3 * HOUR, seed),
+    '700 over 6 days': (seed) => spread(700, NOW - 6 * DAY + HOUR, NOW - HOUR, seed),
+    'three bursts of 200': (seed) => [5, 20, 30].flatMap((ago, i) => spread(200, NOW - ago * HOUR - 600, NOW - ago * HOUR + 600, seed * 10 + i, `b${i}-`)),
+  };
+  for (const [name, make] of Object.entries(shapes)) {
+    it(`${name}: within 2·⌈N/100⌉ + 3 in every order, 7 days, 20 draws`, async () => {
+      for (let seed = 100; seed < 120; seed++) {
+        const records = make(seed);
+        const bound = 2 * Math.ceil(records.length / 100) + 3;
+        for (const order of ['shuffled', 'ascending', 'descending', 'mixed'] as Order[]) {
+          expect(await requests(records, order, 7 * DAY - 600, undefined, seed), `draw ${seed}, ${order}`).toBeLessThanOrEqual(bound);
+        }
+      }
+    });
+  }
+});
+
 describe('adaptive splitting: properties', () => {
   it('equals the truth in any order, with ties inside one second, and never reports complete with a record missing', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 49_900 }), count: fc.integer({ min: 1, max: 160 }) }), { minLength: 1, maxLength: 12 }),
-        fc.constantFrom<Order>('shuffled', 'ascending', 'descending'),
+        fc.constantFrom<Order>('shuffled', 'ascending', 'descending', 'mixed'),
         fc.integer({ min: 1, max: 1000 }),
         fc.integer({ min: 5, max: 400 }),
         async (clusters, order, seed, cap) => {
