@@ -2,7 +2,7 @@ import { loadTencentConfig } from '#lib/config.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
 import { lookup } from '#lib/status/lookup.ts';
 import { parseQuery } from '#lib/status/query.ts';
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { connect } from '#lib/tencent/connect.ts';
 
 export async function runLookup(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '#lib/config.ts';
-import { errorBody, isSmsStatusError } from '#lib/tencent/errors.ts';
+import { isSmsStatusError } from '#lib/errors.ts';
+import { errorBody } from '../functions/middleware/error-body.ts';
 import { runExportCommand } from './export.ts';
 import { runLookup } from './lookup.ts';
 import { runTwin } from './twin.ts';

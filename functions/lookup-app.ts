@@ -6,7 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { PacedClient } from '#lib/pace/paced-client.ts';
 import { lookup, type LookupResult } from '#lib/status/lookup.ts';
 import { parseQuery, type RawQuery } from '#lib/status/query.ts';
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { logger } from '#lib/observability/logger.ts';

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
-import { errorBody, isSmsStatusError } from '#lib/tencent/errors.ts';
+import { isSmsStatusError } from '#lib/errors.ts';
+import { errorBody } from './error-body.ts';
 
 /**
  * Turns a taxonomy error into the http error that `@middy/http-error-handler` renders: the JSON error
@@ -23,4 +24,4 @@ export function errorResponse(): middy.MiddlewareObj {
   };
 }
 
-export const FALLBACK_BODY = JSON.stringify({ error: { code: 'InternalError', message: 'internal error' } });
+export const FALLBACK_BODY = JSON.stringify(errorBody(undefined));

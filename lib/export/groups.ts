@@ -1,7 +1,7 @@
 import { countedIn, type PaceStats } from '#lib/pace/paced-client.ts';
 import { limiter } from '#lib/pace/pool.ts';
 import { pull } from '#lib/status/pull.ts';
-import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/tencent/errors.ts';
+import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { coalesce, dayWindow, isStuck } from './pending.ts';
 import { objectKey, utcDay } from './plan.ts';

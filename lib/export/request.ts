@@ -1,5 +1,5 @@
 import { oldestDefaultBegin, parseWindow, present } from '#lib/status/query.ts';
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { collect, parseManifest, parseS3Url, type ManifestProblem } from './manifest.ts';
 import { digest, scheduledWindow } from './plan.ts';
 import type { Window, WindowSettings } from './types.ts';

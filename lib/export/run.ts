@@ -4,7 +4,7 @@ import { planWork } from './planner.ts';
 import { jobIdOf, type ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, RunSummary } from './types.ts';
-import type { SmsStatusError } from '#lib/tencent/errors.ts';
+import type { SmsStatusError } from '#lib/errors.ts';
 
 export interface RunOutcome {
   summary: RunSummary;

@@ -1,5 +1,5 @@
 import type { PacedClient } from '#lib/pace/paced-client.ts';
-import type { ErrorName } from '#lib/tencent/errors.ts';
+import type { ErrorName } from '#lib/errors.ts';
 import type { ManifestProblem } from './manifest.ts';
 import type { NumberDefaults, NumberReport } from './request.ts';
 import type { ObjectStore } from './store.ts';

@@ -1,4 +1,4 @@
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { exportGroups } from './groups.ts';
 import { SHARDS, shardOfGroup } from './plan.ts';
 import type { ExportRequest } from './request.ts';

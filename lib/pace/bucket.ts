@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimited } from '#lib/tencent/errors.ts';
+import { RateLimited } from '#lib/errors.ts';
 
 export interface Pacer {
   /** Resolves when one request may be sent; rejects with RateLimited if that is more than `maxWaitMs` away. */

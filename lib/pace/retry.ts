@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RESIGN_CODES } from '#lib/tencent/codes.ts';
 import { BUDGET_EXCEEDED } from './bucket.ts';
-import { isSmsStatusError, type SmsStatusError } from '#lib/tencent/errors.ts';
+import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */

@@ -1,4 +1,4 @@
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { parseTime } from './time.ts';
 

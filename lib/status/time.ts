@@ -1,4 +1,4 @@
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 
 // Dates before 2000 or after 2100 are typos, not receipts.
 const MIN_SECONDS = 946684800;

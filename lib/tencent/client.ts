@@ -3,7 +3,7 @@ import type https from 'node:https';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { fromTencentError } from './codes.ts';
-import { SmsStatusError, UpstreamRejected, UpstreamUnavailable } from './errors.ts';
+import { SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import { sign } from './sign.ts';
 import {
   ACTION,

@@ -6,7 +6,7 @@ import {
   type ErrorDetails,
   type ErrorName,
   type SmsStatusError,
-} from './errors.ts';
+} from '#lib/errors.ts';
 
 /**
  * Every code of the API document and every API 3.0 common code, mapped explicitly; prefixes catch

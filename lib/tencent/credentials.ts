@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TencentConfig } from '#lib/config.ts';
-import { UpstreamRejected } from './errors.ts';
+import { UpstreamRejected } from '#lib/errors.ts';
 import type { CredentialSource, Credentials } from './types.ts';
 
 export function staticCredentials(credentials: Credentials): CredentialSource {

@@ -1,5 +1,5 @@
 import type { PullPage, PullRequest, TencentClient } from './client.ts';
-import { UpstreamUnavailable, isSmsStatusError } from './errors.ts';
+import { UpstreamUnavailable, isSmsStatusError } from '#lib/errors.ts';
 import { MAX_LOOKBACK_SECONDS } from './types.ts';
 
 /** Room for clock skew between us and Tencent, and for the request's time on the wire. */

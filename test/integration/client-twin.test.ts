@@ -15,7 +15,7 @@ import { byReceiveTime, fromTencent, type StatusRecord } from '#lib/status/recor
 import { createClient, type ClientOptions, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
 import { connect } from '#lib/tencent/connect.ts';
 import { staticCredentials } from '#lib/tencent/credentials.ts';
-import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { Credentials } from '#lib/tencent/types.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';
 import { type Twin } from '../../local/twin/twin.ts';

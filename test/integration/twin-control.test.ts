@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { twinPerTest } from '../support/twin-per-test.ts';
 import { createClient, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
 import { staticCredentials } from '#lib/tencent/credentials.ts';
-import { SmsStatusError } from '#lib/tencent/errors.ts';
+import { SmsStatusError } from '#lib/errors.ts';
 import { type Twin, type TwinStats } from '../../local/twin/twin.ts';
 import { rejection, seconds } from '../support/net.ts';
 

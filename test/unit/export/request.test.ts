@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scheduledWindow } from '#lib/export/plan.ts';
 import { explicitWindow, jobIdOf, MAX_EVENT_NUMBERS, requestOf, resolveNumbers, windowOf } from '#lib/export/request.ts';
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 import { rejection } from '../../support/net.ts';
 

@@ -11,7 +11,7 @@ import type { PacedClient } from '#lib/pace/paced-client.ts';
 import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
 import type { PullRequest } from '#lib/tencent/client.ts';
 import { fromTencentError } from '#lib/tencent/codes.ts';
-import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { fakeTencent, type FakeClient } from '../../support/fake-tencent.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';

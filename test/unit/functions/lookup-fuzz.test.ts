@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { PacedClient } from '#lib/pace/paced-client.ts';
 import type { RawQuery } from '#lib/status/query.ts';
 import type { PullPage, PullRequest } from '#lib/tencent/client.ts';
-import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { lookupHandlers } from '../../../functions/lookup-app.ts';
 

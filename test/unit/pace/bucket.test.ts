@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BUDGET_EXCEEDED, TokenBucket } from '#lib/pace/bucket.ts';
-import { RateLimited } from '#lib/tencent/errors.ts';
+import { RateLimited } from '#lib/errors.ts';
 
 /** Float slack for schedules computed as sums of 1000/rate. */
 const EPS = 1e-6;

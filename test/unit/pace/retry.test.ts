@@ -5,7 +5,7 @@ import { pacedClient } from '#lib/pace/paced-client.ts';
 import { EXPORT_RETRY, LOOKUP_RETRY, backoffDelay, withRetry, type RetryPolicy } from '#lib/pace/retry.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { fromTencentError } from '#lib/tencent/codes.ts';
-import { InvalidInput, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/tencent/errors.ts';
+import { InvalidInput, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 
 /** A policy whose sleeps and random draws are recorded and scripted. */
 function scripted(overrides: Partial<RetryPolicy> = {}, randoms: number[] = []) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { DEFAULT_PULL_OPTIONS, pull, type PullQuery } from '#lib/status/pull.ts';
 import type { StatusRecord } from '#lib/status/record.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
-import { UpstreamUnavailable } from '#lib/tencent/errors.ts';
+import { UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 
 const PHONE = '+8613711112222';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { oldestDefaultBegin, parsePhoneNumber, parseQuery, type RawQuery } from '#lib/status/query.ts';
-import { InvalidInput } from '#lib/tencent/errors.ts';
+import { InvalidInput } from '#lib/errors.ts';
 
 /** 2024-05-01T10:00:00Z */
 const NOW = 1714557600;

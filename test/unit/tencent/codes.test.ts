@@ -6,9 +6,9 @@ import {
   SmsStatusError,
   UpstreamRejected,
   UpstreamUnavailable,
-  errorBody,
   type ErrorName,
-} from '#lib/tencent/errors.ts';
+} from '#lib/errors.ts';
+import { errorBody } from '../../../functions/middleware/error-body.ts';
 
 /**
  * Expected class per code, from the retry guidance in tencent-cloud-notes.md: retryable codes are

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { credentialSource, secretsManagerCredentials, staticCredentials } from '#lib/tencent/credentials.ts';
-import { UpstreamRejected } from '#lib/tencent/errors.ts';
+import { UpstreamRejected } from '#lib/errors.ts';
 import type { Credentials } from '#lib/tencent/types.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sms-status/tencent-AbCdEf';
