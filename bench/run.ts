@@ -132,7 +132,7 @@ Never past 20 req/s at the twin: ${pass(load.twinMaxPerSecond <= 20 && load.twin
 
 ## Requests per complete pull
 
-\`pull(all: true)\` against the twin answering in each order, over the twin's demo numbers; the splitter
+\`collect()\` (\`all: true\`) against the twin answering in each order, over the twin's demo numbers; the splitter
 before this one (halving every full window, \`bench/fixtures/halving.ts\`) beside the adaptive one
 (\`lib/status/split.ts\`), in the same run. ⌈N/100⌉ is the lower bound; the aim is at most 2·⌈N/100⌉ + 3,
 and at most half of halving wherever halving needs more than 10. One draw of receive times can be lucky

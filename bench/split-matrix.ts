@@ -3,7 +3,7 @@ import { startStack } from '../local/stack.ts';
 import { startTwin, type Twin, type TwinOrder } from '../local/twin/twin.ts';
 import { DEMO_NUMBERS, type NumberProfile } from '../local/twin/data.ts';
 import { freePorts } from '../test/support/ports.ts';
-import { pull } from '#lib/status/pull.ts';
+import { collect } from '#lib/status/collect.ts';
 import { adaptiveSplit, type Splitter } from '#lib/status/split.ts';
 import { twinClient } from '../test/support/twin-client.ts';
 
@@ -38,7 +38,7 @@ async function requestsFor(twin: Twin, phoneNumber: string, span: number, split:
   const client = twinClient(twin, { now: twin.now });
   const endTime = Math.floor(twin.now() / 1000);
   const beginTime = endTime - span;
-  const result = await pull(client, { phoneNumber, beginTime, endTime, limit: 100, all: true }, { maxRequests: 10_000, concurrency: 4, split });
+  const result = await collect(client, { phoneNumber, beginTime, endTime, limit: 100, all: true }, { maxRequests: 10_000, concurrency: 4, split });
   const truth = twin.truth(phoneNumber, beginTime, endTime).map((s) => s.SerialNo).sort();
   const exact = result.complete && JSON.stringify(result.records.map((r) => r.serialNo).sort()) === JSON.stringify(truth);
   return { requests: result.requests, exact };

@@ -1,6 +1,6 @@
 import { countedIn, type PaceStats } from '#lib/pace/paced-client.ts';
 import { limiter } from '#lib/pace/pool.ts';
-import { pull } from '#lib/status/pull.ts';
+import { collect } from '#lib/status/collect.ts';
 import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { coalesce, dayWindow, isStuck } from './pending.ts';
@@ -192,7 +192,7 @@ async function pullItem({ deps, settings, plan }: Context, item: Item): Promise<
   };
   for (const window of item.windows) {
     try {
-      const result = await pull(deps.client, { phoneNumber: item.phoneNumber, ...window, limit: MAX_LIMIT, all: true }, { maxRequests: 10_000, concurrency: 2 });
+      const result = await collect(deps.client, { phoneNumber: item.phoneNumber, ...window, limit: MAX_LIMIT, all: true }, { maxRequests: 10_000, concurrency: 2 });
       for (const record of result.records) outcome.records.push(Object.assign(record, { sdkAppId: settings.sdkAppId }));
       if (result.agedUntil !== undefined) outcome.gapSeconds += Math.min(result.agedUntil, window.endTime + 1) - window.beginTime;
       for (const part of result.incompleteWindows) owe(part, 'Incomplete');

@@ -1,5 +1,5 @@
 import type { TencentClient } from '#lib/tencent/client.ts';
-import { pull, type PullOptions } from './pull.ts';
+import { collect, type CollectOptions } from './collect.ts';
 import type { Query } from './query.ts';
 import type { StatusRecord } from './record.ts';
 
@@ -13,8 +13,8 @@ export interface LookupResult {
   requestIds: string[];
 }
 
-export async function lookup(client: TencentClient, query: Query, options?: PullOptions): Promise<LookupResult> {
-  const result = await pull(client, query, options);
+export async function lookup(client: TencentClient, query: Query, options?: CollectOptions): Promise<LookupResult> {
+  const result = await collect(client, query, options);
   return {
     phoneNumber: query.phoneNumber,
     beginTime: query.beginTime,

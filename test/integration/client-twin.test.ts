@@ -9,7 +9,7 @@ import { twinPerTest } from '../support/twin-per-test.ts';
 import type { TencentConfig } from '#lib/config.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
 import { lookup } from '#lib/status/lookup.ts';
-import { pull } from '#lib/status/pull.ts';
+import { collect } from '#lib/status/collect.ts';
 import type { Query } from '#lib/status/query.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from '#lib/status/record.ts';
 import { createClient, type ClientOptions, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
@@ -369,7 +369,7 @@ describe('keep-alive against the twin', () => {
   });
 });
 
-describe('lookup()/pull() with all:true against the twin, every demo number', () => {
+describe('lookup()/collect() with all:true against the twin, every demo number', () => {
   function config(t: Twin): TencentConfig {
     return {
       endpoint: t.url,
@@ -434,22 +434,22 @@ describe('lookup()/pull() with all:true against the twin, every demo number', ()
     expect(error).toMatchObject({ name: 'InvalidInput', code: 'FailedOperation.PhoneNumberInBlacklist' });
   });
 
-  it('pull() over the raw client, busy hour: union of pages = truth', async () => {
+  it('collect() over the raw client, busy hour: union of pages = truth', async () => {
     const t = await start({ rateLimit: 1000 });
     const now = seconds(t.now());
     const query = { phoneNumber: '+8613800138000', beginTime: now - 6 * 3600, endTime: now, limit: 100, all: true };
-    const result = await pull(client(t), query);
+    const result = await collect(client(t), query);
     expect(result.complete).toBe(true);
     expect(result.records).toEqual(expected(t, query));
     expect(result.records).toHaveLength(600);
     expect(result.requests).toBe(result.requestIds.length);
   });
 
-  it('pull() with all:false returns one page, incomplete when it is full', async () => {
+  it('collect() with all:false returns one page, incomplete when it is full', async () => {
     const t = await start();
     const now = seconds(t.now());
     const query = { phoneNumber: '+8613800138000', beginTime: now - 6 * 3600, endTime: now, limit: 50, all: false };
-    const result = await pull(client(t), query);
+    const result = await collect(client(t), query);
     expect(result.records).toHaveLength(50);
     expect(result.complete).toBe(false);
     expect(result.requests).toBe(1);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
 import { halving } from '../../../bench/fixtures/halving.ts';
-import { pull, type PullOptions } from '#lib/status/pull.ts';
+import { collect, type CollectOptions } from '#lib/status/collect.ts';
 import type { Splitter } from '#lib/status/split.ts';
 import type { PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
@@ -51,8 +51,8 @@ function tencent(records: PullSmsSendStatus[], order: Order, seed: number): Tenc
 
 async function requests(records: PullSmsSendStatus[], order: Order, span: number, split?: Splitter, seed = 1): Promise<number> {
   const client = tencent(records, order, seed);
-  const options: PullOptions = { maxRequests: 10_000, concurrency: 4, split };
-  const result = await pull(client, { phoneNumber: PHONE, beginTime: NOW - span, endTime: NOW, limit: 100, all: true }, options);
+  const options: CollectOptions = { maxRequests: 10_000, concurrency: 4, split };
+  const result = await collect(client, { phoneNumber: PHONE, beginTime: NOW - span, endTime: NOW, limit: 100, all: true }, options);
   const want = records.filter((r) => (r.UserReceiveTime as number) >= NOW - span).sort(byTime).map((r) => r.SerialNo);
   expect(result.records.map((r) => r.serialNo)).toEqual(want);
   expect(result.complete).toBe(true);
@@ -121,7 +121,7 @@ describe('adaptive splitting: properties', () => {
         async (clusters, order, seed, cap) => {
           const records = clusters.flatMap(({ at, count }, c) => spread(count, NOW - 50_000 + at, NOW - 50_000 + at + (c % 3) * 40, seed + c, `c${c}-`));
           const client = tencent(records, order, seed);
-          const result = await pull(client, { phoneNumber: PHONE, beginTime: NOW - 50_000, endTime: NOW, limit: 100, all: true }, { maxRequests: cap, concurrency: 3 });
+          const result = await collect(client, { phoneNumber: PHONE, beginTime: NOW - 50_000, endTime: NOW, limit: 100, all: true }, { maxRequests: cap, concurrency: 3 });
           const truth = new Map(records.map((r) => [r.SerialNo, r]));
           expect(new Set(result.records.map((r) => r.serialNo)).size).toBe(result.records.length);
           for (const r of result.records) expect(truth.has(r.serialNo)).toBe(true);

@@ -3,7 +3,7 @@ import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from './record.ts';
 import { adaptiveSplit, carve, walkOn, type Part, type Splitter, type Window } from './split.ts';
 
-export interface PullQuery {
+export interface CollectQuery {
   phoneNumber: string;
   beginTime: number;
   endTime: number;
@@ -11,7 +11,7 @@ export interface PullQuery {
   all: boolean;
 }
 
-export interface PullOptions {
+export interface CollectOptions {
   /** Hard cap on requests for one pull; past it the answer is marked incomplete. */
   maxRequests: number;
   /** Windows in flight at once (the pacer still decides when each is sent). */
@@ -23,7 +23,7 @@ export interface PullOptions {
   split?: Splitter;
 }
 
-export interface PullResult {
+export interface CollectResult {
   records: StatusRecord[];
   /** False when records may be missing: a page cut by `limit`, a saturated second, or the request cap. */
   complete: boolean;
@@ -37,7 +37,7 @@ export interface PullResult {
 
 export type { Window };
 
-export const DEFAULT_PULL_OPTIONS: PullOptions = { maxRequests: 1000, concurrency: 4 };
+export const DEFAULT_COLLECT_OPTIONS: CollectOptions = { maxRequests: 1000, concurrency: 4 };
 
 /**
  * Tencent has no paging (Offset is fixed at 0) and no documented order, so a full page means "maybe
@@ -47,7 +47,7 @@ export const DEFAULT_PULL_OPTIONS: PullOptions = { maxRequests: 1000, concurrenc
  * (parts cut at a second may meet there). Never more than `maxRequests`, and no new window after
  * `stopAt`.
  */
-export async function pull(client: TencentClient, query: PullQuery, options = DEFAULT_PULL_OPTIONS): Promise<PullResult> {
+export async function collect(client: TencentClient, query: CollectQuery, options = DEFAULT_COLLECT_OPTIONS): Promise<CollectResult> {
   if (!query.all) {
     const page = await client.pull(query);
     const records = dedupe(page.statuses.map(fromTencent));
@@ -108,7 +108,7 @@ function dedupe(records: StatusRecord[]): StatusRecord[] {
 async function drain(
   queue: Part[],
   visit: (part: Part) => Promise<Part[]>,
-  { maxRequests, concurrency, stopAt = Number.POSITIVE_INFINITY, now = Date.now }: PullOptions,
+  { maxRequests, concurrency, stopAt = Number.POSITIVE_INFINITY, now = Date.now }: CollectOptions,
 ): Promise<{ requests: number }> {
   let requests = 0;
   const active = new Set<Promise<void>>();

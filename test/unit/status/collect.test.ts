@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
 import fc from 'fast-check';
-import { DEFAULT_PULL_OPTIONS, pull, type PullQuery } from '#lib/status/pull.ts';
+import { DEFAULT_COLLECT_OPTIONS, collect, type CollectQuery } from '#lib/status/collect.ts';
 import type { StatusRecord } from '#lib/status/record.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';
@@ -150,17 +150,17 @@ function dataset(perSecondMax: number, spanMax: number) {
     });
 }
 
-function allQuery(beginTime: number, endTime: number): PullQuery {
+function allQuery(beginTime: number, endTime: number): CollectQuery {
   return { phoneNumber: PHONE, beginTime, endTime, limit: 100, all: true };
 }
 
-describe('pull(all: true)', () => {
+describe('collect(all: true)', () => {
   it('returns exactly the truth, complete, within the request bound, when no second holds 100 records', async () => {
     await fc.assert(
       fc.asyncProperty(dataset(99, 20_000), async ({ records, beginTime, endTime, seed, concurrency }) => {
         const client = fakeClient(records, seed);
         const expected = truth(records, beginTime, endTime);
-        const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+        const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
 
         expect(result.records).toEqual(expected);
         expect(result.complete).toBe(true);
@@ -184,13 +184,13 @@ describe('pull(all: true)', () => {
 
   it('needs one request for fewer than 100 records and cuts the window at exactly 100', async () => {
     const few = Array.from({ length: 99 }, (_, i) => status(`s${i}`, BEGIN + i));
-    const one = await pull(fakeClient(few, 1), allQuery(BEGIN, BEGIN + 3600));
+    const one = await collect(fakeClient(few, 1), allQuery(BEGIN, BEGIN + 3600));
     expect(one).toMatchObject({ complete: true, requests: 1, requestIds: ['rid-1'] });
     expect(one.records).toHaveLength(99);
 
     const hundred = Array.from({ length: 100 }, (_, i) => status(`s${i}`, BEGIN + i));
     const client = fakeClient(hundred, 1);
-    const split = await pull(client, allQuery(BEGIN, BEGIN + 3600), { maxRequests: 1000, concurrency: 1 });
+    const split = await collect(client, allQuery(BEGIN, BEGIN + 3600), { maxRequests: 1000, concurrency: 1 });
     expect(split.complete).toBe(true);
     expect(split.records).toHaveLength(100);
     expect(client.calls[0]).toMatchObject({ beginTime: BEGIN, endTime: BEGIN + 3600 });
@@ -214,7 +214,7 @@ describe('pull(all: true)', () => {
           }
           const client = fakeClient(all, seed);
           const expected = truth(all, beginTime, endTime);
-          const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+          const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
 
           expect(result.complete).toBe(false);
           expectSortedUnique(result.records);
@@ -242,10 +242,10 @@ describe('pull(all: true)', () => {
         fc.integer({ min: 1, max: 12 }),
         async ({ records, beginTime, endTime, seed, concurrency }, maxRequests) => {
           // The split tree depends only on counts per window, so an uncapped pull tells how many requests are needed.
-          const needed = (await pull(fakeClient(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+          const needed = (await collect(fakeClient(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
             .requests;
           const client = fakeClient(records, seed);
-          const result = await pull(client, allQuery(beginTime, endTime), { maxRequests, concurrency });
+          const result = await collect(client, allQuery(beginTime, endTime), { maxRequests, concurrency });
           expect(result.requests).toBe(Math.min(maxRequests, needed));
           expect(client.calls.length).toBe(result.requests);
           expect(result.complete).toBe(maxRequests >= needed);
@@ -260,7 +260,7 @@ describe('pull(all: true)', () => {
   it('gives complete === false with a cap of one request over a full first page', async () => {
     const records = Array.from({ length: 500 }, (_, i) => status(`s${i}`, BEGIN + 2 * i));
     const client = fakeClient(records, 7);
-    const result = await pull(client, allQuery(BEGIN, BEGIN + 1000), { maxRequests: 1, concurrency: 4 });
+    const result = await collect(client, allQuery(BEGIN, BEGIN + 1000), { maxRequests: 1, concurrency: 4 });
     expect(result).toMatchObject({ complete: false, requests: 1, requestIds: ['rid-1'] });
     expect(result.records).toHaveLength(100);
     expect(client.calls).toHaveLength(1);
@@ -272,7 +272,7 @@ describe('pull(all: true)', () => {
         // Every receipt stored twice (still under 100 per second), and each page repeats its first entry.
         const doubled = records.flatMap((s) => [s, { ...s }]);
         const client = fakeClient(doubled, seed, { extra: (page) => page.slice(0, 1) });
-        const result = await pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+        const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
         expect(result.records).toEqual(truth(records, beginTime, endTime));
         expect(result.complete).toBe(true);
       }),
@@ -281,16 +281,16 @@ describe('pull(all: true)', () => {
   });
 
   it('uses the default options when none are given', async () => {
-    expect(DEFAULT_PULL_OPTIONS).toEqual({ maxRequests: 1000, concurrency: 4 });
+    expect(DEFAULT_COLLECT_OPTIONS).toEqual({ maxRequests: 1000, concurrency: 4 });
     const records = Array.from({ length: 1000 }, (_, i) => status(`s${i}`, BEGIN + (i % 600)));
     const client = fakeClient(records, 3);
-    const result = await pull(client, allQuery(BEGIN, BEGIN + 599));
+    const result = await collect(client, allQuery(BEGIN, BEGIN + 599));
     expect(result.records).toEqual(truth(records, BEGIN, BEGIN + 599));
     expect(client.maxInFlight).toBeLessThanOrEqual(4);
   });
 });
 
-describe('pull(all: false)', () => {
+describe('collect(all: false)', () => {
   it('sends one request and is incomplete exactly when the page is full', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -301,8 +301,8 @@ describe('pull(all: false)', () => {
         async (limit, count, span, seed) => {
           const records = Array.from({ length: count }, (_, i) => status(`14:${(i * 40503) % 65521}-${i}`, BEGIN + ((i * 37) % (span + 1))));
           const client = fakeClient(records, seed);
-          const query: PullQuery = { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit, all: false };
-          const result = await pull(client, query);
+          const query: CollectQuery = { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit, all: false };
+          const result = await collect(client, query);
 
           expect(client.calls).toHaveLength(1);
           expect(client.calls[0]).toMatchObject({ phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit });
@@ -322,7 +322,7 @@ describe('pull(all: false)', () => {
   it('removes duplicates within the page', async () => {
     const records = [status('b', BEGIN + 5), status('a', BEGIN + 5), status('c', BEGIN + 1)];
     const client = fakeClient(records, 9, { extra: (page) => page.map((s) => ({ ...s })) });
-    const result = await pull(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 50, all: false });
+    const result = await collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 50, all: false });
     expect(result.records.map((r) => r.serialNo)).toEqual(['c', 'a', 'b']);
     expect(result.complete).toBe(true);
   });
@@ -330,7 +330,7 @@ describe('pull(all: false)', () => {
   it('propagates a client error', async () => {
     const error = new UpstreamUnavailable('down', { code: 'InternalError.Timeout' });
     const client = fakeClient([], 1, { failOn: () => error });
-    await expect(pull(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false })).rejects.toBe(error);
+    await expect(collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false })).rejects.toBe(error);
   });
 });
 
@@ -369,9 +369,9 @@ describe('pull errors', () => {
               return undefined;
             },
           });
-          const needed = (await pull(fakeClient(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+          const needed = (await collect(fakeClient(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
             .requests;
-          const outcome = pull(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
+          const outcome = collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
           if (failAt > needed) {
             await expect(outcome).resolves.toMatchObject({ requests: needed });
             return;
@@ -395,7 +395,7 @@ describe('pull errors', () => {
   it('rejects when the very first request fails', async () => {
     const error = new Error('socket hang up');
     const client = fakeClient([], 1, { failOn: () => error });
-    await expect(pull(client, allQuery(BEGIN, BEGIN + 100))).rejects.toBe(error);
+    await expect(collect(client, allQuery(BEGIN, BEGIN + 100))).rejects.toBe(error);
     await settle();
     expect(client.calls).toHaveLength(1);
     expect(unhandled).toEqual([]);
@@ -406,7 +406,7 @@ describe('pull errors', () => {
     // The first page samples the window and the walk's first window is full too: its two halves and the
     // rest of the walk then go out at once, and all three fail.
     const client = fakeClient(records, 5, { failOn: (n) => (n > 2 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
-    await expect(pull(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
+    await expect(collect(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
       UpstreamUnavailable,
     );
     await settle();
@@ -422,7 +422,7 @@ describe('pull: the deadline', () => {
     const inner = fakeClient(records, 9);
     // Every answer takes 1.5 s of the fake clock.
     const slow: TencentClient = { pull: async (request) => ((clock += 1500), inner.pull(request)) };
-    const result = await pull(slow, allQuery(BEGIN, BEGIN + 2700), { maxRequests: 1000, concurrency: 1, stopAt: 6000, now: () => clock });
+    const result = await collect(slow, allQuery(BEGIN, BEGIN + 2700), { maxRequests: 1000, concurrency: 1, stopAt: 6000, now: () => clock });
     expect(inner.calls).toHaveLength(4);
     expect(result.complete).toBe(false);
     expect(result.incompleteWindows.length).toBeGreaterThan(0);
