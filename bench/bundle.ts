@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import JSZip from 'jszip';
 import { parse } from 'yaml';
-import { PROJECT_ROOT } from '../local/offline.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 
 export interface Bundle {
   file: string;

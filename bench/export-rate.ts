@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/export/s3/s3-store.ts';
-import { PROJECT_ROOT } from '../local/offline.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';
 import { startLocalS3 } from '../local/s3.ts';

@@ -1,5 +1,9 @@
-import { fnv1a } from '#lib/export/plan.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fnv1a } from './fnv1a.ts';
+import { prng } from './prng.ts';
+
+// Tests draw their own reproducible streams from the generator the demo data uses.
+export { prng };
 
 /** `count` receipts spread uniformly over a span, given in seconds before the anchor. */
 export interface Span {
@@ -42,18 +46,6 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
 
 const SUCCESS = ['DELIVRD'];
 const FAILURES = ['UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN', 'MK:0005', 'MI:0013', 'MN:0001'];
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function countryCode(phoneNumber: string): string {
   // Enough for demo data: the plans the twin's demo numbers use.

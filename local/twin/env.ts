@@ -1,13 +1,13 @@
-import { ConfigError, numberVar, type Env } from '#lib/config.ts';
+import { ConfigError, boundedNumber, type Env } from '#lib/config.ts';
 import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, TWIN_ORDERS, type TwinOptions, type TwinOrder } from './twin.ts';
 
 /** The twin accepts the credentials and SmsSdkAppId of the environment, demo values when unset. */
 export function twinOptionsFromEnv(env: Env): TwinOptions {
-  const faultRate = numberVar(env, 'TWIN_FAULT_RATE', 0, 0, 1);
-  const latency = numberVar(env, 'TWIN_LATENCY_MS', 0, 0, 60000);
+  const faultRate = boundedNumber(env, 'TWIN_FAULT_RATE', 0, 0, 1);
+  const latency = boundedNumber(env, 'TWIN_LATENCY_MS', 0, 0, 60000);
   // Late carrier reports: this share of receipts reaches the API only TWIN_LATE_SECONDS after UserReceiveTime.
-  const lateShare = numberVar(env, 'TWIN_LATE_SHARE', 0, 0, 1);
-  const lateSeconds = numberVar(env, 'TWIN_LATE_SECONDS', 7200, 0, 7 * 24 * 3600);
+  const lateShare = boundedNumber(env, 'TWIN_LATE_SHARE', 0, 0, 1);
+  const lateSeconds = boundedNumber(env, 'TWIN_LATE_SECONDS', 7200, 0, 7 * 24 * 3600);
   const order = env.TWIN_ORDER?.trim();
   return {
     credentials: {

@@ -1,4 +1,5 @@
-import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ACTION, MAX_LIMIT, MAX_LOOKBACK_SECONDS, VERSION } from '#lib/tencent/types.ts';
 
 /** A Tencent error answer: code and message. */
 export interface TwinError {
@@ -21,6 +22,22 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 function error(code: string, message: string): TwinError {
   return { code, message };
+}
+
+/** Checks the method and headers of a request before its signature, with the codes Tencent answers them. */
+export function checkHeaders(method: string | undefined, headers: IncomingHttpHeaders): TwinError | undefined {
+  if (method !== 'POST') return error('UnsupportedProtocol', 'The twin accepts POST with a JSON body only.');
+  const action = headers['x-tc-action'];
+  if (!action) return error('MissingParameter', 'The request is missing X-TC-Action.');
+  if (action !== ACTION) return error('InvalidAction', `The action \`${String(action)}\` is not supported.`);
+  if (headers['x-tc-version'] !== VERSION) return error('NoSuchVersion', `The version must be ${VERSION}.`);
+  const region = headers['x-tc-region'];
+  if (!region) return error('MissingParameter', 'The request is missing X-TC-Region.');
+  if (!/^[a-z]{2,}(-[a-z]+)+(-\d+)?$/.test(String(region))) return error('UnsupportedRegion', 'The region is not supported.');
+  if (!String(headers['content-type'] ?? '').startsWith('application/json')) {
+    return error('InvalidRequest', 'Content-Type must be application/json.');
+  }
+  return undefined;
 }
 
 /** Checks the body of PullSmsSendStatusByPhoneNumber with the codes the API document gives. */

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { ALGORITHM, sign, utcDate } from '#lib/tencent/sign.ts';
+import { ALGORITHM, sign } from '#lib/tencent/sign.ts';
+import { utcDay } from '#lib/utc-day.ts';
 
 export interface TwinCredentials {
   secretId: string;
@@ -49,7 +50,7 @@ export function verify(
   }
   const host = header(headers, 'host') ?? '';
   const hostname = host.replace(/:\d+$/, '');
-  if (date !== utcDate(timestamp) || (service !== 'sms' && service !== hostname.split('.')[0])) {
+  if (date !== utcDay(timestamp) || (service !== 'sms' && service !== hostname.split('.')[0])) {
     return { code: 'AuthFailure.SignatureFailure', message: 'The credential scope does not match the request.' };
   }
   const candidates = host === hostname ? [host] : [host, hostname];
