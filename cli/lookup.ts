@@ -3,7 +3,7 @@ import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
 import { lookup } from '#lib/status/lookup.ts';
 import { parseQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { connect } from '#lib/tencent/connect.ts';
+import { connect } from '#lib/connect.ts';
 
 export async function runLookup(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) {

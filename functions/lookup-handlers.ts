@@ -3,7 +3,8 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { PacedClient } from '#lib/pace/paced-client.ts';
+import type { PacedClient } from '#lib/connect.ts';
+import { finishBy } from '#lib/pace/paced.ts';
 import { lookup, type LookupResult } from '#lib/status/lookup.ts';
 import { parseQuery, type RawQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
@@ -39,13 +40,13 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
 export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number) {
   // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s, and
   // ask for no new window once the last answer could no longer arrive in time (a partial 200 instead).
-  const pullOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
+  const collectOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
 
   async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
     try {
       const query = parseQuery(raw, Math.floor(Date.now() / 1000));
-      client.deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;
-      const result = await lookup(client, query, { ...pullOptions, stopAt: client.deadlineAt - requestMs });
+      const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis(), RESERVE_MS);
+      const result = await lookup(client, query, { ...collectOptions, stopAt: deadlineAt - requestMs });
       logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete: result.complete, statuses: result.statuses.length, requestIds: result.requestIds });
       return result;
     } catch (error) {

@@ -19,7 +19,7 @@
  * Everything else — listings, multipart bookkeeping, parts — is forwarded untouched, bodies streamed.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ConditionalS3 {
@@ -42,72 +42,23 @@ type Route = { kind: 'pass' } | { kind: 'object' | 'write'; lockKey: string; obj
 /** Hop-by-hop headers: they describe one connection, not the request, so they are not forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'expect']);
 
+/** Where requests go on to: s3rver, over one keep-alive agent. */
+interface Upstream {
+  url: URL;
+  agent: Agent;
+}
+
 export async function startConditionalS3(options: { upstream: string; port?: number }): Promise<ConditionalS3> {
-  const upstream = new URL(options.upstream);
-  const agent = new Agent({ keepAlive: true });
+  const upstream: Upstream = { url: new URL(options.upstream), agent: new Agent({ keepAlive: true }) };
   const locks = new KeyLocks();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = classify(req);
-    if (route.kind === 'pass') return forward(req, res, false);
+    if (route.kind === 'pass') return forward(upstream, req, res, false);
     await locks.run(route.lockKey, async () => {
-      const refusal = route.kind === 'write' ? await checkConditions(req, route.objectPath, route.key) : undefined;
+      const refusal = route.kind === 'write' ? await checkConditions(upstream, req, route.objectPath, route.key) : undefined;
       if (refusal) return sendError(res, refusal);
-      await forward(req, res, true);
-    });
-  }
-
-  /** The refusal S3 would give this write, or undefined to let it through. Called holding the key's lock. */
-  async function checkConditions(req: IncomingMessage, objectPath: string, key: string): Promise<S3Refusal | undefined> {
-    const conditions = { ifMatch: single(req.headers['if-match']), ifNoneMatch: single(req.headers['if-none-match']) };
-    if (conditions.ifMatch === undefined && conditions.ifNoneMatch === undefined) return undefined;
-    const unsupported = unsupportedConditions(conditions);
-    if (unsupported) return unsupported;
-    const current = await head(objectPath, req.headers.host);
-    // No bucket: forward, so s3rver answers NoSuchBucket exactly as it does for any other write.
-    if (current === undefined && (await head(bucketPath(objectPath), req.headers.host)) === undefined) return undefined;
-    return evaluate(conditions, current, key);
-  }
-
-  /** The ETag s3rver gives the object (any value for a bucket), or undefined if there is none. */
-  function head(path: string, host: string | undefined): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      const headers = host === undefined ? {} : { host };
-      const outgoing = request(upstream, { method: 'HEAD', path, headers, agent }, (answer) => {
-        answer.resume();
-        if (answer.statusCode === 200) resolve(single(answer.headers['etag']) ?? '');
-        else if (answer.statusCode === 404) resolve(undefined);
-        else reject(new Error(`HEAD ${path} answered ${answer.statusCode}`));
-      });
-      outgoing.on('error', reject);
-      outgoing.end();
-    });
-  }
-
-  /**
-   * Sends the request to s3rver and its answer back. Resolves once s3rver has answered in full, so a
-   * write is on disk before the key's lock is released. Under the lock the answer is relayed without
-   * back-pressure: a slow (or never reading) client then costs memory, never a lock held forever.
-   */
-  function forward(req: IncomingMessage, res: ServerResponse, locked: boolean): Promise<void> {
-    // The client left while the request waited for its lock: nothing to do, and no body will come.
-    if (res.destroyed || req.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const outgoing = request(upstream, { method: req.method, path: req.url, headers: withoutHopByHop(req.headers), agent });
-      outgoing.on('close', () => resolve());
-      outgoing.on('error', () => (res.headersSent ? res.destroy() : sendError(res, INTERNAL_ERROR)));
-      outgoing.on('response', (answer) => {
-        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
-        if (!locked) return void answer.pipe(res);
-        answer.on('data', (chunk: Buffer) => void (res.destroyed || res.write(chunk)));
-        answer.on('end', () => res.end());
-      });
-      // The client went away: stop the upstream exchange too.
-      res.on('close', () => res.writableFinished || outgoing.destroy());
-      // The body is only sent once asked for: a refused write never uploads it.
-      if (expectsContinue(req)) res.writeContinue();
-      req.on('error', () => outgoing.destroy());
-      req.pipe(outgoing);
+      await forward(upstream, req, res, true);
     });
   }
 
@@ -117,15 +68,7 @@ export async function startConditionalS3(options: { upstream: string; port?: num
   server.on('request', onRequest);
   // Node answers `Expect: 100-continue` itself unless told otherwise; we decide after the conditions.
   server.on('checkContinue', onRequest);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -133,9 +76,73 @@ export async function startConditionalS3(options: { upstream: string; port?: num
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
-      agent.destroy();
+      upstream.agent.destroy();
     },
   };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** The refusal S3 would give this write, or undefined to let it through. Called holding the key's lock. */
+async function checkConditions(upstream: Upstream, req: IncomingMessage, objectPath: string, key: string): Promise<S3Refusal | undefined> {
+  const conditions = { ifMatch: single(req.headers['if-match']), ifNoneMatch: single(req.headers['if-none-match']) };
+  if (conditions.ifMatch === undefined && conditions.ifNoneMatch === undefined) return undefined;
+  const unsupported = unsupportedConditions(conditions);
+  if (unsupported) return unsupported;
+  const current = await head(upstream, objectPath, req.headers.host);
+  // No bucket: forward, so s3rver answers NoSuchBucket exactly as it does for any other write.
+  if (current === undefined && (await head(upstream, bucketPath(objectPath), req.headers.host)) === undefined) return undefined;
+  return evaluate(conditions, current, key);
+}
+
+/** The ETag s3rver gives the object (any value for a bucket), or undefined if there is none. */
+function head({ url, agent }: Upstream, path: string, host: string | undefined): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const headers = host === undefined ? {} : { host };
+    const outgoing = request(url, { method: 'HEAD', path, headers, agent }, (answer) => {
+      answer.resume();
+      if (answer.statusCode === 200) resolve(single(answer.headers['etag']) ?? '');
+      else if (answer.statusCode === 404) resolve(undefined);
+      else reject(new Error(`HEAD ${path} answered ${answer.statusCode}`));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+/**
+ * Sends the request to s3rver and its answer back. Resolves once s3rver has answered in full, so a
+ * write is on disk before the key's lock is released. Under the lock the answer is relayed without
+ * back-pressure: a slow (or never reading) client then costs memory, never a lock held forever.
+ */
+function forward({ url, agent }: Upstream, req: IncomingMessage, res: ServerResponse, locked: boolean): Promise<void> {
+  // The client left while the request waited for its lock: nothing to do, and no body will come.
+  if (res.destroyed || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const outgoing = request(url, { method: req.method, path: req.url, headers: withoutHopByHop(req.headers), agent });
+    outgoing.on('close', () => resolve());
+    outgoing.on('error', () => (res.headersSent ? res.destroy() : sendError(res, INTERNAL_ERROR)));
+    outgoing.on('response', (answer) => {
+      res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
+      if (!locked) return void answer.pipe(res);
+      answer.on('data', (chunk: Buffer) => void (res.destroyed || res.write(chunk)));
+      answer.on('end', () => res.end());
+    });
+    // The client went away: stop the upstream exchange too.
+    res.on('close', () => res.writableFinished || outgoing.destroy());
+    // The body is only sent once asked for: a refused write never uploads it.
+    if (expectsContinue(req)) res.writeContinue();
+    req.on('error', () => outgoing.destroy());
+    req.pipe(outgoing);
+  });
 }
 
 /** Whether and how a request touches an object: path-style `/bucket/key?query`. */

@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
-import type { PaceStats } from '#lib/pace/paced-client.ts';
+import type { PaceStats } from '#lib/pace/paced.ts';
 
 /** Adds the invocation's Tencent requests, retries and throttles to its metrics. */
 export function paceMetrics(client: { stats: PaceStats }): middy.MiddlewareObj {

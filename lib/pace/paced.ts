@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import type { Pacer } from './bucket.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 
@@ -9,14 +8,18 @@ export interface PaceStats {
   throttles: number;
 }
 
-export interface PacedClientOptions {
+export interface PacedOptions {
   pacer: Pacer;
   retry: RetryPolicy;
   /** Longest a request may queue for the pacer before RateLimited (lookups answer 429 rather than wait). */
   maxQueueMs?: number;
+  /** The upstream said "too many requests": slow down, whether or not this call is retried. */
+  isThrottle(error: unknown): boolean;
 }
 
-export interface PacedClient extends TencentClient {
+/** A call paced by the bucket and retried by the policy, with its figures and its deadline. */
+export interface Paced<Request, Response> {
+  call(request: Request): Promise<Response>;
   stats: PaceStats;
   /** No retry starts after this time (ms since epoch): the Lambda's deadline less a reserve. */
   deadlineAt: number;
@@ -38,32 +41,33 @@ function tally(stats: PaceStats, name: keyof PaceStats): void {
   if (scoped) scoped[name] += 1;
 }
 
-/** The same client port, each request paced by the bucket and retried by the policy. */
-export function pacedClient(client: TencentClient, options: PacedClientOptions): PacedClient {
-  const paced: PacedClient = {
+/** Sets the time after which no retry starts: `remainingMs` from now, less `reserveMs`. */
+export function finishBy(paced: Pick<Paced<unknown, unknown>, 'deadlineAt'>, now: number, remainingMs: number, reserveMs: number): number {
+  paced.deadlineAt = now + remainingMs - reserveMs;
+  return paced.deadlineAt;
+}
+
+/** Wraps one upstream call: each request waits for the pacer, failures are retried by the policy. */
+export function paced<Request, Response>(send: (request: Request) => Promise<Response>, options: PacedOptions): Paced<Request, Response> {
+  const result: Paced<Request, Response> = {
     stats: { requests: 0, retries: 0, throttles: 0 },
     deadlineAt: Number.POSITIVE_INFINITY,
-    pull: (request) => withRetry(() => once(request), policy, { onRetry }),
+    call: (request) => withRetry(() => once(request), policy, { onRetry: () => tally(result.stats, 'retries') }),
   };
-  const policy: RetryPolicy = { ...options.retry, remainingMs: () => paced.deadlineAt - Date.now() };
+  const policy: RetryPolicy = { ...options.retry, remainingMs: () => result.deadlineAt - Date.now() };
 
-  async function once(request: PullRequest): Promise<PullPage> {
+  async function once(request: Request): Promise<Response> {
     await options.pacer.take(options.maxQueueMs);
-    tally(paced.stats, 'requests');
+    tally(result.stats, 'requests');
     try {
-      return await client.pull(request);
+      return await send(request);
     } catch (error) {
-      // Tencent throttled us: slow down whether or not this call is retried.
-      if ((error as { code?: string }).code?.startsWith('RequestLimitExceeded')) {
-        tally(paced.stats, 'throttles');
+      if (options.isThrottle(error)) {
+        tally(result.stats, 'throttles');
         options.pacer.slowDown();
       }
       throw error;
     }
   }
-
-  function onRetry(): void {
-    tally(paced.stats, 'retries');
-  }
-  return paced;
+  return result;
 }

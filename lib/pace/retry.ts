@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RESIGN_CODES } from '#lib/tencent/codes.ts';
 import { BUDGET_EXCEEDED } from './bucket.ts';
 import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
 
@@ -12,6 +11,8 @@ export interface RetryPolicy {
   remainingMs?: () => number;
   random?: () => number;
   sleep?: (ms: number) => Promise<unknown>;
+  /** Errors a fresh attempt cures at once (a stale signature): retried once, without waiting. */
+  retryAtOnce?: (error: SmsStatusError) => boolean;
 }
 
 export interface RetryHooks {
@@ -30,8 +31,8 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
 }
 
 /**
- * Retries what the taxonomy marks retryable; a stale signature (clock skew) is re-signed once at once,
- * since `attempt` signs afresh each time. Every pull is read-only, so a retry cannot duplicate anything.
+ * Retries what the taxonomy marks retryable; what `retryAtOnce` names is retried once without waiting
+ * (each attempt starts afresh, e.g. signs anew). Callers retry only read-only work.
  */
 export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   let resigned = false;
@@ -40,7 +41,7 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
       return await attempt();
     } catch (error) {
       if (!isSmsStatusError(error)) throw error;
-      if (RESIGN_CODES.has(error.code) && !resigned) {
+      if (!resigned && policy.retryAtOnce?.(error)) {
         resigned = true;
         hooks.onRetry?.(error, n, 0);
         continue;

@@ -1,7 +1,5 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import { logger } from '#lib/observability/logger.ts';
-import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { fromTencentError } from './codes.ts';
 import { SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import { sign } from './sign.ts';
@@ -25,6 +23,17 @@ export interface ClientOptions {
   /** Clock in milliseconds, for signing timestamps. */
   now?: () => number;
   agent?: http.Agent;
+  /** Told of every request once it is answered or failed (latency metrics, debug logs). */
+  observe?: (exchange: Exchange) => void;
+}
+
+/** One request and how it went: never headers, never the body. */
+export interface Exchange {
+  request: PullRequest;
+  latencyMs: number;
+  requestId?: string;
+  records?: number;
+  code?: string;
 }
 
 export interface PullRequest {
@@ -62,6 +71,8 @@ export function createClient(options: ClientOptions): TencentClient {
   const agent = options.agent ?? new transport.Agent({ keepAlive: true, maxSockets: 64 });
   const timeoutMs = options.timeoutMs ?? 5000;
   const now = options.now ?? Date.now;
+  const observe = (request: PullRequest, started: number, outcome: Omit<Exchange, 'request' | 'latencyMs'>): void =>
+    options.observe?.({ request, latencyMs: performance.now() - started, ...outcome });
 
   async function pull(request: PullRequest): Promise<PullPage> {
     const credentials = await options.credentials.get();
@@ -102,13 +113,6 @@ export function createClient(options: ClientOptions): TencentClient {
   }
 
   return { pull };
-}
-
-/** One debug line and one latency value per request; never headers, never the body. */
-function observe(request: PullRequest, started: number, outcome: { requestId?: string; records?: number; code?: string }): void {
-  const latencyMs = performance.now() - started;
-  metrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, latencyMs);
-  logger.debug('Tencent PullSmsSendStatusByPhoneNumber', { ...request, ...outcome, latencyMs: Math.round(latencyMs) });
 }
 
 function send(

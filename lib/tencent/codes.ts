@@ -64,6 +64,26 @@ const PREFIXES: Array<[string, ErrorName]> = [
 /** Codes worth one immediate retry with a fresh timestamp (clock skew), not a backoff. */
 export const RESIGN_CODES: ReadonlySet<string> = new Set(['AuthFailure.SignatureExpire', 'InternalError.RequestTimeException']);
 
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** Tencent throttled the account (RequestLimitExceeded and its sub-codes). */
+export function isThrottle(error: unknown): boolean {
+  return codeOf(error).startsWith('RequestLimitExceeded');
+}
+
+/** A stale signature: signing again with a fresh timestamp cures it. */
+export function shouldResign(error: unknown): boolean {
+  return RESIGN_CODES.has(codeOf(error));
+}
+
+/** Tencent refused the key itself: a cached secret may have been rotated. */
+export function invalidatesCredentials(error: unknown): boolean {
+  return codeOf(error).startsWith('AuthFailure');
+}
+
 export function classify(code: string): ErrorName {
   if (Object.hasOwn(EXACT, code)) return EXACT[code] as ErrorName;
   return PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? 'UpstreamRejected';

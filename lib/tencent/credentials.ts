@@ -1,6 +1,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TencentConfig } from '#lib/config.ts';
 import { UpstreamRejected } from '#lib/errors.ts';
+import type { TencentClient } from './client.ts';
+import { invalidatesCredentials } from './codes.ts';
 import type { CredentialSource, Credentials } from './types.ts';
 
 export function staticCredentials(credentials: Credentials): CredentialSource {
@@ -45,4 +47,18 @@ export function secretsManagerCredentials(secretArn: string, client?: SecretsMan
 
 export function credentialSource(config: TencentConfig['credentials']): CredentialSource {
   return 'secretArn' in config ? secretsManagerCredentials(config.secretArn) : staticCredentials(config);
+}
+
+/** The same client, dropping the cached key whenever Tencent refuses it, so the next request reads it anew. */
+export function refreshingCredentials(client: TencentClient, credentials: CredentialSource): TencentClient {
+  return {
+    async pull(request) {
+      try {
+        return await client.pull(request);
+      } catch (error) {
+        if (invalidatesCredentials(error)) credentials.invalidate?.();
+        throw error;
+      }
+    },
+  };
 }

@@ -1,3 +1,5 @@
+import { utcDay } from '#lib/utc-day.ts';
+
 // getBuiltinModule skips building node:crypto's ESM namespace (several ms of every cold start).
 const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 
@@ -35,10 +37,6 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 function hmac(key: string | Uint8Array, data: string): Buffer {
   return createHmac('sha256', key).update(data).digest();
-}
-
-export function utcDate(timestamp: number): string {
-  return new Date(timestamp * 1000).toISOString().slice(0, 10);
 }
 
 export function signingKeys(secretKey: string, date: string, service: string) {
@@ -81,7 +79,7 @@ export function sign(input: SignInput): Signature {
     signed,
     sha256Hex(input.payload),
   ].join('\n');
-  const date = utcDate(input.timestamp);
+  const date = utcDay(input.timestamp);
   const credentialScope = `${date}/${input.service}/tc3_request`;
   const stringToSign = [ALGORITHM, String(input.timestamp), credentialScope, sha256Hex(canonicalRequest)].join('\n');
   const kSigning = cachedSigningKey(input.secretKey, date, input.service);

@@ -13,7 +13,7 @@ import { collect } from '#lib/status/collect.ts';
 import type { Query } from '#lib/status/query.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from '#lib/status/record.ts';
 import { createClient, type ClientOptions, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
-import { connect } from '#lib/tencent/connect.ts';
+import { connect } from '#lib/connect.ts';
 import { staticCredentials } from '#lib/tencent/credentials.ts';
 import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { Credentials } from '#lib/tencent/types.ts';

@@ -6,8 +6,8 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
-import { connect } from '#lib/tencent/connect.ts';
-import { lookupHandlers } from '../../functions/lookup-app.ts';
+import { connect } from '#lib/connect.ts';
+import { lookupHandlers } from '../../functions/lookup-handlers.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 
 const BUSY = '+8613800138000';

@@ -1,5 +1,5 @@
 import { prng } from '../../local/twin/data.ts';
-import { pacedClient, type PacedClient } from '#lib/pace/paced-client.ts';
+import { pacedTencent, type PacedClient } from '#lib/connect.ts';
 import type { PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { fromTencentError } from '#lib/tencent/codes.ts';
 import { retentionClamped } from '#lib/tencent/retention.ts';
@@ -59,6 +59,6 @@ export function fakeTencent(options: FakeTencentOptions): FakeClient {
     },
   };
   const sent = options.clamp ? retentionClamped(raw, options.now ?? Date.now) : raw;
-  const paced = pacedClient(sent, { pacer: { take: async () => undefined, slowDown: () => undefined }, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+  const paced = pacedTencent(sent, { pacer: { take: async () => undefined, slowDown: () => undefined }, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
   return Object.assign(paced, { calls });
 }

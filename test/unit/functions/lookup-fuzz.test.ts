@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import fc from 'fast-check';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { PacedClient } from '#lib/pace/paced-client.ts';
+import type { PacedClient } from '#lib/connect.ts';
 import type { RawQuery } from '#lib/status/query.ts';
 import type { PullPage, PullRequest } from '#lib/tencent/client.ts';
 import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
-import { lookupHandlers } from '../../../functions/lookup-app.ts';
+import { lookupHandlers } from '../../../functions/lookup-handlers.ts';
 
 /**
  * Fuzzing the lookup's two adapters with a fake paced client: whatever a caller sends, the HTTP API

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { BUDGET_EXCEEDED, type Pacer } from '#lib/pace/bucket.ts';
-import { pacedClient } from '#lib/pace/paced-client.ts';
+import { pacedTencent } from '#lib/connect.ts';
 import { EXPORT_RETRY, LOOKUP_RETRY, backoffDelay, withRetry, type RetryPolicy } from '#lib/pace/retry.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
-import { fromTencentError } from '#lib/tencent/codes.ts';
+import { fromTencentError, shouldResign } from '#lib/tencent/codes.ts';
 import { InvalidInput, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 
 /** A policy whose sleeps and random draws are recorded and scripted. */
@@ -19,6 +19,8 @@ function scripted(overrides: Partial<RetryPolicy> = {}, randoms: number[] = []) 
     sleep: async (ms) => {
       sleeps.push(ms);
     },
+    // The retry policy is data: Tencent's stale-signature codes come from tencent/codes.ts.
+    retryAtOnce: shouldResign,
     ...overrides,
   };
   return { policy, sleeps };
@@ -222,7 +224,7 @@ describe('withRetry', () => {
   });
 });
 
-describe('pacedClient', () => {
+describe('pacedTencent', () => {
   const request: PullRequest = { phoneNumber: '+8613711112222', beginTime: 1714000000, endTime: 1714003600, limit: 100 };
   const page: PullPage = { statuses: [], requestId: 'rid-ok' };
 
@@ -244,7 +246,7 @@ describe('pacedClient', () => {
   it('passes a successful page through, paced once', async () => {
     const pacer = fakePacer();
     const upstream = client();
-    const paced = pacedClient(upstream, { pacer, retry, maxQueueMs: 250 });
+    const paced = pacedTencent(upstream, { pacer, retry, maxQueueMs: 250 });
     await expect(paced.pull(request)).resolves.toBe(page);
     expect(upstream.pull).toHaveBeenCalledExactlyOnceWith(request);
     expect(pacer.take).toHaveBeenCalledExactlyOnceWith(250);
@@ -258,7 +260,7 @@ describe('pacedClient', () => {
       fromTencentError('InternalError.Timeout', 'slow'),
       fromTencentError('RequestLimitExceeded.UinLimitExceeded', 'too fast'),
     );
-    const paced = pacedClient(upstream, { pacer, retry });
+    const paced = pacedTencent(upstream, { pacer, retry });
     await expect(paced.pull(request)).resolves.toBe(page);
     expect(paced.stats).toEqual({ requests: 4, retries: 3, throttles: 2 });
     expect(pacer.slowDown).toHaveBeenCalledTimes(2);
@@ -268,7 +270,7 @@ describe('pacedClient', () => {
 
   it('does not slow the pacer for errors that are not rate limiting', async () => {
     const pacer = fakePacer();
-    const paced = pacedClient(client(fromTencentError('ServiceUnavailable', 'x'), fromTencentError('AuthFailure.SignatureExpire', 'x')), {
+    const paced = pacedTencent(client(fromTencentError('ServiceUnavailable', 'x'), fromTencentError('AuthFailure.SignatureExpire', 'x')), {
       pacer,
       retry,
     });
@@ -280,7 +282,7 @@ describe('pacedClient', () => {
   it('slows the pacer on RequestLimitExceeded even when no retry follows', async () => {
     const pacer = fakePacer();
     const last = fromTencentError('RequestLimitExceeded', 'too fast');
-    const paced = pacedClient(client(last), { pacer, retry: { ...retry, maxAttempts: 1 } });
+    const paced = pacedTencent(client(last), { pacer, retry: { ...retry, maxAttempts: 1 } });
     await expect(paced.pull(request)).rejects.toBe(last);
     expect(paced.stats.requests).toBe(1);
     expect(pacer.slowDown).toHaveBeenCalledTimes(1);
@@ -292,7 +294,7 @@ describe('pacedClient', () => {
       throw refusal;
     });
     const upstream = client();
-    const paced = pacedClient(upstream, { pacer, retry, maxQueueMs: 0 });
+    const paced = pacedTencent(upstream, { pacer, retry, maxQueueMs: 0 });
     await expect(paced.pull(request)).rejects.toBe(refusal);
     expect(upstream.pull).not.toHaveBeenCalled();
     expect(pacer.take).toHaveBeenCalledTimes(1);
@@ -303,7 +305,7 @@ describe('pacedClient', () => {
     const pacer = fakePacer();
     const error = fromTencentError('InternalError', 'x');
     const upstream = client(error);
-    const paced = pacedClient(upstream, { pacer, retry: { ...retry, random: () => 0.5 } });
+    const paced = pacedTencent(upstream, { pacer, retry: { ...retry, random: () => 0.5 } });
     paced.deadlineAt = Date.now() - 1;
     await expect(paced.pull(request)).rejects.toBe(error);
     expect(upstream.pull).toHaveBeenCalledTimes(1);
@@ -313,7 +315,7 @@ describe('pacedClient', () => {
   it('gives up after maxAttempts of rate limiting', async () => {
     const pacer = fakePacer();
     const errors = Array.from({ length: 4 }, () => fromTencentError('RequestLimitExceeded', 'too fast'));
-    const paced = pacedClient(client(...errors), { pacer, retry });
+    const paced = pacedTencent(client(...errors), { pacer, retry });
     await expect(paced.pull(request)).rejects.toBe(errors[3]);
     expect(paced.stats.requests).toBe(4);
     expect(paced.stats.retries).toBe(3);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESIGN_CODES, classify, fromTencentError } from '#lib/tencent/codes.ts';
+import { RESIGN_CODES, classify, fromTencentError, invalidatesCredentials, isThrottle, shouldResign } from '#lib/tencent/codes.ts';
 import {
   InvalidInput,
   RateLimited,
@@ -248,5 +248,25 @@ describe('errorBody', () => {
     expect(new UpstreamUnavailable('x').code).toBe('InternalError');
     expect(new UpstreamRejected('x').code).toBe('UnauthorizedOperation');
     expect(new UpstreamUnavailable('slow', { statusCode: 504 }).statusCode).toBe(504);
+  });
+});
+
+describe('what the pacer and the key refresh learn from a code', () => {
+  it('isThrottle: RequestLimitExceeded and its sub-codes only', () => {
+    expect(isThrottle(fromTencentError('RequestLimitExceeded', 'x'))).toBe(true);
+    expect(isThrottle(fromTencentError('RequestLimitExceeded.PhoneNumberDailyLimit', 'x'))).toBe(true);
+    expect(isThrottle(fromTencentError('InternalError', 'x'))).toBe(false);
+    expect(isThrottle(new Error('RequestLimitExceeded'))).toBe(false);
+    expect(isThrottle(undefined)).toBe(false);
+  });
+  it('shouldResign: the stale-signature codes only', () => {
+    expect(shouldResign(fromTencentError('AuthFailure.SignatureExpire', 'x'))).toBe(true);
+    expect(shouldResign(fromTencentError('AuthFailure.SignatureFailure', 'x'))).toBe(false);
+    expect(shouldResign({ code: 42 })).toBe(false);
+  });
+  it('invalidatesCredentials: every AuthFailure', () => {
+    expect(invalidatesCredentials(fromTencentError('AuthFailure.SecretIdNotFound', 'x'))).toBe(true);
+    expect(invalidatesCredentials(fromTencentError('UnauthorizedOperation', 'x'))).toBe(false);
+    expect(invalidatesCredentials(null)).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import SdkSignModule from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js';
-import { sha256Hex, sign, signingKeys, utcDate } from '#lib/tencent/sign.ts';
+import { sha256Hex, sign, signingKeys } from '#lib/tencent/sign.ts';
+import { utcDay } from '#lib/utc-day.ts';
 
 // The CommonJS module sets `exports.default`; under Node's ESM loader the default import is the whole
 // `exports` object (class at `.default`), under some transforms it is the class itself: accept both.
@@ -90,7 +91,7 @@ describe('TC3-HMAC-SHA256 published vectors', () => {
     expect(lastLine(result.stringToSign)).toBe(hashed);
     expect(result.signedHeaders).toBe('content-type;host;x-tc-action');
 
-    const keys = signingKeys(secretKey, utcDate(VECTOR_TIMESTAMP), 'cvm');
+    const keys = signingKeys(secretKey, utcDay(VECTOR_TIMESTAMP), 'cvm');
     expect(keys.kDate.toString('hex')).toBe('da98fb70dcf6b112dc21038d1eeeb3a95c74b4dcb12c1131f864f6066bd02be0');
     expect(keys.kService.toString('hex')).toBe('8d70cbefb03939f929db64d32dc2ba89b1095620119fe3e050e2b18c5bd2752f');
     expect(keys.kSigning.toString('hex')).toBe('b596b923aad85185e2d1f6659d2a062e0a86731226e021e61bfe06f7ed05f5af');
@@ -145,9 +146,9 @@ describe('credential-scope date', () => {
         const iso = new Date(midnight * 1000).toISOString().slice(0, 10);
         const before = new Date((midnight - 1) * 1000).toISOString().slice(0, 10);
         expect(iso).not.toBe(before);
-        expect(utcDate(midnight)).toBe(iso);
-        expect(utcDate(midnight - 1)).toBe(before);
-        expect(utcDate(midnight + 86399)).toBe(iso);
+        expect(utcDay(midnight)).toBe(iso);
+        expect(utcDay(midnight - 1)).toBe(before);
+        expect(utcDay(midnight + 86399)).toBe(iso);
       }),
       { seed: 42, numRuns: 300 },
     );
@@ -230,7 +231,7 @@ describe('byte-for-byte agreement with the official SDK signer (Sign.sign3)', ()
         (input) => {
           const { ours, sdk } = both(input);
           expect(ours).toBe(sdk);
-          expect(ours).toContain(`Credential=${input.secretId}/${utcDate(input.timestamp)}/sms/tc3_request, `);
+          expect(ours).toContain(`Credential=${input.secretId}/${utcDay(input.timestamp)}/sms/tc3_request, `);
         },
       ),
       { seed: 42, numRuns: 300 },
