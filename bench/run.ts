@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../local/offline.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import { bundle } from './bundle.ts';
 import { compareColdStarts, median } from './cold-start.ts';
 import { comparePerRequestCpu, signerThroughput } from './cpu.ts';
@@ -71,7 +71,7 @@ where noted; each figure stands beside its comparison. Took ${((performance.now(
 
 ## Against Tencent's official SDK
 
-The baseline is the same lookup Lambda (\`functions/lookup-app.ts\`) with \`tencentcloud-sdk-nodejs-sms\`
+The baseline is the same lookup Lambda (\`functions/lookup-handlers.ts\`) with \`tencentcloud-sdk-nodejs-sms\`
 as its Tencent client (\`bench/fixtures/sdk-lookup.ts\`), bundled with the same esbuild settings
 (serverless.yml \`custom.esbuild\`: ESM, minified, keepNames, source maps, the AWS SDK clients the runtime provides left out).
 

@@ -5,7 +5,7 @@ import { runExport } from '#lib/export/run.ts';
 import type { ExportProgressEvent } from '#lib/export/types.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
-import { connect } from '#lib/tencent/connect.ts';
+import { connect } from '#lib/connect.ts';
 
 /** A bar on a terminal, a plain line at most every two seconds otherwise; both on stderr. */
 function progressReporter(): (event: ExportProgressEvent) => void {

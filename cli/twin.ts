@@ -1,9 +1,9 @@
-import { numberVar } from '#lib/config.ts';
+import { boundedNumber } from '#lib/config.ts';
 import { startTwin } from '../local/twin/twin.ts';
 import { twinOptionsFromEnv, twinOrder } from '../local/twin/env.ts';
 
 export async function runTwin(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const port = values.port === undefined ? numberVar(process.env, 'TWIN_PORT', 9000, 0, 65535) : Number(values.port);
+  const port = values.port === undefined ? boundedNumber(process.env, 'TWIN_PORT', 9000, 0, 65535) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number from 0 to 65535');
   const options = twinOptionsFromEnv(process.env);
   // --order wins over TWIN_ORDER.

@@ -26,21 +26,24 @@ export interface TencentConfig {
 
 const DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com';
 
-function text(env: Env, name: string, pattern?: RegExp, rule?: string): string | undefined {
+/** The variable trimmed, undefined when unset or blank; when set, it must match `pattern`. */
+function optionalString(env: Env, name: string, pattern?: RegExp, rule?: string): string | undefined {
   const value = env[name]?.trim();
   if (value === undefined || value === '') return undefined;
   if (pattern && !pattern.test(value)) throw new ConfigError(name, rule ?? `does not match ${pattern}`);
   return value;
 }
 
-function required(env: Env, name: string, pattern?: RegExp, rule?: string): string {
-  const value = text(env, name, pattern, rule);
+/** As optionalString, but the variable must be set. */
+function requiredString(env: Env, name: string, pattern?: RegExp, rule?: string): string {
+  const value = optionalString(env, name, pattern, rule);
   if (value === undefined) throw new ConfigError(name, 'is required');
   return value;
 }
 
-export function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = text(env, name);
+/** A number from `min` to `max` (not only whole numbers), `fallback` when unset or blank. */
+export function boundedNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = optionalString(env, name);
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
@@ -49,8 +52,24 @@ export function numberVar(env: Env, name: string, fallback: number, min: number,
   return parsed;
 }
 
+/** An S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens. */
+const S3_BUCKET_NAME = '[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]';
+const S3_BUCKET = new RegExp(`^${S3_BUCKET_NAME}$`);
+const S3_URL = new RegExp(`^s3://(${S3_BUCKET_NAME})/(.{1,1024})$`);
+const S3_URL_RULE = 'must be an s3://bucket/key URL';
+
+/**
+ * The one reading of an s3://bucket/key URL (EXPORT_MANIFEST, a manifest named in an export event).
+ * Throws a TypeError naming `field` when `url` is not one.
+ */
+export function parseS3Url(url: unknown, field = 'manifest'): { bucket: string; key: string } {
+  const match = typeof url === 'string' ? S3_URL.exec(url) : null;
+  if (!match) throw new TypeError(`${field} ${S3_URL_RULE}`);
+  return { bucket: match[1] as string, key: match[2] as string };
+}
+
 function endpoint(env: Env): string {
-  const value = text(env, 'TENCENT_SMS_ENDPOINT') ?? DEFAULT_ENDPOINT;
+  const value = optionalString(env, 'TENCENT_SMS_ENDPOINT') ?? DEFAULT_ENDPOINT;
   let url: URL;
   try {
     url = new URL(value);
@@ -64,10 +83,10 @@ function endpoint(env: Env): string {
 }
 
 function credentials(env: Env): TencentConfig['credentials'] {
-  const secretArn = text(env, 'TENCENTCLOUD_SECRET_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
-  const secretId = text(env, 'TENCENTCLOUD_SECRET_ID');
-  const secretKey = text(env, 'TENCENTCLOUD_SECRET_KEY');
-  if (secretId && secretKey) return { secretId, secretKey, token: text(env, 'TENCENTCLOUD_SESSION_TOKEN') };
+  const secretArn = optionalString(env, 'TENCENTCLOUD_SECRET_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
+  const secretId = optionalString(env, 'TENCENTCLOUD_SECRET_ID');
+  const secretKey = optionalString(env, 'TENCENTCLOUD_SECRET_KEY');
+  if (secretId && secretKey) return { secretId, secretKey, token: optionalString(env, 'TENCENTCLOUD_SESSION_TOKEN') };
   if (secretArn) return { secretArn };
   if (secretId || secretKey) {
     throw new ConfigError(secretId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID', 'is required with its pair');
@@ -78,11 +97,11 @@ function credentials(env: Env): TencentConfig['credentials'] {
 export function loadTencentConfig(env: Env, defaultBudget = 10): TencentConfig {
   return {
     endpoint: endpoint(env),
-    region: text(env, 'TENCENTCLOUD_REGION', /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/, 'must be a region such as ap-guangzhou') ?? 'ap-guangzhou',
-    sdkAppId: required(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
+    region: optionalString(env, 'TENCENTCLOUD_REGION', /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/, 'must be a region such as ap-guangzhou') ?? 'ap-guangzhou',
+    sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
     credentials: credentials(env),
-    timeoutMs: numberVar(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
-    rpsBudget: numberVar(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
+    timeoutMs: boundedNumber(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
+    rpsBudget: boundedNumber(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
   };
 }
 
@@ -91,36 +110,44 @@ export interface ExportConfig {
   prefix: string;
   /** AWS_ENDPOINT_URL_S3 is set: a local S3 server (path-style, checksums only where required). */
   localS3: boolean;
+  /** The numbers of scheduled runs: a list, a manifest (s3://bucket/key), or both. */
   phoneNumbers?: string[];
   manifest?: string;
+  /** Receipts arrive late: each scheduled run re-reads this much before the checkpoint. */
   latenessSeconds: number;
+  /** How far the very first scheduled run looks back. */
   initialLookbackSeconds: number;
+  /** Numbers pulled at once; the pacer still decides when each request goes. */
   concurrency: number;
+  /** Groups exported side by side, so pulls go on while a chunk is being written. */
   groupConcurrency: number;
+  /** Numbers of a group pulled before their records are written and the progress saved. */
   chunkSize: number;
+  /** Stop cleanly when less than this much time is left. */
   reserveMs: number;
   manifestMaxBytes: number;
+  /** A window still owed after this many runs is reported as stuck (it is still retried). */
   stuckAfterRuns: number;
   /** How far back the reconciliation sweep re-pulls, for receipts carriers report late. */
   reconcileSeconds: number;
 }
 
 export function loadExportConfig(env: Env): ExportConfig {
-  const prefix = text(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status';
+  const prefix = optionalString(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status';
   return {
-    bucket: required(env, 'EXPORT_BUCKET', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix,
-    localS3: text(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
-    phoneNumbers: text(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
-    manifest: text(env, 'EXPORT_MANIFEST', /^s3:\/\/[^/]+\/.+$/, 'must be an s3://bucket/key URL'),
-    latenessSeconds: numberVar(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
-    initialLookbackSeconds: numberVar(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
-    concurrency: numberVar(env, 'EXPORT_CONCURRENCY', 48, 1, 256),
-    groupConcurrency: numberVar(env, 'EXPORT_GROUP_CONCURRENCY', 32, 1, 64),
-    chunkSize: numberVar(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
-    reserveMs: numberVar(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
-    manifestMaxBytes: numberVar(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    stuckAfterRuns: numberVar(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
-    reconcileSeconds: numberVar(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
+    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    phoneNumbers: optionalString(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
+    manifest: optionalString(env, 'EXPORT_MANIFEST', S3_URL, S3_URL_RULE),
+    latenessSeconds: boundedNumber(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
+    initialLookbackSeconds: boundedNumber(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
+    concurrency: boundedNumber(env, 'EXPORT_CONCURRENCY', 48, 1, 256),
+    groupConcurrency: boundedNumber(env, 'EXPORT_GROUP_CONCURRENCY', 32, 1, 64),
+    chunkSize: boundedNumber(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
+    reserveMs: boundedNumber(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
+    manifestMaxBytes: boundedNumber(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    stuckAfterRuns: boundedNumber(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
+    reconcileSeconds: boundedNumber(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
   };
 }

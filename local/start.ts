@@ -1,5 +1,5 @@
 // `npm start`: the whole product on this machine, on embedded defaults. Never bundled into a Lambda.
-import { numberVar } from '#lib/config.ts';
+import { boundedNumber } from '#lib/config.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const DEMO = '+8613711112222';
@@ -7,10 +7,10 @@ const BUSY = '+8613800138000';
 
 function ports(env: NodeJS.ProcessEnv) {
   return {
-    http: numberVar(env, 'HTTP_PORT', 3000, 1, 65535),
-    lambda: numberVar(env, 'LAMBDA_PORT', 3002, 1, 65535),
-    s3: numberVar(env, 'S3_PORT', 4569, 1, 65535),
-    twin: numberVar(env, 'TWIN_PORT', 9000, 1, 65535),
+    http: boundedNumber(env, 'HTTP_PORT', 3000, 1, 65535),
+    lambda: boundedNumber(env, 'LAMBDA_PORT', 3002, 1, 65535),
+    s3: boundedNumber(env, 'S3_PORT', 4569, 1, 65535),
+    twin: boundedNumber(env, 'TWIN_PORT', 9000, 1, 65535),
   };
 }
 

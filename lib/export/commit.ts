@@ -1,6 +1,6 @@
-import { limiter } from '#lib/pace/pool.ts';
+import pLimit from 'p-limit';
 import { owedTotals } from './groups.ts';
-import { shardOfGroup } from './plan.ts';
+import { shardOfGroup } from './layout.ts';
 import { addTotals, emptyTotals, StateStore, type GroupProgress } from './state.ts';
 import type { ExportDeps, ExportSettings, Plan, RunSummary, RunTotals } from './types.ts';
 
@@ -8,8 +8,8 @@ const STATE_CONCURRENCY = 8;
 
 /** Adds up the groups of a run; a group under way counts what it owes so far. */
 export async function runTotals(state: StateStore, plan: Plan, stuckAfterRuns: number): Promise<{ totals: RunTotals; progress: Array<GroupProgress | undefined> }> {
-  const slot = limiter(STATE_CONCURRENCY);
-  const progress = await Promise.all(plan.groups.map((g) => slot(async () => (await state.groupProgress(plan, g))?.value)));
+  const limitReads = pLimit(STATE_CONCURRENCY);
+  const progress = await Promise.all(plan.groups.map((g) => limitReads(async () => (await state.groupProgress(plan, g))?.value)));
   const totals = emptyTotals();
   for (const p of progress) {
     if (p) addTotals(totals, p.done ? p.totals : addTotals({ ...p.totals }, owedTotals(p.pending, stuckAfterRuns)));
@@ -38,10 +38,10 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
   const { totals, progress } = await runTotals(state, plan, settings.stuckAfterRuns);
   const finished = progress.every((p) => p?.done);
   if (finished) {
-    const slot = limiter(STATE_CONCURRENCY);
+    const limitWrites = pLimit(STATE_CONCURRENCY);
     await Promise.all(
       plan.groups.map((group, i) =>
-        slot(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, (progress[i] as GroupProgress).pending)),
+        limitWrites(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, (progress[i] as GroupProgress).pending)),
       ),
     );
     if (plan.scheduled) await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() });

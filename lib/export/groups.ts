@@ -1,11 +1,12 @@
-import { countedIn, type PaceStats } from '#lib/pace/paced-client.ts';
-import { limiter } from '#lib/pace/pool.ts';
+import { countedIn, finishBy, type PaceStats } from '#lib/pace/paced.ts';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { collect } from '#lib/status/collect.ts';
 import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { coalesce, dayWindow, isStuck } from './pending.ts';
-import { objectKey, utcDay } from './plan.ts';
-import { addTotals, emptyTotals, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
+import { objectKey } from './layout.ts';
+import { utcDay } from '#lib/utc-day.ts';
+import { addTotals, emptyTotals, newProgress, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
 import { mergeInto, type ExportRecord } from './writer.ts';
 
@@ -46,7 +47,8 @@ interface Context {
   settings: ExportSettings;
   plan: Plan;
   state: StateStore;
-  slot: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Bounds the numbers pulled at once, across all groups. */
+  limitPulls: LimitFunction;
   /** The run's progress over every group, for the CLI's progress line. */
   seen: { numbersDone: number; records: number };
   /** Frozen work this invocation planned itself, so it need not read it back. */
@@ -81,7 +83,7 @@ export function workItems(work: GroupWork, window: Window): Item[] {
 export async function exportGroup(ctx: Context, group: number): Promise<GroupResult> {
   const { deps, settings, plan, state } = ctx;
   const saved = await state.groupProgress(plan, group);
-  const progress: GroupProgress = saved?.value ?? { group, cursor: 0, chances: 0, done: false, totals: emptyTotals(), pending: [] };
+  const progress = saved?.value ?? newProgress(group);
   // Progress lines count what earlier invocations of the run did too.
   ctx.seen.numbersDone += progress.totals.numbersDone;
   ctx.seen.records += progress.totals.records;
@@ -179,7 +181,7 @@ function retryError(still: PendingWindow[]): SmsStatusError {
 
 /** Pulls items side by side; their requests, retries and throttles count in `stats`. */
 async function pullItems(ctx: Context, items: Item[], stats: PaceStats): Promise<Outcome[]> {
-  const outcomes = await countedIn(stats, () => Promise.all(items.map((item) => ctx.slot(() => pullItem(ctx, item)))));
+  const outcomes = await countedIn(stats, () => Promise.all(items.map((item) => ctx.limitPulls(() => pullItem(ctx, item)))));
   const fatal = outcomes.find((o) => o instanceof UpstreamRejected);
   if (fatal) throw fatal;
   return outcomes as Outcome[];
@@ -247,9 +249,9 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
 async function writeRecords({ deps, settings, plan }: Context, progress: GroupProgress, work: GroupWork, records: ExportRecord[]): Promise<void> {
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
-  const slot = limiter(DAY_MERGES);
+  const limitMerges = pLimit(DAY_MERGES);
   const merged = await Promise.all(
-    [...byDay].map(([day, list]) => slot(async () => ({ day, ...(await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { quarantineKey })) }))),
+    [...byDay].map(([day, list]) => limitMerges(async () => ({ day, ...(await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { quarantineKey })) }))),
   );
   for (const { day, quarantined } of merged) {
     progress.totals.objectsWritten += 1;
@@ -275,16 +277,16 @@ export async function exportGroups(
   groups: number[],
   works?: Map<number, GroupWork>,
 ): Promise<GroupsOutcome> {
-  deps.client.deadlineAt = deps.now() + deps.remainingMs() - settings.reserveMs / 2;
+  finishBy(deps.client, deps.now(), deps.remainingMs(), settings.reserveMs / 2);
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
-  const ctx: Context = { deps, settings, plan, state, slot: limiter(settings.concurrency), seen: { numbersDone: 0, records: 0 }, works, aborted: false };
-  const groupSlot = limiter(settings.groupConcurrency);
+  const ctx: Context = { deps, settings, plan, state, limitPulls: pLimit(settings.concurrency), seen: { numbersDone: 0, records: 0 }, works, aborted: false };
+  const limitGroups = pLimit(settings.groupConcurrency);
   const visit = (group: number): Promise<GroupResult> =>
     exportGroup(ctx, group).catch((error: unknown) => {
       ctx.aborted = true;
       throw error;
     });
-  const results = await Promise.allSettled(groups.map((group) => groupSlot(() => visit(group))));
+  const results = await Promise.allSettled(groups.map((group) => limitGroups(() => visit(group))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const done = results.map((r) => (r as PromiseFulfilledResult<GroupResult>).value);

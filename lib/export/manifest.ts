@@ -1,9 +1,8 @@
+import { parseS3Url } from '#lib/config.ts';
 import { parsePhoneNumber } from '#lib/status/query.ts';
-
-export interface ManifestProblem {
-  line: number;
-  reason: string;
-}
+import { InvalidInput } from '#lib/errors.ts';
+import { readText, type ObjectStore } from './store.ts';
+import type { ManifestProblem } from './types.ts';
 
 export interface ParsedNumbers {
   numbers: string[];
@@ -74,8 +73,21 @@ function splitCsv(line: string): string[] {
   return cells;
 }
 
-export function parseS3Url(url: unknown, field = 'manifest'): { bucket: string; key: string } {
-  const match = typeof url === 'string' ? /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.{1,1024})$/.exec(url) : null;
-  if (!match) throw new TypeError(`${field} must be an s3://bucket/key URL`);
-  return { bucket: match[1] as string, key: match[2] as string };
+/** The manifest's text, read from S3; a bad URL, a missing or too large object is InvalidInput on field manifest. */
+export async function readManifest(url: unknown, store: ObjectStore, maxBytes: number): Promise<string> {
+  let location: { bucket: string; key: string };
+  try {
+    location = parseS3Url(url);
+  } catch (error) {
+    throw new InvalidInput((error as Error).message, { field: 'manifest' });
+  }
+  let text: string | undefined;
+  try {
+    text = await readText(store, location.bucket, location.key, maxBytes);
+  } catch (error) {
+    if (error instanceof RangeError) throw new InvalidInput(`manifest is larger than ${maxBytes} bytes`, { field: 'manifest' });
+    throw error;
+  }
+  if (text === undefined) throw new InvalidInput(`manifest s3://${location.bucket}/${location.key} does not exist`, { field: 'manifest' });
+  return text;
 }

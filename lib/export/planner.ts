@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { limiter } from '#lib/pace/pool.ts';
-import { byGroup, GROUPS, shardOfGroup } from './plan.ts';
-import { isScheduled, jobIdOf, numberReport, resolveNumbers, windowOf, type ExportRequest } from './request.ts';
+import pLimit from 'p-limit';
+import { isScheduled, jobIdOf } from './job.ts';
+import { byGroup, GROUPS, shardOfGroup } from './layout.ts';
+import { numberReport, resolveNumbers } from './numbers.ts';
+import type { ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
+import { windowOf } from './window.ts';
 
 /** Reads and writes of small state objects in flight at once. */
 const STATE_CONCURRENCY = 8;
@@ -32,8 +35,8 @@ export async function planWork(
   const runId = `${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(4).toString('hex')}`;
   const window = windowOf(request, checkpoint?.endTime, Math.floor(now / 1000), settings.window);
   const numbers = byGroup(resolved.numbers);
-  const slot = limiter(STATE_CONCURRENCY);
-  const owed = await Promise.all(Array.from({ length: GROUPS }, (_, g) => slot(() => state.pending(jobId, g))));
+  const limitReads = pLimit(STATE_CONCURRENCY);
+  const owed = await Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => state.pending(jobId, g))));
   const work = new Map<number, GroupWork>();
   owed.forEach((pending: PendingWindow[], group) => {
     const list = numbers.get(group) ?? [];
@@ -52,7 +55,7 @@ export async function planWork(
     shards,
     shardList: { bucket: settings.bucket, key: state.runKey(jobId, runId, 'shards') },
   };
-  await Promise.all([...work].map(([group, w]) => slot(() => state.saveWork(plan, group, w))));
+  await Promise.all([...work].map(([group, w]) => limitReads(() => state.saveWork(plan, group, w))));
   await state.saveShardList(plan);
   return { plan, works: work };
 }

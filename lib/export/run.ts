@@ -1,7 +1,8 @@
 import { runTotals, commitRun, summarize } from './commit.ts';
 import { exportGroups } from './groups.ts';
+import { jobIdOf } from './job.ts';
 import { planWork } from './planner.ts';
-import { jobIdOf, type ExportRequest } from './request.ts';
+import type { ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, RunSummary } from './types.ts';
 import type { SmsStatusError } from '#lib/errors.ts';

@@ -1,3 +1,4 @@
+import { groupPart } from './layout.ts';
 import { readJson, updateJson, writeJson, conditionFor, type ObjectStore, type Versioned, type WriteCondition } from './store.ts';
 import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
@@ -27,6 +28,11 @@ export interface GroupProgress {
   totals: RunTotals;
   /** What this group owes after this run: its failing, incomplete and rebuilt windows. */
   pending: PendingWindow[];
+}
+
+/** A group no invocation has started: nothing pulled, no chance given, nothing owed. */
+export function newProgress(group: number): GroupProgress {
+  return { group, cursor: 0, chances: 0, done: false, totals: emptyTotals(), pending: [] };
 }
 
 export function emptyTotals(): RunTotals {
@@ -70,8 +76,6 @@ export function addTotals(into: RunTotals, more: RunTotals): RunTotals {
   return into;
 }
 
-const part = (group: number): string => `part-${String(group).padStart(2, '0')}`;
-
 /**
  * The export's own keys under EXPORT_PREFIX/_state/<job>/, apart from the data so Athena never reads
  * them. Every write is conditional: a second writer of the same state is detected, never overwritten.
@@ -111,7 +115,7 @@ export class StateStore {
   }
 
   async pending(jobId: string, group: number): Promise<PendingWindow[]> {
-    return (await this.#read<PendingWindow[]>(this.#key(jobId, `pending/${part(group)}`)))?.value ?? [];
+    return (await this.#read<PendingWindow[]>(this.#key(jobId, `pending/${groupPart(group)}`)))?.value ?? [];
   }
 
   /**
@@ -121,7 +125,7 @@ export class StateStore {
   async replacePending(jobId: string, group: number, consumed: PendingWindow[], owed: PendingWindow[]): Promise<void> {
     const id = (p: PendingWindow): string => `${p.runId}|${p.phoneNumber}|${p.beginTime}|${p.endTime}`;
     const gone = new Set(consumed.map(id));
-    await updateJson<PendingWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${part(group)}`), (current = []) => {
+    await updateJson<PendingWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${groupPart(group)}`), (current = []) => {
       const kept = current.filter((p) => !gone.has(id(p)));
       const have = new Set(kept.map(id));
       const next = [...kept, ...owed.filter((p) => !have.has(id(p)))];
@@ -158,25 +162,25 @@ export class StateStore {
 
   /** Freezes a group's work for the run: written once, read by every invocation that follows. */
   async saveWork(plan: Plan, group: number, work: GroupWork): Promise<void> {
-    await this.#write(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`), work, conditionFor(undefined)).catch(async (error: unknown) => {
+    await this.#write(this.runKey(plan.jobId, plan.runId, `work/${groupPart(group)}`), work, conditionFor(undefined)).catch(async (error: unknown) => {
       // Written already by an earlier try of the plan step: the frozen work stands.
-      if (!(await this.#read(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`)))) throw error;
+      if (!(await this.#read(this.runKey(plan.jobId, plan.runId, `work/${groupPart(group)}`)))) throw error;
     });
   }
 
   async work(plan: Plan, group: number): Promise<GroupWork> {
-    const work = await this.#read<GroupWork>(this.runKey(plan.jobId, plan.runId, `work/${part(group)}`));
+    const work = await this.#read<GroupWork>(this.runKey(plan.jobId, plan.runId, `work/${groupPart(group)}`));
     if (!work) throw new Error(`the run ${plan.runId} has no frozen work for group ${group}: was its state deleted?`);
     return work.value;
   }
 
   groupProgress(plan: Plan, group: number): Promise<Versioned<GroupProgress> | undefined> {
-    return this.#read<GroupProgress>(this.runKey(plan.jobId, plan.runId, part(group)));
+    return this.#read<GroupProgress>(this.runKey(plan.jobId, plan.runId, groupPart(group)));
   }
 
   /** Saves on condition of the version this invocation holds: a 412 means another invocation runs the same group. */
   saveGroupProgress(plan: Plan, progress: GroupProgress, etag: string | undefined): Promise<string> {
-    return this.#write(this.runKey(plan.jobId, plan.runId, part(progress.group)), progress, conditionFor(etag));
+    return this.#write(this.runKey(plan.jobId, plan.runId, groupPart(progress.group)), progress, conditionFor(etag));
   }
 
   async saveShardList(plan: Plan): Promise<void> {
@@ -185,7 +189,7 @@ export class StateStore {
 
   /** Deletes what a committed run kept under runs/<runId>/. */
   async clearRun(plan: Plan): Promise<void> {
-    const keys = plan.groups.flatMap((g) => [this.runKey(plan.jobId, plan.runId, part(g)), this.runKey(plan.jobId, plan.runId, `work/${part(g)}`)]);
+    const keys = plan.groups.flatMap((g) => [this.runKey(plan.jobId, plan.runId, groupPart(g)), this.runKey(plan.jobId, plan.runId, `work/${groupPart(g)}`)]);
     keys.push(plan.shardList.key);
     for (const key of keys) await this.#store.delete(this.#bucket, key);
   }

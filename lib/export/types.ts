@@ -1,7 +1,10 @@
-import type { PacedClient } from '#lib/pace/paced-client.ts';
+// The export's contracts: what a run is given (settings, deps), what it keeps (plan, pending windows)
+// and what it answers (totals, summary). Imports nothing of lib/export but the store port, so every
+// module of the export can import it without a cycle.
+
+import type { ExportConfig, TencentConfig } from '#lib/config.ts';
+import type { PacedClient } from '#lib/connect.ts';
 import type { ErrorName } from '#lib/errors.ts';
-import type { ManifestProblem } from './manifest.ts';
-import type { NumberDefaults, NumberReport } from './request.ts';
 import type { ObjectStore } from './store.ts';
 
 export interface Window {
@@ -9,32 +12,34 @@ export interface Window {
   endTime: number;
 }
 
-export interface WindowSettings {
-  /** Receipts arrive late: each scheduled run re-reads this much before the checkpoint. */
-  latenessSeconds: number;
-  /** How far the very first scheduled run looks back. */
-  initialLookbackSeconds: number;
-  /** How far the reconciliation sweep re-pulls (72 h when unset). */
-  reconcileSeconds?: number;
+/** The window rule's settings (documented on ExportConfig); the reconciliation sweep re-pulls 72 h when unset. */
+export type WindowSettings = Pick<ExportConfig, 'latenessSeconds' | 'initialLookbackSeconds'> & Partial<Pick<ExportConfig, 'reconcileSeconds'>>;
+
+/** The numbers of a request that names none: the configured list and manifest. */
+export type NumberDefaults = Pick<ExportConfig, 'phoneNumbers' | 'manifest'>;
+
+/**
+ * What a run needs of the configuration (fields documented on ExportConfig), with the window rule's
+ * and the default numbers' settings grouped; exportSettings() in from-config.ts maps one to the other.
+ */
+export interface ExportSettings
+  extends Pick<ExportConfig, 'bucket' | 'prefix' | 'concurrency' | 'groupConcurrency' | 'chunkSize' | 'reserveMs' | 'manifestMaxBytes' | 'stuckAfterRuns'> {
+  sdkAppId: TencentConfig['sdkAppId'];
+  window: WindowSettings;
+  defaults: NumberDefaults;
 }
 
-export interface ExportSettings {
-  bucket: string;
-  prefix: string;
-  sdkAppId: string;
-  window: WindowSettings;
-  /** Numbers pulled at once; the pacer still decides when each request goes. */
-  concurrency: number;
-  /** Groups exported side by side, so pulls go on while a chunk is being written. */
-  groupConcurrency: number;
-  /** Numbers of a group pulled before their records are written and the progress saved. */
-  chunkSize: number;
-  /** Stop cleanly when less than this much time is left. */
-  reserveMs: number;
-  manifestMaxBytes: number;
-  /** A window still owed after this many runs is reported as stuck (it is still retried). */
-  stuckAfterRuns: number;
-  defaults: NumberDefaults;
+export interface ManifestProblem {
+  line: number;
+  reason: string;
+}
+
+/** What a summary says of the numbers, without the numbers: small enough to travel in a workflow plan. */
+export interface NumberReport {
+  total: number;
+  problems: ManifestProblem[];
+  problemCount: number;
+  duplicates: number;
 }
 
 export interface ExportProgressEvent {

@@ -1,6 +1,6 @@
 import { InvalidInput } from '#lib/errors.ts';
 import { exportGroups } from './groups.ts';
-import { SHARDS, shardOfGroup } from './plan.ts';
+import { SHARDS, shardOfGroup } from './layout.ts';
 import type { ExportRequest } from './request.ts';
 import type { ExportDeps, ExportSettings, Plan } from './types.ts';
 

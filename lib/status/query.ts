@@ -1,3 +1,4 @@
+import { rejectUnknownFields } from '#lib/fields.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { parseTime } from './time.ts';
@@ -74,12 +75,8 @@ function checkShape(raw: RawQuery): void {
       field: 'query',
     });
   }
+  rejectUnknownFields(raw, FIELDS);
   for (const [field, value] of Object.entries(raw)) {
-    if (!FIELDS.has(field)) {
-      throw new InvalidInput(`unknown field '${field.slice(0, MAX_VALUE_LENGTH)}': expected ${[...FIELDS].join(', ')}`, {
-        field: field.slice(0, MAX_VALUE_LENGTH),
-      });
-    }
     if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
       throw new InvalidInput(`${field} is longer than ${MAX_VALUE_LENGTH} characters`, { field });
     }

@@ -20,6 +20,7 @@ import { localEnv } from '../../local/function-env.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { packaged as loadPackage, resourcesOfType } from '../support/package.ts';
+import { utcDay } from '#lib/utc-day.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAY = 86_400;
@@ -44,7 +45,6 @@ let END: number;
 let keys: string[] = [];
 let exportSummary: any;
 
-const utcDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(0, 10);
 
 function truthOf(phoneNumber: string) {
   return twin.truth(phoneNumber, BEGIN, END).map(fromTencent).sort(byReceiveTime);
@@ -151,7 +151,7 @@ describe('the exported lake read by DuckDB', () => {
     const expected = new Map<string, number>();
     for (const n of NUMBERS) {
       for (const s of truthOf(n)) {
-        const key = `${utcDate(s.userReceiveTime)} ${s.reportStatus}`;
+        const key = `${utcDay(s.userReceiveTime)} ${s.reportStatus}`;
         expected.set(key, (expected.get(key) ?? 0) + 1);
       }
     }

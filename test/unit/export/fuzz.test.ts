@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_LISTED_PROBLEMS, parseManifest } from '#lib/export/manifest.ts';
-import { MAX_EVENT_NUMBERS, requestOf, resolveNumbers, type ResolvedNumbers } from '#lib/export/request.ts';
+import { MAX_EVENT_NUMBERS, resolveNumbers, type ResolvedNumbers } from '#lib/export/numbers.ts';
+import { requestOf } from '#lib/export/request.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 

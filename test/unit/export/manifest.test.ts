@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { collect, MAX_LISTED_PROBLEMS, parseManifest, parseS3Url } from '#lib/export/manifest.ts';
+import { parseS3Url } from '#lib/config.ts';
+import { collect, MAX_LISTED_PROBLEMS, parseManifest } from '#lib/export/manifest.ts';
 
 const A = '+8613711112222';
 const B = '+8613800138000';

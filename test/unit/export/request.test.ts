@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { scheduledWindow } from '#lib/export/plan.ts';
-import { explicitWindow, jobIdOf, MAX_EVENT_NUMBERS, requestOf, resolveNumbers, windowOf } from '#lib/export/request.ts';
+import { jobIdOf } from '#lib/export/job.ts';
+import { MAX_EVENT_NUMBERS, resolveNumbers } from '#lib/export/numbers.ts';
+import { explicitWindow, requestOf } from '#lib/export/request.ts';
+import { scheduledWindow, windowOf } from '#lib/export/window.ts';
 import { InvalidInput } from '#lib/errors.ts';
+import { MAX_QUOTED_FIELD_LENGTH } from '#lib/fields.ts';
+import { parseQuery, type RawQuery } from '#lib/status/query.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 import { rejection } from '../../support/net.ts';
 
@@ -213,5 +217,19 @@ describe('resolveNumbers', () => {
     invalid(await rejection(() => resolveNumbers({ phoneNumbers: many }, {}, memoryStore(), MAX_BYTES)), 'phoneNumbers');
     const resolved = await resolveNumbers({ phoneNumbers: many.slice(0, MAX_EVENT_NUMBERS) }, {}, memoryStore(), MAX_BYTES);
     expect(resolved.numbers).toHaveLength(MAX_EVENT_NUMBERS);
+  });
+});
+
+describe('unknown fields, the export event and the lookup alike', () => {
+  it('an empty key is refused and named, never let through', () => {
+    expect(() => requestOf({ '': 1 })).toThrow(expect.objectContaining({ name: 'InvalidInput', field: '(empty)' }));
+    expect(() => parseQuery({ phoneNumber: '+8613711112222', '': 'x' } as RawQuery, 1_750_000_000)).toThrow(
+      expect.objectContaining({ name: 'InvalidInput', field: '(empty)' }),
+    );
+  });
+  it('a long unknown key is quoted back cut to MAX_QUOTED_FIELD_LENGTH', () => {
+    const key = 'k'.repeat(500);
+    expect(() => requestOf({ [key]: 1 })).toThrow(expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }));
+    expect(() => parseQuery({ [key]: '1' } as RawQuery, 1_750_000_000)).toThrow(expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }));
   });
 });

@@ -1,0 +1,50 @@
+/**
+ * The lake's layout. Numbers are spread over a fixed number of groups by a hash of the number, so a
+ * number always lands in the same objects whatever list it arrives in (changing GROUPS would lay the
+ * same days out twice). One object per day and group: at most 64 objects a day for Athena, and a
+ * merge streams through one group's day, never the whole day's receipts.
+ */
+export const GROUPS = 64;
+/** Step Functions fan-out: shard s exports the groups g with g % SHARDS === s. */
+export const SHARDS = 16;
+
+/** FNV-1a: a stable, well-spread 32-bit hash of a string. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function groupOf(phoneNumber: string): number {
+  return fnv1a(phoneNumber) % GROUPS;
+}
+
+export function shardOfGroup(group: number): number {
+  return group % SHARDS;
+}
+
+/** The non-empty groups, by group id, each with its numbers sorted. */
+export function byGroup(numbers: string[]): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const number of numbers) {
+    const group = groupOf(number);
+    let list = groups.get(group);
+    if (!list) groups.set(group, (list = []));
+    list.push(number);
+  }
+  for (const list of groups.values()) list.sort();
+  return new Map([...groups].sort(([a], [b]) => a - b));
+}
+
+/** A group's part of a key: part-07. Its day objects and its state objects are named by it. */
+export function groupPart(group: number): string {
+  return `part-${String(group).padStart(2, '0')}`;
+}
+
+/** Hive-style partition by the receipt's own UTC date; one object per day and group. */
+export function objectKey(prefix: string, day: string, group: number): string {
+  return `${prefix}/statuses/dt=${day}/${groupPart(group)}.jsonl.gz`;
+}
