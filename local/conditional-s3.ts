@@ -49,7 +49,10 @@ interface Upstream {
 }
 
 export async function startConditionalS3(options: { upstream: string; port?: number }): Promise<ConditionalS3> {
-  const upstream: Upstream = { url: new URL(options.upstream), agent: new Agent({ keepAlive: true }) };
+  // A fresh connection per request: a kept-alive socket that s3rver closes (its keep-alive timeout)
+  // just as a request goes out resets it, and that request, its body already streamed, cannot be sent
+  // again. Loopback connections cost next to nothing.
+  const upstream: Upstream = { url: new URL(options.upstream), agent: new Agent({ keepAlive: false }) };
   const locks = new KeyLocks();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,7 +66,7 @@ export async function startLocalS3(options: { port?: number; bucket?: string; co
 
 /** The parts of s3rver's (untyped) FilesystemStore that storing an object uses. */
 interface FilesystemStore {
-  getResourcePath(bucket: string, key: string, resource: 'object'): string;
+  getResourcePath(bucket: string, key: string, resource: 'object' | 'object.md5' | 'metadata.json'): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, string> }): Promise<{ size: number; md5: string }>;
 }
@@ -103,4 +104,26 @@ function writeObjectsBeforeAnswering(server: S3rver): void {
     await store.putMetadata(bucket, key, metadata, digest);
     return { size, md5: digest };
   };
+  // Listings are not under the proxy's key locks: they read every object's metadata, which s3rver
+  // writes in place, so a listing beside a write could parse half a file (a 500 InternalError).
+  store.putMetadata = async (bucket, key, metadata, md5) => {
+    const kept = Object.entries(metadata).filter(([name]) => ALLOWED_METADATA.has(name) || name.startsWith('x-amz-meta-'));
+    if (md5) await replaceFile(store.getResourcePath(bucket, key, 'object.md5'), md5);
+    await replaceFile(store.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(Object.fromEntries(kept), null, 2));
+  };
+}
+
+/** S3's stored system metadata, as s3rver keeps it beside the x-amz-meta-* entries. */
+const ALLOWED_METADATA = new Set<string>(createRequire(import.meta.url)('s3rver/lib/models/object.js').ALLOWED_METADATA);
+
+/** Writes a file whole or not at all: a temporary file renamed over it. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    await writeFile(partial, text);
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
 }
