@@ -15,9 +15,16 @@ export interface ErrorDetails {
   cause?: unknown;
 }
 
+/** What a member of the taxonomy is by default: its code, its HTTP status, and whether to retry it. */
+export interface ErrorKind {
+  code: string;
+  statusCode: number;
+  retryable: boolean;
+}
+
 export abstract class SmsStatusError extends Error {
   abstract override readonly name: ErrorName;
-  abstract readonly retryable: boolean;
+  readonly retryable: boolean;
   readonly expose = true;
   readonly code: string;
   readonly detail: string;
@@ -26,15 +33,18 @@ export abstract class SmsStatusError extends Error {
   readonly statusCode: number;
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(detail: string, details: ErrorDetails, defaultCode: string, defaultStatus: number) {
-    const code = details.code ?? defaultCode;
+  constructor(detail: string, details: ErrorDetails = {}) {
+    // Each member of the taxonomy declares its kind as data (a static `kind`), read through new.target.
+    const kind = (new.target as unknown as { kind: ErrorKind }).kind;
+    const code = details.code ?? kind.code;
     // Lambda serialises only name and message, so the code and RequestId travel in the message.
     super(`${code}: ${detail}${details.requestId ? ` (RequestId ${details.requestId})` : ''}`, { cause: details.cause });
+    this.retryable = kind.retryable;
     this.code = code;
     this.detail = detail;
     this.requestId = details.requestId;
     this.field = details.field;
-    this.statusCode = details.statusCode ?? defaultStatus;
+    this.statusCode = details.statusCode ?? kind.statusCode;
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }
@@ -42,37 +52,25 @@ export abstract class SmsStatusError extends Error {
 /** The caller sent something we or Tencent cannot accept. Never retry. */
 export class InvalidInput extends SmsStatusError {
   override readonly name = 'InvalidInput';
-  readonly retryable = false;
-  constructor(detail: string, details: ErrorDetails = {}) {
-    super(detail, details, 'InvalidParameter', 400);
-  }
+  static readonly kind: ErrorKind = { code: 'InvalidParameter', statusCode: 400, retryable: false };
 }
 
 /** Over the request budget, ours or Tencent's. Retry after a pause. */
 export class RateLimited extends SmsStatusError {
   override readonly name = 'RateLimited';
-  readonly retryable = true;
-  constructor(detail: string, details: ErrorDetails = {}) {
-    super(detail, details, 'RequestLimitExceeded', 429);
-  }
+  static readonly kind: ErrorKind = { code: 'RequestLimitExceeded', statusCode: 429, retryable: true };
 }
 
 /** Tencent down, failing, slow or unreachable (503; 504 for timeouts). Retry with backoff. */
 export class UpstreamUnavailable extends SmsStatusError {
   override readonly name = 'UpstreamUnavailable';
-  readonly retryable = true;
-  constructor(detail: string, details: ErrorDetails = {}) {
-    super(detail, details, 'InternalError', 503);
-  }
+  static readonly kind: ErrorKind = { code: 'InternalError', statusCode: 503, retryable: true };
 }
 
 /** Tencent refused our credentials, app, permissions or request. A configuration problem: do not retry. */
 export class UpstreamRejected extends SmsStatusError {
   override readonly name = 'UpstreamRejected';
-  readonly retryable = false;
-  constructor(detail: string, details: ErrorDetails = {}) {
-    super(detail, details, 'UnauthorizedOperation', 502);
-  }
+  static readonly kind: ErrorKind = { code: 'UnauthorizedOperation', statusCode: 502, retryable: false };
 }
 
 export function isSmsStatusError(error: unknown): error is SmsStatusError {

@@ -3,10 +3,6 @@
  * data must stay the same whatever the product does with its hashing.
  */
 export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  const units = Uint16Array.from({ length: text.length }, (_, i) => text.charCodeAt(i));
+  return units.reduce((hash, unit) => Math.imul(hash ^ unit, 0x01000193), 0x811c9dc5) >>> 0;
 }
