@@ -4,31 +4,31 @@ import { maskPhoneNumber, redact, redactText } from '#lib/observability/redact.t
 
 const SEED = 20261126;
 const PHONE = '+8613711112222';
-const MASKED = '+86137****2222';
+const MASKED = '+86*******2222';
 /** An Authorization header as Tencent's TC3 signing (and the official SDK) writes it. */
 const AUTHORIZATION = 'TC3-HMAC-SHA256 Credential=AKID/2026-11-26/sms/tc3_request, SignedHeaders=content-type;host, Signature=abc123';
 const SDK_AUTHORIZATION =
   'TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2026-11-26/sms/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature=2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c';
 
 describe('maskPhoneNumber', () => {
-  it('keeps the country code and operator prefix and the last four digits', () => {
+  it('keeps only the country code and the last four digits', () => {
     expect(maskPhoneNumber(PHONE)).toBe(MASKED);
-    expect(maskPhoneNumber('+14155550123')).toBe('+14155****0123');
-    expect(maskPhoneNumber('+123456789012345')).toBe('+12345****2345');
+    expect(maskPhoneNumber('+14155550123')).toBe('+1******0123');
+    expect(maskPhoneNumber('+123456789012345')).toBe('+1**********2345');
+    expect(maskPhoneNumber('+85212345678')).toBe('+852****5678');
+    expect(maskPhoneNumber('+447911123456')).toBe('+44******3456');
   });
 
-  it.each(['+1234567', '+12345678', '+123456789', '+1234567890'])('masks the short number %s too', (number) => {
+  it.each(['+1234567', '+12345678', '+3531234567', '+35312345'])('hides at least two digits of the short number %s', (number) => {
     const masked = maskPhoneNumber(number);
-    expect(masked).not.toBe(number);
-    expect(masked).toContain('****');
     expect(masked.startsWith('+')).toBe(true);
-    // Fewer digits shown than hidden behind the stars would allow to rebuild it.
-    expect(masked.replace(/\D/g, '').length).toBeLessThan(number.length - 1);
-    expect(masked).toBe(`${number.slice(0, 3)}****${number.slice(-2)}`);
+    expect((masked.match(/\*/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(masked).toHaveLength(number.length);
   });
 
-  it('masks a number without a plus as well', () => {
-    expect(maskPhoneNumber('8613711112222')).toBe('86137****2222');
+  it('masks a number without a plus, or with an encoded one, the same way', () => {
+    expect(maskPhoneNumber('8613711112222')).toBe('86*******2222');
+    expect(maskPhoneNumber('%2B8613711112222')).toBe('%2B86*******2222');
   });
 });
 
@@ -54,12 +54,12 @@ describe('redact', () => {
 
   it.each(['phoneNumber', 'subscriberNumber', 'PhoneNumber', 'SubscriberNumber'])('masks the value under %s', (key) => {
     expect(redact(key, PHONE)).toBe(MASKED);
-    expect(redact(key, '13711112222')).toBe('13711****2222');
+    expect(redact(key, '13711112222')).toBe('1******2222');
   });
 
   it('masks an E.164 number anywhere inside any other string', () => {
     expect(redact('message', `no receipt for ${PHONE} yet`)).toBe(`no receipt for ${MASKED} yet`);
-    expect(redact('', `${PHONE},+14155550123`)).toBe(`${MASKED},+14155****0123`);
+    expect(redact('', `${PHONE},+14155550123`)).toBe(`${MASKED},+1******0123`);
     expect(redact('url', `/v1/phone-numbers/${PHONE}/statuses`)).toBe(`/v1/phone-numbers/${MASKED}/statuses`);
     expect(redact('list', 'nothing to hide')).toBe('nothing to hide');
   });
@@ -93,7 +93,7 @@ describe('redact', () => {
     const out = redact('error', error) as Record<string, unknown>;
     expect(out).not.toBeInstanceOf(Error);
     expect(out).toMatchObject({ name: 'InvalidInput', code: 'InvalidParameterValue.IncorrectPhoneNumber', requestId: 'req-1', field: 'phoneNumber' });
-    expect(out.message).toBe(`Tencent refused ${MASKED} for +14155****0123`);
+    expect(out.message).toBe(`Tencent refused ${MASKED} for +1******0123`);
     expect(typeof out.stack).toBe('string');
     expect(out.stack).toContain(MASKED);
     expect(out.stack).not.toContain(PHONE);
@@ -128,6 +128,44 @@ describe('redact', () => {
         const value = `${before}${phone}${after}`;
         const json = JSON.stringify(put(value, k), redact);
         expect(json).not.toContain(phone);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('masks bare digit runs, URL-encoded pluses and numbers used as keys, but not ids, times or decimals', () => {
+    expect(redactText('retrying 8613711112222 now')).toBe('retrying 86*******2222 now');
+    expect(redactText('/v1/phone-numbers/%2B8613711112222/statuses')).toBe('/v1/phone-numbers/%2B86*******2222/statuses');
+    expect(JSON.stringify({ byNumber: { '+8613711112222': 3, '13711112222': 1 } }, redact)).toBe('{"byNumber":{"+86*******2222":3,"1******2222":1}}');
+    for (const kept of ['2026-11-27T17:06:20.786Z', 'rid 12345678-aaaa-bbbb-cccc-1234567890ab', 'pi 3.14159265358', '2433:8613711112222abcdef', 'took 1234567 ms']) {
+      expect(redactText(kept)).toBe(kept);
+    }
+  });
+});
+
+describe('masking: no number of 8–15 digits survives, with or without +, in messages, keys or nested objects', () => {
+  const digits = fc.stringMatching(/^[1-9]\d{7,14}$/);
+  const prefix = fc.constantFrom('+', '', '%2B');
+  const separator = fc.constantFrom(' ', '/', ',', ':', '=', '"', '(', ')', '\n', '');
+  const words = fc.stringMatching(/^[a-z ]{0,10}$/);
+  const place = fc.constantFrom<Array<(s: string, n: string) => unknown>>(
+    (s) => ({ message: s }),
+    (s) => ({ detail: { nested: [s] } }),
+    (_s, n) => ({ counts: { [n]: 1 } }),
+    (_s, n) => ({ outer: { inner: { [n]: { phoneNumber: n } } } }),
+    (s) => ({ error: new Error(s) }),
+    (_s, n) => ({ phoneNumber: n, subscriberNumber: n.replace(/^(\+|%2B)/, '') }),
+  );
+  it('keeps only the country code and the last four digits', () => {
+    fc.assert(
+      fc.property(digits, prefix, separator, separator, words, words, place, (number, plus, left, right, before, after, put) => {
+        const written = `${plus}${number}`;
+        // A separator keeps the number apart from the words around it, as in any log line.
+        const text = `${before}${before && !left ? ' ' : left}${written}${after && !right ? ' ' : right}${after}`;
+        const json = JSON.stringify(put(text, written), redact);
+        expect(json).not.toContain(number);
+        const masked = maskPhoneNumber(written);
+        expect(json).toContain(masked.replace(/^(\+|%2B)/, ''));
       }),
       { seed: SEED, numRuns: 1000 },
     );
