@@ -2,6 +2,8 @@ import type http from 'node:http';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import type { TwinPatch, TwinSettings } from './options.ts';
 import { PATCH_FIELDS, patchProblem } from './patch-checks.ts';
+import { PUSH_FIELDS, pushProblem, type PushOptions } from './push-options.ts';
+import type { PushJob } from './push.ts';
 import type { TwinStats } from './stats.ts';
 
 /** What the /_twin/ routes reach of a running twin: the same handles a test in-process has. */
@@ -14,10 +16,12 @@ export interface ControlTarget {
   resetStats(): void;
   configure(patch: TwinPatch): void;
   settings(): TwinSettings;
+  push(options: PushOptions): PushJob;
+  lastPush(): PushJob | undefined;
 }
 
 type Json = (value: unknown, status?: number) => void;
-type Route = (target: ControlTarget, url: URL, body: Buffer, json: Json) => void;
+type Route = (target: ControlTarget, url: URL, body: Buffer, json: Json, method: string) => void;
 
 /** The request body as a JSON object, or undefined once a 400 naming `usage` has been sent. */
 function readObject(body: Buffer, usage: string, json: Json): Record<string, unknown> | undefined {
@@ -73,6 +77,25 @@ const advance: Route = (target, _url, body, json) => {
   json({ now: target.now() });
 };
 
+/** GET: the latest push's stats; POST: start one (202), unless one still runs (409); DELETE: stop it. */
+const push: Route = (target, _url, body, json, method) => {
+  const job = target.lastPush();
+  if (method === 'GET' || method === 'DELETE') {
+    if (!job) return json({ error: 'no push has been started: POST /_twin/push {"url": …}' }, 404);
+    if (method === 'DELETE') job.stop();
+    return json(job.stats());
+  }
+  if (method !== 'POST') return json({ error: 'GET, POST or DELETE /_twin/push' }, 405);
+  const options = readObject(body, `{"url", ${PUSH_FIELDS.filter((f) => f !== 'url').map((f) => `"${f}"?`).join(', ')}}`, json);
+  if (!options) return;
+  const problem = pushProblem(options);
+  if (problem) return json({ error: problem }, 400);
+  const running = job?.stats();
+  // Two pushes at once would interleave on the receiver and break the pacing each one promises.
+  if (running && !running.done && !running.stopped) return json({ error: 'a push is running: DELETE /_twin/push first', push: running }, 409);
+  json(target.push(options as unknown as PushOptions).stats(), 202);
+};
+
 const ROUTES: Record<string, Route> = {
   '/_twin/stats': (target, _url, _body, json) => json(target.stats()),
   '/_twin/settings': (target, _url, _body, json) => json(target.settings()),
@@ -84,9 +107,10 @@ const ROUTES: Record<string, Route> = {
   '/_twin/visible': receipts,
   '/_twin/configure': configure,
   '/_twin/advance': advance,
+  '/_twin/push': push,
 };
 
-/** Serves a /_twin/ control request: any method, a JSON body where the route takes one. */
+/** Serves a /_twin/ control request: any method (but /_twin/push, where it says what to do), a JSON body where the route takes one. */
 export function handleControl(target: ControlTarget, url: URL, body: Buffer, res: http.ServerResponse): void {
   const json: Json = (value, status = 200) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -94,5 +118,5 @@ export function handleControl(target: ControlTarget, url: URL, body: Buffer, res
   };
   const route = Object.hasOwn(ROUTES, url.pathname) ? ROUTES[url.pathname] : undefined;
   if (!route) return json({ error: 'unknown twin control path' }, 404);
-  route(target, url, body, json);
+  route(target, url, body, json, res.req.method ?? 'GET');
 }

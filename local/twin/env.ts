@@ -1,4 +1,5 @@
 import { ConfigError, boundedNumber, type Env } from '#lib/config.ts';
+import { PUSH_RULES, type PushOptions } from './push-options.ts';
 import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, TWIN_ORDERS, type TwinOptions, type TwinOrder } from './twin.ts';
 
 /** The twin accepts the credentials and SmsSdkAppId of the environment, demo values when unset. */
@@ -20,7 +21,35 @@ export function twinOptionsFromEnv(env: Env): TwinOptions {
     faults: faultRate ? { rate: faultRate } : undefined,
     lateReports: lateShare ? { share: lateShare, delaySeconds: lateSeconds } : undefined,
     order: order ? twinOrder(order, 'TWIN_ORDER') : undefined,
+    push: pushOptionsFromEnv(env),
   };
+}
+
+/**
+ * TWIN_PUSH_URL, TWIN_PUSH_RATE and TWIN_PUSH_BATCH: the callback a started twin pushes its receipts to.
+ * Undefined without a URL; a rate or batch size is checked even then, so a typo fails fast.
+ */
+export function pushOptionsFromEnv(env: Env): PushOptions | undefined {
+  const rate = pushNumber(env.TWIN_PUSH_RATE, 'TWIN_PUSH_RATE', 'rate');
+  const batchSize = pushNumber(env.TWIN_PUSH_BATCH, 'TWIN_PUSH_BATCH', 'batchSize');
+  const url = pushUrl(env.TWIN_PUSH_URL, 'TWIN_PUSH_URL');
+  return url === undefined ? undefined : { url, rate, batchSize };
+}
+
+/** A callback URL given as text (a variable or a flag), undefined when blank; a ConfigError naming `name` when unusable. */
+export function pushUrl(text: string | undefined, name: string): string | undefined {
+  const value = text?.trim();
+  if (!value) return undefined;
+  if (!PUSH_RULES.url.ok(value)) throw new ConfigError(name, PUSH_RULES.url.rule);
+  return value;
+}
+
+/** A push rate or batch size given as text, undefined when blank; a ConfigError naming `name` when unusable. */
+export function pushNumber(text: string | undefined, name: string, field: 'rate' | 'batchSize'): number | undefined {
+  const value = text?.trim();
+  if (!value) return undefined;
+  if (!PUSH_RULES[field].ok(Number(value))) throw new ConfigError(name, `${PUSH_RULES[field].rule}, got '${value.slice(0, 32)}'`);
+  return Number(value);
 }
 
 /** `value` as the order of the twin's answers; a ConfigError naming `name` (a variable or a flag) otherwise. */

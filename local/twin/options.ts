@@ -2,6 +2,7 @@ import type { NumberProfile } from './data.ts';
 import type { FaultOptions } from './faults.ts';
 import type { LateReports } from './late-reports.ts';
 import type { TwinOrder } from './order.ts';
+import type { PushOptions } from './push-options.ts';
 import type { TwinCredentials } from './verify.ts';
 
 export interface TwinOptions {
@@ -31,6 +32,8 @@ export interface TwinOptions {
   hold?: Record<string, number>;
   /** The order of the API's answers, and so which records a full page holds; 'shuffled' by default. */
   order?: TwinOrder;
+  /** Push receipts to a callback URL from the start (TWIN_PUSH_URL, --push-url); a bad option fails the start. */
+  push?: PushOptions;
 }
 
 /**
