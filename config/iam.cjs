@@ -11,6 +11,47 @@ function manifestResource(bucket, manifest, manifestPrefix) {
   return match ? `arn:aws:s3:::${match[1]}/${match[2]}` : `arn:aws:s3:::${bucket}/manifests/*`;
 }
 
+/** An S3 ARN in the stack's partition (aws, aws-cn, aws-us-gov). */
+function s3Arn(resource) {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', resource]] };
+}
+
+function logStatement(stage, name) {
+  const arn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:/aws/lambda/sms-status-${stage}-${name}:*`]] };
+  return { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arn };
+}
+
+/**
+ * The callback receiver only adds objects to the inbox (and reads its token's secret); the drain reads,
+ * merges and deletes under the inbox, the lake and the quarantine, and lists the inbox. Listing also
+ * covers statuses/: without s3:ListBucket, S3 answers 403 instead of 404 for a day object not yet written.
+ */
+function pushStatements({ stage, bucket, prefix, callbackTokenArn }) {
+  const folders = ['_inbox', 'statuses', '_quarantine'];
+  return {
+    callback: [
+      logStatement(stage, 'callback'),
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: s3Arn(`${bucket}/${prefix}/_inbox/*`) },
+      ...secretStatements(callbackTokenArn),
+    ],
+    inbox: [
+      logStatement(stage, 'inbox'),
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: folders.map((folder) => s3Arn(`${bucket}/${prefix}/${folder}/*`)) },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`] } } },
+    ],
+    // EventBridge Scheduler's role for the drain's schedule: invoking the drain, nothing else.
+    inboxSchedule: [
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: ['', ':*'].map((qualifier) => ({
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:function:sms-status-${stage}-inbox${qualifier}`]],
+        })),
+      },
+    ],
+  };
+}
+
 module.exports = async ({ resolveVariable }) => {
   const bucket = await resolveVariable('param:exportBucket');
   const prefix = await resolveVariable('param:exportPrefix');
@@ -18,16 +59,23 @@ module.exports = async ({ resolveVariable }) => {
   const manifest = await resolveVariable('param:exportManifest');
   const manifestPrefix = await resolveVariable('param:exportManifestPrefix');
   const stage = await resolveVariable('sls:stage');
+  const callbackTokenArn = await resolveVariable('param:callbackTokenArn');
   const logGroup = {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:/aws/lambda/sms-status-${stage}-lookup:*`]],
   };
   return {
-    lookup: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup }, ...secretStatements(secretArn)],
+    lookup: [
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup },
+      // Lookups past Tencent's 7 days read the lake's day objects; nothing else of the bucket, no writes.
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', `${bucket}/${prefix}/statuses/*`]] } },
+      ...secretStatements(secretArn),
+    ],
     export: [
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: manifestResource(bucket, manifest, manifestPrefix) },
       ...secretStatements(secretArn),
     ],
+    ...pushStatements({ stage, bucket, prefix, callbackTokenArn }),
   };
 };

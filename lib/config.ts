@@ -151,3 +151,91 @@ export function loadExportConfig(env: Env): ExportConfig {
     reconcileSeconds: boundedNumber(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
   };
 }
+
+/** What a lookup needs to read the lake: absent when EXPORT_BUCKET is unset (lookups then reach 7 days). */
+export interface LakeReadConfig {
+  bucket: string;
+  prefix: string;
+  /** How far back lookups may reach (the lake's retention). */
+  retentionDays: number;
+  /** AWS_ENDPOINT_URL_S3 is set: a local S3 server (path-style, checksums only where required). */
+  localS3: boolean;
+}
+
+export function loadLakeReadConfig(env: Env): LakeReadConfig | undefined {
+  const bucket = optionalString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name');
+  if (bucket === undefined) return undefined;
+  return {
+    bucket,
+    prefix: optionalString(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    retentionDays: Math.floor(boundedNumber(env, 'EXPORT_RETENTION_DAYS', 400, 7, 3650)),
+    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+  };
+}
+
+/** The callback's path token: long enough that guessing it is hopeless (the URL is its only secret). */
+export const MIN_CALLBACK_TOKEN_LENGTH = 32;
+const CALLBACK_TOKEN = /^[A-Za-z0-9._~-]{32,256}$/;
+const KEY_PREFIX = /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/;
+
+export interface CallbackConfig {
+  bucket: string;
+  prefix: string;
+  localS3: boolean;
+  sdkAppId: string;
+  /** The token itself (SMS_STATUS_CALLBACK_TOKEN), or the Secrets Manager secret holding it. */
+  token: { token: string } | { secretArn: string };
+  /** TENCENT_CALLBACK_UTC_OFFSET in minutes east of UTC (+08:00 → 480). */
+  utcOffsetMinutes: number;
+}
+
+/** ±HH:MM (at most ±14:00) → minutes east of UTC. */
+function utcOffset(env: Env, name: string, fallback: string): number {
+  const text = optionalString(env, name) ?? fallback;
+  const match = /^([+-])(\d{2}):([0-5]\d)$/.exec(text);
+  const minutes = match ? Number(match[2]) * 60 + Number(match[3]) : Number.NaN;
+  if (!match || minutes > 14 * 60) throw new ConfigError(name, `must be a UTC offset ±HH:MM such as +08:00, got '${text.slice(0, 16)}'`);
+  return match[1] === '-' ? -minutes : minutes;
+}
+
+function callbackToken(env: Env): CallbackConfig['token'] {
+  // Never echo the value: the error names the variable and the rule only.
+  const token = optionalString(env, 'SMS_STATUS_CALLBACK_TOKEN', CALLBACK_TOKEN, `must be ${MIN_CALLBACK_TOKEN_LENGTH} to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)`);
+  if (token) return { token };
+  const secretArn = optionalString(env, 'SMS_STATUS_CALLBACK_TOKEN_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
+  if (secretArn) return { secretArn };
+  throw new ConfigError('SMS_STATUS_CALLBACK_TOKEN', '(or SMS_STATUS_CALLBACK_TOKEN_ARN) is required');
+}
+
+/** The callback receiver's configuration: its token, Tencent's time zone, the app and the lake's place. */
+export function loadCallbackConfig(env: Env): CallbackConfig {
+  return {
+    bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
+    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
+    token: callbackToken(env),
+    utcOffsetMinutes: utcOffset(env, 'TENCENT_CALLBACK_UTC_OFFSET', '+08:00'),
+  };
+}
+
+export interface InboxConfig {
+  bucket: string;
+  prefix: string;
+  localS3: boolean;
+  maxObjects: number;
+  maxRecords: number;
+  reserveMs: number;
+}
+
+/** The inbox drain's configuration: the lake's place and how much one drain takes. */
+export function loadInboxConfig(env: Env): InboxConfig {
+  return {
+    bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
+    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    maxObjects: boundedNumber(env, 'INBOX_MAX_OBJECTS', 20_000, 1, 100_000),
+    maxRecords: boundedNumber(env, 'INBOX_MAX_RECORDS', 200_000, 1, 2_000_000),
+    reserveMs: boundedNumber(env, 'INBOX_RESERVE_MS', 60_000, 0, 600_000),
+  };
+}

@@ -27,6 +27,8 @@ export interface Stack {
   s3: LocalS3;
   offline: Offline;
   apiKey: string;
+  /** Tencent's status callback on this stack: POST a batch of receipts here (the token is in the path). */
+  callbackUrl: string;
   /** The environment the functions run with: handy for the CLI against the same stack. */
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -49,12 +51,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const s3 = await startLocalS3({ port: options.ports.s3, bucket: base.EXPORT_BUCKET || undefined });
     started.push(s3);
     const apiKey = base.SMS_STATUS_API_KEY || `local-${randomBytes(12).toString('hex')}`;
+    const callbackToken = base.SMS_STATUS_CALLBACK_TOKEN || `local-callback-${randomBytes(24).toString('hex')}`;
     const env: NodeJS.ProcessEnv = {
       ...base,
       ...localEnv({ twin }),
       // The demo numbers are what a bare scheduled export pulls locally.
       EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
       SMS_STATUS_API_KEY: apiKey,
+      SMS_STATUS_CALLBACK_TOKEN: callbackToken,
       EXPORT_BUCKET: s3.bucket,
       AWS_ENDPOINT_URL_S3: s3.url,
       AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID || s3.credentials.accessKeyId,
@@ -63,7 +67,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const offline = await startOffline({ httpPort: options.ports.http, lambdaPort: options.ports.lambda, env, echo: options.echo, logPath: options.logPath });
     started.push(offline);
-    return { twin, s3, offline, apiKey, env, stop: stopAll };
+    const callbackUrl = `${offline.httpUrl}/dev/v1/callbacks/tencent/${callbackToken}`;
+    return { twin, s3, offline, apiKey, callbackUrl, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -30,6 +30,12 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
 }
 
+/** A store that can also list keys (the inbox drain): S3 and the memory store of the tests. */
+export interface ListingStore extends ObjectStore {
+  /** The keys under `prefix`, in S3's (lexicographic) order, at most `limit` of them (all when unset). */
+  list(bucket: string, prefix: string, limit?: number): Promise<string[]>;
+}
+
 /** Another writer changed the object since it was read (S3 412 PreconditionFailed, 409, or 404 on If-Match). */
 export class WriteConflict extends Error {
   override readonly name = 'WriteConflict';

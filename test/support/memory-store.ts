@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { WriteConflict, type ObjectStore, type WriteCondition } from '#lib/export/store.ts';
+import { WriteConflict, type ListingStore, type WriteCondition } from '#lib/export/store.ts';
 
 export interface StoredObject {
   body: Buffer;
@@ -10,7 +10,7 @@ export interface StoredObject {
   contentEncoding?: string;
 }
 
-export interface MemoryStore extends ObjectStore {
+export interface MemoryStore extends ListingStore {
   /** `bucket/key` → object, as last written. */
   objects: Map<string, StoredObject>;
   writes: string[];
@@ -62,6 +62,9 @@ export function memoryStore(): MemoryStore {
     async delete(bucket, key) {
       objects.delete(id(bucket, key));
       store.deletes.push(key);
+    },
+    async list(bucket, prefix, limit) {
+      return store.keys(bucket, prefix).slice(0, limit);
     },
     keys(bucket, prefix = '') {
       const start = id(bucket, prefix);

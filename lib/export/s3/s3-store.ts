@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { WriteConflict, type ObjectStore, type WriteCondition } from '../store.ts';
+import { WriteConflict, type ListingStore, type WriteCondition } from '../store.ts';
 
 export interface S3StoreOptions {
   /** A local S3 server (AWS_ENDPOINT_URL_S3): path-style addressing, checksums only where required. */
@@ -9,7 +9,7 @@ export interface S3StoreOptions {
 }
 
 /** The ObjectStore port over S3: conditional writes go to PutObject or CompleteMultipartUpload as If-Match / If-None-Match. */
-export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientConfig(options))): ObjectStore {
+export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientConfig(options))): ListingStore {
   return {
     async read(bucket, key) {
       try {
@@ -37,7 +37,25 @@ export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientC
     async delete(bucket, key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
+    list: (bucket, prefix, limit) => listKeys(client, bucket, prefix, limit),
   };
+}
+
+/**
+ * ListObjects (v1), paged by Marker: s3rver's ListObjectsV2 continuation tokens need DES, which
+ * OpenSSL 3 refuses, and v1 pages the same way on S3.
+ */
+async function listKeys(client: S3Client, bucket: string, prefix: string, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  while (keys.length < limit) {
+    const MaxKeys = Math.min(1000, limit - keys.length);
+    const page = await client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker, MaxKeys }));
+    for (const { Key } of page.Contents ?? []) if (Key !== undefined && keys.length < limit) keys.push(Key);
+    marker = page.NextMarker ?? page.Contents?.at(-1)?.Key;
+    if (!page.IsTruncated || marker === undefined) break;
+  }
+  return keys;
 }
 
 function conditionParams(condition: WriteCondition): { IfMatch?: string; IfNoneMatch?: string } {

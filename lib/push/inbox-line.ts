@@ -1,0 +1,22 @@
+import type { ExportRecord } from '#lib/export/writer.ts';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const TEXT_FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'sdkAppId'] as const;
+
+/**
+ * One line of an inbox object → the record it holds, checked field by field: only what the receiver
+ * could have written passes, so a damaged or foreign object is quarantined rather than merged.
+ */
+export function parseInboxLine(line: string): ExportRecord {
+  const value = JSON.parse(line) as Record<string, unknown> | null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a line is not a delivery record');
+  for (const field of TEXT_FIELDS) {
+    if (typeof value[field] !== 'string') throw new TypeError(`a line's ${field} is not a string`);
+  }
+  const time = value.userReceiveTime;
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new TypeError("a line's userReceiveTime is not unix seconds");
+  const record = value as unknown as ExportRecord;
+  if (record.serialNo === '' || !E164.test(record.phoneNumber)) throw new TypeError("a line's serialNo or phoneNumber is not valid");
+  const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } = record;
+  return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId };
+}

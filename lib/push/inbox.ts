@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import pLimit from 'p-limit';
+import { groupOf, objectKey } from '#lib/export/layout.ts';
+import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/export/store.ts';
+import { mergeInto, toLine, type ExportRecord, type MergeOutcome } from '#lib/export/writer.ts';
+import { utcDay } from '#lib/utc-day.ts';
+import { parseInboxLine } from './inbox-line.ts';
+import { uniqueBySerial } from './records.ts';
+
+/**
+ * The callback's inbox (docs/push.md). The receiver stores each batch as one object under
+ * `_inbox/`, named by the hash of its content, and answers; the drain merges a whole minute of
+ * batches into the lake's day objects with one conditional merge per (day, group), then deletes them.
+ */
+
+export interface InboxLocation {
+  bucket: string;
+  prefix: string;
+}
+
+export interface InboxSettings extends InboxLocation {
+  /** Inbox objects one drain takes at most (the rest is `remaining`). */
+  maxObjects: number;
+  /** Receipts one drain holds in memory at most: it stops reading once past this. */
+  maxRecords: number;
+  /** Stop reading inbox objects when less than this is left: the merges and deletes need the rest. */
+  reserveMs: number;
+  /** Inbox objects read (and deleted) at once. */
+  readConcurrency: number;
+  /** Day objects merged at once. */
+  mergeConcurrency: number;
+}
+
+export const INBOX_DEFAULTS = { maxObjects: 20_000, maxRecords: 200_000, reserveMs: 60_000, readConcurrency: 32, mergeConcurrency: 8 } as const;
+
+/** An inbox object is at most a 1 MiB body's receipts, gzipped; anything far larger is not one. */
+const MAX_INBOX_OBJECT_BYTES = 16 * 1024 * 1024;
+const MAX_INBOX_TEXT_BYTES = 64 * 1024 * 1024;
+/** Quarantined objects listed in a summary, at most. */
+const SAMPLE = 20;
+
+export function inboxPrefix(prefix: string): string {
+  return `${prefix}/_inbox/`;
+}
+
+/**
+ * Where a batch is stored: `_inbox/<UTC hour of its earliest receipt>/<sha256 of its canonical lines>`.
+ * The key is a function of the receipts alone, so a batch sent again (in any order) names the same object.
+ */
+export function inboxKey(prefix: string, canonicalText: string, earliest: number): string {
+  const hour = new Date(earliest * 1000).toISOString().slice(0, 13);
+  const hash = createHash('sha256').update(canonicalText).digest('hex');
+  return `${inboxPrefix(prefix)}${hour}/${hash}.jsonl.gz`;
+}
+
+export interface StoredBatch {
+  /** The inbox object, or undefined for an empty batch (nothing stored). */
+  key?: string;
+  /** False when the same batch was already in the inbox. */
+  created: boolean;
+  receipts: number;
+}
+
+/**
+ * Stores one batch durably as one object, created only if absent (`If-None-Match: *`). A conflict
+ * means the same content is already there: the batch is stored, and a redelivery changes nothing.
+ */
+export async function storeBatch(store: ObjectStore, location: InboxLocation, records: ExportRecord[]): Promise<StoredBatch> {
+  const canonical = uniqueBySerial(records);
+  const first = canonical[0];
+  if (first === undefined) return { created: false, receipts: 0 };
+  const text = canonical.map((record) => `${toLine(record)}\n`).join('');
+  const key = inboxKey(location.prefix, text, first.userReceiveTime);
+  try {
+    await store.write(location.bucket, key, Readable.from([gzipSync(text)]), { contentType: 'application/gzip', condition: { ifNoneMatch: '*' } });
+    return { key, created: true, receipts: canonical.length };
+  } catch (error) {
+    if (error instanceof WriteConflict) return { key, created: false, receipts: canonical.length };
+    throw error;
+  }
+}
+
+export interface DrainDeps {
+  store: ListingStore;
+  /** Milliseconds left in this invocation (Lambda's context); unlimited when absent. */
+  remainingMs?: () => number;
+  now?: () => number;
+}
+
+export interface Quarantined {
+  key: string;
+  movedTo: string;
+  error: string;
+}
+
+export interface DrainSummary {
+  /** Inbox objects merged into the lake and deleted. */
+  objects: number;
+  /** Distinct receipts (by serialNo) merged. */
+  records: number;
+  /** Lake objects (one per day and group) merged into. */
+  merged: number;
+  /** Inbox objects that were not gzip JSON Lines of receipts, moved to `_quarantine/`. */
+  quarantined: number;
+  /** More is waiting in the inbox: the next drain takes it. */
+  remaining: boolean;
+  /** Up to 20 of the quarantined inbox objects. */
+  quarantinedObjects: Quarantined[];
+  /** Lake objects found corrupt: moved to `_quarantine/` and rebuilt from the receipts merged here. */
+  corruptObjects: Quarantined[];
+}
+
+interface Batch {
+  key: string;
+  records: ExportRecord[];
+}
+
+interface ReadOutcome {
+  batches: Batch[];
+  quarantined: Quarantined[];
+  stoppedEarly: boolean;
+}
+
+/**
+ * Merges what waits in the inbox into the lake: reads up to `maxObjects` inbox objects (fewer when time
+ * or `maxRecords` runs short), merges their receipts into each (day, group) object with `mergeInto` (the
+ * export's conditional merge, retried on conflicts), and only then deletes them. A crash in between
+ * leaves them in place, and merging them again changes nothing.
+ */
+export async function drainInbox(deps: DrainDeps, settings: InboxSettings): Promise<DrainSummary> {
+  const listed = await deps.store.list(settings.bucket, inboxPrefix(settings.prefix), settings.maxObjects + 1);
+  const read = await readInbox(deps, settings, listed.slice(0, settings.maxObjects));
+  const records = uniqueBySerial(read.batches.flatMap((batch) => batch.records));
+  const outcomes = await mergeRecords(deps, settings, records);
+  const limit = pLimit(settings.readConcurrency);
+  await Promise.all(read.batches.map(({ key }) => limit(() => deps.store.delete(settings.bucket, key))));
+  const corruptObjects = outcomes.flatMap((outcome) => (outcome.quarantined ? [outcome.quarantined] : []));
+  return {
+    objects: read.batches.length,
+    records: records.length,
+    merged: outcomes.length,
+    quarantined: read.quarantined.length,
+    remaining: listed.length > settings.maxObjects || read.stoppedEarly,
+    quarantinedObjects: read.quarantined.slice(0, SAMPLE),
+    corruptObjects: corruptObjects.slice(0, SAMPLE),
+  };
+}
+
+/** Reads inbox objects in key order, side by side; stops starting new reads when time or room runs out. */
+async function readInbox(deps: DrainDeps, settings: InboxSettings, keys: string[]): Promise<ReadOutcome> {
+  const limit = pLimit(settings.readConcurrency);
+  const outcome: ReadOutcome = { batches: [], quarantined: [], stoppedEarly: false };
+  let held = 0;
+  const found = await Promise.all(
+    keys.map((key) =>
+      limit(async (): Promise<Batch | undefined> => {
+        if (outcome.stoppedEarly || held >= settings.maxRecords || (deps.remainingMs?.() ?? Infinity) < settings.reserveMs) {
+          outcome.stoppedEarly = true;
+          return undefined;
+        }
+        const batch = await readBatch(deps.store, settings, key, outcome.quarantined);
+        held += batch?.records.length ?? 0;
+        return batch;
+      }),
+    ),
+  );
+  outcome.batches = found.filter((batch): batch is Batch => batch !== undefined);
+  return outcome;
+}
+
+/**
+ * One inbox object's receipts; undefined when it is gone (another drain took it) or corrupt (moved to
+ * `_quarantine/` and listed). A stream that fails for any other reason fails the drain: nothing is lost.
+ */
+async function readBatch(store: ObjectStore, settings: InboxSettings, key: string, quarantined: Quarantined[]): Promise<Batch | undefined> {
+  const object = await store.read(settings.bucket, key);
+  if (!object) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = await readBytes(object.body, MAX_INBOX_OBJECT_BYTES, `s3://${settings.bucket}/${key}`);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    quarantined.push(await quarantine(store, settings, key, undefined, error));
+    return undefined;
+  }
+  try {
+    const lines = gunzipSync(bytes, { maxOutputLength: MAX_INBOX_TEXT_BYTES }).toString('utf8').split('\n');
+    return { key, records: lines.filter(Boolean).map(parseInboxLine) };
+  } catch (error) {
+    quarantined.push(await quarantine(store, settings, key, bytes, error));
+    return undefined;
+  }
+}
+
+/** Copies a corrupt inbox object (as it is) to `_quarantine/_inbox/…`, then takes it out of the inbox. */
+async function quarantine(store: ObjectStore, settings: InboxSettings, key: string, bytes: Buffer | undefined, error: unknown): Promise<Quarantined> {
+  const movedTo = `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}`;
+  const body = bytes ? Readable.from([bytes]) : (await store.read(settings.bucket, key))?.body;
+  if (body !== undefined) {
+    try {
+      await store.write(settings.bucket, movedTo, body, { contentType: 'application/octet-stream', condition: { ifNoneMatch: '*' } });
+    } catch (conflict) {
+      // Already quarantined by an earlier drain that stopped before the delete.
+      if (!(conflict instanceof WriteConflict)) throw conflict;
+    }
+  }
+  await store.delete(settings.bucket, key);
+  return { key, movedTo, error: (error as Error).message };
+}
+
+/** One conditional merge per (UTC day, group) object, a few side by side. */
+async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
+  const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
+  const stamp = new Date((deps.now ?? Date.now)()).toISOString().replace(/[-:]|\.\d+/g, '');
+  const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.inbox-${stamp}`;
+  const limit = pLimit(settings.mergeConcurrency);
+  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, { quarantineKey }))));
+}
