@@ -16,12 +16,13 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   lookup: {
     summary: 'delivery statuses of one number, as JSON on stdout',
-    usage: 'sms-status lookup <phoneNumber> [--begin T] [--end T] [--limit N] [--all]',
+    usage: 'sms-status lookup <phoneNumber> [--begin T] [--end T] [--limit N] [--all] [--serial-no S]',
     options: {
       begin: { type: 'string' },
       end: { type: 'string' },
       limit: { type: 'string' },
       all: { type: 'boolean' },
+      'serial-no': { type: 'string' },
     },
     run: runLookup,
   },
@@ -39,8 +40,14 @@ const COMMANDS: Record<string, Command> = {
   },
   twin: {
     summary: 'the local Tencent twin, in the foreground',
-    usage: 'sms-status twin [--port P] [--order shuffled|ascending|descending]',
-    options: { port: { type: 'string' }, order: { type: 'string' } },
+    usage: 'sms-status twin [--port P] [--order shuffled|ascending|descending] [--push-url URL] [--push-rate N] [--push-batch N]',
+    options: {
+      port: { type: 'string' },
+      order: { type: 'string' },
+      'push-url': { type: 'string' },
+      'push-rate': { type: 'string' },
+      'push-batch': { type: 'string' },
+    },
     run: runTwin,
   },
 };

@@ -1,11 +1,15 @@
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { PacedClient } from '#lib/connect.ts';
+import type { ObjectStore } from '#lib/export/store.ts';
 import { finishBy } from '#lib/pace/paced.ts';
-import { lookup, type LookupResult } from '#lib/status/lookup.ts';
+import { history, type Lake } from '#lib/status/history.ts';
+import type { LookupResult } from '#lib/status/lookup.ts';
 import { parseQuery, type RawQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -34,20 +38,58 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
 }
 
 /**
- * The lookup's adapters around one paced Tencent client (built once per container). `requestMs` is the
- * longest one request may take (queueing for the pacer, then Tencent's timeout).
+ * The lake's read side over S3 for the lookup: GetObject only, which is all its role may do. Not
+ * s3-store.ts's s3Store: its upload code (lib-storage) would more than double the bundle, and the SDK is
+ * loaded on the first read, as the Tencent secret's client is, so a lookup inside 7 days never loads it.
  */
-export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number) {
+export function s3Reads(local: boolean): Pick<ObjectStore, 'read'> {
+  let loading: Promise<{ client: S3Client; GetObjectCommand: typeof import('@aws-sdk/client-s3').GetObjectCommand }> | undefined;
+  const load = async () => {
+    const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+    // A local S3 server (AWS_ENDPOINT_URL_S3): path-style, checksums only where required (as s3ClientConfig).
+    const config = local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const : {};
+    return { client: new S3Client(config), GetObjectCommand };
+  };
+  return {
+    async read(bucket, key) {
+      loading ??= load().catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      });
+      const { client, GetObjectCommand } = await loading;
+      try {
+        const { Body, ETag } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return { body: Body as Readable, etag: ETag ?? '' };
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+/** The lake a lookup reads past Tencent's 7 days, back to `retentionDays` (EXPORT_RETENTION_DAYS). */
+export type LookupLake = Lake & { retentionDays: number };
+
+/**
+ * The lookup's adapters around one paced Tencent client (built once per container). `requestMs` is the
+ * longest one request may take (queueing for the pacer, then Tencent's timeout). Without `lake`,
+ * lookups reach Tencent's 7 days only.
+ */
+export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, lake?: LookupLake) {
   // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s, and
   // ask for no new window once the last answer could no longer arrive in time (a partial 200 instead).
   const collectOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
+  const onDayError = (day: string, error: unknown): void => logger.warn('lake day object unreadable', { day, error });
+  const logged = lake && { ...lake, onDayError };
 
   async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
     try {
-      const query = parseQuery(raw, Math.floor(Date.now() / 1000));
+      const query = parseQuery(raw, Math.floor(Date.now() / 1000), { lakeRetentionDays: lake?.retentionDays });
       const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis(), RESERVE_MS);
-      const result = await lookup(client, query, { ...collectOptions, stopAt: deadlineAt - requestMs });
-      logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete: result.complete, statuses: result.statuses.length, requestIds: result.requestIds });
+      const result = await history(client, logged, query, { collect: { ...collectOptions, stopAt: deadlineAt - requestMs } });
+      const { complete, sources, requestIds } = result;
+      logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete, sources, statuses: result.statuses.length, requestIds });
       return result;
     } catch (error) {
       logger.warn('lookup failed', { error });

@@ -10,6 +10,7 @@ export interface RawQuery {
   endTime?: unknown;
   limit?: unknown;
   all?: unknown;
+  serialNo?: unknown;
 }
 
 export interface Query {
@@ -18,9 +19,31 @@ export interface Query {
   endTime: number;
   limit: number;
   all: boolean;
+  /** Only the receipt with this SerialNo (set only when asked for). */
+  serialNo?: string;
 }
 
-const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all']);
+/** How far back a lookup may reach: Tencent's 7 days, or with a lake configured, its retention. */
+export interface QueryOptions {
+  lakeRetentionDays?: number;
+}
+
+/** How far back a window may start, and why no further. */
+export interface Reach {
+  seconds: number;
+  why: string;
+}
+
+const TENCENT_REACH: Reach = { seconds: MAX_LOOKBACK_SECONDS, why: '7 days back: Tencent keeps receipts for 7 days' };
+
+/** A lookup's reach: the lake's retention, or Tencent's 7 days when no lake is configured. */
+export function lookupReach({ lakeRetentionDays }: QueryOptions = {}): Reach {
+  if (lakeRetentionDays === undefined) return { ...TENCENT_REACH, why: `${TENCENT_REACH.why} (no lake configured)` };
+  return { seconds: lakeRetentionDays * 86400, why: `${lakeRetentionDays} days back: the lake keeps receipts for ${lakeRetentionDays} days (EXPORT_RETENTION_DAYS)` };
+}
+
+const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all', 'serialNo']);
+const SERIAL_NO = /^[\w:.-]{1,64}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const DEFAULT_SPAN_SECONDS = 24 * 3600;
 /** Default windows stop short of the 7-day edge so clock skew with Tencent cannot push them past it. */
@@ -43,35 +66,37 @@ export function oldestDefaultBegin(nowSeconds: number): number {
 }
 
 /** Validates a lookup before any request is sent; every error names the field and the rule. */
-export function parseQuery(raw: RawQuery, nowSeconds: number): Query {
+export function parseQuery(raw: RawQuery, nowSeconds: number, options: QueryOptions = {}): Query {
   checkShape(raw);
   const phoneNumber = parsePhoneNumber(raw.phoneNumber);
-  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS);
-  return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all) };
+  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, lookupReach(options));
+  const serialNo = parseSerialNo(raw.serialNo);
+  return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all), ...(serialNo !== undefined && { serialNo }) };
 }
 
 /**
  * beginTime/endTime as given, or defaults: endTime now, beginTime `defaultSpan` before endTime (kept
- * inside Tencent's 7 days). Checked against the 7-day limit and each other.
+ * inside Tencent's 7 days, or the `reach` given). Checked against the reach and each other.
  */
 export function parseWindow(
   raw: { beginTime?: unknown; endTime?: unknown },
   nowSeconds: number,
   defaultSpan: number,
+  reach: Reach = TENCENT_REACH,
 ): { beginTime: number; endTime: number } {
   const endTime = present(raw.endTime)
     ? parseTime(raw.endTime, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail')
     : nowSeconds;
   const beginTime = present(raw.beginTime)
     ? parseTime(raw.beginTime, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail')
-    : Math.min(endTime, Math.max(endTime - defaultSpan, oldestDefaultBegin(nowSeconds)));
-  checkWindow(beginTime, endTime, nowSeconds);
+    : Math.min(endTime, Math.max(endTime - defaultSpan, oldestBegin(nowSeconds, reach)));
+  checkWindow(beginTime, endTime, nowSeconds, reach);
   return { beginTime, endTime };
 }
 
 function checkShape(raw: RawQuery): void {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidInput('the lookup must be an object with phoneNumber, beginTime, endTime, limit, all', {
+    throw new InvalidInput('the lookup must be an object with phoneNumber, beginTime, endTime, limit, all, serialNo', {
       field: 'query',
     });
   }
@@ -83,25 +108,30 @@ function checkShape(raw: RawQuery): void {
   }
 }
 
+/** Within Tencent's reach, a default window keeps the safety margin; the lake's has no edge to fear. */
+function oldestBegin(nowSeconds: number, reach: Reach): number {
+  return reach.seconds > MAX_LOOKBACK_SECONDS ? nowSeconds - reach.seconds : oldestDefaultBegin(nowSeconds);
+}
+
 export function present(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';
 }
 
-function checkWindow(beginTime: number, endTime: number, nowSeconds: number): void {
+function checkWindow(beginTime: number, endTime: number, nowSeconds: number, reach: Reach): void {
   if (beginTime > nowSeconds) {
     throw new InvalidInput('beginTime must not be in the future', {
       field: 'beginTime',
       code: 'InvalidParameterValue.BeginTimeVerifyFail',
     });
   }
-  if (beginTime < nowSeconds - MAX_LOOKBACK_SECONDS) {
-    throw new InvalidInput('beginTime must be no more than 7 days back: Tencent keeps receipts for 7 days', {
+  if (beginTime < nowSeconds - reach.seconds) {
+    throw new InvalidInput(`beginTime must be no more than ${reach.why}`, {
       field: 'beginTime',
       code: 'InvalidParameterValue.BeginTimeVerifyFail',
     });
   }
-  if (endTime < nowSeconds - MAX_LOOKBACK_SECONDS) {
-    throw new InvalidInput('endTime must be within the last 7 days: Tencent keeps receipts for 7 days', {
+  if (endTime < nowSeconds - reach.seconds) {
+    throw new InvalidInput(`endTime must be no more than ${reach.why}`, {
       field: 'endTime',
       code: 'InvalidParameterValue.EndTimeVerifyFail',
     });
@@ -124,6 +154,14 @@ function parseLimit(value: unknown): number {
     });
   }
   return limit;
+}
+
+function parseSerialNo(value: unknown): string | undefined {
+  if (!present(value)) return undefined;
+  if (typeof value !== 'string' || !SERIAL_NO.test(value)) {
+    throw new InvalidInput('serialNo must be a SerialNo as SendSms returned it: 1 to 64 letters, digits, and : . _ -', { field: 'serialNo' });
+  }
+  return value;
 }
 
 function parseAll(value: unknown): boolean {

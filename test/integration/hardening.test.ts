@@ -66,11 +66,13 @@ describe('IAM', () => {
     }
   });
 
-  it('gives the lookup its own role: its log group, the secret, and nothing of S3', () => {
+  it('gives the lookup its own role: its log group, the secret, and reads of the lake\'s statuses/ only', () => {
     const lookup = resourcesOfType(withSecret.template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === 'sms-status-dev-lookup')?.[1];
     expect(lookup.Properties.Role).toEqual({ 'Fn::GetAtt': ['LookupRole', 'Arn'] });
     const own = statements(withSecret.template).filter((s) => s.role === 'LookupRole');
-    expect(own.flatMap(actions).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue']);
+    expect(own.flatMap(actions).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'secretsmanager:GetSecretValue']);
+    const read = own.find((s) => actions(s).includes('s3:GetObject'));
+    expect(read?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', 'acme-sms-exports/receipts/statuses/*']] });
     expect(own.find((s) => actions(s).includes('secretsmanager:GetSecretValue'))?.Resource).toBe(SECRET_ARN);
   });
 
