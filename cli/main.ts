@@ -4,6 +4,7 @@ import { isSmsStatusError } from '#lib/errors.ts';
 import { errorBody } from '../functions/middleware/error-body.ts';
 import { runExportCommand } from './export.ts';
 import { runLookup } from './lookup.ts';
+import { runPushTest } from './push-test.ts';
 import { runTwin } from './twin.ts';
 
 interface Command {
@@ -37,6 +38,12 @@ const COMMANDS: Record<string, Command> = {
       reconcile: { type: 'boolean' },
     },
     run: runExportCommand,
+  },
+  'push-test': {
+    summary: "POSTs one sample receipt in Tencent's callback format to a receiver; exit 0 on {\"result\":0}",
+    usage: 'sms-status push-test <url> [--phone-number +86…] [--utc-offset +08:00]',
+    options: { 'phone-number': { type: 'string' }, 'utc-offset': { type: 'string' } },
+    run: runPushTest,
   },
   twin: {
     summary: 'the local Tencent twin, in the foreground',

@@ -14,6 +14,8 @@ export interface Offline {
   /** Everything serverless-offline printed, for diagnostics. */
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would: nothing gets to finish. */
+  kill(): Promise<void>;
 }
 
 export interface OfflineOptions {
@@ -59,6 +61,7 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
       await stopGroup(child);
       await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
     },
+    kill: () => stopGroup(child, 'SIGKILL'),
   };
   try {
     await waitForPort(offline.httpUrl, child, () => output);
@@ -84,7 +87,7 @@ async function waitForPort(url: string, child: ChildProcess, output: () => strin
   throw new Error(`serverless offline did not answer on ${url} within 120 s:\n${output()}`);
 }
 
-async function stopGroup(child: ChildProcess): Promise<void> {
+async function stopGroup(child: ChildProcess, first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const signal = (name: NodeJS.Signals): void => {
@@ -94,7 +97,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
       // Already gone.
     }
   };
-  signal('SIGTERM');
+  signal(first);
   const timer = setTimeout(() => signal('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);

@@ -1,8 +1,12 @@
 // `npm start`: the whole product on this machine, on embedded defaults. Never bundled into a Lambda.
 import { boundedNumber } from '#lib/config.ts';
+import { startInboxDrain } from './inbox-drain.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const DEMO = '+8613711112222';
+/** Receipts a second the twin pushes to the local receiver, and how often the inbox is drained into S3. */
+const PUSH_RATE = 200;
+const DRAIN_EVERY_MS = 5000;
 const BUSY = '+8613800138000';
 
 function ports(env: NodeJS.ProcessEnv) {
@@ -26,7 +30,9 @@ sms-status is running locally.
 
   HTTP API     ${api}/{phoneNumber}/statuses
   API key      ${stack.apiKey}
-  Lambda API   ${stack.offline.lambdaUrl}  (functions sms-status-${stage}-lookup)
+  Callback     ${stack.callbackUrl}
+               (Tencent's status callback; ${stack.twin ? `the twin pushes its receipts here at ${PUSH_RATE}/s, ` : ''}drained into S3 every ${DRAIN_EVERY_MS / 1000} s)
+  Lambda API   ${stack.offline.lambdaUrl}  (functions sms-status-${stage}-lookup, -export, -callback, -inbox)
   Tencent      ${tencent}
   S3           ${stack.s3.url}  (bucket ${stack.s3.bucket})
 
@@ -36,6 +42,7 @@ Try:
   echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
   ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
   ${cliEnv} ${s3Env} npx sms-status export --phone-numbers ${DEMO},${BUSY}
+  npx sms-status push-test '${stack.callbackUrl}'
 
 Ctrl-C stops everything.
 `;
@@ -44,12 +51,16 @@ Ctrl-C stops everything.
 async function main(): Promise<void> {
   process.stderr.write('Starting the Tencent twin, the local S3 server and serverless-offline…\n');
   const stack = await startStack({ ports: ports(process.env), env: process.env });
+  const drain = startInboxDrain(stack.offline.lambdaUrl, DRAIN_EVERY_MS);
+  // The twin plays Tencent's callback too, unless TWIN_PUSH_URL already sent it somewhere else.
+  if (stack.twin && !stack.twin.lastPush()) stack.twin.push({ url: stack.callbackUrl, rate: PUSH_RATE });
   process.stdout.write(banner(stack));
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     process.stderr.write('\nStopping…\n');
+    await drain.stop();
     await stack.stop();
     process.exit(0);
   };

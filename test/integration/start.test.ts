@@ -75,6 +75,11 @@ describe('npm start', () => {
       expect(summary.complete).toBe(true);
       expect(summary.numbersDone).toBe(2);
       expect(summary.records).toBeGreaterThan(0);
+      // The callback URL it prints takes Tencent's callback: the printed push-test answers result 0.
+      expect(stdout).toMatch(/Callback +http:\/\/127\.0\.0\.1:\d+\/dev\/v1\/callbacks\/tencent\/\S{32,}/);
+      const pushLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status push-test'));
+      const { stdout: pushOut } = await sh('sh', ['-c', pushLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      expect(JSON.parse(pushOut)).toMatchObject({ status: 200, answer: { result: 0, errmsg: 'OK' } });
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);

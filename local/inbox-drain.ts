@@ -1,0 +1,29 @@
+/**
+ * serverless-offline runs no schedules: locally the inbox function (which AWS runs every minute) is
+ * invoked through the Lambda endpoint every few seconds instead, one invocation at a time, as its
+ * reserved concurrency of 1 allows in AWS.
+ */
+export interface InboxDrain {
+  /** Invokes the drain now (after any invocation in flight) and answers its summary. */
+  now(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export function startInboxDrain(lambdaUrl: string, everyMs: number, stage = 'dev'): InboxDrain {
+  const url = `${lambdaUrl}/2015-03-31/functions/sms-status-${stage}-inbox/invocations`;
+  let chain: Promise<unknown> = Promise.resolve();
+  const invoke = (): Promise<unknown> => {
+    const next = chain.then(async () => (await fetch(url, { method: 'POST', body: '{}' })).json());
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  // A drain that fails (the stack restarting) is simply tried again at the next tick.
+  const timer = setInterval(() => void invoke().catch(() => undefined), everyMs);
+  return {
+    now: invoke,
+    async stop() {
+      clearInterval(timer);
+      await chain;
+    },
+  };
+}
