@@ -8,12 +8,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExportConfig, type Env, type TencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { groupOf } from '#lib/export/layout.ts';
-import { utcDay } from '#lib/utc-day.ts';
 import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
 import { s3ClientConfig, s3Store } from '#lib/export/s3/s3-store.ts';
@@ -21,11 +20,12 @@ import type { Checkpoint } from '#lib/export/state.ts';
 import type { ExportDeps, PendingWindow, RunSummary, Window } from '#lib/export/types.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
-import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
 import { connect } from '#lib/connect.ts';
+import { listKeys as listS3Keys, readExport, readObject, type ExportedObject } from '../../local/read-export.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
+import { asExported } from '../support/lake.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DAY = 86_400;
@@ -38,12 +38,6 @@ const NUMBERS = [...Object.keys(DEMO_NUMBERS), ...OTHERS];
 /** Every number whose receipts the export can get in full. */
 const EXACT_NUMBERS = NUMBERS.filter((n) => n !== SATURATED);
 const KEY = /^(.+)\/statuses\/dt=(\d{4}-\d{2}-\d{2})\/part-(\d{2})\.jsonl\.gz$/;
-
-interface ExportedObject {
-  key: string;
-  body: Buffer;
-  records: ExportRecord[];
-}
 
 let twin: Twin;
 let s3: LocalS3;
@@ -95,87 +89,50 @@ function deps(overrides: Partial<ExportDeps> = {}, config: Partial<TencentConfig
   };
 }
 
-/** Time left for an invocation that may start `chunks` chunks (the first call sets the client's deadline). */
-function budget(chunks: number): () => number {
+/**
+ * Time left for an invocation that may start `chunks` chunks: it counts the export's calls (the first
+ * sets the client's deadline, then one before each chunk): the real Tencent client here moves no fake clock.
+ */
+function remainingTimeFor(chunks: number): () => number {
   let calls = 0;
   return () => (calls++ <= chunks ? 600_000 : 100);
 }
 
-/** ListObjects (v1, paged by marker): s3rver's v2 continuation tokens need DES, which OpenSSL 3 refuses. */
-async function listKeys(prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let marker: string | undefined;
-  for (;;) {
-    const page = await s3client.send(new ListObjectsCommand({ Bucket: s3.bucket, Prefix: prefix, Marker: marker }));
-    keys.push(...(page.Contents ?? []).map((c) => c.Key as string));
-    if (!page.IsTruncated) return keys.sort();
-    marker = page.Contents?.at(-1)?.Key;
-  }
-}
-
-async function getBytes(key: string): Promise<Buffer> {
-  const { Body } = await s3client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-  return Buffer.from(await (Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+function listKeys(prefix: string): Promise<string[]> {
+  return listS3Keys(s3client, s3.bucket, prefix);
 }
 
 async function getJson<T>(key: string): Promise<T> {
-  return JSON.parse((await getBytes(key)).toString('utf8')) as T;
-}
-
-/** Every object under `prefix/statuses/`: ListObjects, GetObject, gunzip. */
-async function readBack(prefix: string): Promise<ExportedObject[]> {
-  const objects: ExportedObject[] = [];
-  for (const key of await listKeys(`${prefix}/statuses/`)) {
-    const body = await getBytes(key);
-    const lines = gunzipSync(body).toString('utf8').split('\n');
-    expect(lines.at(-1), `${key} ends with a newline`).toBe('');
-    objects.push({ key, body, records: lines.filter(Boolean).map((line) => JSON.parse(line) as ExportRecord) });
-  }
-  return objects;
+  return JSON.parse((await readObject(s3client, s3.bucket, key)).toString('utf8')) as T;
 }
 
 function truthOf(phoneNumber: string, window: Window): ExportRecord[] {
-  return twin
-    .truth(phoneNumber, window.beginTime, window.endTime)
-    .map((s) => ({ ...fromTencent(s), sdkAppId: twin.sdkAppId }))
-    .sort(byReceiveTime);
+  return asExported(twin.truth(phoneNumber, window.beginTime, window.endTime), twin.sdkAppId);
 }
 
 /**
- * The objects hold exactly the twin's receipts of `numbers` in `window`: none missing, none twice, none
- * of another number, each line in the partition of its own UTC date and the hash group of its number, each
- * object sorted. Numbers in `partial` (a saturated second) must hold a duplicate-free subset instead.
+ * The objects under `prefix` hold exactly the twin's receipts of `numbers` in `window` (`toHoldExactly`:
+ * none missing, none twice, none of another number, each line in the partition of its own UTC date and
+ * the hash group of its number, each object sorted), each object ends its last line, each line has the
+ * writer's keys in order. Numbers in `partial` (a saturated second) must hold a duplicate-free subset instead.
  */
 async function expectExact(prefix: string, numbers: string[], window: Window, partial: string[] = []): Promise<ExportedObject[]> {
-  const objects = await readBack(prefix);
+  const objects = await readExport(s3client, s3.bucket, prefix);
   expect(objects.length).toBeGreaterThan(0);
-  const all = objects.flatMap((o) => o.records);
-  const serials = all.map((r) => r.serialNo);
-  expect(new Set(serials).size, 'no serialNo twice in the export').toBe(serials.length);
-  for (const { key, records } of objects) {
-    const [, keyPrefix, day, part] = KEY.exec(key) ?? [];
-    expect(keyPrefix, key).toBe(prefix);
-    expect(records.length, key).toBeGreaterThan(0);
-    expect(records, `${key} is sorted`).toEqual([...records].sort(byReceiveTime));
+  const exact = numbers.filter((n) => !partial.includes(n));
+  expect(objects).toHoldExactly(exact.flatMap((n) => truthOf(n, window)), { prefix, ignore: (r) => partial.includes(r.phoneNumber) });
+  for (const { key, body, records } of objects) {
+    expect(gunzipSync(body).toString('utf8').split('\n').at(-1), `${key} ends with a newline`).toBe('');
     for (const record of records) {
-      expect(utcDay(record.userReceiveTime), `${record.serialNo} in ${key}`).toBe(day);
-      expect(groupOf(record.phoneNumber), `${record.serialNo} in ${key}`).toBe(Number(part));
       expect(Object.keys(record)).toEqual(['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId']);
     }
   }
-  const wanted = new Set(numbers);
-  expect(all.filter((r) => !wanted.has(r.phoneNumber)).map((r) => r.phoneNumber)).toEqual([]);
-  for (const number of numbers) {
-    const got = all.filter((r) => r.phoneNumber === number).sort(byReceiveTime);
+  for (const number of partial) {
+    const got = objects.flatMap((o) => o.records).filter((r) => r.phoneNumber === number);
     const want = truthOf(number, window);
-    if (partial.includes(number)) {
-      const known = new Map(want.map((r) => [r.serialNo, r]));
-      expect(got.length, number).toBeGreaterThanOrEqual(Math.min(100, want.length));
-      for (const record of got) expect(record, number).toEqual(known.get(record.serialNo));
-    } else {
-      expect(got.length, number).toBe(want.length);
-      expect(got, number).toEqual(want);
-    }
+    const known = new Map(want.map((r) => [r.serialNo, r]));
+    expect(got.length, number).toBeGreaterThanOrEqual(Math.min(100, want.length));
+    for (const record of got) expect(record, number).toEqual(known.get(record.serialNo));
   }
   return objects;
 }
@@ -263,7 +220,7 @@ describe('export to S3 against the twin', () => {
   it('a tiny remaining-time budget stops after a chunk and saves progress; repeated invocations end exact', async () => {
     const settings = settingsFor('budget', { EXPORT_CHUNK_SIZE: '5', EXPORT_RESERVE_MS: '1000' });
     const request: ExportRequest = { phoneNumbers: EXACT_NUMBERS, beginTime: BEGIN, endTime: END };
-    const first = await runExport(deps({ remainingMs: budget(1) }), settings, request);
+    const first = await runExport(deps({ remainingMs: remainingTimeFor(1) }), settings, request);
     expect(first.complete).toBe(false);
     expect(first.numbersDone).toBeGreaterThan(0);
     expect(first.numbersDone).toBeLessThan(EXACT_NUMBERS.length);
@@ -274,7 +231,7 @@ describe('export to S3 against the twin', () => {
     const summaries = [first];
     while (!summaries.at(-1)?.complete) {
       expect(summaries.length, 'invocations').toBeLessThan(30);
-      summaries.push(await runExport(deps({ remainingMs: budget(3) }), settings, request));
+      summaries.push(await runExport(deps({ remainingMs: remainingTimeFor(3) }), settings, request));
     }
     const last = summaries.at(-1) as RunSummary;
     expect(new Set(summaries.map((s) => s.runId)).size).toBe(1);

@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
 import { localEnv } from '../../local/function-env.ts';
+import { readExport, type ExportedObject } from '../../local/read-export.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { packaged as loadPackage, resourcesOfType } from '../support/package.ts';
@@ -43,6 +44,7 @@ let db: DuckDBConnection;
 let BEGIN: number;
 let END: number;
 let keys: string[] = [];
+let objects: ExportedObject[] = [];
 let exportSummary: any;
 
 
@@ -51,23 +53,14 @@ function truthOf(phoneNumber: string) {
 }
 
 /** Every object under `<prefix>/statuses/`, written below `target` at its own key. */
-async function download(target: string): Promise<string[]> {
-  const downloaded: string[] = [];
-  let marker: string | undefined;
-  // ListObjects (v1) pages by marker, as local/read-export.ts does against s3rver.
-  for (;;) {
-    const page = await s3client.send(new ListObjectsCommand({ Bucket: s3.bucket, Prefix: `${PREFIX}/statuses/`, Marker: marker }));
-    for (const { Key } of page.Contents ?? []) {
-      const key = Key as string;
-      const { Body } = await s3client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }));
-      const path = join(target, key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, await (Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-      downloaded.push(key);
-    }
-    if (!page.IsTruncated) return downloaded;
-    marker = page.Contents?.at(-1)?.Key;
+async function download(target: string): Promise<ExportedObject[]> {
+  const downloaded = await readExport(s3client, s3.bucket, PREFIX);
+  for (const { key, body } of downloaded) {
+    const path = join(target, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, body);
   }
+  return downloaded;
 }
 
 async function query(sql: string, values?: string[]): Promise<Record<string, any>[]> {
@@ -103,7 +96,8 @@ beforeAll(async () => {
   exportSummary = JSON.parse(stdout);
 
   dir = await mkdtemp(join(tmpdir(), 'sms-status-lake-'));
-  keys = await download(dir);
+  objects = await download(dir);
+  keys = objects.map((o) => o.key);
   duckdb = await DuckDBInstance.create(':memory:');
   db = await duckdb.connect();
   // The lake as one view: explicit types (as the Glue table declares them), dt from the path.
@@ -197,8 +191,7 @@ describe('the exported lake read by DuckDB', () => {
 
   it("each line has the keys the Glue table's SerDe maps, in the documented order", async () => {
     // The raw lines, not DuckDB's reading of them: what Athena's OpenX SerDe will see.
-    const { Body } = await s3client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: keys[0] }));
-    const text = gunzipSync(Buffer.from(await (Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+    const text = gunzipSync(objects[0]?.body as Buffer).toString('utf8');
     const lines = text.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(Object.keys(JSON.parse(line))).toEqual(KEYS);

@@ -16,7 +16,9 @@ describe('lookup logs at debug level', () => {
       cwd: PROJECT_ROOT,
       env: {
         PATH: process.env.PATH,
+        // What this file reads: every log line and the EMF metrics (the test runner silences both).
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        POWERTOOLS_METRICS_DISABLED: 'false',
         TENCENT_SMS_ENDPOINT: twin.url,
         TENCENTCLOUD_SECRET_ID: twin.credentials.secretId,
         TENCENTCLOUD_SECRET_KEY: twin.credentials.secretKey,

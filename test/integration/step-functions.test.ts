@@ -109,7 +109,7 @@ describe('the export workflow, run locally over the real handler', () => {
   beforeAll(async () => {
     twin = await startTwin({});
     s3 = await startLocalS3();
-    Object.assign(process.env, localEnv({ twin, s3 }), { TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'sfn', POWERTOOLS_LOG_LEVEL: 'WARN' });
+    Object.assign(process.env, localEnv({ twin, s3 }), { TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'sfn' });
     ({ handler } = (await import('../../functions/export.ts')) as { handler: Handler });
     s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
   });

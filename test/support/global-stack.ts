@@ -29,8 +29,9 @@ declare module 'vitest' {
 /** One local stack (twin, s3rver, serverless-offline) for the whole integration run. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
-  // No hourly export firing in the middle of a test run.
-  const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false' };
+  // No hourly export firing in the middle of a test run. The functions log at the default level to
+  // `logPath`, which lookup-http.test.ts reads (whatever the shell running the tests says).
+  const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' };
   for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TENCENTCLOUD_SESSION_TOKEN']) {
     delete env[name];
   }

@@ -295,29 +295,52 @@ function checkResolved(resolved: ResolvedNumbers): void {
   expect(resolved.duplicates).toBeGreaterThanOrEqual(0);
 }
 
+/** An event resolved against a store holding `text` as the manifest: the numbers, or the error. */
+async function resolveEvent(event: unknown, text: string): Promise<{ resolved: ResolvedNumbers } | { error: unknown }> {
+  const store = memoryStore();
+  store.put(BUCKET, 'numbers.txt', text);
+  try {
+    return { resolved: await resolveNumbers(requestOf(event), {}, store, MAX_BYTES) };
+  } catch (error) {
+    return { error };
+  }
+}
+
 describe('requestOf and resolveNumbers: fuzzed events', () => {
-  it('either resolves to sorted unique E.164 numbers or refuses with InvalidInput naming a field', async () => {
+  // One property per behaviour, each replaying the same events (same seed, same runs).
+  it('either resolves or refuses every event, each outcome many times', async () => {
     const seen = { resolved: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(exportEvent, manifestText, async (event, text) => {
-        const store = memoryStore();
-        store.put(BUCKET, 'numbers.txt', text);
-        let resolved: ResolvedNumbers;
-        try {
-          resolved = await resolveNumbers(requestOf(event), {}, store, MAX_BYTES);
-        } catch (error) {
-          seen.refused += 1;
-          const e = expectInvalid(error);
-          if (e.field === 'manifest' && /larger than/.test(e.message)) expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_BYTES);
-          return;
-        }
-        seen.resolved += 1;
-        checkResolved(resolved);
+        const outcome = await resolveEvent(event, text);
+        seen['resolved' in outcome ? 'resolved' : 'refused'] += 1;
       }),
       { seed: SEED, numRuns: RUNS },
     );
     expect(seen.resolved).toBeGreaterThan(20);
     expect(seen.refused).toBeGreaterThan(20);
+  });
+
+  it('a resolved event gives sorted, unique E.164 numbers', async () => {
+    await fc.assert(
+      fc.asyncProperty(exportEvent, manifestText, async (event, text) => {
+        const outcome = await resolveEvent(event, text);
+        if ('resolved' in outcome) checkResolved(outcome.resolved);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('a refused event is refused with InvalidInput naming a field (a manifest too large is over the limit)', async () => {
+    await fc.assert(
+      fc.asyncProperty(exportEvent, manifestText, async (event, text) => {
+        const outcome = await resolveEvent(event, text);
+        if (!('error' in outcome)) return;
+        const e = expectInvalid(outcome.error);
+        if (e.field === 'manifest' && /larger than/.test(e.message)) expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_BYTES);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it('refuses more than MAX_EVENT_NUMBERS phoneNumbers in an event, naming phoneNumbers', async () => {
@@ -350,34 +373,40 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
     checkResolved(resolved);
   });
 
-  it('refuses a manifest larger than the limit, naming manifest, and reads one within it', async () => {
+  /** A manifest of `size` bytes (a number, then filler), with or without numbers listed in the event. */
+  const sizedManifest = [
+    fc.integer({ min: 1, max: MAX_BYTES * 2 }),
+    fc.array(validNumber, { maxLength: 5 }),
+    fc.constantFrom('\n', '\r\n', ',', ' '),
+  ] as const;
+
+  async function resolveSized(size: number, listed: string[], filler: string): Promise<{ text: string; outcome: Awaited<ReturnType<typeof resolveEvent>> }> {
+    const text = `+8613711112222\n${filler.repeat(size)}`.slice(0, Math.max(size, 1));
+    const event = listed.length > 0 ? { phoneNumbers: listed, manifest: MANIFEST_URL } : { manifest: MANIFEST_URL };
+    return { text, outcome: await resolveEvent(event, text) };
+  }
+
+  it('refuses a manifest larger than the limit, naming manifest and the limit', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: MAX_BYTES * 2 }),
-        fc.array(validNumber, { maxLength: 5 }),
-        fc.constantFrom('\n', '\r\n', ',', ' '),
-        async (size, listed, filler) => {
-          const text = `+8613711112222\n${filler.repeat(size)}`.slice(0, Math.max(size, 1));
-          const store = memoryStore();
-          store.put(BUCKET, 'numbers.txt', text);
-          const event = listed.length > 0 ? { phoneNumbers: listed, manifest: MANIFEST_URL } : { manifest: MANIFEST_URL };
-          let result: ResolvedNumbers | undefined;
-          let error: unknown;
-          try {
-            result = await resolveNumbers(requestOf(event), {}, store, MAX_BYTES);
-          } catch (e) {
-            error = e;
-          }
-          if (Buffer.byteLength(text) > MAX_BYTES) {
-            const e = expectInvalid(error);
-            expect(e.field).toBe('manifest');
-            expect(e.message).toContain(String(MAX_BYTES));
-          } else {
-            expect(error).toBeUndefined();
-            checkResolved(result as ResolvedNumbers);
-          }
-        },
-      ),
+      fc.asyncProperty(...sizedManifest, async (size, listed, filler) => {
+        const { text, outcome } = await resolveSized(size, listed, filler);
+        if (Buffer.byteLength(text) <= MAX_BYTES) return;
+        const e = expectInvalid('error' in outcome ? outcome.error : undefined);
+        expect(e.field).toBe('manifest');
+        expect(e.message).toContain(String(MAX_BYTES));
+      }),
+      { seed: SEED, numRuns: 100 },
+    );
+  });
+
+  it('reads a manifest within the limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(...sizedManifest, async (size, listed, filler) => {
+        const { text, outcome } = await resolveSized(size, listed, filler);
+        if (Buffer.byteLength(text) > MAX_BYTES) return;
+        expect('error' in outcome ? outcome.error : undefined).toBeUndefined();
+        checkResolved((outcome as { resolved: ResolvedNumbers }).resolved);
+      }),
       { seed: SEED, numRuns: 100 },
     );
   });

@@ -11,17 +11,12 @@ import { commitRun } from '#lib/export/commit.ts';
 import { planRun } from '#lib/export/planner.ts';
 import { exportShard } from '#lib/export/workflow.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
-import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
-import { fakeTencent, type FakeTencentOptions } from '../../support/fake-tencent.ts';
+import { BUCKET, DAY, HOUR, NOW, PREFIX, SDK_APP_ID, deps, lake as lakeOf, timeFor } from '../../support/export-fixtures.ts';
+import { fakeClock } from '../../support/fake-clock.ts';
+import { fakeTencent, type FakeClientOptions } from '../../support/fake-tencent.ts';
+import { asExported } from '../../support/lake.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
-
-const HOUR = 3600;
-const DAY = 24 * HOUR;
-const NOW = 1_750_000_000;
-const BUCKET = 'exports';
-const PREFIX = 'sms-status';
-const SDK_APP_ID = '1400000000';
 
 function receipts(phoneNumber: string, count: number, from: number, to: number): PullSmsSendStatus[] {
   const random = prng(fnv1a(`${phoneNumber}/${from}`));
@@ -63,16 +58,6 @@ function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
   };
 }
 
-function deps(store: ObjectStore, client: ExportDeps['client'], overrides: Partial<ExportDeps> = {}): ExportDeps {
-  return { client, store, now: () => NOW * 1000, remainingMs: () => 900_000, ...overrides };
-}
-
-/** Time left for an invocation that may start `chunks` chunks: the first call sets the client's deadline. */
-function budget(chunks: number): () => number {
-  let calls = 0;
-  return () => (calls++ <= chunks ? 60_000 : 10);
-}
-
 /** Invokes until the run commits (resuming after time runs out or a retry-later), as the platform would. */
 async function runToCommit(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
   for (let i = 0; i < 100; i++) {
@@ -82,9 +67,9 @@ async function runToCommit(...args: Parameters<typeof runOnce>): Promise<RunSumm
   throw new Error('the run never committed');
 }
 
+/** Every record in the lake, each checked to lie in the object of its own UTC day and group. */
 function exported(store: MemoryStore): ExportRecord[] {
-  return store.keys(BUCKET, `${PREFIX}/statuses/`).flatMap((key) => {
-    const records = store.lines<ExportRecord>(BUCKET, key);
+  return lakeOf(store).flatMap(({ key, records }) => {
     for (const r of records) expect(key).toBe(objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(r.phoneNumber)));
     return records;
   });
@@ -93,10 +78,7 @@ function exported(store: MemoryStore): ExportRecord[] {
 /** Exactly these receipts in the lake (for the numbers given), each once. */
 function expectHolds(store: MemoryStore, numbers: string[], want: PullSmsSendStatus[]): void {
   const wanted = new Set(numbers);
-  const got = exported(store).filter((r) => wanted.has(r.phoneNumber));
-  expect(new Set(got.map((r) => r.serialNo)).size, 'no serialNo twice').toBe(got.length);
-  const expected = want.map((s) => ({ ...fromTencent(s), sdkAppId: SDK_APP_ID })).sort(byReceiveTime);
-  expect(got.sort(byReceiveTime)).toEqual(expected);
+  expect(lakeOf(store)).toHoldExactly(asExported(want, SDK_APP_ID), { prefix: PREFIX, ordered: false, ignore: (r) => !wanted.has(r.phoneNumber) });
 }
 
 function inWindow(list: PullSmsSendStatus[], { beginTime, endTime }: Window): PullSmsSendStatus[] {
@@ -107,7 +89,7 @@ function pendingOf(store: MemoryStore, jobId: string): PendingWindow[] {
   return store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<PendingWindow[]>(BUCKET, k) ?? []);
 }
 
-function tencent(data: Map<string, PullSmsSendStatus[]>, options: Partial<FakeTencentOptions> = {}) {
+function tencent(data: Map<string, PullSmsSendStatus[]>, options: Partial<FakeClientOptions> = {}) {
   return fakeTencent({ receipts: (n) => data.get(n) ?? [], ...options });
 }
 
@@ -117,10 +99,12 @@ describe('the lake under adversity', () => {
     const data = new Map(numbers.map((n) => [n, receipts(n, 30, NOW - 7 * DAY + 300, NOW - 7 * DAY + 1800).concat(receipts(n, 10, NOW - DAY, NOW))]));
     let clock = NOW * 1000;
     const now = (): number => clock;
-    const client = tencent(data, { now, clamp: true });
+    // The first invocation has time for one request past its reserve: one number, then it stops.
+    const invocation = fakeClock();
+    const client = tencent(data, { now, clamp: true, clock: invocation });
     const s = settings({ window: { latenessSeconds: HOUR, initialLookbackSeconds: 7 * DAY }, chunkSize: 1, groupConcurrency: 1 });
     const lake = memoryStore();
-    const first = await runOnce(deps(lake, client, { now, remainingMs: budget(1) }), s, { phoneNumbers: numbers });
+    const first = await runOnce(deps(lake, client, { now, remainingMs: timeFor(invocation, 1, s.reserveMs) }), s, { phoneNumbers: numbers });
     expect(first.summary.complete).toBe(false);
     const early = new Set(client.calls.map((c) => c.phoneNumber));
     expect(early.size).toBe(1);
@@ -146,11 +130,16 @@ describe('the lake under adversity', () => {
     expect(JSON.stringify(plan)).not.toContain(four[0]);
     const shard = shardOfGroup(groupOf(four[0] as string));
     expect(plan.shards).toEqual([shard]);
-    const first = await exportShard(deps(lake, tencent(data), { remainingMs: budget(1) }), s, plan, shard);
+    // Each shard invocation has time for one request past its reserve: one number each.
+    const shortOfTime = (): ExportDeps => {
+      const invocation = fakeClock();
+      return deps(lake, tencent(data, { clock: invocation }), { remainingMs: timeFor(invocation, 1, s.reserveMs) });
+    };
+    const first = await exportShard(shortOfTime(), s, plan, shard);
     expect(first.done).toBe(false);
     lake.put(BUCKET, 'manifests/list.txt', four.slice(1).join('\n'));
     const readsBefore = lake.reads.length;
-    for (let i = 0; i < 10 && !(await exportShard(deps(lake, tencent(data), { remainingMs: budget(1) }), s, plan, shard)).done; i++);
+    for (let i = 0; i < 10 && !(await exportShard(shortOfTime(), s, plan, shard)).done; i++);
     const summary = await commitRun(deps(lake, tencent(data)), s, plan);
     expect(summary).toMatchObject({ complete: true, numbersTotal: 4, numbersDone: 4 });
     expect(lake.reads.slice(readsBefore).filter((k) => k.startsWith('manifests/'))).toEqual([]);

@@ -1,17 +1,18 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import fc from 'fast-check';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { PacedClient } from '#lib/connect.ts';
 import type { RawQuery } from '#lib/status/query.ts';
-import type { PullPage, PullRequest } from '#lib/tencent/client.ts';
 import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
-import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { logger } from '#lib/observability/logger.ts';
 import { lookupHandlers } from '../../../functions/lookup-handlers.ts';
+import { fakeTencent, type FakeClient } from '../../support/fake-tencent.ts';
 
 /**
- * Fuzzing the lookup's two adapters with a fake paced client: whatever a caller sends, the HTTP API
- * answers 200 or 400 (never a 5xx), a bad request costs no Tencent request, and the direct adapter
- * throws only the taxonomy's named errors.
+ * Fuzzing the lookup's two adapters over the fake Tencent (test/support/fake-tencent.ts): whatever a
+ * caller sends, the HTTP API answers 200 or 400 (never a 5xx), a bad request costs no Tencent request,
+ * and the direct adapter throws only the taxonomy's named errors. One property per behaviour: each
+ * property of a group replays the same inputs (same seed, same runs).
  */
 
 const SEED = 20261126;
@@ -24,33 +25,23 @@ const MAX_ECHO = 64;
 const CONTEXT = { getRemainingTimeInMillis: () => 25_000, awsRequestId: 'x', functionName: 'f' } as unknown as Context;
 const TAXONOMY = ['InvalidInput', 'RateLimited', 'UpstreamUnavailable', 'UpstreamRejected'];
 
-interface FakeClient extends PacedClient {
-  calls: PullRequest[];
-}
-
-/** A paced client that answers every pull with one receipt for the asked number, or throws `fail()`. */
-function fakeClient(fail?: () => unknown): FakeClient {
-  const fake: FakeClient = {
-    calls: [],
-    stats: { requests: 0, retries: 0, throttles: 0 },
-    deadlineAt: Number.POSITIVE_INFINITY,
-    async pull(request: PullRequest): Promise<PullPage> {
-      fake.calls.push({ ...request });
-      fake.stats.requests += 1;
-      if (fail) throw fail();
-      const status: PullSmsSendStatus = {
+/** Tencent answering every pull at once with one receipt for the asked number, or failing each with `fail()`. */
+function fakeClient(fail?: () => Error): FakeClient {
+  return fakeTencent({
+    receipts: (phoneNumber, { beginTime }) => [
+      {
         SerialNo: '2433:fuzz-1',
-        PhoneNumber: request.phoneNumber,
-        CountryCode: request.phoneNumber.slice(1, 3),
-        SubscriberNumber: request.phoneNumber.slice(3),
+        PhoneNumber: phoneNumber,
+        CountryCode: phoneNumber.slice(1, 3),
+        SubscriberNumber: phoneNumber.slice(3),
         ReportStatus: 'SUCCESS',
         Description: 'DELIVRD',
-        UserReceiveTime: request.beginTime,
-      };
-      return { statuses: [status], requestId: 'req-fuzz-1' };
-    },
-  };
-  return fake;
+        UserReceiveTime: beginTime,
+      },
+    ],
+    fail: fail && (() => fail()),
+    turns: 0,
+  });
 }
 
 // ---- arbitraries -------------------------------------------------------------------------------
@@ -209,6 +200,9 @@ function pathNumber(input: HttpInput): string | undefined {
   }
 }
 
+type Http = ReturnType<typeof lookupHandlers>['http'];
+type Direct = ReturnType<typeof lookupHandlers>['direct'];
+
 interface ErrorResponseBody {
   error: { code: string; message: string; requestId?: string; field?: string };
 }
@@ -227,13 +221,20 @@ function expectErrorBody(body: unknown): ErrorResponseBody {
 let logs: string[] = [];
 let spies: Array<MockInstance<typeof process.stdout.write>> = [];
 
+// vitest.config.ts silences the logger; this file reads what the handlers log, so it logs at the
+// logger's default level here, as in a Lambda.
+let silenced: LogLevel;
+
 beforeAll(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW * 1000);
+  silenced = logger.getLevelName();
+  logger.setLogLevel('INFO');
 });
 
 afterAll(() => {
   vi.useRealTimers();
+  logger.setLogLevel(silenced);
 });
 
 beforeEach(() => {
@@ -252,54 +253,87 @@ afterEach(() => {
 // ---- the HTTP adapter --------------------------------------------------------------------------
 
 describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
-  it('answers every event with 200 or 400 and a JSON body; a bad request costs no Tencent request and echoes no long input', async () => {
+  /** One fuzzed event through the HTTP adapter, with the Tencent requests it cost and what it logged. */
+  async function send(http: Http, fake: FakeClient, input: HttpInput): Promise<{ result: APIGatewayProxyResult; spent: number; logged: string }> {
+    const callsBefore = fake.calls.length;
+    const logsBefore = logs.length;
+    let result: APIGatewayProxyResult;
+    try {
+      result = await http(restEvent(input), CONTEXT);
+    } catch (error) {
+      throw new Error(`the HTTP adapter threw instead of answering: ${String(error)}`);
+    }
+    return { result, spent: fake.calls.length - callsBefore, logged: logs.slice(logsBefore).join('') };
+  }
+
+  it('answers every event with 200 or 400 and a JSON body, each outcome many times', async () => {
     const fake = fakeClient();
     const { http } = lookupHandlers(fake, 4, 7000);
     const seen = { 200: 0, 400: 0 };
     await fc.assert(
       fc.asyncProperty(httpInput, async (input) => {
-        const callsBefore = fake.calls.length;
-        const logsBefore = logs.length;
-        let result: APIGatewayProxyResult;
-        try {
-          result = await http(restEvent(input), CONTEXT);
-        } catch (error) {
-          throw new Error(`the HTTP adapter threw instead of answering: ${String(error)}`);
-        }
-        const spent = fake.calls.length - callsBefore;
+        const { result } = await send(http, fake, input);
         expect([200, 400]).toContain(result.statusCode);
         expect(typeof result.body).toBe('string');
-        const body: unknown = JSON.parse(result.body);
+        JSON.parse(result.body);
         expect(result.headers?.['Content-Type']).toBe('application/json');
-
-        if (result.statusCode === 200) {
-          seen[200] += 1;
-          const answer = body as { phoneNumber: string; statuses: Array<{ phoneNumber: string }> };
-          expect(answer.phoneNumber).toMatch(E164);
-          expect(answer.phoneNumber).toBe(pathNumber(input));
-          expect(answer.statuses).toHaveLength(1);
-          expect(spent).toBe(1);
-        } else {
-          seen[400] += 1;
-          const { error } = expectErrorBody(body);
-          expect(spent).toBe(0);
-          expect(error.message.length).toBeLessThanOrEqual(300);
-          for (const long of longInputs(input)) {
-            expect(error.message.includes(long)).toBe(false);
-            expect(error.field?.includes(long) ?? false).toBe(false);
-            expect(error.code.includes(long)).toBe(false);
-          }
-        }
-
-        // The number looked up never reaches the logs unmasked.
-        const number = pathNumber(input);
-        if (number) expect(logs.slice(logsBefore).join('')).not.toContain(number);
+        seen[result.statusCode as 200 | 400] += 1;
       }),
       { seed: SEED, numRuns: RUNS },
     );
-    // Both outcomes were exercised: the property is not vacuous.
+    // Both outcomes were exercised: the properties below are not vacuous.
     expect(seen[200]).toBeGreaterThan(20);
     expect(seen[400]).toBeGreaterThan(20);
+  });
+
+  it('a 200 names the valid number of the path and holds its one receipt, after one Tencent request', async () => {
+    const fake = fakeClient();
+    const { http } = lookupHandlers(fake, 4, 7000);
+    await fc.assert(
+      fc.asyncProperty(httpInput, async (input) => {
+        const { result, spent } = await send(http, fake, input);
+        if (result.statusCode !== 200) return;
+        const answer = JSON.parse(result.body) as { phoneNumber: string; statuses: Array<{ phoneNumber: string }> };
+        expect(answer.phoneNumber).toMatch(E164);
+        expect(answer.phoneNumber).toBe(pathNumber(input));
+        expect(answer.statuses).toHaveLength(1);
+        expect(spent).toBe(1);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('a 400 is an error body of at most 300 characters, costs no Tencent request and echoes no long input', async () => {
+    const fake = fakeClient();
+    const { http } = lookupHandlers(fake, 4, 7000);
+    await fc.assert(
+      fc.asyncProperty(httpInput, async (input) => {
+        const { result, spent } = await send(http, fake, input);
+        if (result.statusCode !== 400) return;
+        const { error } = expectErrorBody(JSON.parse(result.body));
+        expect(spent).toBe(0);
+        expect(error.message.length).toBeLessThanOrEqual(300);
+        for (const long of longInputs(input)) {
+          expect(error.message.includes(long)).toBe(false);
+          expect(error.field?.includes(long) ?? false).toBe(false);
+          expect(error.code.includes(long)).toBe(false);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('never logs the number looked up unmasked', async () => {
+    const fake = fakeClient();
+    const { http } = lookupHandlers(fake, 4, 7000);
+    await fc.assert(
+      fc.asyncProperty(httpInput, async (input) => {
+        const { logged } = await send(http, fake, input);
+        const number = pathNumber(input);
+        if (number) expect(logged).not.toContain(number);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it('answers every valid lookup 200 with the number it names, after one Tencent request', async () => {
@@ -365,33 +399,62 @@ const ERROR_CASES: ErrorCase[] = [
 ];
 
 describe('lookup HTTP adapter: Tencent failures', () => {
-  it('maps each taxonomy error to its status and body, and anything else to an opaque 500', async () => {
+  /** A valid lookup through the HTTP adapter while every Tencent request fails with the case's error. */
+  async function failedLookup(input: HttpInput, errorCase: ErrorCase): Promise<{ result: APIGatewayProxyResult; thrown: Error | undefined; calls: number }> {
+    let thrown: Error | undefined;
+    const fake = fakeClient(() => (thrown = errorCase.make()));
+    const { http } = lookupHandlers(fake, 4, 7000);
+    const result = await http(restEvent(input), CONTEXT);
+    return { result, thrown, calls: fake.calls.length };
+  }
+
+  it('answers each error with its status and a JSON body, after asking Tencent', async () => {
     await fc.assert(
       fc.asyncProperty(validHttpInput, fc.constantFrom(...ERROR_CASES), async (input, errorCase) => {
-        let thrown: Error | undefined;
-        const fake = fakeClient(() => (thrown = errorCase.make()));
-        const { http } = lookupHandlers(fake, 4, 7000);
-        const result = await http(restEvent(input), CONTEXT);
-        expect(fake.calls.length).toBeGreaterThan(0);
+        const { result, calls } = await failedLookup(input, errorCase);
+        expect(calls).toBeGreaterThan(0);
         expect(errorCase.status).toContain(result.statusCode);
-        const body: unknown = JSON.parse(result.body);
+        JSON.parse(result.body);
         expect(result.headers?.['Content-Type']).toBe('application/json');
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
 
-        if (thrown instanceof SmsStatusError) {
-          const { error } = expectErrorBody(body);
-          expect(error.code).toBe(thrown.code);
-          expect(error.message).toBe(thrown.detail);
-          expect(error.requestId).toBe(thrown.requestId);
-        } else {
-          // The only 5xx that is not Tencent's: says nothing of the internals.
-          expect(result.statusCode).toBe(500);
-          expect(body).toStrictEqual({ error: { code: 'InternalError', message: 'internal error' } });
-          expect(result.body).not.toContain('boom');
-        }
+  it('a taxonomy error comes back with its code, message and Tencent RequestId', async () => {
+    await fc.assert(
+      fc.asyncProperty(validHttpInput, fc.constantFrom(...ERROR_CASES), async (input, errorCase) => {
+        const { result, thrown } = await failedLookup(input, errorCase);
+        if (!(thrown instanceof SmsStatusError)) return;
+        const { error } = expectErrorBody(JSON.parse(result.body));
+        expect(error.code).toBe(thrown.code);
+        expect(error.message).toBe(thrown.detail);
+        expect(error.requestId).toBe(thrown.requestId);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
 
+  it('anything else is an opaque 500 that says nothing of the internals', async () => {
+    await fc.assert(
+      fc.asyncProperty(validHttpInput, fc.constantFrom(...ERROR_CASES), async (input, errorCase) => {
+        const { result, thrown } = await failedLookup(input, errorCase);
+        if (thrown instanceof SmsStatusError) return;
+        // The only 5xx that is not Tencent's.
+        expect(result.statusCode).toBe(500);
+        expect(JSON.parse(result.body)).toStrictEqual({ error: { code: 'InternalError', message: 'internal error' } });
+        expect(result.body).not.toContain('boom');
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('sends Retry-After exactly when the error gives one', async () => {
+    await fc.assert(
+      fc.asyncProperty(validHttpInput, fc.constantFrom(...ERROR_CASES), async (input, errorCase) => {
+        const { result } = await failedLookup(input, errorCase);
         const retryAfter = result.headers?.['Retry-After'];
-        if (errorCase.retryAfter === undefined) expect(retryAfter).toBeUndefined();
-        else expect(String(retryAfter)).toBe(errorCase.retryAfter);
+        expect(retryAfter === undefined ? undefined : String(retryAfter)).toBe(errorCase.retryAfter);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -447,70 +510,107 @@ function expectTaxonomyError(error: unknown): SmsStatusError {
   return e;
 }
 
+/** One invocation of the direct adapter: its body or its error, and the Tencent requests it cost. */
+type Outcome = { ok: true; body: unknown; spent: number } | { ok: false; error: unknown; spent: number };
+
+async function invokeDirect(direct: Direct, fake: FakeClient, event: unknown): Promise<Outcome> {
+  const callsBefore = fake.calls.length;
+  try {
+    const body = await direct(event as RawQuery, CONTEXT);
+    return { ok: true, body, spent: fake.calls.length - callsBefore };
+  } catch (error) {
+    return { ok: false, error, spent: fake.calls.length - callsBefore };
+  }
+}
+
 describe('lookup direct adapter: fuzzed invocations', () => {
-  it('resolves with a body or rejects with InvalidInput alone when Tencent answers; bad input costs no request', async () => {
+  it('resolves or rejects every invocation, each outcome many times', async () => {
     const fake = fakeClient();
     const { direct } = lookupHandlers(fake, 4, 7000);
     const seen = { resolved: 0, rejected: 0 };
     await fc.assert(
       fc.asyncProperty(directInput, async (event) => {
-        const callsBefore = fake.calls.length;
-        let outcome: { ok: true; body: unknown } | { ok: false; error: unknown };
-        try {
-          outcome = { ok: true, body: await direct(event as RawQuery, CONTEXT) };
-        } catch (error) {
-          outcome = { ok: false, error };
-        }
-        const spent = fake.calls.length - callsBefore;
-        if (outcome.ok) {
-          seen.resolved += 1;
-          const body = outcome.body as { phoneNumber: string; statuses: unknown[]; complete: boolean };
-          expect(body.phoneNumber).toMatch(E164);
-          expect(body.statuses).toHaveLength(1);
-          expect(typeof body.complete).toBe('boolean');
-          expect(spent).toBe(1);
-        } else {
-          seen.rejected += 1;
-          expect((outcome.error as Error).name).not.toBe('TypeError');
-          const error = expectTaxonomyError(outcome.error);
-          expect(error.name).toBe('InvalidInput');
-          expect(error.statusCode).toBe(400);
-          expect(error.retryable).toBe(false);
-          expect(error.message.length).toBeLessThanOrEqual(300);
-          expect(spent).toBe(0);
-        }
+        const outcome = await invokeDirect(direct, fake, event);
+        seen[outcome.ok ? 'resolved' : 'rejected'] += 1;
       }),
       { seed: SEED, numRuns: RUNS },
     );
+    // Both outcomes were exercised: the properties below are not vacuous.
     expect(seen.resolved).toBeGreaterThan(20);
     expect(seen.rejected).toBeGreaterThan(20);
   });
 
-  it('passes Tencent failures through with their taxonomy name and the code in the message', async () => {
-    const taxonomyCases = ERROR_CASES.filter((c) => c.status[0] !== 500);
+  it('a resolved invocation is a body for an E.164 number with its one receipt, after one Tencent request', async () => {
+    const fake = fakeClient();
+    const { direct } = lookupHandlers(fake, 4, 7000);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(directInput, validDirect), fc.constantFrom(...taxonomyCases), async (event, errorCase) => {
-        let thrown: Error | undefined;
-        const fake = fakeClient(() => (thrown = errorCase.make()));
-        const { direct } = lookupHandlers(fake, 4, 7000);
-        let rejected: unknown;
-        try {
-          const body = await direct(event as RawQuery, CONTEXT);
-          throw new Error(`resolved although every Tencent request fails: ${JSON.stringify(body)}`);
-        } catch (error) {
-          rejected = error;
-        }
-        const error = expectTaxonomyError(rejected);
-        if (fake.calls.length === 0) {
-          // Refused before any request: the caller's fault.
-          expect(error.name).toBe('InvalidInput');
-        } else {
-          // Tencent's failure, unchanged: Step Functions' Retry/Catch match its name.
-          expect(error).toBe(thrown);
-          if (error.requestId) expect(error.message).toContain(error.requestId);
-        }
+      fc.asyncProperty(directInput, async (event) => {
+        const outcome = await invokeDirect(direct, fake, event);
+        if (!outcome.ok) return;
+        const body = outcome.body as { phoneNumber: string; statuses: unknown[]; complete: boolean };
+        expect(body.phoneNumber).toMatch(E164);
+        expect(body.statuses).toHaveLength(1);
+        expect(typeof body.complete).toBe('boolean');
+        expect(outcome.spent).toBe(1);
       }),
       { seed: SEED, numRuns: RUNS },
     );
+  });
+
+  it('when Tencent answers, a rejection is InvalidInput alone (400, not retryable, short) and costs no request', async () => {
+    const fake = fakeClient();
+    const { direct } = lookupHandlers(fake, 4, 7000);
+    await fc.assert(
+      fc.asyncProperty(directInput, async (event) => {
+        const outcome = await invokeDirect(direct, fake, event);
+        if (outcome.ok) return;
+        expect((outcome.error as Error).name).not.toBe('TypeError');
+        const error = expectTaxonomyError(outcome.error);
+        expect(error.name).toBe('InvalidInput');
+        expect(error.statusCode).toBe(400);
+        expect(error.retryable).toBe(false);
+        expect(error.message.length).toBeLessThanOrEqual(300);
+        expect(outcome.spent).toBe(0);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  describe('when every Tencent request fails', () => {
+    const taxonomyCases = ERROR_CASES.filter((c) => c.status[0] !== 500);
+    const event = fc.oneof(directInput, validDirect);
+    const errorCase = fc.constantFrom(...taxonomyCases);
+
+    /** The invocation's rejection (it must not resolve), the error Tencent last gave, and the requests made. */
+    async function failedInvocation(event: unknown, errorCase: ErrorCase): Promise<{ error: SmsStatusError; thrown: Error | undefined; calls: number }> {
+      let thrown: Error | undefined;
+      const fake = fakeClient(() => (thrown = errorCase.make()));
+      const { direct } = lookupHandlers(fake, 4, 7000);
+      const outcome = await invokeDirect(direct, fake, event);
+      if (outcome.ok) throw new Error(`resolved although every Tencent request fails: ${JSON.stringify(outcome.body)}`);
+      return { error: expectTaxonomyError(outcome.error), thrown, calls: fake.calls.length };
+    }
+
+    it('an invocation refused before any request is the caller’s fault: InvalidInput', async () => {
+      await fc.assert(
+        fc.asyncProperty(event, errorCase, async (input, failure) => {
+          const { error, calls } = await failedInvocation(input, failure);
+          if (calls === 0) expect(error.name).toBe('InvalidInput');
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+    });
+
+    it('Tencent’s failure passes through unchanged, its RequestId in the message (Step Functions’ Retry/Catch match its name)', async () => {
+      await fc.assert(
+        fc.asyncProperty(event, errorCase, async (input, failure) => {
+          const { error, thrown, calls } = await failedInvocation(input, failure);
+          if (calls === 0) return;
+          expect(error).toBe(thrown);
+          if (error.requestId) expect(error.message).toContain(error.requestId);
+        }),
+        { seed: SEED, numRuns: RUNS },
+      );
+    });
   });
 });

@@ -1,73 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { prng } from '../../../local/twin/data.ts';
 import fc from 'fast-check';
 import { DEFAULT_COLLECT_OPTIONS, collect, type CollectQuery } from '#lib/status/collect.ts';
 import type { StatusRecord } from '#lib/status/record.ts';
-import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fakeClock } from '../../support/fake-clock.ts';
+import { fakeTencentApi, type FakeTencentApi, type FakeTencentOptions } from '../../support/fake-tencent.ts';
 
 const PHONE = '+8613711112222';
 const BEGIN = 1_714_000_000;
 
-// A small deterministic PRNG, so a fast-check seed reproduces the fake's shuffles and timings.
-const mulberry32 = prng;
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
-
-interface FakeClient extends TencentClient {
-  calls: PullRequest[];
-  maxInFlight: number;
-}
-
-interface FakeOptions {
-  /** Make call number n (1-based) reject with this error. */
-  failOn?: (n: number) => Error | undefined;
-  /** Extra statuses appended to every page (duplicates a misbehaving server might send). */
-  extra?: (inside: PullSmsSendStatus[]) => PullSmsSendStatus[];
-}
-
 /**
- * Tencent as the API describes it: no paging, no order. Each call returns min(Limit, matching)
- * records chosen at random among those with BeginTime ≤ UserReceiveTime ≤ EndTime, shuffled, after a
- * random number of event-loop turns (so concurrent windows finish out of order).
+ * Tencent holding `records` (one number's), answering after 0–3 event-loop turns drawn from `seed`'s
+ * stream, so a fast-check seed reproduces the shuffles and timings and concurrent windows finish out of order.
  */
-function fakeClient(records: PullSmsSendStatus[], seed: number, options: FakeOptions = {}): FakeClient {
-  const random = mulberry32(seed);
-  let inFlight = 0;
-  const fake: FakeClient = {
-    calls: [],
-    maxInFlight: 0,
-    async pull(request: PullRequest): Promise<PullPage> {
-      fake.calls.push({ ...request });
-      const n = fake.calls.length;
-      inFlight += 1;
-      fake.maxInFlight = Math.max(fake.maxInFlight, inFlight);
-      try {
-        const turns = Math.floor(random() * 4);
-        for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
-        const failure = options.failOn?.(n);
-        if (failure) {
-          throw failure;
-        }
-        const inside = records.filter(
-          (r) => (r.UserReceiveTime as number) >= request.beginTime && (r.UserReceiveTime as number) <= request.endTime,
-        );
-        const page = shuffle(inside, random).slice(0, request.limit);
-        const statuses = [...page, ...(options.extra?.(page) ?? [])].map((s) => ({ ...s }));
-        return { statuses, requestId: `rid-${n}` };
-      } finally {
-        inFlight -= 1;
-      }
-    },
-  };
-  return fake;
+function tencent(records: PullSmsSendStatus[], seed: number, options: Pick<FakeTencentOptions, 'fail' | 'extra' | 'clock' | 'requestMs'> = {}): FakeTencentApi {
+  return fakeTencentApi({ receipts: () => records, seed, turns: 'random', ...options });
 }
 
 function status(serialNo: string, userReceiveTime: number, extra: Partial<PullSmsSendStatus> = {}): PullSmsSendStatus {
@@ -158,7 +106,7 @@ describe('collect(all: true)', () => {
   it('returns exactly the truth, complete, within the request bound, when no second holds 100 records', async () => {
     await fc.assert(
       fc.asyncProperty(dataset(99, 20_000), async ({ records, beginTime, endTime, seed, concurrency }) => {
-        const client = fakeClient(records, seed);
+        const client = tencent(records, seed);
         const expected = truth(records, beginTime, endTime);
         const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
 
@@ -184,12 +132,12 @@ describe('collect(all: true)', () => {
 
   it('needs one request for fewer than 100 records and cuts the window at exactly 100', async () => {
     const few = Array.from({ length: 99 }, (_, i) => status(`s${i}`, BEGIN + i));
-    const one = await collect(fakeClient(few, 1), allQuery(BEGIN, BEGIN + 3600));
+    const one = await collect(tencent(few, 1), allQuery(BEGIN, BEGIN + 3600));
     expect(one).toMatchObject({ complete: true, requests: 1, requestIds: ['rid-1'] });
     expect(one.records).toHaveLength(99);
 
     const hundred = Array.from({ length: 100 }, (_, i) => status(`s${i}`, BEGIN + i));
-    const client = fakeClient(hundred, 1);
+    const client = tencent(hundred, 1);
     const split = await collect(client, allQuery(BEGIN, BEGIN + 3600), { maxRequests: 1000, concurrency: 1 });
     expect(split.complete).toBe(true);
     expect(split.records).toHaveLength(100);
@@ -212,7 +160,7 @@ describe('collect(all: true)', () => {
             busy.add(second);
             for (let i = 0; i < count; i++) all.push(status(`busy-${second}-${i}`, second));
           }
-          const client = fakeClient(all, seed);
+          const client = tencent(all, seed);
           const expected = truth(all, beginTime, endTime);
           const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
 
@@ -242,9 +190,9 @@ describe('collect(all: true)', () => {
         fc.integer({ min: 1, max: 12 }),
         async ({ records, beginTime, endTime, seed, concurrency }, maxRequests) => {
           // The split tree depends only on counts per window, so an uncapped pull tells how many requests are needed.
-          const needed = (await collect(fakeClient(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+          const needed = (await collect(tencent(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
             .requests;
-          const client = fakeClient(records, seed);
+          const client = tencent(records, seed);
           const result = await collect(client, allQuery(beginTime, endTime), { maxRequests, concurrency });
           expect(result.requests).toBe(Math.min(maxRequests, needed));
           expect(client.calls.length).toBe(result.requests);
@@ -259,7 +207,7 @@ describe('collect(all: true)', () => {
 
   it('gives complete === false with a cap of one request over a full first page', async () => {
     const records = Array.from({ length: 500 }, (_, i) => status(`s${i}`, BEGIN + 2 * i));
-    const client = fakeClient(records, 7);
+    const client = tencent(records, 7);
     const result = await collect(client, allQuery(BEGIN, BEGIN + 1000), { maxRequests: 1, concurrency: 4 });
     expect(result).toMatchObject({ complete: false, requests: 1, requestIds: ['rid-1'] });
     expect(result.records).toHaveLength(100);
@@ -271,7 +219,7 @@ describe('collect(all: true)', () => {
       fc.asyncProperty(dataset(45, 3000), async ({ records, beginTime, endTime, seed, concurrency }) => {
         // Every receipt stored twice (still under 100 per second), and each page repeats its first entry.
         const doubled = records.flatMap((s) => [s, { ...s }]);
-        const client = fakeClient(doubled, seed, { extra: (page) => page.slice(0, 1) });
+        const client = tencent(doubled, seed, { extra: (page) => page.slice(0, 1) });
         const result = await collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
         expect(result.records).toEqual(truth(records, beginTime, endTime));
         expect(result.complete).toBe(true);
@@ -283,7 +231,7 @@ describe('collect(all: true)', () => {
   it('uses the default options when none are given', async () => {
     expect(DEFAULT_COLLECT_OPTIONS).toEqual({ maxRequests: 1000, concurrency: 4 });
     const records = Array.from({ length: 1000 }, (_, i) => status(`s${i}`, BEGIN + (i % 600)));
-    const client = fakeClient(records, 3);
+    const client = tencent(records, 3);
     const result = await collect(client, allQuery(BEGIN, BEGIN + 599));
     expect(result.records).toEqual(truth(records, BEGIN, BEGIN + 599));
     expect(client.maxInFlight).toBeLessThanOrEqual(4);
@@ -300,7 +248,7 @@ describe('collect(all: false)', () => {
         fc.integer(),
         async (limit, count, span, seed) => {
           const records = Array.from({ length: count }, (_, i) => status(`14:${(i * 40503) % 65521}-${i}`, BEGIN + ((i * 37) % (span + 1))));
-          const client = fakeClient(records, seed);
+          const client = tencent(records, seed);
           const query: CollectQuery = { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit, all: false };
           const result = await collect(client, query);
 
@@ -321,7 +269,7 @@ describe('collect(all: false)', () => {
 
   it('removes duplicates within the page', async () => {
     const records = [status('b', BEGIN + 5), status('a', BEGIN + 5), status('c', BEGIN + 1)];
-    const client = fakeClient(records, 9, { extra: (page) => page.map((s) => ({ ...s })) });
+    const client = tencent(records, 9, { extra: (page) => page.map((s) => ({ ...s })) });
     const result = await collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 50, all: false });
     expect(result.records.map((r) => r.serialNo)).toEqual(['c', 'a', 'b']);
     expect(result.complete).toBe(true);
@@ -329,7 +277,7 @@ describe('collect(all: false)', () => {
 
   it('propagates a client error', async () => {
     const error = new UpstreamUnavailable('down', { code: 'InternalError.Timeout' });
-    const client = fakeClient([], 1, { failOn: () => error });
+    const client = tencent([], 1, { fail: () => error });
     await expect(collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false })).rejects.toBe(error);
   });
 });
@@ -359,8 +307,8 @@ describe('pull errors', () => {
           // Enough records that the pull needs several windows.
           const dense = [...records, ...Array.from({ length: 600 }, (_, i) => status(`d${i}`, beginTime + (i % (endTime - beginTime + 1))))];
           const errors = new Map<number, Error>();
-          const client = fakeClient(dense, seed, {
-            failOn: (n) => {
+          const client = tencent(dense, seed, {
+            fail: (_, n) => {
               if (n === failAt || (failLater && n > failAt)) {
                 const error = new UpstreamUnavailable(`call ${n} failed`, { code: 'InternalError' });
                 errors.set(n, error);
@@ -369,7 +317,7 @@ describe('pull errors', () => {
               return undefined;
             },
           });
-          const needed = (await collect(fakeClient(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
+          const needed = (await collect(tencent(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
             .requests;
           const outcome = collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
           if (failAt > needed) {
@@ -394,7 +342,7 @@ describe('pull errors', () => {
 
   it('rejects when the very first request fails', async () => {
     const error = new Error('socket hang up');
-    const client = fakeClient([], 1, { failOn: () => error });
+    const client = tencent([], 1, { fail: () => error });
     await expect(collect(client, allQuery(BEGIN, BEGIN + 100))).rejects.toBe(error);
     await settle();
     expect(client.calls).toHaveLength(1);
@@ -405,7 +353,7 @@ describe('pull errors', () => {
     const records = Array.from({ length: 2000 }, (_, i) => status(`s${i}`, BEGIN + (i % 1000)));
     // The first page samples the window and the walk's first window is full too: its two halves and the
     // rest of the walk then go out at once, and all three fail.
-    const client = fakeClient(records, 5, { failOn: (n) => (n > 2 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
+    const client = tencent(records, 5, { fail: (_, n) => (n > 2 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
     await expect(collect(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
       UpstreamUnavailable,
     );
@@ -418,12 +366,11 @@ describe('pull errors', () => {
 describe('pull: the deadline', () => {
   it('asks for no new window after stopAt and answers incomplete with what it has, against a slow Tencent', async () => {
     const records = Array.from({ length: 900 }, (_, i) => status(`s${i}`, BEGIN + i * 3));
-    let clock = 0;
-    const inner = fakeClient(records, 9);
+    const clock = fakeClock(0);
     // Every answer takes 1.5 s of the fake clock.
-    const slow: TencentClient = { pull: async (request) => ((clock += 1500), inner.pull(request)) };
-    const result = await collect(slow, allQuery(BEGIN, BEGIN + 2700), { maxRequests: 1000, concurrency: 1, stopAt: 6000, now: () => clock });
-    expect(inner.calls).toHaveLength(4);
+    const client = tencent(records, 9, { clock, requestMs: 1500 });
+    const result = await collect(client, allQuery(BEGIN, BEGIN + 2700), { maxRequests: 1000, concurrency: 1, stopAt: 6000, now: clock.now });
+    expect(client.calls).toHaveLength(4);
     expect(result.complete).toBe(false);
     expect(result.incompleteWindows.length).toBeGreaterThan(0);
     expect(result.records.length).toBeGreaterThan(0);

@@ -4,15 +4,13 @@ import { prng } from '../../../local/twin/data.ts';
 import { halving } from '../../../bench/fixtures/halving.ts';
 import { collect, type CollectOptions } from '#lib/status/collect.ts';
 import type { Splitter } from '#lib/status/split.ts';
-import type { PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
+import { fakeTencentApi, type AnswerOrder, type FakeTencentApi } from '../../support/fake-tencent.ts';
 
 const PHONE = '+8613711112222';
 const NOW = 1_750_000_000;
 const HOUR = 3600;
 const DAY = 24 * HOUR;
-/** 'mixed': each answer in an order drawn at random, as an adversary (or a changing Tencent) might. */
-type Order = 'shuffled' | 'ascending' | 'descending' | 'mixed';
 
 function receipt(serial: string, time: number): PullSmsSendStatus {
   return { SerialNo: serial, PhoneNumber: PHONE, CountryCode: '86', SubscriberNumber: PHONE.slice(3), ReportStatus: 'SUCCESS', Description: 'DELIVRD', UserReceiveTime: time };
@@ -26,30 +24,13 @@ function spread(count: number, from: number, to: number, seed: number, tag = 's'
 const byTime = (a: PullSmsSendStatus, b: PullSmsSendStatus): number =>
   (a.UserReceiveTime as number) - (b.UserReceiveTime as number) || String(a.SerialNo).localeCompare(String(b.SerialNo));
 
-/** Tencent as documented (at most Limit of a window, no paging), answering in `order`. */
-function tencent(records: PullSmsSendStatus[], order: Order, seed: number): TencentClient & { calls: PullRequest[] } {
-  const random = prng(seed);
-  const calls: PullRequest[] = [];
-  return {
-    calls,
-    async pull(request) {
-      calls.push(request);
-      await new Promise((resolve) => setImmediate(resolve));
-      const inside = records.filter((r) => (r.UserReceiveTime as number) >= request.beginTime && (r.UserReceiveTime as number) <= request.endTime).sort(byTime);
-      const now = order === 'mixed' ? (['shuffled', 'ascending', 'descending'] as const)[Math.floor(random() * 3)] : order;
-      if (now === 'descending') inside.reverse();
-      if (now === 'shuffled') {
-        for (let i = inside.length - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          [inside[i], inside[j]] = [inside[j] as PullSmsSendStatus, inside[i] as PullSmsSendStatus];
-        }
-      }
-      return { statuses: inside.slice(0, request.limit), requestId: `rid-${calls.length}` };
-    },
-  };
+/** Tencent as documented (at most Limit of a window, no paging), answering in `order`; it holds the records by time. */
+function tencent(records: PullSmsSendStatus[], order: AnswerOrder, seed: number): FakeTencentApi {
+  const held = [...records].sort(byTime);
+  return fakeTencentApi({ receipts: () => held, order, seed });
 }
 
-async function requests(records: PullSmsSendStatus[], order: Order, span: number, split?: Splitter, seed = 1): Promise<number> {
+async function requests(records: PullSmsSendStatus[], order: AnswerOrder, span: number, split?: Splitter, seed = 1): Promise<number> {
   const client = tencent(records, order, seed);
   const options: CollectOptions = { maxRequests: 10_000, concurrency: 4, split };
   const result = await collect(client, { phoneNumber: PHONE, beginTime: NOW - span, endTime: NOW, limit: 100, all: true }, options);
@@ -71,7 +52,7 @@ const DISTRIBUTIONS: Record<string, () => PullSmsSendStatus[]> = {
 
 describe('adaptive splitting: requests per complete pull', () => {
   for (const [name, make] of Object.entries(DISTRIBUTIONS)) {
-    for (const order of ['shuffled', 'ascending', 'descending'] as Order[]) {
+    for (const order of ['shuffled', 'ascending', 'descending'] as AnswerOrder[]) {
       for (const [label, span] of [['24 h', DAY], ['7 days', 7 * DAY - 600]] as const) {
         if (name === '700 over 6 days' && span === DAY) continue;
         it(`${name}, ${order}, ${label}: at most 2·⌈N/100⌉ + 3, and fewer than halving`, async () => {
@@ -102,7 +83,7 @@ describe('adaptive splitting: many draws of each shape', () => {
       for (let seed = 100; seed < 120; seed++) {
         const records = make(seed);
         const bound = 2 * Math.ceil(records.length / 100) + 3;
-        for (const order of ['shuffled', 'ascending', 'descending', 'mixed'] as Order[]) {
+        for (const order of ['shuffled', 'ascending', 'descending', 'mixed'] as AnswerOrder[]) {
           expect(await requests(records, order, 7 * DAY - 600, undefined, seed), `draw ${seed}, ${order}`).toBeLessThanOrEqual(bound);
         }
       }
@@ -115,7 +96,7 @@ describe('adaptive splitting: properties', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 49_900 }), count: fc.integer({ min: 1, max: 160 }) }), { minLength: 1, maxLength: 12 }),
-        fc.constantFrom<Order>('shuffled', 'ascending', 'descending', 'mixed'),
+        fc.constantFrom<AnswerOrder>('shuffled', 'ascending', 'descending', 'mixed'),
         fc.integer({ min: 1, max: 1000 }),
         fc.integer({ min: 5, max: 400 }),
         async (clusters, order, seed, cap) => {
