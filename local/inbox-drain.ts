@@ -12,8 +12,9 @@ export interface InboxDrain {
 export function startInboxDrain(lambdaUrl: string, everyMs: number, stage = 'dev'): InboxDrain {
   const url = `${lambdaUrl}/2015-03-31/functions/sms-status-${stage}-inbox/invocations`;
   let chain: Promise<unknown> = Promise.resolve();
+  const stopped = new AbortController();
   const invoke = (): Promise<unknown> => {
-    const next = chain.then(async () => (await fetch(url, { method: 'POST', body: '{}' })).json());
+    const next = chain.then(async () => (await fetch(url, { method: 'POST', body: '{}', signal: stopped.signal })).json());
     chain = next.catch(() => undefined);
     return next;
   };
@@ -23,6 +24,7 @@ export function startInboxDrain(lambdaUrl: string, everyMs: number, stage = 'dev
     now: invoke,
     async stop() {
       clearInterval(timer);
+      stopped.abort();
       await chain;
     },
   };

@@ -88,7 +88,8 @@ async function waitForPort(url: string, child: ChildProcess, output: () => strin
 }
 
 async function stopGroup(child: ChildProcess, first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
+  // A process killed by a signal has no exit code, only a signal code: either means it is gone.
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const signal = (name: NodeJS.Signals): void => {
     try {
