@@ -1,0 +1,104 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { groupOf, objectKey } from '#lib/export/layout.ts';
+import { s3ClientConfig, s3Store } from '#lib/export/s3/s3-store.ts';
+import { mergeInto, type ExportRecord } from '#lib/export/writer.ts';
+import { utcDay } from '#lib/utc-day.ts';
+import { startInboxDrain } from '../local/inbox-drain.ts';
+import { listKeys } from '../local/read-export.ts';
+import { startStack, type Stack } from '../local/stack.ts';
+import type { NumberProfile } from '../local/twin/data.ts';
+import { freePorts } from '../test/support/ports.ts';
+import { median } from './cold-start.ts';
+
+const HOUR = 3600;
+const DAY = 86_400;
+
+export interface PushFigures {
+  receipts: number;
+  /** Receipts acknowledged per second by the receiver, one batch of 100 in flight (as the twin sends). */
+  ackedPerSecond: number;
+  /** The same with several senders at once. */
+  parallel: { senders: number; ackedPerSecond: number };
+  /** One drain of everything pushed: seconds, and lake objects merged into. */
+  drainSeconds: number;
+  /** History lookups (all=true) through the HTTP API: window → median ms over runs. */
+  history: Array<{ days: number; lakeDays: number; medianMs: number; statuses: number }>;
+}
+
+async function localStack(numbers: Record<string, NumberProfile>): Promise<Stack> {
+  const ports = await freePorts('http', 'lambda', 's3', 'twin');
+  const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TWIN_PUSH_URL']) delete env[name];
+  return startStack({ ports, env, twin: { numbers } });
+}
+
+/** Pushes every receipt of `numbers` as fast as the receiver acknowledges, split over `senders` pushes. */
+async function pushAll(stack: Stack, numbers: string[], senders: number): Promise<number> {
+  const twin = stack.twin as NonNullable<Stack['twin']>;
+  const started = performance.now();
+  const size = Math.ceil(numbers.length / senders);
+  const jobs = Array.from({ length: senders }, (_, i) => twin.push({ url: stack.callbackUrl, rate: 1_000_000, batchSize: 100, numbers: numbers.slice(i * size, (i + 1) * size) }));
+  const stats = await Promise.all(jobs.map((job) => job.finished));
+  const acked = stats.reduce((sum, s) => sum + s.acked, 0);
+  return acked / ((performance.now() - started) / 1000);
+}
+
+/** Writes `perDay` receipts of `phoneNumber` into each of the lake's days 8 to 8 + days back. */
+async function fillLake(stack: Stack, s3: S3Client, phoneNumber: string, days: number, perDay: number): Promise<void> {
+  const store = s3Store({ local: true }, s3);
+  const now = Math.floor(Date.now() / 1000);
+  for (let ago = 8; ago < 8 + days; ago++) {
+    const records: ExportRecord[] = Array.from({ length: perDay }, (_, k) => ({
+      serialNo: `2433:bench-${ago}-${k}`,
+      phoneNumber,
+      countryCode: '86',
+      subscriberNumber: phoneNumber.slice(3),
+      reportStatus: 'SUCCESS',
+      description: 'DELIVRD',
+      userReceiveTime: now - ago * DAY + k * 60,
+      sdkAppId: stack.env.SMS_SDK_APP_ID as string,
+    }));
+    await mergeInto(store, stack.s3.bucket, objectKey('sms-status', utcDay(now - ago * DAY), groupOf(phoneNumber)), records);
+  }
+}
+
+async function historyLatency(stack: Stack, phoneNumber: string, days: number, runs: number): Promise<{ medianMs: number; statuses: number }> {
+  const begin = Math.floor(Date.now() / 1000) - days * DAY;
+  const url = `${stack.offline.httpUrl}/dev/v1/phone-numbers/${encodeURIComponent(phoneNumber)}/statuses?all=true&beginTime=${begin}`;
+  const ms: number[] = [];
+  let statuses = 0;
+  for (let i = 0; i < runs + 1; i++) {
+    const started = performance.now();
+    const body = (await (await fetch(url, { headers: { 'x-api-key': stack.apiKey } })).json()) as { statuses: unknown[] };
+    // The first run warms the Lambda (a cold start is measured elsewhere).
+    if (i > 0) ms.push(performance.now() - started);
+    statuses = body.statuses.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+  return { medianMs: median(ms), statuses };
+}
+
+/** Callback ingestion (receiver and drain) and history lookups, on one local stack. */
+export async function pushFigures(): Promise<PushFigures> {
+  const numbers = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
+  const profile: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
+  const history = '+8613920999999';
+  const stack = await localStack({ ...Object.fromEntries(numbers.map((n) => [n, profile])), [history]: { count: 60, fromAgo: 6 * DAY, toAgo: HOUR } });
+  const s3 = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: stack.s3.url, region: 'us-east-1', credentials: stack.s3.credentials });
+  const drain = startInboxDrain(stack.offline.lambdaUrl, 3_600_000);
+  try {
+    const ackedPerSecond = await pushAll(stack, numbers, 1);
+    const drainStarted = performance.now();
+    while ((await listKeys(s3, stack.s3.bucket, 'sms-status/_inbox/')).length > 0) await drain.now();
+    const drainSeconds = (performance.now() - drainStarted) / 1000;
+    const parallel = { senders: 4, ackedPerSecond: await pushAll(stack, numbers, 4) };
+    await fillLake(stack, s3, history, 90, 12);
+    const lookups = [];
+    for (const days of [30, 90]) lookups.push({ days, lakeDays: days - 7, ...(await historyLatency(stack, history, days, 5)) });
+    return { receipts: numbers.length * profile.count, ackedPerSecond, parallel, drainSeconds, history: lookups };
+  } finally {
+    await drain.stop();
+    s3.destroy();
+    await stack.stop();
+  }
+}
