@@ -4,11 +4,17 @@ function secretStatements(secretArn) {
   return secretArn ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn }] : [];
 }
 
+/** `s3://bucket/folder` or `bucket/folder/` as `bucket/folder/`: a prefix that names a folder, never `folder*` siblings. */
+function folderOf(prefix) {
+  const path = prefix.replace(/^s3:\/\//, '');
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
 function manifestResource(bucket, manifest, manifestPrefix) {
-  if (manifestPrefix) return `arn:aws:s3:::${manifestPrefix.replace(/^s3:\/\//, '')}*`;
+  if (manifestPrefix) return s3Arn(`${folderOf(manifestPrefix)}*`);
   // Without a manifest prefix, only the configured manifest itself, or the bucket's manifests/ folder.
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(manifest || '');
-  return match ? `arn:aws:s3:::${match[1]}/${match[2]}` : `arn:aws:s3:::${bucket}/manifests/*`;
+  return s3Arn(match ? `${match[1]}/${match[2]}` : `${bucket}/manifests/*`);
 }
 
 /** An S3 ARN in the stack's partition (aws, aws-cn, aws-us-gov). */
@@ -60,19 +66,16 @@ module.exports = async ({ resolveVariable }) => {
   const manifestPrefix = await resolveVariable('param:exportManifestPrefix');
   const stage = await resolveVariable('sls:stage');
   const callbackTokenArn = await resolveVariable('param:callbackTokenArn');
-  const logGroup = {
-    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:/aws/lambda/sms-status-${stage}-lookup:*`]],
-  };
   return {
     lookup: [
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup },
+      logStatement(stage, 'lookup'),
       // Lookups past Tencent's 7 days read the lake's day objects; nothing else of the bucket, no writes.
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', `${bucket}/${prefix}/statuses/*`]] } },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn(`${bucket}/${prefix}/statuses/*`) },
       ...secretStatements(secretArn),
     ],
     export: [
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: `arn:aws:s3:::${bucket}/${prefix}/*` },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: s3Arn(`${bucket}/${prefix}/*`) },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: manifestResource(bucket, manifest, manifestPrefix) },
       ...secretStatements(secretArn),
     ],

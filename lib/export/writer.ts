@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
+import { CorruptObject } from './corrupt.ts';
 import { conditionFor, withConflictRetry, type ObjectStore } from './store.ts';
 
 /** One exported line: the API's record plus the SmsSdkAppId it belongs to. */
@@ -18,16 +19,6 @@ export function toLine(record: ExportRecord): string {
 export interface StoredLine {
   line: string;
   record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'>;
-}
-
-/** A lake object that is not gzip JSON Lines (truncated, overwritten, garbled): it names its key. */
-export class CorruptObject extends Error {
-  override readonly name = 'CorruptObject';
-  readonly key: string;
-  constructor(key: string, cause: unknown) {
-    super(`lake object ${key} is corrupt: ${(cause as Error).message}`, { cause });
-    this.key = key;
-  }
 }
 
 /**

@@ -1,10 +1,8 @@
-import { createInterface } from 'node:readline';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
 import type { ObjectStore } from '#lib/export/store.ts';
 import type { StatusRecord } from './record.ts';
+import { CorruptObject } from '#lib/export/corrupt.ts';
 
 /** A receipt as the lake stores it: the API's record and the SmsSdkAppId it was pulled for. */
 export type LakeRecord = StatusRecord & { sdkAppId?: string };
@@ -14,19 +12,9 @@ export interface DayReader {
   /**
    * The records of `phoneNumber` in that UTC day's object of its group, streamed in stored order, never
    * the whole object in memory. Nothing when the object does not exist; a corrupt object throws
-   * CorruptDay after the records read before the damage.
+   * CorruptObject after the records read before the damage.
    */
   records(day: string, phoneNumber: string): AsyncIterable<LakeRecord>;
-}
-
-/** A day object that is not gzip JSON Lines of delivery records; it names its key. */
-export class CorruptDay extends Error {
-  override readonly name = 'CorruptDay';
-  readonly key: string;
-  constructor(key: string, cause: unknown) {
-    super(`lake object ${key} is corrupt: ${(cause as Error).message}`, { cause });
-    this.key = key;
-  }
 }
 
 /**
@@ -52,6 +40,12 @@ export function lakeDays(store: Pick<ObjectStore, 'read'>, bucket: string, prefi
 
 /** The lines of one number; other numbers' lines are skipped before they are parsed. */
 async function* numberLines(key: string, body: Readable, phoneNumber: string): AsyncGenerator<LakeRecord> {
+  // Loaded when a lookup first reaches the lake: most lookups never do, and the ESM namespaces of these
+  // modules would cost every cold start (see lib/tencent/client.ts).
+  const { PassThrough } = process.getBuiltinModule('node:stream');
+  const { pipeline } = process.getBuiltinModule('node:stream/promises');
+  const { createGunzip } = process.getBuiltinModule('node:zlib');
+  const { createInterface } = process.getBuiltinModule('node:readline');
   const text = new PassThrough();
   const piped = pipeline(body, createGunzip(), text);
   // Readline sees the end of `text`; the pipeline's own failure (gzip, a reset stream) is awaited after it.
@@ -64,7 +58,7 @@ async function* numberLines(key: string, body: Readable, phoneNumber: string): A
     }
     await piped;
   } catch (error) {
-    throw isDataError(error) && !(error instanceof CorruptDay) ? new CorruptDay(key, error) : error;
+    throw isDataError(error) && !(error instanceof CorruptObject) ? new CorruptObject(key, error) : error;
   } finally {
     body.destroy();
     text.destroy();
@@ -76,10 +70,10 @@ function parseRecord(key: string, line: string): LakeRecord {
   try {
     raw = JSON.parse(line) as typeof raw;
   } catch (error) {
-    throw new CorruptDay(key, error);
+    throw new CorruptObject(key, error);
   }
   if (typeof raw?.serialNo !== 'string' || typeof raw.userReceiveTime !== 'number') {
-    throw new CorruptDay(key, new Error('a line is not a delivery record'));
+    throw new CorruptObject(key, new Error('a line is not a delivery record'));
   }
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
   return {

@@ -1,15 +1,7 @@
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 
 /** One receipt as Tencent's status callback carries it: every field a string, as Tencent documents it. */
-export interface CallbackReceipt {
-  user_receive_time: string;
-  nationcode: string;
-  mobile: string;
-  report_status: string;
-  errmsg: string;
-  description: string;
-  sid: string;
-}
+export type CallbackReceipt = Record<'user_receive_time' | 'nationcode' | 'mobile' | 'report_status' | 'errmsg' | 'description' | 'sid', string>;
 
 /** Tencent's console and docs give callback times in Beijing time, with no zone in the field itself. */
 export const DEFAULT_UTC_OFFSET = '+08:00';

@@ -5,15 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
+import { describe, expect, inject, it } from 'vitest';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
-import { s3ClientConfig } from '#lib/export/s3/s3-store.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
 import type { DrainSummary } from '#lib/push/inbox.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { readExport } from '../../local/read-export.ts';
+import { stackClients } from '../support/stack-clients.ts';
 
 const stack = inject('stack');
 const PREFIX = stack.env.EXPORT_PREFIX || 'sms-status';
@@ -23,17 +23,7 @@ const RUN = randomBytes(4).toString('hex');
 /** Numbers no other test uses (+86166…), so what the lake holds for them is this file's doing. */
 const NUMBERS = ['16600000001', '16600000002', '16600000003'];
 
-const lambda = new LambdaClient({ endpoint: stack.lambdaUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-const s3 = new S3Client({
-  ...s3ClientConfig({ local: true }),
-  endpoint: stack.s3Url,
-  region: stack.env.AWS_REGION || 'us-east-1',
-  credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER' },
-});
-afterAll(() => {
-  lambda.destroy();
-  s3.destroy();
-});
+const { lambda, s3 } = stackClients(stack);
 
 /** Beijing wall-clock time of unix seconds, as Tencent writes user_receive_time. */
 function beijing(seconds: number): string {

@@ -2,16 +2,15 @@
  * The export function as Step Functions and `aws lambda invoke` call it: through serverless-offline's
  * Lambda endpoint on the shared stack, writing to the stack's s3rver, pulling from the stack's twin.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { describe, expect, inject, it } from 'vitest';
 import type { RunSummary, Window } from '#lib/export/types.ts';
-import { s3ClientConfig } from '#lib/export/s3/s3-store.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
 import { readExport } from '../../local/read-export.ts';
 import { asExported } from '../support/lake.ts';
 import type { HoldExactlyOptions } from '../support/matchers.ts';
 import { twinControl } from '../support/twin-control.ts';
+import { stackClients } from '../support/stack-clients.ts';
 
 const stack = inject('stack');
 const twin = twinControl(stack.twinUrl);
@@ -22,21 +21,7 @@ const OPTED_OUT = '+8613900139000';
 /** Numbers no other test file exports, so what lies under the shared prefix for them is this file's doing. */
 const NUMBERS = [BUSY, '+8613711112222', '+14155550123', '+8615000150000', OPTED_OUT, '+8613477770001', '+8613477770002', '+447700900123'];
 
-const lambda = new LambdaClient({
-  endpoint: stack.lambdaUrl,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const s3 = new S3Client({
-  ...s3ClientConfig({ local: true }),
-  endpoint: stack.s3Url,
-  region: stack.env.AWS_REGION || 'us-east-1',
-  credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID ?? 'S3RVER', secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER' },
-});
-afterAll(() => {
-  lambda.destroy();
-  s3.destroy();
-});
+const { lambda, s3 } = stackClients(stack);
 
 async function invoke(payload: unknown): Promise<{ error: string | undefined; body: any }> {
   const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-export', Payload: Buffer.from(JSON.stringify(payload)) }));

@@ -5,10 +5,15 @@ const SECRET_ARN = PACKAGE_WITH_SECRET.TENCENTCLOUD_SECRET_ARN;
 
 let plain: Packaged;
 let withSecret: Packaged;
+let china: Packaged;
 beforeAll(async () => {
   plain = await packaged(inject('stack').packages.plain);
   withSecret = await packaged(inject('stack').packages.withSecret);
+  china = await packaged(inject('stack').packages.china);
 });
+
+/** An S3 ARN as the template builds it, in the stack's partition. */
+const s3Arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', resource]] });
 
 interface Statement {
   Effect: string;
@@ -62,7 +67,7 @@ describe('IAM', () => {
     for (const s of statements(packaged().template)) {
       const sensitive = actions(s).some((a) => /^(s3|secretsmanager|ssm|kms):/.test(a));
       if (sensitive) expect(resources(s), `${s.role}: ${actions(s).join(',')}`).not.toContain('*');
-      for (const r of resources(s)) if (typeof r === 'string' && sensitive) expect(r).not.toMatch(/^arn:aws:s3:::\*|:\*$/);
+      for (const r of resources(s)) if (sensitive) expect(JSON.stringify(r)).not.toMatch(/:s3:::\*|:s3:::","\*"|:\*"?$/);
     }
   });
 
@@ -72,16 +77,16 @@ describe('IAM', () => {
     const own = statements(withSecret.template).filter((s) => s.role === 'LookupRole');
     expect(own.flatMap(actions).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'secretsmanager:GetSecretValue']);
     const read = own.find((s) => actions(s).includes('s3:GetObject'));
-    expect(read?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', 'acme-sms-exports/receipts/statuses/*']] });
+    expect(read?.Resource).toEqual(s3Arn('acme-sms-exports/receipts/statuses/*'));
     expect(own.find((s) => actions(s).includes('secretsmanager:GetSecretValue'))?.Resource).toBe(SECRET_ARN);
   });
 
   it('lets the export write only under its prefix, read only manifests, and read the secret only', () => {
     const own = statements(withSecret.template).filter((s) => s.role === 'IamRoleLambdaExecution');
     const put = own.find((s) => actions(s).includes('s3:PutObject'));
-    expect(put?.Resource).toBe('arn:aws:s3:::acme-sms-exports/receipts/*');
+    expect(put?.Resource).toEqual(s3Arn('acme-sms-exports/receipts/*'));
     const reads = own.filter((s) => actions(s).includes('s3:GetObject')).map((s) => s.Resource);
-    expect(reads).toEqual(['arn:aws:s3:::acme-sms-exports/receipts/*', 'arn:aws:s3:::acme-sms-exports/manifests/*']);
+    expect(reads).toEqual([s3Arn('acme-sms-exports/receipts/*'), s3Arn('acme-sms-exports/manifests/*')]);
     const list = own.find((s) => actions(s).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['receipts/*'] } });
     expect(own.filter((s) => actions(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource)).toEqual([SECRET_ARN]);
@@ -97,5 +102,20 @@ describe('IAM', () => {
       expect(env.TENCENTCLOUD_SECRET_ARN).toBe(SECRET_ARN);
       expect(Object.keys(env)).not.toContain('TENCENTCLOUD_SECRET_KEY');
     }
+  });
+});
+
+describe('any partition', () => {
+  it('packages for aws-cn (cn-north-1) with no arn:aws: literal anywhere in the template', () => {
+    const text = JSON.stringify(china.template);
+    expect(text).not.toContain('arn:aws:');
+    // The Distributed Map's item reader is a Step Functions resource of the partition deployed to.
+    expect(text).toContain('arn:aws-cn:states:::s3:getObject');
+  });
+
+  it('reads a manifest prefix given without its trailing slash as a folder, never as a prefix of siblings', () => {
+    const reads = statements(china.template).filter((s) => s.role === 'IamRoleLambdaExecution' && actions(s).includes('s3:GetObject')).map((s) => s.Resource);
+    expect(reads).toContainEqual(s3Arn('acme-lists/sms/*'));
+    expect(JSON.stringify(reads)).not.toContain('acme-lists/sms*');
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../../local/stack.ts';
-import { PACKAGE_WITH_SECRET, packageService } from './package.ts';
+import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_WITH_SECRET, packageService } from './package.ts';
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
@@ -16,7 +16,7 @@ export interface StackInfo {
   /** serverless-offline's output, the functions' logs included. */
   logPath: string;
   /** `serverless package` output folders: default parameters, and a secret, bucket and prefix set. */
-  packages: { plain: string; withSecret: string };
+  packages: { plain: string; withSecret: string; china: string };
   env: Record<string, string>;
 }
 
@@ -39,6 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Packaging runs one at a time: concurrent `serverless package` runs in one project trip each other.
   const plain = await packageService();
   const withSecret = await packageService(PACKAGE_WITH_SECRET);
+  const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);
   const stack = await startStack({ ports, env, logPath });
   project.provide('stack', {
     httpUrl: stack.offline.httpUrl,
@@ -48,12 +49,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     s3Url: stack.s3.url,
     bucket: stack.s3.bucket,
     logPath,
-    packages: { plain: plain.dir, withSecret: withSecret.dir },
+    packages: { plain: plain.dir, withSecret: withSecret.dir, china: china.dir },
     env: Object.fromEntries(Object.entries(stack.env).filter((e): e is [string, string] => typeof e[1] === 'string')),
   });
   return async () => {
     await stack.stop();
     await rm(plain.dir, { recursive: true, force: true });
     await rm(withSecret.dir, { recursive: true, force: true });
+    await rm(china.dir, { recursive: true, force: true });
   };
 }

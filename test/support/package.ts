@@ -13,11 +13,11 @@ export interface Packaged {
 }
 
 /** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
-export async function packageService(env: NodeJS.ProcessEnv = {}): Promise<Packaged> {
+export async function packageService(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
   const workFolder = `.esbuild/package-${basename(dir)}`;
   try {
-    await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir], {
+    await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
       timeout: 180_000,
@@ -34,6 +34,10 @@ export const PACKAGE_WITH_SECRET = {
   EXPORT_BUCKET: 'acme-sms-exports',
   EXPORT_PREFIX: 'receipts',
 };
+
+/** China (Beijing): the aws-cn partition, and a manifest prefix written without its trailing slash. */
+export const PACKAGE_CHINA = { ...PACKAGE_WITH_SECRET, TENCENTCLOUD_SECRET_ARN: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:sms-status/dev/tencent-AbCdEf', EXPORT_MANIFEST_PREFIX: 's3://acme-lists/sms' };
+export const PACKAGE_CHINA_ARGS = ['--region', 'cn-north-1'];
 
 /** A package made by the test run's global setup (see global-stack.ts). */
 export async function packaged(dir: string): Promise<Packaged> {

@@ -285,7 +285,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
       expect(result.sources[1]).toMatchObject({ source: 'tencent', complete: true });
       expect(result.statuses).toEqual(expected);
       expect(errors.map((e) => e.day)).toEqual([badDay]);
-      expect(errors[0]?.error).toMatchObject({ name: 'CorruptDay' });
+      expect(errors[0]?.error).toMatchObject({ name: 'CorruptObject' });
     }
   });
 
