@@ -1,3 +1,4 @@
+import { redactText } from '#lib/observability/redact.ts';
 import { commitRun } from './commit.ts';
 import { planRun } from './planner.ts';
 import { requestOf } from './request.ts';
@@ -36,7 +37,16 @@ export async function handleExportEvent(deps: ExportEventDeps, settings: ExportS
     case 'commit': {
       const summary = await commitRun(deps, settings, step.plan);
       deps.reportRun(summary);
-      return summary;
+      return masked(summary);
     }
   }
+}
+
+/**
+ * What a workflow keeps in its state and history: the summary with every phone number masked. Step
+ * Functions keeps execution history for 90 days where anyone with states:GetExecutionHistory reads it;
+ * the full lists are in the run's objects in S3 (`_state/<job>/…`), under the bucket's access rules.
+ */
+function masked(summary: RunSummary): RunSummary {
+  return JSON.parse(JSON.stringify(summary), (_key, value: unknown) => (typeof value === 'string' ? redactText(value) : value)) as RunSummary;
 }
