@@ -14,47 +14,33 @@ interface Command {
   run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number>;
 }
 
+type Options = Command['options'];
+const strings = (...names: string[]): Options => Object.fromEntries(names.map((name) => [name, { type: 'string' }]));
+const booleans = (...names: string[]): Options => Object.fromEntries(names.map((name) => [name, { type: 'boolean' }]));
+
 const COMMANDS: Record<string, Command> = {
   lookup: {
     summary: 'delivery statuses of one number, as JSON on stdout',
     usage: 'sms-status lookup <phoneNumber> [--begin T] [--end T] [--limit N] [--all] [--serial-no S]',
-    options: {
-      begin: { type: 'string' },
-      end: { type: 'string' },
-      limit: { type: 'string' },
-      all: { type: 'boolean' },
-      'serial-no': { type: 'string' },
-    },
+    options: { ...strings('begin', 'end', 'limit', 'serial-no'), ...booleans('all') },
     run: runLookup,
   },
   export: {
     summary: 'one export run to the configured bucket; prints the run summary',
     usage: 'sms-status export [--phone-numbers a,b,…] [--manifest s3://…] [--begin T] [--end T] [--reconcile]',
-    options: {
-      'phone-numbers': { type: 'string' },
-      manifest: { type: 'string' },
-      begin: { type: 'string' },
-      end: { type: 'string' },
-      reconcile: { type: 'boolean' },
-    },
+    options: { ...strings('phone-numbers', 'manifest', 'begin', 'end'), ...booleans('reconcile') },
     run: runExportCommand,
   },
   'push-test': {
     summary: "POSTs one sample receipt in Tencent's callback format to a receiver; exit 0 on {\"result\":0}",
     usage: 'sms-status push-test <url> [--phone-number +86…] [--utc-offset +08:00]',
-    options: { 'phone-number': { type: 'string' }, 'utc-offset': { type: 'string' } },
+    options: strings('phone-number', 'utc-offset'),
     run: runPushTest,
   },
   twin: {
     summary: 'the local Tencent twin, in the foreground',
     usage: 'sms-status twin [--port P] [--order shuffled|ascending|descending] [--push-url URL] [--push-rate N] [--push-batch N]',
-    options: {
-      port: { type: 'string' },
-      order: { type: 'string' },
-      'push-url': { type: 'string' },
-      'push-rate': { type: 'string' },
-      'push-batch': { type: 'string' },
-    },
+    options: strings('port', 'order', 'push-url', 'push-rate', 'push-batch'),
     run: runTwin,
   },
 };
