@@ -34,8 +34,7 @@ export abstract class SmsStatusError extends Error {
   readonly retryAfterSeconds: number | undefined;
 
   constructor(detail: string, details: ErrorDetails = {}) {
-    // Each member of the taxonomy declares its kind as data (a static `kind`), read through new.target.
-    const kind = (new.target as unknown as { kind: ErrorKind }).kind;
+    const kind = KINDS.get(new.target) as ErrorKind;
     const code = details.code ?? kind.code;
     // Lambda serialises only name and message, so the code and RequestId travel in the message.
     super(`${code}: ${detail}${details.requestId ? ` (RequestId ${details.requestId})` : ''}`, { cause: details.cause });
@@ -49,29 +48,24 @@ export abstract class SmsStatusError extends Error {
   }
 }
 
-/** The caller sent something we or Tencent cannot accept. Never retry. */
-export class InvalidInput extends SmsStatusError {
-  override readonly name = 'InvalidInput';
-  static readonly kind: ErrorKind = { code: 'InvalidParameter', statusCode: 400, retryable: false };
-}
+export class InvalidInput extends SmsStatusError { override readonly name = 'InvalidInput'; }
+export class RateLimited extends SmsStatusError { override readonly name = 'RateLimited'; }
+export class UpstreamUnavailable extends SmsStatusError { override readonly name = 'UpstreamUnavailable'; }
+export class UpstreamRejected extends SmsStatusError { override readonly name = 'UpstreamRejected'; }
 
-/** Over the request budget, ours or Tencent's. Retry after a pause. */
-export class RateLimited extends SmsStatusError {
-  override readonly name = 'RateLimited';
-  static readonly kind: ErrorKind = { code: 'RequestLimitExceeded', statusCode: 429, retryable: true };
-}
-
-/** Tencent down, failing, slow or unreachable (503; 504 for timeouts). Retry with backoff. */
-export class UpstreamUnavailable extends SmsStatusError {
-  override readonly name = 'UpstreamUnavailable';
-  static readonly kind: ErrorKind = { code: 'InternalError', statusCode: 503, retryable: true };
-}
-
-/** Tencent refused our credentials, app, permissions or request. A configuration problem: do not retry. */
-export class UpstreamRejected extends SmsStatusError {
-  override readonly name = 'UpstreamRejected';
-  static readonly kind: ErrorKind = { code: 'UnauthorizedOperation', statusCode: 502, retryable: false };
-}
+/**
+ * Each member of the taxonomy by default, as data:
+ * - InvalidInput: the caller sent something we or Tencent cannot accept. Never retry.
+ * - RateLimited: over the request budget, ours or Tencent's. Retry after a pause.
+ * - UpstreamUnavailable: Tencent down, failing, slow or unreachable (503; 504 for timeouts). Retry with backoff.
+ * - UpstreamRejected: Tencent refused our credentials, app, permissions or request. A configuration problem: do not retry.
+ */
+const KINDS = new Map<Function, ErrorKind>([
+  [InvalidInput, { code: 'InvalidParameter', statusCode: 400, retryable: false }],
+  [RateLimited, { code: 'RequestLimitExceeded', statusCode: 429, retryable: true }],
+  [UpstreamUnavailable, { code: 'InternalError', statusCode: 503, retryable: true }],
+  [UpstreamRejected, { code: 'UnauthorizedOperation', statusCode: 502, retryable: false }],
+]);
 
 export function isSmsStatusError(error: unknown): error is SmsStatusError {
   return error instanceof SmsStatusError;
