@@ -1,7 +1,27 @@
 // Least-privilege statements, built once from the deployment's parameters. Nothing here grants an
-// action on Resource "*".
+// action on Resource "*" but X-Ray's, which has no resources to name.
 function secretStatements(secretArn) {
   return secretArn ? [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn }] : [];
+}
+
+/** Active tracing (provider.tracing.lambda): the framework grants this to its default role only. */
+const XRAY = { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+
+/** Reading an SSE-KMS object (or a secret under the key) needs Decrypt; writing one, GenerateDataKey too. */
+const KMS_READ = ['kms:Decrypt'];
+const KMS_READ_WRITE = ['kms:Decrypt', 'kms:GenerateDataKey'];
+
+/** The statements for the lake's KMS key (KMS_KEY_ARN), or none when the lake is SSE-S3. */
+function kmsStatements(kmsKeyArn, actions) {
+  return kmsKeyArn ? [{ Effect: 'Allow', Action: actions, Resource: kmsKeyArn }] : [];
+}
+
+/** A key's ARN, as IAM needs it: an alias or a bare key id would match no request. */
+function checkKmsKeyArn(kmsKeyArn) {
+  if (kmsKeyArn && !/^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(kmsKeyArn)) {
+    throw new Error(`KMS_KEY_ARN must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not ${JSON.stringify(kmsKeyArn)}`);
+  }
+  return kmsKeyArn;
 }
 
 /** `s3://bucket/folder` or `bucket/folder/` as `bucket/folder/`: a prefix that names a folder, never `folder*` siblings. */
@@ -32,18 +52,23 @@ function logStatement(stage, name) {
  * merges and deletes under the inbox, the lake and the quarantine, and lists the inbox. Listing also
  * covers statuses/: without s3:ListBucket, S3 answers 403 instead of 404 for a day object not yet written.
  */
-function pushStatements({ stage, bucket, prefix, callbackTokenArn }) {
+function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) {
   const folders = ['_inbox', 'statuses', '_quarantine'];
   return {
     callback: [
       logStatement(stage, 'callback'),
+      XRAY,
       { Effect: 'Allow', Action: 's3:PutObject', Resource: s3Arn(`${bucket}/${prefix}/_inbox/*`) },
       ...secretStatements(callbackTokenArn),
+      // Writes to the lake (a multipart upload decrypts its parts too), and reads its token's secret.
+      ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
     ],
     inbox: [
       logStatement(stage, 'inbox'),
+      XRAY,
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: folders.map((folder) => s3Arn(`${bucket}/${prefix}/${folder}/*`)) },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`] } } },
+      ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
     ],
     // EventBridge Scheduler's role for the drain's schedule: invoking the drain, nothing else.
     inboxSchedule: [
@@ -66,19 +91,28 @@ module.exports = async ({ resolveVariable }) => {
   const manifestPrefix = await resolveVariable('param:exportManifestPrefix');
   const stage = await resolveVariable('sls:stage');
   const callbackTokenArn = await resolveVariable('param:callbackTokenArn');
+  const kmsKeyArn = checkKmsKeyArn(await resolveVariable('param:kmsKeyArn'));
   return {
     lookup: [
       logStatement(stage, 'lookup'),
+      XRAY,
       // Lookups past Tencent's 7 days read the lake's day objects; nothing else of the bucket, no writes.
       { Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn(`${bucket}/${prefix}/statuses/*`) },
       ...secretStatements(secretArn),
+      // Reads only: the lake's objects and the Tencent secret, when under the key.
+      ...kmsStatements(kmsKeyArn, KMS_READ),
     ],
+    // The default role: the framework adds its log groups and X-Ray.
     export: [
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: s3Arn(`${bucket}/${prefix}/*`) },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: manifestResource(bucket, manifest, manifestPrefix) },
       ...secretStatements(secretArn),
+      ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
     ],
-    ...pushStatements({ stage, bucket, prefix, callbackTokenArn }),
+    // The Distributed Map's state machine role (added to what serverless-step-functions generates): its
+    // item reader reads the shard list the plan wrote to the lake.
+    workflow: kmsStatements(kmsKeyArn, KMS_READ),
+    ...pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }),
   };
 };

@@ -72,22 +72,33 @@ export function s3Reads(local: boolean): Pick<ObjectStore, 'read'> {
 export type LookupLake = Lake & { retentionDays: number };
 
 /**
+ * API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s (20 windows
+ * at the lookup's 1 req/s; no new window after the deadline either, a partial 200 instead). Windows in
+ * flight: no more than one second of the budget (1 at 1 req/s, at most 4), so a window waits ≤ 1 s for
+ * its turn, inside the 2 s after which the pacer refuses it (a 429 for the whole lookup), also after a
+ * slow-down.
+ */
+function collectOptionsFor(rpsBudget: number) {
+  return { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: Math.min(4, Math.max(1, Math.floor(rpsBudget))) };
+}
+
+/**
  * The lookup's adapters around one paced Tencent client (built once per container). `requestMs` is the
  * longest one request may take (queueing for the pacer, then Tencent's timeout). Without `lake`,
  * lookups reach Tencent's 7 days only.
  */
 export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, lake?: LookupLake) {
-  // API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s, and
-  // ask for no new window once the last answer could no longer arrive in time (a partial 200 instead).
-  const collectOptions = { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: 4 };
+  const collectOptions = collectOptionsFor(rpsBudget);
   const onDayError = (day: string, error: unknown): void => logger.warn('lake day object unreadable', { day, error });
   const logged = lake && { ...lake, onDayError };
 
   async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
     try {
       const query = parseQuery(raw, Math.floor(Date.now() / 1000), { lakeRetentionDays: lake?.retentionDays });
-      const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis(), RESERVE_MS);
-      const result = await history(client, logged, query, { collect: { ...collectOptions, stopAt: deadlineAt - requestMs } });
+      // No new window and no retry starts after deadlineAt: one started by then (queueing, then Tencent's
+      // timeout: requestMs) has its answer RESERVE_MS before the Lambda's timeout.
+      const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis() - requestMs, RESERVE_MS);
+      const result = await history(client, logged, query, { collect: { ...collectOptions, stopAt: deadlineAt } });
       const { complete, sources, requestIds } = result;
       logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete, sources, statuses: result.statuses.length, requestIds });
       return result;

@@ -46,10 +46,21 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
     );
     if (plan.scheduled) await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() });
   }
-  const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled });
+  const reached = await checkpointReached(state, plan);
+  const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled, reached });
   await state.saveSummary(summary);
   await state.clearRun(plan);
   return summary;
+}
+
+/**
+ * Where the run's job stands (unix seconds), for the summary's checkpointAgeSeconds: a scheduled job's
+ * checkpoint as stored (read, not assumed: a later run of the job may have moved it further), or the
+ * beginning of its window while it has none; any other run's own window's end.
+ */
+export async function checkpointReached(state: StateStore, plan: Plan): Promise<number> {
+  if (!plan.scheduled) return plan.window.endTime;
+  return (await state.checkpoint(plan.jobId))?.endTime ?? plan.window.beginTime;
 }
 
 export interface RunState {
@@ -58,22 +69,26 @@ export interface RunState {
   /** Every group's work is done. */
   groupsDone: boolean;
   advanced: boolean;
+  /** Where the job stands (checkpointReached), unix seconds. */
+  reached: number;
 }
 
-export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: RunTotals, { finished, groupsDone, advanced }: RunState): RunSummary {
+export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: RunTotals, { finished, groupsDone, advanced, reached }: RunState): RunSummary {
   const owesNothing = totals.pendingWindows === 0 && totals.retentionGapSeconds === 0 && totals.corruptObjects.length === 0;
+  const now = deps.now();
   return {
     runId: plan.runId,
     jobId: plan.jobId,
     startedAt: plan.startedAt,
-    finishedAt: new Date(deps.now()).toISOString(),
-    durationMs: deps.now() - Date.parse(plan.startedAt),
+    finishedAt: new Date(now).toISOString(),
+    durationMs: now - Date.parse(plan.startedAt),
     window: plan.window,
     numbersTotal: plan.numbers.total,
     ...totals,
     finished,
     complete: groupsDone && owesNothing,
     checkpointAdvanced: advanced,
+    checkpointAgeSeconds: Math.max(0, Math.floor(now / 1000) - reached),
     manifestProblems: plan.numbers.problems,
     manifestProblemCount: plan.numbers.problemCount,
     duplicateNumbers: plan.numbers.duplicates,

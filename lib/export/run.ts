@@ -1,4 +1,4 @@
-import { runTotals, commitRun, summarize } from './commit.ts';
+import { checkpointReached, runTotals, commitRun, summarize } from './commit.ts';
 import { exportGroups } from './groups.ts';
 import { jobIdOf } from './job.ts';
 import { planWork } from './planner.ts';
@@ -32,7 +32,7 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   const { stopped, retryLater } = await exportGroups(deps, settings, plan, plan.groups, works);
   if (stopped || retryLater) {
     const { totals } = await runTotals(state, plan, settings.stuckAfterRuns);
-    const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false });
+    const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false, reached: await checkpointReached(state, plan) });
     await state.saveSummary(summary);
     return { summary, retryLater };
   }

@@ -122,6 +122,13 @@ export interface RunSummary extends RunTotals {
   /** True once every number of the window is exported (or refused by Tencent) and nothing is owed or lost. */
   complete: boolean;
   checkpointAdvanced: boolean;
+  /**
+   * How far behind the lake is, in seconds from the end of the window the job's checkpoint has reached
+   * to when this summary was made. A scheduled job reads its checkpoint (one with none yet counts from
+   * the beginning of its first window); any other run (an explicit window, the reconciliation sweep)
+   * counts from its own window's end. Every run that cannot advance the checkpoint reports it grown.
+   */
+  checkpointAgeSeconds: number;
   manifestProblems: ManifestProblem[];
   manifestProblemCount: number;
   duplicateNumbers: number;

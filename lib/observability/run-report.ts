@@ -10,6 +10,7 @@ export interface RunFigures {
   pendingWindows: number;
   stuckCount: number;
   retentionGapSeconds: number;
+  checkpointAgeSeconds: number;
   corruptObjects: unknown[];
   failures: unknown[];
   incompleteNumbers: unknown[];
@@ -20,8 +21,8 @@ export interface RunFigures {
 
 /**
  * Reports an export run: emits its metrics (receipts written, windows owed, numbers stuck, seconds lost
- * past Tencent's 7 days, corrupt objects) and logs the summary as one line, its sampled lists as counts
- * (the stuck and gap numbers not at all).
+ * past Tencent's 7 days, corrupt objects, how far the job's checkpoint lags behind now) and logs the
+ * summary as one line, its sampled lists as counts (the stuck and gap numbers not at all).
  */
 export function emitRunReport<Summary extends RunFigures>(summary: Summary): void {
   metrics.addMetric('RecordsExported', MetricUnit.Count, summary.records);
@@ -29,6 +30,7 @@ export function emitRunReport<Summary extends RunFigures>(summary: Summary): voi
   metrics.addMetric('StuckNumbers', MetricUnit.Count, summary.stuckCount);
   metrics.addMetric('RetentionGap', MetricUnit.Seconds, summary.retentionGapSeconds);
   metrics.addMetric('CorruptObjects', MetricUnit.Count, summary.corruptObjects.length);
+  metrics.addMetric('CheckpointAgeSeconds', MetricUnit.Seconds, summary.checkpointAgeSeconds);
   const { failures, incompleteNumbers, manifestProblems, stuckNumbers, gapNumbers, ...figures } = summary;
   logger.info('export run', { ...figures, failures: failures.length, incompleteNumbers: incompleteNumbers.length, manifestProblems: manifestProblems.length });
 }
