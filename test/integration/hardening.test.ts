@@ -138,4 +138,13 @@ describe('any partition', () => {
     expect(reads).toContainEqual(s3Arn('acme-lists/sms/*'));
     expect(JSON.stringify(reads)).not.toContain('acme-lists/sms*');
   });
+
+  it('puts no phone number in the template or any Lambda environment, even with EXPORT_PHONE_NUMBERS set', () => {
+    const text = JSON.stringify(china.template);
+    expect(text).not.toContain('8613711112222');
+    expect(text).not.toContain('14155550123');
+    for (const [, f] of resourcesOfType(china.template, 'AWS::Lambda::Function')) {
+      expect(Object.keys(f.Properties.Environment?.Variables ?? {})).not.toContain('EXPORT_PHONE_NUMBERS');
+    }
+  });
 });

@@ -36,7 +36,13 @@ export const PACKAGE_WITH_SECRET = {
 };
 
 /** China (Beijing): the aws-cn partition, and a manifest prefix written without its trailing slash. */
-export const PACKAGE_CHINA = { ...PACKAGE_WITH_SECRET, TENCENTCLOUD_SECRET_ARN: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:sms-status/dev/tencent-AbCdEf', EXPORT_MANIFEST_PREFIX: 's3://acme-lists/sms' };
+export const PACKAGE_CHINA = {
+  ...PACKAGE_WITH_SECRET,
+  TENCENTCLOUD_SECRET_ARN: 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:sms-status/dev/tencent-AbCdEf',
+  EXPORT_MANIFEST_PREFIX: 's3://acme-lists/sms',
+  // Set at packaging time, as a user might: a deployed stack must not carry them.
+  EXPORT_PHONE_NUMBERS: '+8613711112222,+14155550123',
+};
 export const PACKAGE_CHINA_ARGS = ['--region', 'cn-north-1'];
 
 /** A package made by the test run's global setup (see global-stack.ts). */
