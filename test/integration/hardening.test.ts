@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { PACKAGE_WITH_SECRET, packaged, resourcesOfType, type Packaged } from '../support/package.ts';
+import { PACKAGE_WITH_SECRET, packaged, resourcesOfType, type Packaged, resolveIf } from '../support/package.ts';
 
 const SECRET_ARN = PACKAGE_WITH_SECRET.TENCENTCLOUD_SECRET_ARN;
 
@@ -31,23 +31,6 @@ function statements(template: any): Array<Statement & { role: string }> {
     r.Properties.PolicyDocument.Statement.map((s: Statement) => ({ ...s, role })),
   );
   return [...roles, ...policies];
-}
-
-/** A value with its Fn::If resolved by the template's own conditions (KMS_KEY_ARN set or not). */
-function resolveIf(template: any, value: any): any {
-  const condition = (c: any): boolean => {
-    if (typeof c === 'string') return condition(template.Conditions[c]);
-    if ('Fn::Not' in c) return !condition(c['Fn::Not'][0]);
-    if ('Fn::Equals' in c) return c['Fn::Equals'][0] === c['Fn::Equals'][1];
-    throw new Error(`condition ${JSON.stringify(c)}`);
-  };
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v) => resolveIf(template, v));
-  if ('Fn::If' in value) {
-    const [name, then, otherwise] = value['Fn::If'];
-    return resolveIf(template, condition(name) ? then : otherwise);
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIf(template, v)]));
 }
 
 const actions = (s: Statement): string[] => [s.Action].flat();

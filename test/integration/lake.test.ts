@@ -116,10 +116,17 @@ describe('two CLI exports at once into one prefix', () => {
   }, 120_000);
 
   it('against plain s3rver, which ignores the conditions, the same race loses receipts (the test can fail)', async () => {
-    const { want, got } = await race(false);
-    expect(new Set(got).size).toBe(got.length);
-    expect(got.length).toBeLessThan(want.length);
-  }, 120_000);
+    // Whether two writers' cycles meet depends on when each process gets going: on a loaded machine one
+    // may finish before the other starts. Losing receipts once in three races shows the hazard.
+    for (let attempt = 1; ; attempt++) {
+      const { want, got } = await race(false);
+      expect(new Set(got).size).toBe(got.length);
+      if (got.length < want.length || attempt === 3) {
+        expect(got.length, `attempt ${attempt}`).toBeLessThan(want.length);
+        return;
+      }
+    }
+  }, 240_000);
 });
 
 describe('adversity with the twin', () => {

@@ -11,7 +11,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PACKAGE_WITH_SECRET, packageService, packaged, resourcesOfType, type Packaged } from '../support/package.ts';
+import { PACKAGE_WITH_SECRET, packageService, packaged, resourcesOfType, type Packaged, resolveIf } from '../support/package.ts';
 
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const EXPORT_MACHINES = ['sms-status-dev-export', 'sms-status-dev-export-distributed'];
@@ -70,23 +70,6 @@ function roleOf(fn: any): string {
 
 function exportMachines(template: any): Array<[string, any]> {
   return resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(([, r]) => EXPORT_MACHINES.includes(r.Properties.StateMachineName));
-}
-
-/** A value with its Fn::If resolved by the template's own conditions. */
-function resolveIf(template: any, value: any): any {
-  const condition = (c: any): boolean => {
-    if (typeof c === 'string') return condition(template.Conditions[c]);
-    if ('Fn::Not' in c) return !condition(c['Fn::Not'][0]);
-    if ('Fn::Equals' in c) return c['Fn::Equals'][0] === c['Fn::Equals'][1];
-    throw new Error(`unexpected condition ${JSON.stringify(c)}`);
-  };
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v) => resolveIf(template, v));
-  if ('Fn::If' in value) {
-    const [name, then, otherwise] = value['Fn::If'];
-    return resolveIf(template, condition(name) ? then : otherwise);
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIf(template, v)]));
 }
 
 function bucketEncryption(template: any): any {

@@ -53,3 +53,20 @@ export async function packaged(dir: string): Promise<Packaged> {
 export function resourcesOfType(template: any, type: string): Array<[string, any]> {
   return Object.entries(template.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
 }
+
+/** A value with its Fn::If resolved by the template's own conditions. */
+export function resolveIf(template: any, value: any): any {
+  const condition = (c: any): boolean => {
+    if (typeof c === 'string') return condition(template.Conditions[c]);
+    if ('Fn::Not' in c) return !condition(c['Fn::Not'][0]);
+    if ('Fn::Equals' in c) return c['Fn::Equals'][0] === c['Fn::Equals'][1];
+    throw new Error(`unexpected condition ${JSON.stringify(c)}`);
+  };
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v) => resolveIf(template, v));
+  if ('Fn::If' in value) {
+    const [name, then, otherwise] = value['Fn::If'];
+    return resolveIf(template, condition(name) ? then : otherwise);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveIf(template, v)]));
+}
