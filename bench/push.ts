@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
-import { s3ClientConfig, s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
+import { s3Store } from '#lib/export/s3/s3-store.ts';
 import { mergeInto, type ExportRecord } from '#lib/export/writer.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { startInboxDrain } from '../local/inbox-drain.ts';

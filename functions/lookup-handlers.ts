@@ -1,12 +1,9 @@
-import type { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { PacedClient } from '#lib/connect.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
 import { finishBy } from '#lib/pace/paced.ts';
 import { history, type Lake } from '#lib/status/history.ts';
 import type { LookupResult } from '#lib/status/lookup.ts';
@@ -37,46 +34,14 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
   return typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
 }
 
-/**
- * The lake's read side over S3 for the lookup: GetObject only, which is all its role may do. Not
- * s3-store.ts's s3Store: its upload code (lib-storage) would more than double the bundle, and the SDK is
- * loaded on the first read, as the Tencent secret's client is, so a lookup inside 7 days never loads it.
- */
-export function s3Reads(local: boolean): Pick<ObjectStore, 'read'> {
-  let loading: Promise<{ client: S3Client; GetObjectCommand: typeof import('@aws-sdk/client-s3').GetObjectCommand }> | undefined;
-  const load = async () => {
-    const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
-    // A local S3 server (AWS_ENDPOINT_URL_S3): path-style, checksums only where required (as s3ClientConfig).
-    const config = local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const : {};
-    return { client: new S3Client(config), GetObjectCommand };
-  };
-  return {
-    async read(bucket, key) {
-      loading ??= load().catch((error: unknown) => {
-        loading = undefined;
-        throw error;
-      });
-      const { client, GetObjectCommand } = await loading;
-      try {
-        const { Body, ETag } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return { body: Body as Readable, etag: ETag ?? '' };
-      } catch (error) {
-        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw error;
-      }
-    },
-  };
-}
-
 /** The lake a lookup reads past Tencent's 7 days, back to `retentionDays` (EXPORT_RETENTION_DAYS). */
 export type LookupLake = Lake & { retentionDays: number };
 
 /**
- * API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s (20 windows
- * at the lookup's 1 req/s; no new window after the deadline either, a partial 200 instead). Windows in
- * flight: no more than one second of the budget (1 at 1 req/s, at most 4), so a window waits ≤ 1 s for
- * its turn, inside the 2 s after which the pacer refuses it (a 429 for the whole lookup), also after a
- * slow-down.
+ * API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s (80 windows
+ * at the lookup's 4 req/s; no new window after the deadline either, a partial 200 instead). Windows in
+ * flight: no more than one second of the budget (at most 4), so a window waits ≤ 1 s for its turn,
+ * inside the 2 s after which the pacer refuses it (a 429 for the whole lookup), also after a slow-down.
  */
 function collectOptionsFor(rpsBudget: number) {
   return { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: Math.min(4, Math.max(1, Math.floor(rpsBudget))) };

@@ -5,7 +5,8 @@ import { connect } from '#lib/connect.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
 import { upstreamObserver } from '#lib/observability/upstream.ts';
-import { lookupHandlers, s3Reads } from './lookup-handlers.ts';
+import { s3Reads } from '#lib/export/s3/s3-reads.ts';
+import { lookupHandlers } from './lookup-handlers.ts';
 
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const config = loadTencentConfig(process.env);
@@ -16,6 +17,6 @@ const MAX_QUEUE_MS = 2000;
 const client = connect(config, { retry: LOOKUP_RETRY, maxQueueMs: MAX_QUEUE_MS, observe: upstreamObserver(logger, metrics) });
 
 // Past Tencent's 7 days, lookups read the lake the export writes (none without EXPORT_BUCKET).
-const history = lake && { days: lakeDays(s3Reads(lake.localS3), lake.bucket, lake.prefix), retentionDays: lake.retentionDays, sdkAppId: config.sdkAppId };
+const history = lake && { days: lakeDays(s3Reads({ local: lake.localS3 }), lake.bucket, lake.prefix), retentionDays: lake.retentionDays, sdkAppId: config.sdkAppId };
 
 export const { handler } = lookupHandlers(client, config.rpsBudget, MAX_QUEUE_MS + config.timeoutMs, history);

@@ -44,9 +44,9 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
         limitWrites(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, (progress[i] as GroupProgress).pending)),
       ),
     );
-    if (plan.scheduled) await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() });
   }
-  const reached = await checkpointReached(state, plan);
+  const advanced = finished && plan.scheduled ? await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() }) : undefined;
+  const reached = advanced ? advanced.endTime : await checkpointReached(state, plan);
   const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled, reached });
   await state.saveSummary(summary);
   await state.clearRun(plan);

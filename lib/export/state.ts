@@ -108,8 +108,9 @@ export class StateStore {
   }
 
   /** The checkpoint only moves forward, whatever order two runs of the job commit in. */
-  async advanceCheckpoint(jobId: string, checkpoint: Checkpoint): Promise<void> {
-    await updateJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'), (current) =>
+  /** Moves the job's checkpoint up to `checkpoint` (never back), and answers where it stands after. */
+  advanceCheckpoint(jobId: string, checkpoint: Checkpoint): Promise<Checkpoint | undefined> {
+    return updateJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'), (current) =>
       current && current.endTime >= checkpoint.endTime ? undefined : checkpoint,
     );
   }

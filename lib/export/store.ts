@@ -115,7 +115,7 @@ export async function withConflictRetry<T>(attempt: () => Promise<T>, policy: Co
 
 /**
  * Read, change, write on condition of the version read; another writer in between means read again
- * and redo the change. `change` answers undefined to write nothing.
+ * and redo the change. `change` answers undefined to write nothing. Answers the value the object holds after.
  */
 export function updateJson<T>(
   store: ObjectStore,
@@ -127,7 +127,8 @@ export function updateJson<T>(
   return withConflictRetry(async () => {
     const current = await readJson<T>(store, bucket, key);
     const next = change(current?.value);
-    if (next !== undefined) await writeJson(store, bucket, key, next, conditionFor(current?.etag));
+    if (next === undefined) return current?.value;
+    await writeJson(store, bucket, key, next, conditionFor(current?.etag));
     return next;
   }, policy);
 }

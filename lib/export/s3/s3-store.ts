@@ -1,12 +1,8 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, NoSuchKey, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { WriteConflict, type ListingStore, type WriteCondition } from '../store.ts';
-
-export interface S3StoreOptions {
-  /** A local S3 server (AWS_ENDPOINT_URL_S3): path-style addressing, checksums only where required. */
-  local: boolean;
-}
+import { isNoSuchKey, s3ClientConfig, type S3StoreOptions } from './client-config.ts';
 
 /** The ObjectStore port over S3: conditional writes go to PutObject or CompleteMultipartUpload as If-Match / If-None-Match. */
 export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientConfig(options))): ListingStore {
@@ -16,7 +12,7 @@ export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientC
         const { Body, ETag } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return { body: Body as Readable, etag: ETag ?? '' };
       } catch (error) {
-        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+        if (error instanceof NoSuchKey || isNoSuchKey(error)) return undefined;
         throw error;
       }
     },
@@ -70,8 +66,4 @@ function isConflict(error: unknown, condition: WriteCondition): boolean {
   const status = $metadata?.httpStatusCode;
   if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409) return true;
   return 'ifMatch' in condition && (name === 'NoSuchKey' || status === 404);
-}
-
-export function s3ClientConfig({ local }: S3StoreOptions): S3ClientConfig {
-  return local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {};
 }
