@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startStack, type Stack } from '../../local/stack.ts';
@@ -171,20 +172,27 @@ describe('lookup by direct invocation (serverless-offline Lambda endpoint)', () 
 
 describe('lookup with Tencent unreachable', () => {
   let down: Stack;
+  // Tencent's address is held by a listener that drops every connection: a port merely left free could
+  // be taken by another test's server meanwhile, and its answers are not Tencent being unreachable.
+  const dropping = createServer((socket) => socket.destroy());
   beforeAll(async () => {
-    const ports = await freePorts('http', 'lambda', 's3', 'closed');
+    const ports = await freePorts('http', 'lambda', 's3');
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
     down = await startStack({
       ports: { ...ports, twin: 0 },
       env: {
         ...process.env,
-        TENCENT_SMS_ENDPOINT: `http://127.0.0.1:${ports.closed}`,
+        TENCENT_SMS_ENDPOINT: `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`,
         TENCENTCLOUD_SECRET_ID: 'AKIDdown',
         TENCENTCLOUD_SECRET_KEY: 'down',
         SMS_SDK_APP_ID: '1400000000',
       },
     });
   });
-  afterAll(() => down?.stop());
+  afterAll(async () => {
+    await down?.stop();
+    dropping.close();
+  });
 
   it('answers 503 or 504 with an error body, not 500', async () => {
     const response = await fetch(`${down.offline.httpUrl}/dev/v1/phone-numbers/%2B8613711112222/statuses`, {
@@ -192,7 +200,7 @@ describe('lookup with Tencent unreachable', () => {
     });
     expect([503, 504]).toContain(response.status);
     const body = (await response.json()) as any;
-    expect(body.error.code).toMatch(/ECONNREFUSED|RequestTimeout|NetworkError/);
+    expect(body.error.code).toMatch(/ECONNREFUSED|ECONNRESET|RequestTimeout|NetworkError/);
   });
 });
 
