@@ -166,6 +166,8 @@ function walkWidth(part: Part, walk: Walk): number {
   if (rate === undefined) return guideWidth(part, points, PROBE_POINTS);
   const guided = (share: number): number => guideWidth(part, points, Math.max(1, Math.floor((share * FILL) / rate)));
   if (byTime === undefined) return guided(1);
+  // The guide says the rest fits one window: a density a burst has inflated must not cut it in two.
+  if (guided(1) >= length) return length;
   return Math.min(guided(GUIDE_HIGH), Math.max(guided(GUIDE_LOW), byTime));
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
 import { halving } from '../../../bench/fixtures/halving.ts';
 import { collect, type CollectOptions } from '#lib/status/collect.ts';
-import type { Splitter } from '#lib/status/split.ts';
+import { carve, type Part, type Splitter } from '#lib/status/split.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { fakeTencentApi, type AnswerOrder, type FakeTencentApi } from '../../support/fake-tencent.ts';
 
@@ -116,5 +116,24 @@ describe('adaptive splitting: properties', () => {
       ),
       { seed: 42, numRuns: 150 },
     );
+  });
+});
+
+describe('adaptive splitting: a walk guided by a shuffled page', () => {
+  // A walk past the last of three bursts of 200: the burst inflated the density it measured, yet only
+  // 8 sample points (at ~6 records each) are left in the rest.
+  const rest: Part = {
+    beginTime: NOW - 17_789,
+    endTime: NOW,
+    walk: {
+      direction: 1,
+      guide: [0, 40, 90, 150, 220, 260, 300, 340].map((s) => NOW - 17_789 + s),
+      perPoint: { records: 554, points: 92 },
+      measured: { records: 149.6, seconds: 18_780 },
+    },
+  };
+
+  it('asks the whole rest when its guide says the rest fits one window, however dense the burst before it', () => {
+    expect(carve(rest)).toEqual({ ask: { beginTime: rest.beginTime, endTime: rest.endTime } });
   });
 });
