@@ -114,29 +114,23 @@ function overflowed(rest: Part, asked: Window, walk: Walk): Part {
 
 /**
  * An ascending page holds the part's oldest records: every record before its last second came back.
- * One part, which its known records nearly fill, runs up to that second and one page proves it; the
- * rest is walked at the density those records show.
+ * The part up to that second is proven by one page that cannot be full; the rest is walked at the
+ * density those records show. The proving part stops short of the last second: all of that second's
+ * records are in any window that holds it, so with the known ones they fill a page again.
  */
 function pageForward(part: Part, from: number, times: number[]): Cut {
   const last = times.at(-1) as number;
   if (last <= from) return saturatedAt(from, from < part.endTime ? [{ beginTime: from + 1, endTime: part.endTime, walk: part.walk }] : []);
-  const known = times.filter((t) => t < last).length;
-  const measured = { records: known, seconds: last - (times[0] as number) };
-  // The proving page has room for records past the known ones: reach on into the unknown for them.
-  const end = Math.min(part.endTime, last - 1 + reach(measured, FILL - known));
-  const proven: Part = { beginTime: from, endTime: end };
-  return { next: end < part.endTime ? [proven, { beginTime: end + 1, endTime: part.endTime, walk: { direction: 1, measured } }] : [proven] };
+  const measured = { records: times.filter((t) => t < last).length, seconds: last - (times[0] as number) };
+  return { next: [{ beginTime: from, endTime: last - 1 }, { beginTime: last, endTime: part.endTime, walk: { direction: 1, measured } }] };
 }
 
 /** A descending page holds the newest records: the mirror image of `pageForward`. */
 function pageBackward(part: Part, to: number, times: number[]): Cut {
   const first = times.at(-1) as number;
   if (first >= to) return saturatedAt(to, part.beginTime < to ? [{ beginTime: part.beginTime, endTime: to - 1, walk: part.walk }] : []);
-  const known = times.filter((t) => t > first).length;
-  const measured = { records: known, seconds: (times[0] as number) - first };
-  const begin = Math.max(part.beginTime, first + 1 - reach(measured, FILL - known));
-  const proven: Part = { beginTime: begin, endTime: to };
-  return { next: begin > part.beginTime ? [proven, { beginTime: part.beginTime, endTime: begin - 1, walk: { direction: -1, measured } }] : [proven] };
+  const measured = { records: times.filter((t) => t > first).length, seconds: (times[0] as number) - first };
+  return { next: [{ beginTime: first + 1, endTime: to }, { beginTime: part.beginTime, endTime: first, walk: { direction: -1, measured } }] };
 }
 
 /**
@@ -169,12 +163,6 @@ function walkWidth(part: Part, walk: Walk): number {
   // The guide says the rest fits one window: a density a burst has inflated must not cut it in two.
   if (guided(1) >= length) return length;
   return Math.min(guided(GUIDE_HIGH), Math.max(guided(GUIDE_LOW), byTime));
-}
-
-/** Seconds that hold `wanted` more records at the measured density. */
-function reach(measured: Tally, wanted: number): number {
-  if (wanted <= 0) return 0;
-  return measured.records <= 0 ? Number.MAX_SAFE_INTEGER : Math.floor((wanted * measured.seconds) / measured.records);
 }
 
 /** Seconds that hold ~FILL records at `density`; half the part when it holds under two windows' worth. */

@@ -92,7 +92,7 @@ describe('adaptive splitting: many draws of each shape', () => {
 });
 
 describe('adaptive splitting: properties', () => {
-  it('equals the truth in any order, with ties inside one second, and never reports complete with a record missing', async () => {
+  it('equals the truth in any order, with ties inside one second, never reports complete with a record missing, and never spins', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ at: fc.integer({ min: 0, max: 49_900 }), count: fc.integer({ min: 1, max: 160 }) }), { minLength: 1, maxLength: 12 }),
@@ -108,6 +108,8 @@ describe('adaptive splitting: properties', () => {
           for (const r of result.records) expect(truth.has(r.serialNo)).toBe(true);
           if (result.complete) expect(result.records).toHaveLength(records.length);
           expect(client.calls.length).toBeLessThanOrEqual(cap);
+          // Every request makes headway: ties may cost a proving page each, but a pull never spins on its budget.
+          expect(client.calls.length).toBeLessThanOrEqual(3 * Math.ceil(records.length / 100) + 3 + result.incompleteWindows.length);
           // Every receipt outside a window reported incomplete was found.
           const inIncomplete = (t: number): boolean => result.incompleteWindows.some((w) => t >= w.beginTime && t <= w.endTime);
           const found = new Set(result.records.map((r) => r.serialNo));
@@ -136,4 +138,33 @@ describe('adaptive splitting: a walk guided by a shuffled page', () => {
   it('asks the whole rest when its guide says the rest fits one window, however dense the burst before it', () => {
     expect(carve(rest)).toEqual({ ask: { beginTime: rest.beginTime, endTime: rest.endTime } });
   });
+});
+
+describe('adaptive splitting: many receipts in one second at a sorted page’s edge', () => {
+  // A page that ends inside a cluster of ties: every record of that second is in any window holding it,
+  // so a proving window reaching past it is full again, and asking it again answers the same page.
+  const cluster = NOW - 20_000;
+  const around = (count: number): PullSmsSendStatus[] => Array.from({ length: count }, (_, i) => receipt(`a${i}`, NOW - 40_000 + i * 350));
+
+  for (const order of ['ascending', 'descending', 'shuffled', 'mixed'] as AnswerOrder[]) {
+    it(`${order}: 60 receipts in one second among 100 others are all found, within 2·⌈N/100⌉ + 3`, async () => {
+      const records = [...Array.from({ length: 60 }, (_, i) => receipt(`t${i}`, cluster)), ...around(100)];
+      const client = tencent(records, order, 5);
+      const result = await collect(client, { phoneNumber: PHONE, beginTime: NOW - 50_000, endTime: NOW, limit: 100, all: true }, { maxRequests: 200, concurrency: 3 });
+      expect(result.complete).toBe(true);
+      expect(result.records).toHaveLength(160);
+      expect(client.calls.length).toBeLessThanOrEqual(2 * 2 + 3);
+    });
+
+    it(`${order}: a second holding 150 receipts is reported alone as incomplete, and the rest is found without spinning`, async () => {
+      const records = [...Array.from({ length: 150 }, (_, i) => receipt(`t${i}`, cluster)), ...around(100)];
+      const client = tencent(records, order, 5);
+      const result = await collect(client, { phoneNumber: PHONE, beginTime: NOW - 50_000, endTime: NOW, limit: 100, all: true }, { maxRequests: 200, concurrency: 3 });
+      expect(result.complete).toBe(false);
+      expect(result.incompleteWindows).toEqual([{ beginTime: cluster, endTime: cluster }]);
+      const found = new Set(result.records.map((r) => r.serialNo));
+      expect(records.filter((r) => r.UserReceiveTime !== cluster && !found.has(r.SerialNo as string))).toEqual([]);
+      expect(client.calls.length).toBeLessThanOrEqual(2 * 3 + 3);
+    });
+  }
 });
