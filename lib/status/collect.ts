@@ -1,5 +1,5 @@
 import type { TencentClient } from '#lib/tencent/client.ts';
-import { MAX_LIMIT } from '#lib/tencent/types.ts';
+import { MAX_LIMIT, type PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from './record.ts';
 import { adaptiveSplit, carve, walkOn, type Part, type Splitter, type Window } from './split.ts';
 
@@ -50,7 +50,7 @@ export const DEFAULT_COLLECT_OPTIONS: CollectOptions = { maxRequests: 1000, conc
 export async function collect(client: TencentClient, query: CollectQuery, options = DEFAULT_COLLECT_OPTIONS): Promise<CollectResult> {
   if (!query.all) {
     const page = await client.pull(query);
-    const records = dedupe(page.statuses.map(fromTencent));
+    const records = dedupe(within(page.statuses, query).map(fromTencent));
     const complete = page.statuses.length < query.limit;
     const incompleteWindows = complete ? [] : [{ beginTime: query.beginTime, endTime: query.endTime }];
     return { records, complete, requestIds: [page.requestId], requests: 1, incompleteWindows, agedUntil: page.servedFrom };
@@ -66,7 +66,8 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     const { ask, rest } = carve(part);
     const page = await client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
     if (page.requestId) requestIds.push(page.requestId);
-    for (const status of page.statuses) {
+    const statuses = within(page.statuses, ask);
+    for (const status of statuses) {
       const record = fromTencent(status);
       if (!seen.has(record.serialNo)) seen.set(record.serialNo, record);
     }
@@ -74,7 +75,7 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     const from = page.servedFrom ?? ask.beginTime;
     if (from > ask.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
     const full = page.statuses.length >= MAX_LIMIT;
-    if (!full) return rest ? [walkOn(rest, ask, page.statuses)] : [];
+    if (!full) return rest ? [walkOn(rest, ask, statuses)] : [];
     // A clamped BeginTime means all before it is gone, in the rest of a walk too.
     const asked: Window = { beginTime: Math.max(from, ask.beginTime), endTime: ask.endTime };
     const whole: Part = { ...part, beginTime: Math.max(page.servedFrom ?? part.beginTime, part.beginTime) };
@@ -82,7 +83,7 @@ export async function collect(client: TencentClient, query: CollectQuery, option
       incompleteWindows.push(asked);
       return rest ? [rest] : [];
     }
-    const { next, saturated } = split(whole, asked, page.statuses);
+    const { next, saturated } = split(whole, asked, statuses);
     if (saturated) incompleteWindows.push(saturated);
     return next;
   }
@@ -98,6 +99,14 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     incompleteWindows: incompleteWindows.sort((a, b) => a.beginTime - b.beginTime),
     agedUntil,
   };
+}
+
+/**
+ * The statuses a window asked for: one Tencent placed outside it (a filter a second off, a broken time)
+ * belongs to another window, and would steer the split by a second the window does not hold.
+ */
+function within(statuses: PullSmsSendStatus[], window: Window): PullSmsSendStatus[] {
+  return statuses.filter((s) => (s.UserReceiveTime as number) >= window.beginTime && (s.UserReceiveTime as number) <= window.endTime);
 }
 
 function dedupe(records: StatusRecord[]): StatusRecord[] {

@@ -64,6 +64,8 @@ const THIN_GAPS = 5;
 export const adaptiveSplit: Splitter = (part, asked, statuses) => {
   const times = statuses.map((s) => s.UserReceiveTime as number);
   const direction = part.walk?.direction;
+  // A full page with nothing inside the window (all Tencent's strays) says nothing of where its records are.
+  if (times.length === 0) return withRest({ next: halves(asked, []) }, part, asked);
   // A full page from one second: that second holds a page or more, whatever the order.
   if (times.every((t) => t === times[0])) return withRest(saturatedAround(asked, times[0] as number), part, asked);
   if (isSorted(times, 1)) return direction === 1 ? pageForward(part, asked.beginTime, times) : withRest(pageForward(asked, asked.beginTime, times), part, asked);
@@ -92,10 +94,13 @@ function withRest(cut: Cut, part: Part, asked: Window): Cut {
   return rest ? { ...cut, next: [...cut.next, rest] } : cut;
 }
 
-/** Two windows split at the sample's median: a walked window held a page, so it holds about one or two. */
+/**
+ * Two windows split at the sample's median (a walked window held a page, so it holds about one or two),
+ * or at the middle when there is no sample.
+ */
 function halves(asked: Window, sample: number[]): Part[] {
-  const below = sample[Math.floor(sample.length / 2) - 1] as number;
-  const above = sample[Math.floor(sample.length / 2)] as number;
+  const below = sample[Math.floor(sample.length / 2) - 1] ?? asked.beginTime;
+  const above = sample[Math.floor(sample.length / 2)] ?? asked.endTime;
   const cut = Math.min(asked.endTime - 1, Math.max(asked.beginTime, below + Math.floor((above - below) / 2)));
   return [
     { beginTime: asked.beginTime, endTime: cut },

@@ -168,3 +168,49 @@ describe('adaptive splitting: many receipts in one second at a sorted page’s e
     });
   }
 });
+
+describe('adaptive splitting: a Tencent whose answers stray outside the asked window', () => {
+  // Tencent's filter is not ours to see: one a second off at EndTime, or a record with a broken time,
+  // must neither steer the split (a sorted page's "last second" past the window re-asks the window for
+  // ever) nor reach the answer.
+  const BEGIN = NOW - 50_000;
+  const records = spread(450, BEGIN, NOW, 21).concat(spread(30, BEGIN + 20_000, BEGIN + 20_000, 22, 'tie'));
+  const inside = (r: PullSmsSendStatus, end = NOW): boolean => (r.UserReceiveTime as number) >= BEGIN && (r.UserReceiveTime as number) <= end;
+
+  for (const order of ['ascending', 'descending', 'shuffled', 'mixed'] as AnswerOrder[]) {
+    it(`${order}: a filter one second wide at EndTime`, async () => {
+      const held = [...records, receipt('next-second', NOW - 12_345)].sort(byTime);
+      const api = tencent(held, order, 4);
+      // Every window is answered as if it ended one second later.
+      const client = { pull: (request: Parameters<typeof api.pull>[0]) => api.pull({ ...request, endTime: request.endTime + 1 }) };
+      const end = NOW - 12_346;
+      const result = await collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: end, limit: 100, all: true }, { maxRequests: 200, concurrency: 3 });
+      expect(result.complete).toBe(true);
+      expect(result.records.map((r) => r.serialNo).sort()).toEqual(held.filter((r) => inside(r, end)).map((r) => r.SerialNo).sort());
+      // Each proving page may now hold one second more: that costs requests, never a spin.
+      const n = held.filter((r) => inside(r, end)).length;
+      expect(api.calls.length).toBeLessThanOrEqual(3 * Math.ceil(n / 100) + 3);
+    });
+
+    it(`${order}: a record with a broken receive time on every full page`, async () => {
+      const api = fakeTencentApi({ receipts: () => [...records].sort(byTime), order, seed: 4, extra: (page) => (page.length >= 100 ? [receipt('stray', 0), receipt('late', NOW + 10_000)] : []) });
+      const result = await collect(api, { phoneNumber: PHONE, beginTime: BEGIN, endTime: NOW, limit: 100, all: true }, { maxRequests: 200, concurrency: 3 });
+      expect(result.complete).toBe(true);
+      expect(result.records.map((r) => r.serialNo).sort()).toEqual(records.map((r) => r.SerialNo).sort());
+      expect(api.calls.length).toBeLessThanOrEqual(2 * Math.ceil(records.length / 100) + 3);
+    });
+  }
+
+  it('a full page of nothing but strays: the window is halved, every record inside is found, and the pull ends', async () => {
+    // 150 receipts in the second after the window come first in a descending answer one second wide.
+    const held = [...spread(20, BEGIN, NOW, 23), ...spread(150, NOW + 1, NOW + 1, 24, 'after')].sort(byTime);
+    const api = tencent(held, 'descending', 4);
+    const client = { pull: (request: Parameters<typeof api.pull>[0]) => api.pull({ ...request, endTime: request.endTime + 1 }) };
+    const result = await collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: NOW, limit: 100, all: true }, { maxRequests: 1000, concurrency: 3 });
+    expect(result.records.map((r) => r.serialNo).sort()).toEqual(held.filter((r) => inside(r)).map((r) => r.SerialNo).sort());
+    // Its last second cannot be proven: Tencent answers it with a page of the next one.
+    expect(result.complete).toBe(false);
+    expect(result.incompleteWindows).toEqual([{ beginTime: NOW, endTime: NOW }]);
+    expect(api.calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(NOW - BEGIN)) + 1);
+  });
+});
