@@ -12,6 +12,7 @@ import { hammerLookups } from './lookup-load.ts';
 import { exportMemory } from './memory.ts';
 import { pushFigures } from './push.ts';
 import { demoLookupTimes, splitMatrix } from './split-matrix.ts';
+import { halfOfHalving } from './half-of-halving.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
@@ -52,6 +53,9 @@ const push = await pushFigures();
 
 log('requests per complete pull: halving beside the adaptive splitter, every order, window and shape…');
 const matrix = await splitMatrix();
+log('700 over 6 days, 7 days, over 500 draws: what halving needs, and how often half of it is reached…');
+const HALVING_DRAWS = 500;
+const halvingRows = await halfOfHalving(HALVING_DRAWS);
 log('the 600-record demo lookup through serverless-offline (all=true, 6 h)…');
 const demo = await demoLookupTimes(3);
 const matrixRows = matrix
@@ -146,6 +150,19 @@ times): halving's mean, the adaptive mean, and the adaptive worst, which must st
 | number | order | window | receipts N | ⌈N/100⌉ | halving | adaptive | ≤ 2·⌈N/100⌉+3 | ≤ ½ halving | exact | 20 draws: halving mean / adaptive mean / adaptive max |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${matrixRows}
+
+### Half of halving, 700 over 6 days, 7 days, over ${HALVING_DRAWS} draws
+
+What halving needs for this shape depends on the draw of receive times: on how many of its 21-hour
+windows hold a page. A pull starts with the whole window (for most numbers that one page is all there
+is); with 700 receipts that page is full, and proving the window takes at least ⌈700/99⌉ = 8 more pages
+that are not full, so **9 requests is the floor for any splitter**. Half of halving is out of reach when
+halving needs 17 (8.5), and it is the floor itself, in every order at once, when halving needs 19. The
+same profile drawn ${HALVING_DRAWS} times (the twin's generator, in process):
+
+| halving needs | draws | half | adaptive mean: shuffled / ascending / descending | draws within half: shuffled / ascending / descending / all three |
+|---|---|---|---|---|
+${halvingRows.map((r) => `| ${r.halving} | ${r.draws} | ${r.halving / 2} | ${r.adaptiveMean.map((m) => m.toFixed(1)).join(' / ')} | ${r.withinHalf.join(' / ')} |`).join('\n')}
 
 ## Tencent's push: callback ingestion
 
