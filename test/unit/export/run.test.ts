@@ -337,6 +337,23 @@ describe('runExport', () => {
     expect(lake(store)).toHoldExactly(truthOf(numbers.filter((n) => n !== SATURATED), WINDOW), { prefix: PREFIX, ignore: (r) => r.phoneNumber === SATURATED });
   });
 
+  for (const order of ['ascending', 'descending'] as const) {
+    it(`Tencent answering ${order}: a second of 120 receipts among others costs a few requests, not the pull's cap of 10,000`, async () => {
+      const store = memoryStore();
+      // 30 receipts before the crowded second and 30 after: a sorted page ends inside it.
+      const crowded = '+8613600136123';
+      const at = NOW - 5 * HOUR;
+      const held = [...receipts(crowded, 30, at - 4 * HOUR, at - 1, 31), ...receipts(crowded, 120, at, at, 32), ...receipts(crowded, 30, at + 1, at + HOUR, 33)];
+      const client = fakeClient({ receipts: (n) => (n === crowded ? held : (DATA.get(n) ?? [])), order });
+      const summary = await runExport(deps(store, client), settings(), { phoneNumbers: [crowded, '+8613711112222'], ...EXPLICIT });
+      expect(summary.incompleteNumbers).toEqual([crowded]);
+      expect(lake(store)).toHoldExactly(truthOf(['+8613711112222'], WINDOW), { prefix: PREFIX, ignore: (r) => r.phoneNumber === crowded });
+      const found = new Set(exported(store).map((l) => l.record.serialNo));
+      expect(held.filter((r) => r.UserReceiveTime !== at && !found.has(r.SerialNo as string))).toEqual([]);
+      expect(client.calls.length).toBeLessThanOrEqual(12);
+    });
+  }
+
   it('a manifest in the store adds its numbers; its bad lines are in the summary', async () => {
     const store = memoryStore();
     store.put(BUCKET, 'manifests/numbers.csv', ['id,phoneNumber', '1,+8613711112222', '2,13800138000', `3,"${BUSY}"`, `4,${BUSY}`].join('\n'));
