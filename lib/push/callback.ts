@@ -1,5 +1,6 @@
 import { InvalidInput } from '#lib/errors.ts';
 import type { ExportRecord } from '#lib/export/writer.ts';
+import { isReceiptTime } from '#lib/receipt-time.ts';
 import { parsePhoneNumber } from '#lib/status/query.ts';
 import { uniqueBySerial } from './records.ts';
 
@@ -111,7 +112,6 @@ export function parseLocalTime(text: string, offsetMinutes: number, field = 'use
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   const back = new Date(wall);
   const exists =
-    year >= 1970 &&
     back.getUTCFullYear() === year &&
     back.getUTCMonth() === month - 1 &&
     back.getUTCDate() === day &&
@@ -120,6 +120,6 @@ export function parseLocalTime(text: string, offsetMinutes: number, field = 'use
     back.getUTCSeconds() === second;
   if (!exists) throw invalid(field, 'is not a date and time that exists');
   const seconds = wall / 1000 - offsetMinutes * 60;
-  if (seconds < 0) throw invalid(field, 'is before 1970');
+  if (!isReceiptTime(seconds)) throw invalid(field, 'must lie between 2000-01-01 and 2100-01-01');
   return seconds;
 }

@@ -1,4 +1,5 @@
 import type { ExportRecord } from '#lib/export/writer.ts';
+import { isReceiptTime } from '#lib/receipt-time.ts';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const TEXT_FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'sdkAppId'] as const;
@@ -14,7 +15,7 @@ export function parseInboxLine(line: string): ExportRecord {
     if (typeof value[field] !== 'string') throw new TypeError(`a line's ${field} is not a string`);
   }
   const time = value.userReceiveTime;
-  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) throw new TypeError("a line's userReceiveTime is not unix seconds");
+  if (typeof time !== 'number' || !isReceiptTime(time)) throw new TypeError("a line's userReceiveTime is not a receipt's time");
   const record = value as unknown as ExportRecord;
   if (record.serialNo === '' || !E164.test(record.phoneNumber)) throw new TypeError("a line's serialNo or phoneNumber is not valid");
   const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } = record;

@@ -1,8 +1,6 @@
 import { InvalidInput } from '#lib/errors.ts';
+import { isReceiptTime } from '#lib/receipt-time.ts';
 
-// Dates before 2000 or after 2100 are typos, not receipts.
-const MIN_SECONDS = 946684800;
-const MAX_SECONDS = 4102444800;
 const UNIX = /^\d{1,12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const HAS_OFFSET = /(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -16,7 +14,7 @@ export function parseTime(value: unknown, field: string, code: string): number {
   if (seconds === undefined) {
     throw new InvalidInput(`${field} must be unix seconds or an ISO-8601 date-time`, { field, code });
   }
-  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
+  if (!isReceiptTime(seconds)) {
     throw new InvalidInput(`${field} must lie between 2000-01-01 and 2100-01-01`, { field, code });
   }
   return seconds;

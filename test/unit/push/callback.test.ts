@@ -160,9 +160,12 @@ describe('parseLocalTime', () => {
     expect(thrown(() => parseLocalTime(text, 0, '[0].user_receive_time')).field).toBe('[0].user_receive_time');
   });
 
-  it('refuses a time before 1970 once the offset is applied', () => {
-    expect(() => parseLocalTime('1970-01-01 00:00:00', 480)).toThrow(InvalidInput);
-    expect(parseLocalTime('1970-01-01 00:00:00', 0)).toBe(0);
+  it('refuses a time no receipt has (before 2000 or from 2100 on, once the offset is applied), naming the field', () => {
+    for (const [text, offset] of [['1970-01-01 08:00:00', 480], ['1999-12-31 23:59:59', 0], ['2000-01-01 07:59:59', 480], ['2100-01-01 00:00:01', 0], ['9999-12-31 23:59:59', 0], ['9999-12-31 23:59:59', -720]] as const) {
+      expect(thrown(() => parseLocalTime(text, offset, '[2].user_receive_time')).field, `${text} at ${offset}`).toBe('[2].user_receive_time');
+    }
+    expect(parseLocalTime('2000-01-01 08:00:00', 480)).toBe(946_684_800);
+    expect(parseLocalTime('2099-12-31 23:59:59', 0)).toBe(4_102_444_799);
   });
 });
 

@@ -177,6 +177,23 @@ describe('drainInbox', () => {
     expect(lakeRecords(store)).toEqual([record(1, T0)]);
   });
 
+  it('quarantines an object whose receive time no receipt can have, instead of failing every drain after it', async () => {
+    const store = memoryStore();
+    await storeBatch(store, SETTINGS, [record(1, T0)]);
+    // A safe integer, but past what a Date holds (a foreign or damaged object; the receiver cannot write it).
+    const farOff = `${PREFIX}/_inbox/2024-05-01T09/far-off.jsonl.gz`;
+    const before2000 = `${PREFIX}/_inbox/2024-05-01T09/before-2000.jsonl.gz`;
+    store.put(BUCKET, farOff, gzipSync(`${JSON.stringify(record(8, 9_000_000_000_000))}\n`));
+    store.put(BUCKET, before2000, gzipSync(`${JSON.stringify(record(9, 86_400))}\n`));
+
+    const summary = await drainInbox({ store }, SETTINGS);
+
+    expect(summary).toMatchObject({ objects: 1, records: 1, quarantined: 2, remaining: false });
+    expect(summary.quarantinedObjects.map((q) => q.key).sort()).toEqual([before2000, farOff].sort());
+    expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
+    expect(lakeRecords(store)).toEqual([record(1, T0)]);
+  });
+
   it('rebuilds a corrupt lake object from the receipts it merges, and reports it', async () => {
     const store = memoryStore();
     const r = record(1, T0);
