@@ -35,6 +35,12 @@ function shardInvocations(plan: Plan, progress: Array<GroupProgress | undefined>
  */
 export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, plan: Plan): Promise<RunSummary> {
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  // Committed already, and killed while clearing its state: the summary stands, the clearing is redone.
+  const committed = await state.summary(plan);
+  if (committed?.finished) {
+    await state.clearRun(plan);
+    return committed;
+  }
   const { totals, progress } = await runTotals(state, plan, settings.stuckAfterRuns);
   const finished = progress.every((p) => p?.done);
   if (finished) {
@@ -73,7 +79,8 @@ export interface RunState {
   reached: number;
 }
 
-export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: RunTotals, { finished, groupsDone, advanced, reached }: RunState): RunSummary {
+export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, counted: RunTotals, { finished, groupsDone, advanced, reached }: RunState): RunSummary {
+  const totals = withAgedOut(counted, plan);
   const owesNothing = totals.pendingWindows === 0 && totals.retentionGapSeconds === 0 && totals.corruptObjects.length === 0;
   const now = deps.now();
   return {
@@ -83,6 +90,7 @@ export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: Run
     finishedAt: new Date(now).toISOString(),
     durationMs: now - Date.parse(plan.startedAt),
     window: plan.window,
+    ...(plan.agedOut ? { agedOut: plan.agedOut } : {}),
     numbersTotal: plan.numbers.total,
     ...totals,
     finished,
@@ -93,4 +101,11 @@ export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, totals: Run
     manifestProblemCount: plan.numbers.problemCount,
     duplicateNumbers: plan.numbers.duplicates,
   };
+}
+
+/** The stretch that aged out before the run began is lost for every number of the list. */
+function withAgedOut(totals: RunTotals, plan: Plan): RunTotals {
+  if (!plan.agedOut) return totals;
+  const seconds = plan.agedOut.endTime - plan.agedOut.beginTime + 1;
+  return { ...totals, retentionGapSeconds: totals.retentionGapSeconds + seconds * plan.numbers.total, gapCount: totals.gapCount + plan.numbers.total };
 }

@@ -6,7 +6,7 @@ import { numberReport, resolveNumbers } from './numbers.ts';
 import type { ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
-import { windowOf } from './window.ts';
+import { agedOut, windowOf } from './window.ts';
 
 /** Reads and writes of small state objects in flight at once. */
 const STATE_CONCURRENCY = 8;
@@ -34,6 +34,7 @@ export async function planWork(
   const now = deps.now();
   const runId = `${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(4).toString('hex')}`;
   const window = windowOf(request, checkpoint?.endTime, Math.floor(now / 1000), settings.window);
+  const aged = scheduled ? agedOut(checkpoint?.endTime, Math.floor(now / 1000)) : undefined;
   const numbers = byGroup(resolved.numbers);
   const limitReads = pLimit(STATE_CONCURRENCY);
   const owed = await Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => state.pending(jobId, g))));
@@ -49,6 +50,7 @@ export async function planWork(
     runId,
     startedAt: new Date(now).toISOString(),
     window,
+    ...(aged ? { agedOut: aged } : {}),
     scheduled,
     numbers: numberReport(resolved),
     groups,

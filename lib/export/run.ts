@@ -22,6 +22,12 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);
   let plan = await state.countInvocation(jobId);
+  if (plan && (await state.summary(plan))?.finished) {
+    // The run committed, but its invocation died clearing its state: finish that, then run anew.
+    await commitRun(deps, settings, plan);
+    await state.endRun(jobId);
+    plan = undefined;
+  }
   let works: Map<number, GroupWork> | undefined;
   if (!plan) {
     const fresh = await planWork(deps, settings, request);

@@ -196,7 +196,15 @@ export class StateStore {
   }
 
   async saveSummary(summary: RunSummary): Promise<void> {
-    const key = `${this.#prefix}/_runs/dt=${summary.startedAt.slice(0, 10)}/${summary.runId}.json`;
-    await updateJson<RunSummary>(this.#store, this.#bucket, key, () => summary);
+    await updateJson<RunSummary>(this.#store, this.#bucket, this.#summaryKey(summary), () => summary);
+  }
+
+  /** The run's summary as last saved: one that says `finished` is the mark of a committed run. */
+  async summary(plan: Plan): Promise<RunSummary | undefined> {
+    return (await this.#read<RunSummary>(this.#summaryKey(plan)))?.value;
+  }
+
+  #summaryKey({ startedAt, runId }: { startedAt: string; runId: string }): string {
+    return `${this.#prefix}/_runs/dt=${startedAt.slice(0, 10)}/${runId}.json`;
   }
 }

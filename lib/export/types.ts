@@ -116,6 +116,8 @@ export interface RunSummary extends RunTotals {
   finishedAt: string;
   durationMs: number;
   window: Window;
+  /** What aged past Tencent's 7 days before the run began; counted in retentionGapSeconds and gapCount for every number. */
+  agedOut?: Window;
   numbersTotal: number;
   /** The run is over (committed); false while invocations to come will resume it. */
   finished: boolean;
@@ -143,6 +145,8 @@ export interface Plan {
   runId: string;
   startedAt: string;
   window: Window;
+  /** What aged past Tencent's 7 days between the job's checkpoint and this run (see window.ts agedOut). */
+  agedOut?: Window;
   /** Scheduled runs advance the job's checkpoint; runs of an explicit window do not. */
   scheduled: boolean;
   numbers: NumberReport;

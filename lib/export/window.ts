@@ -25,3 +25,13 @@ export function scheduledWindow(checkpointEnd: number | undefined, nowSeconds: n
     checkpointEnd === undefined ? nowSeconds - settings.initialLookbackSeconds : checkpointEnd - settings.latenessSeconds;
   return { beginTime: Math.min(nowSeconds, Math.max(wanted, oldestDefaultBegin(nowSeconds))), endTime: nowSeconds };
 }
+
+/**
+ * What of a scheduled job's window aged past Tencent's 7 days before the run began (the export was
+ * down that long): from the checkpoint up to the oldest second Tencent still serves. Nothing in it
+ * can be pulled any more, so the run reports it as a gap.
+ */
+export function agedOut(checkpointEnd: number | undefined, nowSeconds: number): Window | undefined {
+  const oldest = oldestDefaultBegin(nowSeconds);
+  return checkpointEnd !== undefined && checkpointEnd < oldest ? { beginTime: checkpointEnd, endTime: oldest - 1 } : undefined;
+}

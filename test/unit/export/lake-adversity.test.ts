@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
+import { jobIdOf } from '#lib/export/job.ts';
 import { fnv1a, groupOf, objectKey, shardOfGroup } from '#lib/export/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
@@ -167,7 +168,8 @@ describe('the lake under adversity', () => {
 
     clock += 8 * DAY * 1000;
     const aged = await runToCommit(deps(lake, tencent(data, { now, clamp: true }), { now }), s, {});
-    expect(aged).toMatchObject({ pendingWindows: 0, gapCount: 1, gapNumbers: [saturated], complete: false });
+    // Two gaps: the owed second, and the days the job's checkpoint fell behind Tencent's 7 days.
+    expect(aged).toMatchObject({ pendingWindows: 0, gapCount: 2, gapNumbers: [saturated], complete: false, agedOut: { endTime: aged.window.beginTime - 1 } });
     expect(aged.retentionGapSeconds).toBeGreaterThanOrEqual(1);
     expect(pendingOf(lake, first.jobId)).toEqual([]);
   });
@@ -293,6 +295,64 @@ describe('the lake under adversity', () => {
     expect(sweep).toMatchObject({ complete: true, checkpointAdvanced: false });
     expect(sweep.window).toEqual({ beginTime: NOW + 28 * HOUR - 72 * HOUR, endTime: NOW + 28 * HOUR });
     expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+  });
+
+  it('9. a commit killed while it clears the run’s state is done again: the next invocation finishes it and the job runs on', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(8);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 10, NOW - 3 * DAY, NOW + 3 * DAY)]));
+    const s = settings({ defaults: { phoneNumbers: numbers } });
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    for (const survives of [0, 1, 2]) {
+      // The Lambda dies (or S3 fails a DELETE) after `survives` of the run's state objects are gone.
+      let deletes = survives;
+      const dying: ObjectStore = { ...lake, read: lake.read, write: lake.write, delete: async (bucket, key) => {
+        if (key.includes('/runs/') && deletes-- <= 0) throw new Error('killed while clearing the run');
+        return lake.delete(bucket, key);
+      } };
+      await expect(runOnce(deps(dying, tencent(data), { now }), s, {})).rejects.toThrow('killed while clearing the run');
+      clock += HOUR * 1000;
+      const next = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+      expect(next).toMatchObject({ finished: true, complete: true, checkpointAdvanced: true });
+      expect(lake.keys(BUCKET, `${PREFIX}/_state/`).filter((k) => k.includes('/runs/'))).toEqual([]);
+    }
+    expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: clock / 1000 })));
+  });
+
+  it('10. a workflow’s commit step retried after it failed clearing state answers the committed summary, not a recount', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(10);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 10, NOW - DAY + 60, NOW)]));
+    const s = settings({ defaults: { phoneNumbers: numbers } });
+    const d = deps(lake, tencent(data));
+    const plan = await planRun(d, s, {});
+    for (const shard of plan.shards) while (!(await exportShard(d, s, plan, shard)).done);
+    let deletes = 1;
+    const failing: ObjectStore = { read: lake.read, write: lake.write, delete: async (bucket, key) => {
+      if (deletes-- <= 0) throw new Error('S3 500 on DELETE');
+      return lake.delete(bucket, key);
+    } };
+    await expect(commitRun({ ...d, store: failing }, s, plan)).rejects.toThrow('S3 500');
+    const retried = await commitRun(d, s, plan);
+    expect(retried).toMatchObject({ finished: true, complete: true, checkpointAdvanced: true, records: 100, numbersDone: 10 });
+    const stored = lake.json<RunSummary>(BUCKET, lake.keys(BUCKET, `${PREFIX}/_runs/`)[0] as string);
+    expect(stored).toEqual(retried);
+  });
+
+  it('11. a checkpoint older than Tencent’s 7 days (the export down for 8 days): what aged out is a reported gap, never complete', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(3);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 20, NOW - 7 * DAY - 12 * HOUR, NOW - 6 * DAY)]));
+    const s = settings({ defaults: { phoneNumbers: numbers } });
+    const now = (): number => NOW * 1000;
+    const jobId = jobIdOf({}, s.defaults);
+    lake.put(BUCKET, `${PREFIX}/_state/${jobId}/checkpoint.json`, JSON.stringify({ endTime: NOW - 8 * DAY, runId: 'down', updatedAt: 'then' }));
+    const summary = await runToCommit(deps(lake, tencent(data, { now, clamp: true }), { now }), s, {});
+    const edge = summary.window.beginTime;
+    expect(edge).toBeGreaterThan(NOW - 7 * DAY);
+    expect(summary).toMatchObject({ finished: true, complete: false, checkpointAdvanced: true, agedOut: { beginTime: NOW - 8 * DAY, endTime: edge - 1 }, gapCount: 3, retentionGapSeconds: 3 * (edge - (NOW - 8 * DAY)) });
+    expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: edge, endTime: NOW })));
   });
 });
 
