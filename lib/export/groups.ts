@@ -244,7 +244,8 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
 
 /**
  * Merges records into the group's day objects. A corrupt object is moved aside and rebuilt: the
- * group's numbers owe that day again, pulled from Tencent by the next run while it still has them.
+ * group's numbers, and any other number read from it, owe that day again, pulled from Tencent by the
+ * next run while it still has them.
  */
 async function writeRecords({ deps, settings, plan }: Context, progress: GroupProgress, work: GroupWork, records: ExportRecord[]): Promise<void> {
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
@@ -253,12 +254,13 @@ async function writeRecords({ deps, settings, plan }: Context, progress: GroupPr
   const merged = await Promise.all(
     [...byDay].map(([day, list]) => limitMerges(async () => ({ day, ...(await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { quarantineKey })) }))),
   );
-  for (const { day, quarantined } of merged) {
+  for (const { day, quarantined, numbersRead = [] } of merged) {
     progress.totals.objectsWritten += 1;
     if (!quarantined) continue;
     progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
     const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
-    for (const phoneNumber of work.numbers) {
+    // The numbers listed now, and those whose lines were still readable (a number since dropped from the list too).
+    for (const phoneNumber of new Set([...work.numbers, ...numbersRead])) {
       progress.pending.push({ phoneNumber, ...rebuild, runs: 0, reason: 'CorruptObject', runId: plan.runId });
     }
   }

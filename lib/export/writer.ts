@@ -3,6 +3,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
+import { isE164 } from '#lib/status/query.ts';
 import { CorruptObject } from './corrupt.ts';
 import { conditionFor, withConflictRetry, type ObjectStore } from './store.ts';
 
@@ -18,7 +19,8 @@ export function toLine(record: ExportRecord): string {
 /** A stored line and the two fields the merge orders and matches by. */
 export interface StoredLine {
   line: string;
-  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'>;
+  /** Checked for what a merge needs; the phone number is as the line has it (a damaged line may lack it). */
+  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'> & { phoneNumber?: unknown };
 }
 
 /**
@@ -77,9 +79,19 @@ export async function* mergeSorted(stored: AsyncIterable<StoredLine>, fresh: Exp
   while (i < fresh.length) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
 }
 
+/** Passes stored lines on, noting each one's phone number. */
+async function* noting(lines: AsyncIterable<StoredLine>, numbers: Set<unknown>): AsyncGenerator<StoredLine> {
+  for await (const stored of lines) {
+    numbers.add(stored.record.phoneNumber);
+    yield stored;
+  }
+}
+
 /** What a merge met: a corrupt object is moved aside and replaced by the fresh records alone. */
 export interface MergeOutcome {
   quarantined?: { key: string; movedTo: string; error: string };
+  /** The phone numbers (E.164) of the corrupt object's lines that could still be read: theirs were in it too. */
+  numbersRead?: string[];
 }
 
 export interface MergeOptions {
@@ -97,15 +109,16 @@ export async function mergeInto(store: ObjectStore, bucket: string, key: string,
   const sorted = [...fresh].sort(byReceiveTime);
   return withConflictRetry(async () => {
     const stored = await store.read(bucket, key);
+    const numbersRead = new Set<unknown>();
     try {
-      await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag);
+      await writeMerged(store, bucket, key, noting(storedLines(key, stored?.body), numbersRead), sorted, stored?.etag);
       return {};
     } catch (error) {
       if (!(error instanceof CorruptObject) || !options || !stored) throw error;
       const movedTo = options.quarantineKey(key);
       await quarantine(store, bucket, key, movedTo);
       await writeMerged(store, bucket, key, (async function* () {})(), sorted, stored.etag);
-      return { quarantined: { key, movedTo, error: error.message } };
+      return { quarantined: { key, movedTo, error: error.message }, numbersRead: [...numbersRead].filter(isE164) };
     }
   });
 }

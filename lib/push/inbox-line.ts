@@ -1,7 +1,7 @@
 import type { ExportRecord } from '#lib/export/writer.ts';
 import { isReceiptTime } from '#lib/receipt-time.ts';
+import { isE164 } from '#lib/status/query.ts';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
 const TEXT_FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'sdkAppId'] as const;
 
 /**
@@ -17,7 +17,7 @@ export function parseInboxLine(line: string): ExportRecord {
   const time = value.userReceiveTime;
   if (typeof time !== 'number' || !isReceiptTime(time)) throw new TypeError("a line's userReceiveTime is not a receipt's time");
   const record = value as unknown as ExportRecord;
-  if (record.serialNo === '' || !E164.test(record.phoneNumber)) throw new TypeError("a line's serialNo or phoneNumber is not valid");
+  if (record.serialNo === '' || !isE164(record.phoneNumber)) throw new TypeError("a line's serialNo or phoneNumber is not valid");
   const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } = record;
   return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId };
 }

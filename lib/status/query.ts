@@ -50,8 +50,12 @@ const DEFAULT_SPAN_SECONDS = 24 * 3600;
 const LOOKBACK_MARGIN_SECONDS = 300;
 const MAX_VALUE_LENGTH = 64;
 
+export function isE164(value: unknown): value is string {
+  return typeof value === 'string' && E164.test(value);
+}
+
 export function parsePhoneNumber(value: unknown, field = 'phoneNumber'): string {
-  if (typeof value !== 'string' || !E164.test(value)) {
+  if (!isE164(value)) {
     throw new InvalidInput(
       `${field} must be an E.164 number: '+', country code and subscriber number, 8 to 16 characters (e.g. +8613711112222)`,
       { field, code: 'InvalidParameterValue.IncorrectPhoneNumber' },

@@ -250,6 +250,32 @@ describe('the lake under adversity', () => {
     expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
   });
 
+  it('7c. a corrupt object is rebuilt for every number whose lines could still be read from it, not only the numbers listed now', async () => {
+    const lake = memoryStore();
+    const all = sameGroup(4);
+    const [kept, dropped] = [all.slice(0, 2), all.slice(2)];
+    // Every receipt in one hour of one UTC day: one object holds them all.
+    const hour = Math.floor((NOW - 20 * HOUR) / HOUR) * HOUR;
+    const data = new Map(all.map((n) => [n, receipts(n, 8, hour, hour + HOUR - 1)]));
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    await runToCommit(deps(lake, tencent(data), { now }), settings({ defaults: { phoneNumbers: all } }), {});
+    const key = objectKey(PREFIX, utcDay(hour), groupOf(all[0] as string));
+    // Truncated: the lines of its first part can still be read; the list then drops two numbers.
+    const whole = lake.get(BUCKET, key) as Buffer;
+    lake.put(BUCKET, key, whole.subarray(0, Math.floor(whole.length * 0.9)));
+    for (const n of kept) (data.get(n) as PullSmsSendStatus[]).push(...receipts(n, 1, hour + 30 * 60, hour + 30 * 60).map((r) => ({ ...r, SerialNo: `${r.SerialNo}-new` })));
+    const s = settings({ defaults: { phoneNumbers: kept } });
+    clock += HOUR * 1000;
+    const detecting = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    expect(detecting.corruptObjects.map((c) => c.key)).toEqual([key]);
+    expect(new Set(pendingOf(lake, detecting.jobId).map((p) => p.phoneNumber))).toEqual(new Set(all));
+    clock += HOUR * 1000;
+    const rebuilt = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    expect(rebuilt).toMatchObject({ complete: true, pendingWindows: 0 });
+    expectHolds(lake, all, all.flatMap((n) => data.get(n) ?? []));
+  });
+
   it('7b. a stored object whose stream resets mid-read fails the invocation with that error (no crash); the next one resumes exact', async () => {
     const lake = memoryStore();
     const numbers = sameGroup(3);
