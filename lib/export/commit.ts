@@ -54,9 +54,9 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
   const advanced = finished && plan.scheduled ? await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() }) : undefined;
   const reached = advanced ? advanced.endTime : await checkpointReached(state, plan);
   const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled, reached });
-  await state.saveSummary(summary);
+  const held = await state.saveSummary(summary);
   await state.clearRun(plan);
-  return summary;
+  return held;
 }
 
 /**

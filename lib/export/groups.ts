@@ -6,7 +6,8 @@ import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { coalesce, dayWindow, isStuck } from './pending.ts';
 import { objectKey } from './layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
-import { addTotals, emptyTotals, newProgress, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
+import { addTotals, emptyTotals, newProgress, RunCleared, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
+import { WriteConflict } from './store.ts';
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
 import { mergeInto, type ExportRecord } from './writer.ts';
 
@@ -286,6 +287,9 @@ export async function exportGroups(
   const visit = (group: number): Promise<GroupResult> =>
     exportGroup(ctx, group).catch((error: unknown) => {
       ctx.aborted = true;
+      // Another invocation runs this run (it saved the group's progress first, or committed the run):
+      // what this one merged is merged, and the rest is left to that one.
+      if (error instanceof WriteConflict || error instanceof RunCleared) return { progress: newProgress(group), stopped: true };
       throw error;
     });
   const results = await Promise.allSettled(groups.map((group) => limitGroups(() => visit(group))));

@@ -39,8 +39,9 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   if (stopped || retryLater) {
     const { totals } = await runTotals(state, plan, settings.stuckAfterRuns);
     const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false, reached: await checkpointReached(state, plan) });
-    await state.saveSummary(summary);
-    return { summary, retryLater };
+    const held = await state.saveSummary(summary);
+    // Committed meanwhile by another invocation of the job: its summary is the run's.
+    return held.finished ? { summary: held } : { summary, retryLater };
   }
   const summary = await commitRun(deps, settings, plan);
   await state.endRun(jobId);

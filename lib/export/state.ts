@@ -3,6 +3,12 @@ import { readJson, updateJson, writeJson, conditionFor, type ObjectStore, type V
 import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
 /** Samples kept beside each count: enough to act on, never enough to outgrow a payload. */
+
+/** The run's state is gone: another invocation of the job committed the run and cleared it. */
+export class RunCleared extends Error {
+  override readonly name = 'RunCleared';
+}
+
 export const MAX_SAMPLE = 20;
 
 export interface Checkpoint {
@@ -171,7 +177,7 @@ export class StateStore {
 
   async work(plan: Plan, group: number): Promise<GroupWork> {
     const work = await this.#read<GroupWork>(this.runKey(plan.jobId, plan.runId, `work/${groupPart(group)}`));
-    if (!work) throw new Error(`the run ${plan.runId} has no frozen work for group ${group}: was its state deleted?`);
+    if (!work) throw new RunCleared(`the run ${plan.runId} has no frozen work for group ${group}: another invocation committed it`);
     return work.value;
   }
 
@@ -195,8 +201,10 @@ export class StateStore {
     for (const key of keys) await this.#store.delete(this.#bucket, key);
   }
 
-  async saveSummary(summary: RunSummary): Promise<void> {
-    await updateJson<RunSummary>(this.#store, this.#bucket, this.#summaryKey(summary), () => summary);
+  /** Saves the run's summary, unless the run was committed meanwhile: answers the summary that stands. */
+  async saveSummary(summary: RunSummary): Promise<RunSummary> {
+    const held = await updateJson<RunSummary>(this.#store, this.#bucket, this.#summaryKey(summary), (current) => (current?.finished ? undefined : summary));
+    return held ?? summary;
   }
 
   /** The run's summary as last saved: one that says `finished` is the mark of a committed run. */

@@ -196,6 +196,36 @@ describe('the lake under adversity', () => {
     else expect(exported(lake).length, 'without conditions one writer overwrites the other').toBeLessThan(want.length);
   });
 
+  it('5b. two invocations of one scheduled job at once (a retried event beside the first): neither fails, one commits, no state is left', async () => {
+    for (const lag of [0, 1, 3, 10]) {
+      const lake = memoryStore();
+      const numbers = sameGroup(12);
+      const data = new Map(numbers.map((n) => [n, receipts(n, 10, NOW - DAY + 60, NOW)]));
+      const s = settings({ defaults: { phoneNumbers: numbers }, chunkSize: 2 });
+      // The second one joins the first one's run, a little slower at every read and write.
+      const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, lag));
+      const slow: ObjectStore = {
+        read: async (bucket, key) => ((object) => pause().then(() => object))(await lake.read(bucket, key)),
+        write: async (bucket, key, body, options) => pause().then(() => lake.write(bucket, key, body, options)),
+        delete: (bucket, key) => lake.delete(bucket, key),
+      };
+      const [first, second] = await Promise.all([
+        runOnce(deps(lake, tencent(data)), s, {}),
+        pause().then(() => runOnce(deps(slow, tencent(data)), s, {})),
+      ]);
+      // Joined, the second left the run to the first (answering it unfinished, or committed if it was by then);
+      // too late to join, it ran on its own after it.
+      const committed = lake.keys(BUCKET, `${PREFIX}/_runs/`).map((k) => lake.json<RunSummary>(BUCKET, k) as RunSummary);
+      expect(committed.find((c) => c.runId === first.summary.runId), `lag ${lag}`).toMatchObject({ finished: true, complete: true, records: 120 });
+      expect(committed.every((c) => c.finished && c.complete), `lag ${lag}`).toBe(true);
+      expect(committed.map((c) => c.runId).sort(), `lag ${lag}`).toEqual([...new Set([first.summary.runId, second.summary.runId])].sort());
+      const stands = committed.find((c) => c.runId === second.summary.runId) as RunSummary;
+      expect(second.summary, `lag ${lag}`).toEqual(second.summary.finished ? stands : expect.objectContaining({ runId: first.summary.runId, finished: false, complete: false }));
+      expect(lake.keys(BUCKET, `${PREFIX}/_state/`).filter((k) => !k.endsWith('/checkpoint.json')), `lag ${lag}`).toEqual([]);
+      expectHolds(lake, numbers, numbers.flatMap((n) => data.get(n) ?? []));
+    }
+  });
+
   it('6. 5,000 refused numbers in a 20,000-number workflow: every payload and state object stays small', async () => {
     const lake = memoryStore();
     const numbers = Array.from({ length: 20_000 }, (_, i) => `+86150${String(10_000_000 + i * 4_999).slice(-8)}`);
