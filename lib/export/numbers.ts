@@ -36,9 +36,11 @@ export async function resolveNumbers(
         field: 'phoneNumbers',
       });
     }
-    return fromList;
+    return withSome(fromList, 'phoneNumbers');
   }
   const fromManifest = parseManifest(await readManifest(manifest, store, manifestMaxBytes));
+  // A broken manifest must not pass for an empty list: the run would move the checkpoint past hours it never pulled.
+  if (fromList.numbers.length === 0) withSome(fromManifest, 'manifest');
   const numbers = [...new Set([...fromList.numbers, ...fromManifest.numbers])].sort();
   return {
     numbers,
@@ -57,4 +59,12 @@ function listValues(list: unknown): Array<{ line: number; value: unknown }> {
     });
   }
   return list.map((value, index) => ({ line: index + 1, value }));
+}
+
+/** A list that holds no valid number is refused, naming its first problem: a run of nobody would say complete. */
+function withSome(resolved: ResolvedNumbers, field: 'phoneNumbers' | 'manifest'): ResolvedNumbers {
+  if (resolved.numbers.length > 0) return resolved;
+  const first = resolved.problems[0];
+  const why = first ? ` (${resolved.problemCount} problems; line ${first.line}: ${first.reason})` : ' (it is empty)';
+  throw new InvalidInput(`${field} holds no valid phone number${why}`, { field });
 }

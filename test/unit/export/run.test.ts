@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jobIdOf } from '#lib/export/job.ts';
 import { byGroup, fnv1a as fnvSeed, groupOf } from '#lib/export/layout.ts';
-import { requestOf } from '#lib/export/request.ts';
+import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
 import type { Checkpoint } from '#lib/export/state.ts';
 import type { ExportDeps, ExportProgressEvent, Plan, RunSummary } from '#lib/export/types.ts';
@@ -384,6 +384,26 @@ describe('runExport', () => {
     );
     expect(early).toBeInstanceOf(InvalidInput);
     expect((early as InvalidInput).field).toBe('beginTime');
+    expect(client.calls).toEqual([]);
+  });
+
+  it('a list with no valid number is refused, naming it, and moves no checkpoint: an empty manifest, one of bad lines only, an inline list of bad numbers', async () => {
+    const store = memoryStore();
+    store.put(BUCKET, 'manifests/empty.txt', '');
+    store.put(BUCKET, 'manifests/bad.txt', ['8613711112222', '13800138000'].join('\n'));
+    const client = fakeClient();
+    const cases: Array<[ExportRequest, string]> = [
+      [{ manifest: `s3://${BUCKET}/manifests/empty.txt` }, 'manifest'],
+      [{ manifest: `s3://${BUCKET}/manifests/bad.txt` }, 'manifest'],
+      [{ phoneNumbers: ['8613711112222', 'not a number'] }, 'phoneNumbers'],
+    ];
+    for (const [request, field] of cases) {
+      const error = await rejection(() => runExport(deps(store, client), settings(), request));
+      expect(error, JSON.stringify(request)).toBeInstanceOf(InvalidInput);
+      expect((error as InvalidInput).field).toBe(field);
+      expect((error as InvalidInput).message).toMatch(/no valid phone number/);
+    }
+    expect(store.keys(BUCKET, `${PREFIX}/_state/`)).toEqual([]);
     expect(client.calls).toEqual([]);
   });
 
