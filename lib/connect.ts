@@ -33,7 +33,20 @@ export function connect(config: TencentConfig, options: ConnectOptions): PacedCl
   const raw = createClient({ endpoint, region, sdkAppId, timeoutMs, credentials, now: options.now, observe: options.observe });
   const refreshing = refreshingCredentials(raw, credentials);
   const sent = options.clampToRetention ? retentionClamped(refreshing, options.now ?? Date.now) : refreshing;
-  return pacedTencent(sent, { pacer: new TokenBucket(config.rpsBudget), retry: options.retry, maxQueueMs: options.maxQueueMs });
+  return keyFirst(pacedTencent(sent, { pacer: new TokenBucket(config.rpsBudget), retry: options.retry, maxQueueMs: options.maxQueueMs }), credentials);
+}
+
+/**
+ * Reads the key before a request takes its slot: a slot taken while the key was still being read (a
+ * cold start's Secrets Manager call) would be spent late, together with every other slot taken then.
+ */
+function keyFirst(client: PacedClient, credentials: CredentialSource): PacedClient {
+  const paced = client.pull;
+  const pull: PacedClient['pull'] = async (request) => {
+    await credentials.get();
+    return paced(request);
+  };
+  return Object.assign(client, { pull });
 }
 
 export type PacingOptions = Omit<PacedOptions, 'isThrottle'>;

@@ -60,6 +60,7 @@ interface RawResponse {
 }
 
 const USER_AGENT = 'sms-status/0.1';
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 export function createClient(options: ClientOptions): TencentClient {
   const url = new URL(options.endpoint);
@@ -128,7 +129,13 @@ function send(
       { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          // A page of 100 records is ~30 KB: an answer this large is not one, and reading it whole could exhaust memory.
+          if (size > MAX_ANSWER_BYTES) req.destroy(new UpstreamUnavailable(`Tencent's answer passed ${MAX_ANSWER_BYTES} bytes`, { code: 'InvalidResponse' }));
+          else chunks.push(chunk);
+        });
         res.on('end', () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
@@ -159,7 +166,7 @@ function networkError(error: unknown): SmsStatusError {
 
 interface TencentBody {
   Response?: {
-    Error?: { Code?: string; Message?: string };
+    Error?: { Code?: unknown; Message?: unknown } | null;
     RequestId?: string;
     PullSmsSendStatusSet?: PullSmsSendStatus[];
   };
@@ -173,17 +180,26 @@ function parse({ status, body }: RawResponse): PullPage {
     parsed = undefined;
   }
   const response = parsed?.Response;
-  if (response?.Error?.Code) {
-    throw fromTencentError(response.Error.Code, response.Error.Message ?? '', response.RequestId);
+  const requestId = typeof response?.RequestId === 'string' ? response.RequestId : undefined;
+  if (response?.Error !== undefined) {
+    const { Code: code, Message: message } = response.Error ?? {};
+    if (typeof code !== 'string' || code === '') throw invalidAnswer('an error without a code', requestId);
+    throw fromTencentError(code, typeof message === 'string' ? message : '', requestId);
   }
   if (status !== 200 || !response) throw unexpectedAnswer(status);
-  if (!Array.isArray(response.PullSmsSendStatusSet)) {
-    throw new UpstreamUnavailable('Tencent answered without PullSmsSendStatusSet', {
-      code: 'InvalidResponse',
-      requestId: response.RequestId,
-    });
-  }
-  return { statuses: response.PullSmsSendStatusSet, requestId: response.RequestId ?? '' };
+  const statuses = response.PullSmsSendStatusSet;
+  if (!Array.isArray(statuses)) throw invalidAnswer('no PullSmsSendStatusSet', requestId);
+  if (!statuses.every(isStatus)) throw invalidAnswer('a status without a SerialNo or a UserReceiveTime', requestId);
+  return { statuses, requestId: requestId ?? '' };
+}
+
+function isStatus(value: unknown): value is PullSmsSendStatus {
+  const status = value as PullSmsSendStatus | null;
+  return typeof status === 'object' && status !== null && typeof status.SerialNo === 'string' && Number.isInteger(status.UserReceiveTime);
+}
+
+function invalidAnswer(what: string, requestId: string | undefined): SmsStatusError {
+  return new UpstreamUnavailable(`Tencent answered with ${what}`, { code: 'InvalidResponse', requestId });
 }
 
 function unexpectedAnswer(status: number): SmsStatusError {

@@ -79,9 +79,13 @@ export function shouldResign(error: unknown): boolean {
   return RESIGN_CODES.has(codeOf(error));
 }
 
-/** Tencent refused the key itself: a cached secret may have been rotated. */
+/**
+ * Tencent refused the key itself: a cached secret may have been rotated. A stale signature is the
+ * clock's fault, not the key's: reading the key again would not help.
+ */
 export function invalidatesCredentials(error: unknown): boolean {
-  return codeOf(error).startsWith('AuthFailure');
+  const code = codeOf(error);
+  return code.startsWith('AuthFailure') && code !== 'AuthFailure.SignatureExpire';
 }
 
 export function classify(code: string): ErrorName {

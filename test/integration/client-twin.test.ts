@@ -14,7 +14,7 @@ import type { Query } from '#lib/status/query.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from '#lib/status/record.ts';
 import { createClient, type ClientOptions, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
 import { connect } from '#lib/connect.ts';
-import { staticCredentials } from '#lib/tencent/credentials.ts';
+import { secretsManagerCredentials, staticCredentials } from '#lib/tencent/credentials.ts';
 import { InvalidInput, RateLimited, SmsStatusError, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import type { Credentials } from '#lib/tencent/types.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';
@@ -293,6 +293,39 @@ describe('createClient and answers the twin never gives', () => {
     expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'ServiceUnavailable', requestId: 'r-503' });
   });
 
+  it('an error code that is not a string, or statuses that are not records → UpstreamUnavailable InvalidResponse, never a TypeError', async () => {
+    for (const body of [
+      { Response: { Error: { Code: 123, Message: 'x' }, RequestId: 'r-num' } },
+      { Response: { Error: { Code: { nested: true } }, RequestId: 'r-obj' } },
+      { Response: { PullSmsSendStatusSet: [null, 42], RequestId: 'r-null' } },
+      { Response: { PullSmsSendStatusSet: [{ SerialNo: 's', UserReceiveTime: 'soon' }], RequestId: 'r-time' } },
+    ]) {
+      answer = send(200, JSON.stringify(body));
+      const error = await failure(rawClient().pull(request));
+      expect(error, JSON.stringify(body)).toBeInstanceOf(UpstreamUnavailable);
+      expect(error).toMatchObject({ code: 'InvalidResponse', requestId: body.Response.RequestId });
+    }
+  });
+
+  it('an answer larger than any page is cut off once past its limit → UpstreamUnavailable InvalidResponse', async () => {
+    // 200 MB of JSON never arrives whole: reading stops after a few MB, whatever Tencent keeps sending.
+    let sent = 0;
+    answer = (res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 0x20);
+      const more = (): void => {
+        while (sent < 200 && res.write(chunk)) sent += 1;
+        if (sent < 200 && !res.destroyed) res.once('drain', more);
+        else res.end();
+      };
+      res.on('close', () => undefined);
+      more();
+    };
+    const error = await failure(rawClient({ timeoutMs: 20_000 }).pull(request));
+    expect(error).toMatchObject({ name: 'UpstreamUnavailable', code: 'InvalidResponse' });
+    expect(sent).toBeLessThan(100);
+  });
+
   it('200 JSON without PullSmsSendStatusSet → UpstreamUnavailable InvalidResponse with the RequestId', async () => {
     answer = send(200, JSON.stringify({ Response: { RequestId: 'r-empty' } }));
     const error = await failure(rawClient().pull(request));
@@ -455,5 +488,26 @@ describe('lookup()/collect() with all:true against the twin, every demo number',
     expect(result.requests).toBe(1);
     const truth = new Map(expected(t, query).map((r) => [r.serialNo, r]));
     for (const record of result.records) expect(record).toEqual(truth.get(record.serialNo));
+  });
+});
+
+describe('connect(): the pacer holds for requests that wait on the key', () => {
+  it('a slow first key read (Secrets Manager at a cold start) does not release the requests it held back at once', async () => {
+    const t = await start({ rateLimit: 1000 });
+    let reads = 0;
+    const secrets = { send: async () => {
+      reads += 1;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return { SecretString: JSON.stringify(t.credentials) };
+    } };
+    const credentials = secretsManagerCredentials('arn:aws:secretsmanager:us-east-1:1:secret:tencent', secrets as never);
+    const budget = 12;
+    const paced = connect({ endpoint: t.url, region: 'ap-guangzhou', sdkAppId: t.sdkAppId, credentials: { secretArn: 'x' }, timeoutMs: 5000, rpsBudget: budget }, { retry: LOOKUP_RETRY, credentials });
+    const now = seconds(t.now());
+    const pulls = Array.from({ length: 30 }, (_, i) => paced.pull({ phoneNumber: `+86138000${String(i).padStart(5, '0')}`, beginTime: now - 3600, endTime: now, limit: 100 }));
+    await Promise.all(pulls);
+    expect(reads).toBe(1);
+    expect(t.stats().accepted).toBe(30);
+    expect(t.stats().maxPerSecond).toBeLessThanOrEqual(budget);
   });
 });

@@ -264,8 +264,10 @@ describe('what the pacer and the key refresh learn from a code', () => {
     expect(shouldResign(fromTencentError('AuthFailure.SignatureFailure', 'x'))).toBe(false);
     expect(shouldResign({ code: 42 })).toBe(false);
   });
-  it('invalidatesCredentials: every AuthFailure', () => {
+  it('invalidatesCredentials: every AuthFailure but a stale signature (the clock, not the key: re-reading it would not help)', () => {
     expect(invalidatesCredentials(fromTencentError('AuthFailure.SecretIdNotFound', 'x'))).toBe(true);
+    expect(invalidatesCredentials(fromTencentError('AuthFailure.SignatureFailure', 'x'))).toBe(true);
+    expect(invalidatesCredentials(fromTencentError('AuthFailure.SignatureExpire', 'x'))).toBe(false);
     expect(invalidatesCredentials(fromTencentError('UnauthorizedOperation', 'x'))).toBe(false);
     expect(invalidatesCredentials(null)).toBe(false);
   });
