@@ -43,14 +43,17 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
   }
   const { totals, progress } = await runTotals(state, plan, settings.stuckAfterRuns);
   const finished = progress.every((p) => p?.done);
-  if (finished) {
-    const limitWrites = pLimit(STATE_CONCURRENCY);
-    await Promise.all(
-      plan.groups.map((group, i) =>
-        limitWrites(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, (progress[i] as GroupProgress).pending)),
-      ),
-    );
-  }
+  // A done group's owed windows stand even when another group is not done (a workflow's rejected
+  // shard): the run's state is cleared below, and a rebuild owed for a whole day lies outside the
+  // window the next run covers again.
+  const limitWrites = pLimit(STATE_CONCURRENCY);
+  await Promise.all(
+    plan.groups.map((group, i) => {
+      const done = progress[i];
+      if (!done?.done) return undefined;
+      return limitWrites(async () => state.replacePending(plan.jobId, group, (await state.work(plan, group)).pending, done.pending));
+    }),
+  );
   const advanced = finished && plan.scheduled ? await state.advanceCheckpoint(plan.jobId, { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() }) : undefined;
   const reached = advanced ? advanced.endTime : await checkpointReached(state, plan);
   const summary = summarize(deps, plan, totals, { finished: true, groupsDone: finished, advanced: finished && plan.scheduled, reached });

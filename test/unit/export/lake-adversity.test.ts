@@ -410,6 +410,32 @@ describe('the lake under adversity', () => {
     expect(summary).toMatchObject({ finished: true, complete: false, checkpointAdvanced: true, agedOut: { beginTime: NOW - 8 * DAY, endTime: edge - 1 }, gapCount: 3, retentionGapSeconds: 3 * (edge - (NOW - 8 * DAY)) });
     expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: edge, endTime: NOW })));
   });
+
+  it('12. a workflow committed with a shard left undone (ShardRejected) keeps what its done groups owe, a corrupt day’s rebuild too', async () => {
+    const lake = memoryStore();
+    const [x, w] = numbersOf(400, 3).reduce<string[]>((found, n) => (found.length === 0 || (found.length === 1 && shardOfGroup(groupOf(n)) !== shardOfGroup(groupOf(found[0] as string))) ? [...found, n] : found), []) as [string, string];
+    const data = new Map([[x, receipts(x, 40, NOW - 3 * DAY, NOW + 3 * HOUR)], [w, receipts(w, 10, NOW - DAY, NOW)]]);
+    const s = settings({ defaults: { phoneNumbers: [x, w] } });
+    let clock = (NOW - 2 * HOUR) * 1000;
+    const d = (): ExportDeps => deps(lake, tencent(data), { now: () => clock });
+    const workflow = async (skip?: string): Promise<RunSummary> => {
+      const plan = await planRun(d(), s, {});
+      for (const shard of plan.shards) if (shard !== (skip && shardOfGroup(groupOf(skip)))) while (!(await exportShard(d(), s, plan, shard)).done);
+      return commitRun(d(), s, plan);
+    };
+    expect(await workflow()).toMatchObject({ complete: true });
+    const corrupt = objectKey(PREFIX, utcDay(NOW), groupOf(x));
+    lake.put(BUCKET, corrupt, Buffer.from('garbage'));
+    clock = NOW * 1000;
+    // w's shard is rejected and caught; the Map goes on, and Commit runs.
+    const partial = await workflow(w);
+    expect(partial).toMatchObject({ complete: false, checkpointAdvanced: false, corruptObjects: [expect.objectContaining({ key: corrupt })] });
+    expect(pendingOf(lake, partial.jobId)).toEqual(expect.arrayContaining([expect.objectContaining({ phoneNumber: x, reason: 'CorruptObject' })]));
+    clock = (NOW + HOUR) * 1000;
+    expect(await workflow()).toMatchObject({ complete: true });
+    // Everything from the first run's window on, the rebuilt day whole.
+    expectHolds(lake, [x], inWindow(data.get(x) ?? [], { beginTime: NOW - 2 * HOUR - DAY, endTime: NOW + HOUR }));
+  });
 });
 
 /** Widens the race window between a read and the write after it; optionally drops the write's condition. */
