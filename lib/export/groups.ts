@@ -9,7 +9,7 @@ import { utcDay } from '#lib/utc-day.ts';
 import { addTotals, emptyTotals, newProgress, RunCleared, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
 import { WriteConflict } from './store.ts';
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
-import { mergeInto, type ExportRecord } from './writer.ts';
+import { mergeInto, type ExportRecord, type Quarantined } from './writer.ts';
 
 /** Day objects of a group merged side by side: S3 round trips overlap while the pulls go on elsewhere. */
 const DAY_MERGES = 2;
@@ -90,8 +90,13 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   ctx.seen.records += progress.totals.records;
   if (progress.done) return { progress, stopped: false };
   let etag = saved?.etag;
-  const save = async (): Promise<void> => {
-    etag = await state.saveGroupProgress(plan, progress, etag);
+  // One save at a time: a rebuild may save mid-chunk while another day of the chunk merges.
+  let saving = Promise.resolve();
+  const save = (): Promise<void> => {
+    saving = saving.then(async () => {
+      etag = await state.saveGroupProgress(plan, progress, etag);
+    });
+    return saving;
   };
   const work = ctx.works?.get(group) ?? (await state.work(plan, group));
   const items = workItems(work, plan.window);
@@ -99,7 +104,7 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   while (progress.cursor < items.length) {
     if (outOfTime(ctx)) return { progress, stopped: true };
     const chunk = items.slice(progress.cursor, progress.cursor + settings.chunkSize);
-    await account(ctx, progress, work, await pullItems(ctx, chunk, progress.totals));
+    await account(ctx, progress, work, await pullItems(ctx, chunk, progress.totals), { save });
     progress.cursor += chunk.length;
     // The last chunk's progress is saved with the group's end, below: one write fewer per group.
     if (progress.cursor < items.length) await save();
@@ -111,7 +116,7 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
       await save();
       return { progress, stopped: true };
     }
-    await secondChance(ctx, progress, work, failing);
+    await secondChance(ctx, progress, work, failing, save);
     progress.chances += 1;
     const still = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
     if (still.length > 0 && progress.chances < MAX_CHANCES) {
@@ -143,12 +148,12 @@ function failingName(reason: string): 'RateLimited' | 'UpstreamUnavailable' {
 }
 
 /** Pulls again the windows that failed transiently in this run: Tencent may have recovered. */
-async function secondChance(ctx: Context, progress: GroupProgress, work: GroupWork, failing: PendingWindow[]): Promise<void> {
+async function secondChance(ctx: Context, progress: GroupProgress, work: GroupWork, failing: PendingWindow[], save: () => Promise<void>): Promise<void> {
   const retried = new Set(failing);
   progress.pending = progress.pending.filter((p) => !retried.has(p));
   const items = workItems({ numbers: [], pending: failing.map((p) => ({ ...p, runs: p.runs - 1 })) }, ctx.plan.window);
   const outcomes = await pullItems(ctx, items, progress.totals);
-  await account(ctx, progress, work, outcomes, { final: true });
+  await account(ctx, progress, work, outcomes, { final: true, save });
 }
 
 /** The group is done: what it still owes is counted, its stuck numbers named, its failing numbers reported. */
@@ -215,9 +220,9 @@ function failureOf(phoneNumber: string, error: SmsStatusError): Failure {
 }
 
 /** Writes a chunk's records and adds its outcome to the group's totals and owed windows. */
-async function account(ctx: Context, progress: GroupProgress, work: GroupWork, outcomes: Outcome[], { final = false } = {}): Promise<void> {
+async function account(ctx: Context, progress: GroupProgress, work: GroupWork, outcomes: Outcome[], { final = false, save }: { final?: boolean; save: () => Promise<void> }): Promise<void> {
   const totals = progress.totals;
-  await writeRecords(ctx, progress, work, outcomes.flatMap((o) => o.records));
+  await writeRecords(ctx, { progress, work, save }, outcomes.flatMap((o) => o.records));
   for (const o of outcomes) {
     if (o.item.onList && !final) {
       totals.numbersDone += 1;
@@ -246,25 +251,35 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
 /**
  * Merges records into the group's day objects. A corrupt object is moved aside and rebuilt: the
  * group's numbers, and any other number read from it, owe that day again, pulled from Tencent by the
- * next run while it still has them.
+ * next run while it still has them. The debt is saved before the object is overwritten, so an
+ * invocation killed in between leaves the object corrupt (found again) or the day owed, never neither.
  */
-async function writeRecords({ deps, settings, plan }: Context, progress: GroupProgress, work: GroupWork, records: ExportRecord[]): Promise<void> {
+async function writeRecords(ctx: Context, group: { progress: GroupProgress; work: GroupWork; save: () => Promise<void> }, records: ExportRecord[]): Promise<void> {
+  const { deps, settings, plan } = ctx;
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
   const limitMerges = pLimit(DAY_MERGES);
-  const merged = await Promise.all(
-    [...byDay].map(([day, list]) => limitMerges(async () => ({ day, ...(await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { quarantineKey })) }))),
+  await Promise.all(
+    [...byDay].map(([day, list]) =>
+      limitMerges(async () => {
+        const beforeRebuild = (quarantined: Quarantined, numbersRead: string[]): Promise<void> => oweRebuild(ctx, group, day, quarantined, numbersRead);
+        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group.progress.group), list, { quarantineKey, beforeRebuild });
+        group.progress.totals.objectsWritten += 1;
+      }),
+    ),
   );
-  for (const { day, quarantined, numbersRead = [] } of merged) {
-    progress.totals.objectsWritten += 1;
-    if (!quarantined) continue;
-    progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
-    const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
-    // The numbers listed now, and those whose lines were still readable (a number since dropped from the list too).
-    for (const phoneNumber of new Set([...work.numbers, ...numbersRead])) {
-      progress.pending.push({ phoneNumber, ...rebuild, runs: 0, reason: 'CorruptObject', runId: plan.runId });
-    }
+}
+
+/** A corrupt day object: the day is owed again by every number that may have had receipts in it, saved at once. */
+async function oweRebuild({ deps, plan }: Context, { progress, work, save }: { progress: GroupProgress; work: GroupWork; save: () => Promise<void> }, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
+  if (!progress.totals.corruptObjects.some((c) => c.key === quarantined.key)) progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
+  const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
+  const owed = (p: PendingWindow): boolean => p.reason === 'CorruptObject' && p.runId === plan.runId && p.beginTime === rebuild.beginTime;
+  // The numbers listed now, and those whose lines were still readable (a number since dropped from the list too).
+  for (const phoneNumber of new Set([...work.numbers, ...numbersRead])) {
+    if (!progress.pending.some((p) => owed(p) && p.phoneNumber === phoneNumber)) progress.pending.push({ phoneNumber, ...rebuild, runs: 0, reason: 'CorruptObject', runId: plan.runId });
   }
+  await save();
 }
 
 export interface GroupsOutcome {

@@ -89,14 +89,24 @@ async function* noting(lines: AsyncIterable<StoredLine>, numbers: Set<unknown>):
 
 /** What a merge met: a corrupt object is moved aside and replaced by the fresh records alone. */
 export interface MergeOutcome {
-  quarantined?: { key: string; movedTo: string; error: string };
-  /** The phone numbers (E.164) of the corrupt object's lines that could still be read: theirs were in it too. */
-  numbersRead?: string[];
+  quarantined?: Quarantined;
+}
+
+export interface Quarantined {
+  key: string;
+  movedTo: string;
+  error: string;
 }
 
 export interface MergeOptions {
   /** Where a corrupt object is moved before it is rebuilt. */
   quarantineKey: (key: string) => string;
+  /**
+   * Runs once the corrupt object is copied aside and before it is overwritten: what the caller must
+   * remember of it (the day owed again) is made durable first. `numbersRead`: the phone numbers (E.164)
+   * of the lines that could still be read, whose receipts were in it too.
+   */
+  beforeRebuild?: (quarantined: Quarantined, numbersRead: string[]) => Promise<void>;
 }
 
 /**
@@ -115,10 +125,11 @@ export async function mergeInto(store: ObjectStore, bucket: string, key: string,
       return {};
     } catch (error) {
       if (!(error instanceof CorruptObject) || !options || !stored) throw error;
-      const movedTo = options.quarantineKey(key);
-      await quarantine(store, bucket, key, movedTo);
+      const quarantined = { key, movedTo: options.quarantineKey(key), error: error.message };
+      await quarantine(store, bucket, key, quarantined.movedTo);
+      await options.beforeRebuild?.(quarantined, [...numbersRead].filter(isE164));
       await writeMerged(store, bucket, key, (async function* () {})(), sorted, stored.etag);
-      return { quarantined: { key, movedTo, error: error.message }, numbersRead: [...numbersRead].filter(isE164) };
+      return { quarantined };
     }
   });
 }

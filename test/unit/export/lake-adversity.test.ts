@@ -436,6 +436,39 @@ describe('the lake under adversity', () => {
     // Everything from the first run's window on, the rebuilt day whole.
     expectHolds(lake, [x], inWindow(data.get(x) ?? [], { beginTime: NOW - 2 * HOUR - DAY, endTime: NOW + HOUR }));
   });
+
+  it('13. an invocation killed right after it rebuilt a corrupt object still leaves that day owed: the next run restores it', async () => {
+    const lake = memoryStore();
+    const numbers = sameGroup(3);
+    const data = new Map(numbers.map((n) => [n, receipts(n, 10, NOW - 20 * HOUR, NOW + 3 * HOUR)]));
+    const s = settings({ defaults: { phoneNumbers: numbers }, chunkSize: 1 });
+    let clock = NOW * 1000;
+    const now = (): number => clock;
+    await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    const day = utcDay(NOW - 2 * HOUR);
+    const corrupt = objectKey(PREFIX, day, groupOf(numbers[0] as string));
+    lake.put(BUCKET, corrupt, Buffer.from('garbage'));
+    // The Lambda dies on the first state write after the rebuilt object is written.
+    let rebuilt = false;
+    const dying: ObjectStore = {
+      read: lake.read,
+      delete: lake.delete,
+      write: async (bucket, key, body, options) => {
+        if (rebuilt && key.includes('/_state/')) throw new Error('killed after the rebuild');
+        const etag = await lake.write(bucket, key, body, options);
+        if (key === corrupt) rebuilt = true;
+        return etag;
+      },
+    };
+    clock += HOUR * 1000;
+    await expect(runOnce(deps(dying, tencent(data), { now }), s, {})).rejects.toThrow('killed after the rebuild');
+    const resumed = await runToCommit(deps(lake, tencent(data), { now }), s, {});
+    expect(resumed).toMatchObject({ finished: true, complete: false });
+    expect(pendingOf(lake, resumed.jobId)).toEqual(expect.arrayContaining(numbers.map((n) => expect.objectContaining({ phoneNumber: n, reason: 'CorruptObject' }))));
+    clock += HOUR * 1000;
+    expect(await runToCommit(deps(lake, tencent(data), { now }), s, {})).toMatchObject({ complete: true });
+    expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: clock / 1000 })));
+  });
 });
 
 /** Widens the race window between a read and the write after it; optionally drops the write's condition. */
