@@ -2,7 +2,7 @@ import type { TencentConfig } from '#lib/config.ts';
 import { TokenBucket } from '#lib/pace/bucket.ts';
 import { paced, type Paced, type PacedOptions } from '#lib/pace/paced.ts';
 import type { RetryPolicy } from '#lib/pace/retry.ts';
-import { createClient, type Exchange, type PullPage, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
+import { createClient, MAX_SOCKETS, type Exchange, type PullPage, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
 import { isThrottle, shouldResign } from '#lib/tencent/codes.ts';
 import { credentialSource, refreshingCredentials } from '#lib/tencent/credentials.ts';
 import { retentionClamped } from '#lib/tencent/retention.ts';
@@ -33,7 +33,8 @@ export function connect(config: TencentConfig, options: ConnectOptions): PacedCl
   const raw = createClient({ endpoint, region, sdkAppId, timeoutMs, credentials, now: options.now, observe: options.observe });
   const refreshing = refreshingCredentials(raw, credentials);
   const sent = options.clampToRetention ? retentionClamped(refreshing, options.now ?? Date.now) : refreshing;
-  return keyFirst(pacedTencent(sent, { pacer: new TokenBucket(config.rpsBudget), retry: options.retry, maxQueueMs: options.maxQueueMs }), credentials);
+  const pacing = { pacer: new TokenBucket(config.rpsBudget), retry: options.retry, maxQueueMs: options.maxQueueMs, maxInFlight: MAX_SOCKETS };
+  return keyFirst(pacedTencent(sent, pacing), credentials);
 }
 
 /**

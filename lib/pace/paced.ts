@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import pLimit from 'p-limit';
 import type { Pacer } from './bucket.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 
@@ -15,6 +16,11 @@ export interface PacedOptions {
   maxQueueMs?: number;
   /** The upstream said "too many requests": slow down, whether or not this call is retried. */
   isThrottle(error: unknown): boolean;
+  /**
+   * Requests in flight at most (the client's sockets): a slot is taken only once one is free, or a
+   * request would wait for a socket after its slot and leave with others in a clump.
+   */
+  maxInFlight?: number;
 }
 
 /** A call paced by the bucket and retried by the policy, with its figures and its deadline. */
@@ -55,19 +61,21 @@ export function paced<Request, Response>(send: (request: Request) => Promise<Res
     call: (request) => withRetry(() => once(request), policy, { onRetry: () => tally(result.stats, 'retries') }),
   };
   const policy: RetryPolicy = { ...options.retry, remainingMs: () => result.deadlineAt - Date.now() };
+  const inFlight = pLimit(options.maxInFlight ?? Number.POSITIVE_INFINITY);
 
-  async function once(request: Request): Promise<Response> {
-    await options.pacer.take(options.maxQueueMs);
-    tally(result.stats, 'requests');
-    try {
-      return await send(request);
-    } catch (error) {
-      if (options.isThrottle(error)) {
-        tally(result.stats, 'throttles');
-        options.pacer.slowDown();
+  const once = (request: Request): Promise<Response> =>
+    inFlight(async () => {
+      await options.pacer.take(options.maxQueueMs);
+      tally(result.stats, 'requests');
+      try {
+        return await send(request);
+      } catch (error) {
+        if (options.isThrottle(error)) {
+          tally(result.stats, 'throttles');
+          options.pacer.slowDown();
+        }
+        throw error;
       }
-      throw error;
-    }
-  }
+    });
   return result;
 }

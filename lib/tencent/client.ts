@@ -61,6 +61,8 @@ interface RawResponse {
 
 const USER_AGENT = 'sms-status/0.1';
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** Sockets to Tencent at most; the pacer keeps as many requests in flight (connect.ts). */
+export const MAX_SOCKETS = 64;
 
 export function createClient(options: ClientOptions): TencentClient {
   const url = new URL(options.endpoint);
@@ -69,7 +71,7 @@ export function createClient(options: ClientOptions): TencentClient {
   const transport = (url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')) as
     | typeof http
     | typeof https;
-  const agent = options.agent ?? new transport.Agent({ keepAlive: true, maxSockets: 64 });
+  const agent = options.agent ?? new transport.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const timeoutMs = options.timeoutMs ?? 5000;
   const now = options.now ?? Date.now;
   const observe = (request: PullRequest, started: number, outcome: Omit<Exchange, 'request' | 'latencyMs'>): void =>

@@ -491,6 +491,19 @@ describe('lookup()/collect() with all:true against the twin, every demo number',
   });
 });
 
+describe('connect(): requests reach Tencent as the pacer grants them', () => {
+  it('a slow Tencent that keeps every socket busy: no request waits for a socket after its slot, so none arrive in a clump', async () => {
+    const t = await start({ rateLimit: 1000, latencyMs: [5500, 6500] });
+    const budget = 12;
+    const paced = connect({ endpoint: t.url, region: 'ap-guangzhou', sdkAppId: t.sdkAppId, credentials: t.credentials, timeoutMs: 20_000, rpsBudget: budget }, { retry: LOOKUP_RETRY });
+    const now = seconds(t.now());
+    // 12 a second for 6 s each: more in flight than the client has sockets.
+    await Promise.all(Array.from({ length: 100 }, (_, i) => paced.pull({ phoneNumber: `+86138000${String(i).padStart(5, '0')}`, beginTime: now - 3600, endTime: now, limit: 100 })));
+    expect(t.stats().accepted).toBe(100);
+    expect(t.stats().maxPerSecond).toBeLessThanOrEqual(budget);
+  }, 60_000);
+});
+
 describe('connect(): the pacer holds for requests that wait on the key', () => {
   it('a slow first key read (Secrets Manager at a cold start) does not release the requests it held back at once', async () => {
     const t = await start({ rateLimit: 1000 });
