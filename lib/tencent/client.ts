@@ -207,7 +207,8 @@ function invalidAnswer(what: string, requestId: string | undefined): SmsStatusEr
 function unexpectedAnswer(status: number): SmsStatusError {
   const code = status === 200 ? 'InvalidResponse' : `HTTP${status}`;
   if (status === 429) return fromTencentError('RequestLimitExceeded', 'HTTP 429 from Tencent');
-  if (status === 200 || status >= 500) {
+  // 408: a proxy in between gave up waiting; like a timeout, asking again may succeed.
+  if (status === 200 || status === 408 || status >= 500) {
     return new UpstreamUnavailable(`Tencent answered HTTP ${status} without a usable body`, {
       code,
       statusCode: status === 504 ? 504 : 503,

@@ -274,6 +274,11 @@ describe('createClient and answers the twin never gives', () => {
     expect(error).toMatchObject({ code: 'HTTP404', statusCode: 502, retryable: false });
   });
 
+  it('408 (a proxy gave up waiting) → UpstreamUnavailable HTTP408, retried like a timeout', async () => {
+    answer = send(408, 'Request Timeout', 'text/plain');
+    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'HTTP408', retryable: true });
+  });
+
   it('429 → RateLimited', async () => {
     answer = send(429, 'Too Many Requests', 'text/plain');
     const error = await failure(rawClient().pull(request));
