@@ -4,7 +4,7 @@ import { planRun } from './planner.ts';
 import { requestOf } from './request.ts';
 import { runExport } from './run.ts';
 import type { ExportDeps, ExportSettings, Plan, RunSummary } from './types.ts';
-import { exportShard, workflowEventOf, type ShardResult } from './workflow.ts';
+import { exportShard, storedRun, workflowEventOf, type ShardResult } from './workflow.ts';
 
 export interface ExportEventDeps extends ExportDeps {
   /** The run report: told of a plain run's summary after each invocation, and of a workflow's once it commits. */
@@ -33,9 +33,12 @@ export async function handleExportEvent(deps: ExportEventDeps, settings: ExportS
     case 'plan':
       return planRun(deps, settings, requestOf(step.request));
     case 'shard':
-      return exportShard(deps, settings, step.plan, step.shard);
+      return exportShard(deps, settings, step.run, step.shard);
     case 'commit': {
-      const summary = await commitRun(deps, settings, step.plan);
+      const { plan, committed } = await storedRun(deps, settings, step.run);
+      // A commit retried after it cleared the run: the summary stands, and was reported already.
+      if (!plan) return masked(committed as RunSummary);
+      const summary = await commitRun(deps, settings, plan);
       deps.reportRun(summary);
       return masked(summary);
     }

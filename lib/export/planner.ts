@@ -59,5 +59,6 @@ export async function planWork(
   };
   await Promise.all([...work].map(([group, w]) => limitReads(() => state.saveWork(plan, group, w))));
   await state.saveShardList(plan);
+  await state.savePlan(plan);
   return { plan, works: work };
 }

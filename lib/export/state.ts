@@ -4,6 +4,13 @@ import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
 /** Samples kept beside each count: enough to act on, never enough to outgrow a payload. */
 
+
+/** A run, named: what a workflow step's event is trusted for. */
+export interface RunRef {
+  jobId: string;
+  runId: string;
+}
+
 /** The run's state is gone: another invocation of the job committed the run and cleared it. */
 export class RunCleared extends Error {
   override readonly name = 'RunCleared';
@@ -197,8 +204,20 @@ export class StateStore {
   /** Deletes what a committed run kept under runs/<runId>/. */
   async clearRun(plan: Plan): Promise<void> {
     const keys = plan.groups.flatMap((g) => [this.runKey(plan.jobId, plan.runId, groupPart(g)), this.runKey(plan.jobId, plan.runId, `work/${groupPart(g)}`)]);
-    keys.push(plan.shardList.key);
+    keys.push(plan.shardList.key, this.runKey(plan.jobId, plan.runId, 'plan'));
     for (const key of keys) await this.#store.delete(this.#bucket, key);
+  }
+
+  /** Keeps the plan with the run: a workflow step's event names the run, and this is what it planned. */
+  async savePlan(plan: Plan): Promise<void> {
+    await this.#write(this.runKey(plan.jobId, plan.runId, 'plan'), plan, { ifNoneMatch: '*' }).catch(async (error: unknown) => {
+      // Written already by an earlier try of the plan step.
+      if (!(await this.storedPlan(plan))) throw error;
+    });
+  }
+
+  async storedPlan({ jobId, runId }: RunRef): Promise<Plan | undefined> {
+    return (await this.#read<Plan>(this.runKey(jobId, runId, 'plan')))?.value;
   }
 
   /** Saves the run's summary, unless the run was committed meanwhile: answers the summary that stands. */
@@ -208,11 +227,12 @@ export class StateStore {
   }
 
   /** The run's summary as last saved: one that says `finished` is the mark of a committed run. */
-  async summary(plan: Plan): Promise<RunSummary | undefined> {
-    return (await this.#read<RunSummary>(this.#summaryKey(plan)))?.value;
+  async summary(run: RunRef): Promise<RunSummary | undefined> {
+    return (await this.#read<RunSummary>(this.#summaryKey(run)))?.value;
   }
 
-  #summaryKey({ startedAt, runId }: { startedAt: string; runId: string }): string {
-    return `${this.#prefix}/_runs/dt=${startedAt.slice(0, 10)}/${runId}.json`;
+  /** Under the day the run started, which its id begins with (YYYYMMDDThhmmssZ-…). */
+  #summaryKey({ runId }: { runId: string }): string {
+    return `${this.#prefix}/_runs/dt=${runId.slice(0, 4)}-${runId.slice(4, 6)}-${runId.slice(6, 8)}/${runId}.json`;
   }
 }

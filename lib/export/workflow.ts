@@ -2,7 +2,8 @@ import { InvalidInput } from '#lib/errors.ts';
 import { exportGroups } from './groups.ts';
 import { SHARDS, shardOfGroup } from './layout.ts';
 import type { ExportRequest } from './request.ts';
-import type { ExportDeps, ExportSettings, Plan } from './types.ts';
+import { StateStore, type RunRef } from './state.ts';
+import type { ExportDeps, ExportSettings, Plan, RunSummary } from './types.ts';
 
 /**
  * The export as a Step Functions workflow: plan → Map over shards (each shard task looping until
@@ -15,10 +16,15 @@ export interface ShardResult {
 }
 
 /** One invocation's worth of one shard; `done: false` tells the workflow to invoke again. */
-export async function exportShard(deps: ExportDeps, settings: ExportSettings, plan: Plan, shard: number): Promise<ShardResult> {
+export async function exportShard(deps: ExportDeps, settings: ExportSettings, run: RunRef, shard: number): Promise<ShardResult> {
   if (!Number.isInteger(shard) || shard < 0 || shard >= SHARDS) {
     throw new InvalidInput(`shard must be a whole number from 0 to ${SHARDS - 1}`, { field: 'shard' });
   }
+  const stored = await storedRun(deps, settings, run);
+  // Committed already (a step retried late): nothing is left to do.
+  if (!stored.plan) return { shard, done: true };
+  const plan = stored.plan;
+  if (!plan.shards.includes(shard)) throw new InvalidInput(`shard ${shard} is not a shard of the run ${plan.runId}`, { field: 'shard' });
   const groups = plan.groups.filter((g) => shardOfGroup(g) === shard);
   const { stopped, retryLater } = await exportGroups(deps, settings, plan, groups);
   // Numbers still failing: fail the task so the workflow's Retry backs off and invokes it again; that
@@ -29,22 +35,39 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, pl
 
 export type WorkflowEvent =
   | { action: 'plan'; request: ExportRequest }
-  | { action: 'shard'; plan: Plan; shard: number }
-  | { action: 'commit'; plan: Plan };
+  | { action: 'shard'; run: RunRef; shard: number }
+  | { action: 'commit'; run: RunRef };
 
-/** Step Functions events carry an `action`; anything else is a plain export request. */
+const JOB_ID = /^[\w.-]{1,200}$/;
+const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/**
+ * Step Functions events carry an `action`; anything else is a plain export request. A shard or commit
+ * step's plan is trusted for naming its run only: what the run does is the plan stored with it.
+ */
 export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
   if (typeof event !== 'object' || event === null || !('action' in event)) return undefined;
   const { action, ...rest } = event as Record<string, unknown>;
   if (action === 'plan') return { action, request: rest.request ?? {} };
-  const plan = rest.plan as Plan | undefined;
-  if (typeof plan !== 'object' || plan === null || typeof plan.jobId !== 'string' || typeof plan.runId !== 'string' || !Array.isArray(plan.groups) || !Array.isArray(plan.shards)) {
+  const plan = rest.plan as Partial<RunRef> | null | undefined;
+  if (typeof plan?.jobId !== 'string' || !JOB_ID.test(plan.jobId) || typeof plan.runId !== 'string' || !RUN_ID.test(plan.runId)) {
     throw new InvalidInput('plan must be the output of the plan step', { field: 'plan' });
   }
-  if (action === 'shard') return { action, plan, shard: rest.shard as number };
+  const run = { jobId: plan.jobId, runId: plan.runId };
+  if (action === 'shard') return { action, run, shard: rest.shard as number };
   if (action === 'commit') {
     if (!Array.isArray(rest.results)) throw new InvalidInput('results must be the Map output', { field: 'results' });
-    return { action, plan };
+    return { action, run };
   }
   throw new InvalidInput("action must be 'plan', 'shard' or 'commit'", { field: 'action' });
+}
+
+/** The run's stored plan, or its committed summary once the run is cleared; a run never planned is refused. */
+export async function storedRun(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, run: RunRef): Promise<{ plan?: Plan; committed?: RunSummary }> {
+  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const plan = await state.storedPlan(run);
+  if (plan) return { plan };
+  const committed = await state.summary(run);
+  if (committed?.finished) return { committed };
+  throw new InvalidInput(`plan names no run of this export: ${run.runId} of ${run.jobId} was never planned`, { field: 'plan' });
 }
