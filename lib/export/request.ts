@@ -22,14 +22,27 @@ export function requestOf(event: unknown): ExportRequest {
   }
   const record = event as Record<string, unknown>;
   // Our Scheduler inputs {"schedule": "hourly" | "reconcile"}, or an EventBridge rule's event: the configured numbers.
-  if (record.schedule === 'reconcile') return { reconcile: true };
-  if (record.source === 'aws.events' || record['detail-type'] === 'Scheduled Event' || typeof record.schedule === 'string') return {};
+  if ('schedule' in record) return scheduleOf(record);
+  if (record.source === 'aws.events' || record['detail-type'] === 'Scheduled Event') {
+    rejectUnknownFields(record, EVENTBRIDGE_FIELDS);
+    return {};
+  }
   rejectUnknownFields(record, FIELDS);
   if (present(record.reconcile) && typeof record.reconcile !== 'boolean') throw new InvalidInput('reconcile must be true or false', { field: 'reconcile' });
   if (record.reconcile === true && explicitWindow(record)) {
     throw new InvalidInput('reconcile sweeps the last EXPORT_RECONCILE_SECONDS: give no beginTime or endTime with it', { field: 'reconcile' });
   }
   return record;
+}
+
+const EVENTBRIDGE_FIELDS = new Set(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+
+/** A schedule's input stands alone: numbers or a window beside it would be dropped without a word. */
+function scheduleOf(record: Record<string, unknown>): ExportRequest {
+  rejectUnknownFields(record, new Set(['schedule']));
+  if (record.schedule === 'reconcile') return { reconcile: true };
+  if (record.schedule === 'hourly') return {};
+  throw new InvalidInput("schedule must be 'hourly' or 'reconcile'", { field: 'schedule' });
 }
 
 /** The request names its own window (beginTime or endTime). */

@@ -81,6 +81,16 @@ describe('requestOf', () => {
     expect(jobIdOf(requestOf({ schedule: 'hourly' }), defaults)).toBe(jobIdOf(requestOf(SCHEDULED), defaults));
   });
 
+  it('a schedule input stands alone: a field beside it, or a schedule not ours, is refused and named, never dropped', () => {
+    invalid(thrown(() => requestOf({ schedule: 'hourly', phoneNumbers: [A] })), 'phoneNumbers');
+    invalid(thrown(() => requestOf({ schedule: 'reconcile', beginTime: 1 })), 'beginTime');
+    invalid(thrown(() => requestOf({ schedule: 'daily' })), 'schedule');
+    invalid(thrown(() => requestOf({ schedule: '' })), 'schedule');
+    invalid(thrown(() => requestOf({ source: 'aws.events', junk: true })), 'junk');
+    expect(requestOf({ schedule: 'reconcile' })).toEqual({ reconcile: true });
+    expect(requestOf({ version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: 't', region: 'r', resources: [], detail: {} })).toEqual({});
+  });
+
   it('refuses an unknown field, naming it', () => {
     const e = invalid(thrown(() => requestOf({ phoneNumbers: [A], phoneNumber: A })), 'phoneNumber');
     expect(e.message).toContain("'phoneNumber'");
