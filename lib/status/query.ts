@@ -128,16 +128,17 @@ function checkWindow(beginTime: number, endTime: number, nowSeconds: number, rea
       code: 'InvalidParameterValue.BeginTimeVerifyFail',
     });
   }
-  if (beginTime < nowSeconds - reach.seconds) {
-    throw new InvalidInput(`beginTime must be no more than ${reach.why}`, {
-      field: 'beginTime',
-      code: 'InvalidParameterValue.BeginTimeVerifyFail',
-    });
-  }
+  // endTime first: a beginTime left out defaults to it, and the caller should hear of the field they gave.
   if (endTime < nowSeconds - reach.seconds) {
     throw new InvalidInput(`endTime must be no more than ${reach.why}`, {
       field: 'endTime',
       code: 'InvalidParameterValue.EndTimeVerifyFail',
+    });
+  }
+  if (beginTime < nowSeconds - reach.seconds) {
+    throw new InvalidInput(`beginTime must be no more than ${reach.why}`, {
+      field: 'beginTime',
+      code: 'InvalidParameterValue.BeginTimeVerifyFail',
     });
   }
   if (endTime < beginTime) {

@@ -107,6 +107,7 @@ describe('parseQuery: times', () => {
     ['endTime in milliseconds', { endTime: String(NOW * 1000) }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['beginTime in the future', { beginTime: NOW + 60 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
     ['beginTime older than 7 days', { beginTime: NOW - WEEK - 1 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
+    ['endTime older than 7 days, no beginTime given', { endTime: NOW - 40 * DAY }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['endTime before beginTime', { beginTime: NOW - 100, endTime: NOW - 200 }, 'endTime', 'InvalidParameterValue.InvalidStartTime'],
     ['malformed ISO', { beginTime: '2024-5-1T10:00:00Z' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
     ['ISO month 13', { beginTime: '2024-13-01' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
