@@ -88,7 +88,7 @@ try {
 } catch (error) {
   if (isSmsStatusError(error)) {
     process.stderr.write(`${JSON.stringify(errorBody(error))}\n`);
-  } else if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  } else if (error instanceof ConfigError || String((error as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`sms-status: ${(error as Error).message}\n`);
   } else {
     process.stderr.write(`sms-status: ${error instanceof Error ? error.stack : String(error)}\n`);

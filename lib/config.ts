@@ -41,15 +41,30 @@ function requiredString(env: Env, name: string, pattern?: RegExp, rule?: string)
   return value;
 }
 
+/** Plain decimals only: Number() would also take 0x3e8, 0b1…, 1e3 and +100. */
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 /** A number from `min` to `max` (not only whole numbers), `fallback` when unset or blank. */
 export function boundedNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
   const value = optionalString(env, name);
   if (value === undefined) return fallback;
-  const parsed = Number(value);
+  const parsed = DECIMAL.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
     throw new ConfigError(name, `must be a number from ${min} to ${max}, got '${value.slice(0, 32)}'`);
   }
   return parsed;
+}
+
+/** A whole number from `min` to `max` (a count, a size, milliseconds, seconds), `fallback` when unset or blank. */
+export function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const parsed = boundedNumber(env, name, fallback, min, max);
+  if (!Number.isInteger(parsed)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${String(parsed)}'`);
+  return parsed;
+}
+
+/** AWS_ENDPOINT_URL_S3 is set (a local S3 server); the SDK reads it too, so it must be a URL. */
+function localS3(env: Env): boolean {
+  return optionalString(env, 'AWS_ENDPOINT_URL_S3', /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/, 'must be an http(s) URL') !== undefined;
 }
 
 /** An S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens. */
@@ -100,7 +115,7 @@ export function loadTencentConfig(env: Env, defaultBudget = 10): TencentConfig {
     region: optionalString(env, 'TENCENTCLOUD_REGION', /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/, 'must be a region such as ap-guangzhou') ?? 'ap-guangzhou',
     sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
     credentials: credentials(env),
-    timeoutMs: boundedNumber(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
+    timeoutMs: wholeNumber(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
     rpsBudget: boundedNumber(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
   };
 }
@@ -137,18 +152,18 @@ export function loadExportConfig(env: Env): ExportConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix,
-    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    localS3: localS3(env),
     phoneNumbers: optionalString(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
     manifest: optionalString(env, 'EXPORT_MANIFEST', S3_URL, S3_URL_RULE),
-    latenessSeconds: boundedNumber(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
-    initialLookbackSeconds: boundedNumber(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
-    concurrency: boundedNumber(env, 'EXPORT_CONCURRENCY', 48, 1, 256),
-    groupConcurrency: boundedNumber(env, 'EXPORT_GROUP_CONCURRENCY', 32, 1, 64),
-    chunkSize: boundedNumber(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
-    reserveMs: boundedNumber(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
-    manifestMaxBytes: boundedNumber(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    stuckAfterRuns: boundedNumber(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
-    reconcileSeconds: boundedNumber(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
+    latenessSeconds: wholeNumber(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
+    initialLookbackSeconds: wholeNumber(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
+    concurrency: wholeNumber(env, 'EXPORT_CONCURRENCY', 48, 1, 256),
+    groupConcurrency: wholeNumber(env, 'EXPORT_GROUP_CONCURRENCY', 32, 1, 64),
+    chunkSize: wholeNumber(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
+    reserveMs: wholeNumber(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
+    manifestMaxBytes: wholeNumber(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+    stuckAfterRuns: wholeNumber(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
+    reconcileSeconds: wholeNumber(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
   };
 }
 
@@ -168,8 +183,8 @@ export function loadLakeReadConfig(env: Env): LakeReadConfig | undefined {
   return {
     bucket,
     prefix: optionalString(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
-    retentionDays: Math.floor(boundedNumber(env, 'EXPORT_RETENTION_DAYS', 400, 7, 3650)),
-    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    retentionDays: wholeNumber(env, 'EXPORT_RETENTION_DAYS', 400, 7, 3650),
+    localS3: localS3(env),
   };
 }
 
@@ -212,7 +227,7 @@ export function loadCallbackConfig(env: Env): CallbackConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
-    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
+    localS3: localS3(env),
     sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
     token: callbackToken(env),
     utcOffsetMinutes: utcOffset(env, 'TENCENT_CALLBACK_UTC_OFFSET', '+08:00'),
@@ -233,9 +248,9 @@ export function loadInboxConfig(env: Env): InboxConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
-    localS3: optionalString(env, 'AWS_ENDPOINT_URL_S3') !== undefined,
-    maxObjects: boundedNumber(env, 'INBOX_MAX_OBJECTS', 20_000, 1, 100_000),
-    maxRecords: boundedNumber(env, 'INBOX_MAX_RECORDS', 200_000, 1, 2_000_000),
-    reserveMs: boundedNumber(env, 'INBOX_RESERVE_MS', 60_000, 0, 600_000),
+    localS3: localS3(env),
+    maxObjects: wholeNumber(env, 'INBOX_MAX_OBJECTS', 20_000, 1, 100_000),
+    maxRecords: wholeNumber(env, 'INBOX_MAX_RECORDS', 200_000, 1, 2_000_000),
+    reserveMs: wholeNumber(env, 'INBOX_RESERVE_MS', 60_000, 0, 600_000),
   };
 }

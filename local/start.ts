@@ -1,5 +1,5 @@
 // `npm start`: the whole product on this machine, on embedded defaults. Never bundled into a Lambda.
-import { boundedNumber } from '#lib/config.ts';
+import { wholeNumber } from '#lib/config.ts';
 import { startInboxDrain } from './inbox-drain.ts';
 import { startStack, type Stack } from './stack.ts';
 
@@ -11,10 +11,10 @@ const BUSY = '+8613800138000';
 
 function ports(env: NodeJS.ProcessEnv) {
   return {
-    http: boundedNumber(env, 'HTTP_PORT', 3000, 1, 65535),
-    lambda: boundedNumber(env, 'LAMBDA_PORT', 3002, 1, 65535),
-    s3: boundedNumber(env, 'S3_PORT', 4569, 1, 65535),
-    twin: boundedNumber(env, 'TWIN_PORT', 9000, 1, 65535),
+    http: wholeNumber(env, 'HTTP_PORT', 3000, 1, 65535),
+    lambda: wholeNumber(env, 'LAMBDA_PORT', 3002, 1, 65535),
+    s3: wholeNumber(env, 'S3_PORT', 4569, 1, 65535),
+    twin: wholeNumber(env, 'TWIN_PORT', 9000, 1, 65535),
   };
 }
 
