@@ -248,13 +248,20 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
   }
 }
 
+/** A group being exported: its progress, its frozen work, and how its progress is saved (one save at a time). */
+interface GroupAtWork {
+  progress: GroupProgress;
+  work: GroupWork;
+  save: () => Promise<void>;
+}
+
 /**
  * Merges records into the group's day objects. A corrupt object is moved aside and rebuilt: the
  * group's numbers, and any other number read from it, owe that day again, pulled from Tencent by the
  * next run while it still has them. The debt is saved before the object is overwritten, so an
  * invocation killed in between leaves the object corrupt (found again) or the day owed, never neither.
  */
-async function writeRecords(ctx: Context, group: { progress: GroupProgress; work: GroupWork; save: () => Promise<void> }, records: ExportRecord[]): Promise<void> {
+async function writeRecords(ctx: Context, group: GroupAtWork, records: ExportRecord[]): Promise<void> {
   const { deps, settings, plan } = ctx;
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
@@ -271,7 +278,7 @@ async function writeRecords(ctx: Context, group: { progress: GroupProgress; work
 }
 
 /** A corrupt day object: the day is owed again by every number that may have had receipts in it, saved at once. */
-async function oweRebuild({ deps, plan }: Context, { progress, work, save }: { progress: GroupProgress; work: GroupWork; save: () => Promise<void> }, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
+async function oweRebuild({ deps, plan }: Context, { progress, work, save }: GroupAtWork, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
   if (!progress.totals.corruptObjects.some((c) => c.key === quarantined.key)) progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
   const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
   const owed = (p: PendingWindow): boolean => p.reason === 'CorruptObject' && p.runId === plan.runId && p.beginTime === rebuild.beginTime;

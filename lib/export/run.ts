@@ -24,7 +24,7 @@ export async function runExport(deps: ExportDeps, settings: ExportSettings, requ
   let plan = await state.countInvocation(jobId);
   if (plan && (await state.summary(plan))?.finished) {
     // The run committed, but its invocation died clearing its state: finish that, then run anew.
-    await commitRun(deps, settings, plan);
+    await state.clearRun(plan);
     await state.endRun(jobId);
     plan = undefined;
   }

@@ -2,9 +2,6 @@ import { groupPart } from './layout.ts';
 import { readJson, updateJson, writeJson, conditionFor, type ObjectStore, type Versioned, type WriteCondition } from './store.ts';
 import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
-/** Samples kept beside each count: enough to act on, never enough to outgrow a payload. */
-
-
 /** A run, named: what a workflow step's event is trusted for. */
 export interface RunRef {
   jobId: string;
@@ -16,6 +13,7 @@ export class RunCleared extends Error {
   override readonly name = 'RunCleared';
 }
 
+/** Samples kept beside each count: enough to act on, never enough to outgrow a payload. */
 export const MAX_SAMPLE = 20;
 
 export interface Checkpoint {

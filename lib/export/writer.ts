@@ -79,12 +79,16 @@ export async function* mergeSorted(stored: AsyncIterable<StoredLine>, fresh: Exp
   while (i < fresh.length) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
 }
 
-/** Passes stored lines on, noting each one's phone number. */
-async function* noting(lines: AsyncIterable<StoredLine>, numbers: Set<unknown>): AsyncGenerator<StoredLine> {
-  for await (const stored of lines) {
-    numbers.add(stored.record.phoneNumber);
-    yield stored;
+/** The phone numbers of a corrupt object's lines that can still be read, up to the damage. */
+async function readableNumbers(store: ObjectStore, bucket: string, key: string): Promise<string[]> {
+  const numbers = new Set<string>();
+  const object = await store.read(bucket, key);
+  try {
+    for await (const { record } of storedLines(key, object?.body)) if (isE164(record.phoneNumber)) numbers.add(record.phoneNumber);
+  } catch (error) {
+    if (!(error instanceof CorruptObject)) throw error;
   }
+  return [...numbers];
 }
 
 /** What a merge met: a corrupt object is moved aside and replaced by the fresh records alone. */
@@ -119,15 +123,15 @@ export async function mergeInto(store: ObjectStore, bucket: string, key: string,
   const sorted = [...fresh].sort(byReceiveTime);
   return withConflictRetry(async () => {
     const stored = await store.read(bucket, key);
-    const numbersRead = new Set<unknown>();
     try {
-      await writeMerged(store, bucket, key, noting(storedLines(key, stored?.body), numbersRead), sorted, stored?.etag);
+      await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag);
       return {};
     } catch (error) {
       if (!(error instanceof CorruptObject) || !options || !stored) throw error;
       const quarantined = { key, movedTo: options.quarantineKey(key), error: error.message };
       await quarantine(store, bucket, key, quarantined.movedTo);
-      await options.beforeRebuild?.(quarantined, [...numbersRead].filter(isE164));
+      // Read again on this rare path rather than noting every line of every merge.
+      if (options.beforeRebuild) await options.beforeRebuild(quarantined, await readableNumbers(store, bucket, quarantined.movedTo));
       await writeMerged(store, bucket, key, (async function* () {})(), sorted, stored.etag);
       return { quarantined };
     }

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { thrownAs } from '../support/thrown.ts';
 import { ConfigError, loadExportConfig, loadInboxConfig, loadLakeReadConfig, loadTencentConfig } from '#lib/config.ts';
 
 const TENCENT = { SMS_SDK_APP_ID: '1400000000', TENCENTCLOUD_SECRET_ID: 'id', TENCENTCLOUD_SECRET_KEY: 'key' };
 const EXPORT = { ...TENCENT, EXPORT_BUCKET: 'exports' };
 
 function refused(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
+  return thrownAs(ConfigError, load);
 }
 
 describe('configuration: numbers are decimal, and whole where a count is meant', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrownAs } from '../../support/thrown.ts';
 import fc from 'fast-check';
 import { InvalidInput } from '#lib/errors.ts';
 import { MAX_BATCH, MAX_BODY_BYTES, parseBatch, parseCallbackBody, parseLocalTime, type TencentReceipt } from '#lib/push/callback.ts';
@@ -24,13 +25,7 @@ function receipt(overrides: Partial<Record<keyof TencentReceipt, unknown>> = {})
 }
 
 function thrown(run: () => unknown): InvalidInput {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidInput);
-    return error as InvalidInput;
-  }
-  throw new Error('expected InvalidInput, nothing was thrown');
+  return thrownAs(InvalidInput, run);
 }
 
 describe('parseCallbackBody', () => {
