@@ -9,7 +9,8 @@ import { utcDay } from '#lib/utc-day.ts';
 import { addTotals, emptyTotals, newProgress, RunCleared, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
 import { WriteConflict } from './store.ts';
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
-import { mergeInto, type ExportRecord, type Quarantined } from './writer.ts';
+import { mergeInto, type Quarantined } from './writer.ts';
+import type { ExportRecord } from './line.ts';
 
 /** Day objects of a group merged side by side: S3 round trips overlap while the pulls go on elsewhere. */
 const DAY_MERGES = 2;
@@ -264,13 +265,12 @@ interface GroupAtWork {
 async function writeRecords(ctx: Context, group: GroupAtWork, records: ExportRecord[]): Promise<void> {
   const { deps, settings, plan } = ctx;
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
-  const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.${plan.runId}`;
   const limitMerges = pLimit(DAY_MERGES);
   await Promise.all(
     [...byDay].map(([day, list]) =>
       limitMerges(async () => {
         const beforeRebuild = (quarantined: Quarantined, numbersRead: string[]): Promise<void> => oweRebuild(ctx, group, day, quarantined, numbersRead);
-        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group.progress.group), list, { quarantineKey, beforeRebuild });
+        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group.progress.group), list, { prefix: settings.prefix, beforeRebuild });
         group.progress.totals.objectsWritten += 1;
       }),
     ),

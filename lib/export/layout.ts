@@ -48,3 +48,13 @@ export function groupPart(group: number): string {
 export function objectKey(prefix: string, day: string, group: number): string {
   return `${prefix}/statuses/dt=${day}/${groupPart(group)}.jsonl.gz`;
 }
+
+/**
+ * Where a corrupt object is copied before it is rebuilt, beside the data so Athena never reads it:
+ * `_quarantine/<its key under the prefix>`, plus the digest of the bytes kept when the key alone does not
+ * name them (a day object is rewritten in place; an inbox object is written once).
+ */
+export function quarantineKey(prefix: string, key: string, digest?: string): string {
+  const kept = `${prefix}/_quarantine/${key.slice(prefix.length + 1)}`;
+  return digest === undefined ? kept : `${kept}.${digest.slice(0, 32)}`;
+}

@@ -1,99 +1,79 @@
-import { createInterface } from 'node:readline';
-import { PassThrough, Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
-import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
+import { createGzip } from 'node:zlib';
 import { isE164 } from '#lib/status/query.ts';
+import { byReceiveTime } from '#lib/status/record.ts';
 import { CorruptObject } from './corrupt.ts';
-import { conditionFor, withConflictRetry, type ObjectStore } from './store.ts';
+import { quarantineKey } from './layout.ts';
+import { readableLines, storedLines, toLine, type ExportRecord, type StoredLine } from './line.ts';
+import { conditionFor, readBytes, withConflictRetry, WriteConflict, type ObjectStore } from './store.ts';
+import { laterOf, previousIfChanged, uniqueBySerial, type Previous } from './versions.ts';
 
-/** One exported line: the API's record plus the SmsSdkAppId it belongs to. */
-export type ExportRecord = StatusRecord & { sdkAppId: string };
-
-export function toLine(record: ExportRecord): string {
-  // Fixed field order, so the same records always give the same bytes.
-  const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } = record;
-  return JSON.stringify({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId });
+/** What a merge changed, by the merge rule: receipts new to the object, and receipts whose status or code changed. */
+export interface MergeChanges {
+  added: ExportRecord[];
+  updated: Array<{ record: ExportRecord; previous: Previous }>;
 }
 
-/** A stored line and the two fields the merge orders and matches by. */
-export interface StoredLine {
-  line: string;
-  /** Checked for what a merge needs; the phone number is as the line has it (a damaged line may lack it). */
-  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'> & { phoneNumber?: unknown };
+/** Fresh versions that lost to a later stored one only found after they were written out: merge again without them. */
+class StaleVersions extends Error {
+  override readonly name = 'StaleVersions';
+  readonly serials: Set<string>;
+  constructor(serials: Set<string>) {
+    super(`${serials.size} fresh versions are older than the stored ones`);
+    this.serials = serials;
+  }
 }
 
 /**
- * The stored lines of an object. Errors of the body stream or of gunzip reach the reader (pipeline
- * forwards them, .pipe() would not): a corrupt object is a CorruptObject, a reset stream its own error.
+ * Both inputs sorted by receive time, one version per serialNo kept by the merge rule (laterOf). Streams:
+ * memory holds the fresh records only, however large the stored object has grown; stored lines that are
+ * kept pass through as they were written. A fresh version written out before a later stored version of
+ * it came by fails the pass (StaleVersions): the caller merges again without it. Fills `changes`.
  */
-async function* storedLines(key: string, body: Readable | undefined): AsyncGenerator<StoredLine> {
-  if (!body) return;
-  const text = new PassThrough();
-  const piped = pipeline(body, createGunzip(), text);
-  // The readline below sees the end of `text`; the pipeline's own failure is awaited after it.
-  piped.catch(() => undefined);
-  try {
-    for await (const line of createInterface({ input: text, crlfDelay: Infinity })) {
-      if (line) yield { line, record: parseLine(key, line) };
-    }
-    await piped;
-  } catch (error) {
-    throw isDataError(error) ? new CorruptObject(key, error) : error;
-  } finally {
-    body.destroy();
-  }
-}
-
-function parseLine(key: string, line: string): StoredLine['record'] {
-  let record: Partial<ExportRecord> | undefined;
-  try {
-    record = JSON.parse(line) as Partial<ExportRecord>;
-  } catch (error) {
-    throw new CorruptObject(key, error);
-  }
-  if (typeof record?.serialNo !== 'string' || typeof record.userReceiveTime !== 'number') {
-    throw new CorruptObject(key, new Error('a line is not a delivery record'));
-  }
-  return record as StoredLine['record'];
-}
-
-function isDataError(error: unknown): boolean {
-  // zlib's codes: Z_DATA_ERROR for garbage, Z_BUF_ERROR for a truncated stream.
-  return ((error as { code?: string }).code ?? '').startsWith('Z_');
-}
-
-/**
- * Both inputs sorted by receive time; a fresh record replaces a stored one with the same serialNo.
- * Streams: memory holds the fresh records only, however large the stored object has grown; stored
- * lines pass through as they were written.
- */
-export async function* mergeSorted(stored: AsyncIterable<StoredLine>, fresh: ExportRecord[]): AsyncGenerator<string> {
-  const replaced = new Set(fresh.map((record) => record.serialNo));
+export async function* mergeSorted(
+  stored: AsyncIterable<StoredLine>,
+  fresh: ExportRecord[],
+  changes: MergeChanges = { added: [], updated: [] },
+): AsyncGenerator<string> {
+  const bySerial = new Map(fresh.map((record) => [record.serialNo, record]));
+  const met = new Set<string>();
+  const dropped = new Set<string>();
+  const written = new Set<string>();
+  const stale = new Set<string>();
   let i = 0;
+  function* freshBefore(record?: StoredLine['record']): Generator<string> {
+    for (; i < fresh.length && (!record || byReceiveTime(fresh[i] as ExportRecord, record as ExportRecord) < 0); i++) {
+      const next = fresh[i] as ExportRecord;
+      if (dropped.has(next.serialNo)) continue;
+      written.add(next.serialNo);
+      yield `${toLine(next)}\n`;
+    }
+  }
   for await (const { line, record } of stored) {
-    if (replaced.has(record.serialNo)) continue;
-    while (i < fresh.length && byReceiveTime(fresh[i] as ExportRecord, record as ExportRecord) < 0) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
+    const version = bySerial.get(record.serialNo);
+    if (version) {
+      met.add(version.serialNo);
+      if (laterOf(record as ExportRecord, version) === version) {
+        const previous = previousIfChanged(record as ExportRecord, version);
+        if (previous) changes.updated.push({ record: version, previous });
+        continue;
+      }
+      (written.has(version.serialNo) ? stale : dropped).add(version.serialNo);
+    }
+    yield* freshBefore(record);
     yield `${line}\n`;
   }
-  while (i < fresh.length) yield `${toLine(fresh[i++] as ExportRecord)}\n`;
+  yield* freshBefore();
+  if (stale.size > 0) throw new StaleVersions(stale);
+  changes.added.push(...fresh.filter((record) => !met.has(record.serialNo)));
 }
 
-/** The phone numbers of a corrupt object's lines that can still be read, up to the damage. */
-async function readableNumbers(store: ObjectStore, bucket: string, key: string): Promise<string[]> {
-  const numbers = new Set<string>();
-  const object = await store.read(bucket, key);
-  try {
-    for await (const { record } of storedLines(key, object?.body)) if (isE164(record.phoneNumber)) numbers.add(record.phoneNumber);
-  } catch (error) {
-    if (!(error instanceof CorruptObject)) throw error;
-  }
-  return [...numbers];
-}
-
-/** What a merge met: a corrupt object is moved aside and replaced by the fresh records alone. */
+/** What a merge met and did: a corrupt object is copied aside and rebuilt from what it still held and the fresh records. */
 export interface MergeOutcome {
   quarantined?: Quarantined;
+  changes: MergeChanges;
 }
 
 export interface Quarantined {
@@ -103,8 +83,8 @@ export interface Quarantined {
 }
 
 export interface MergeOptions {
-  /** Where a corrupt object is moved before it is rebuilt. */
-  quarantineKey: (key: string) => string;
+  /** EXPORT_PREFIX: where a corrupt object is copied (`_quarantine/`) before it is rebuilt. */
+  prefix: string;
   /**
    * Runs once the corrupt object is copied aside and before it is overwritten: what the caller must
    * remember of it (the day owed again) is made durable first. `numbersRead`: the phone numbers (E.164)
@@ -113,29 +93,78 @@ export interface MergeOptions {
   beforeRebuild?: (quarantined: Quarantined, numbersRead: string[]) => Promise<void>;
 }
 
+/** A corrupt object is read whole to be copied aside; one larger than this is left for a person. */
+const MAX_CORRUPT_BYTES = 512 * 1024 * 1024;
+
 /**
- * Adds records to a day-and-group object: the union of what it held and what was pulled, without
- * duplicate serialNo. The write is conditional on the version read, so a second writer's records are
- * never lost: on a conflict the object is read and merged again. Rewriting any window gives the same
- * object, and a run killed half-way leaves nothing that a re-run would duplicate.
+ * Adds records to a day-and-group object: the union of what it held and what was pulled, one version
+ * per serialNo by the merge rule. The write is conditional on the version read, so a second writer's
+ * records are never lost: on a conflict the object is read and merged again. Merges commute and are
+ * idempotent: any order and batching of the same versions gives the same object.
  */
 export async function mergeInto(store: ObjectStore, bucket: string, key: string, fresh: ExportRecord[], options?: MergeOptions): Promise<MergeOutcome> {
-  const sorted = [...fresh].sort(byReceiveTime);
+  let sorted = uniqueBySerial(fresh);
   return withConflictRetry(async () => {
-    const stored = await store.read(bucket, key);
-    try {
-      await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag);
-      return {};
-    } catch (error) {
-      if (!(error instanceof CorruptObject) || !options || !stored) throw error;
-      const quarantined = { key, movedTo: options.quarantineKey(key), error: error.message };
-      await quarantine(store, bucket, key, quarantined.movedTo);
-      // Read again on this rare path rather than noting every line of every merge.
-      if (options.beforeRebuild) await options.beforeRebuild(quarantined, await readableNumbers(store, bucket, quarantined.movedTo));
-      await writeMerged(store, bucket, key, (async function* () {})(), sorted, stored.etag);
-      return { quarantined };
+    for (;;) {
+      const stored = await store.read(bucket, key);
+      try {
+        return { changes: await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag) };
+      } catch (error) {
+        if (error instanceof StaleVersions) {
+          // The stored versions only get later, so what lost once loses on every try.
+          sorted = sorted.filter((record) => !error.serials.has(record.serialNo));
+          continue;
+        }
+        if (!(error instanceof CorruptObject) || !options || !stored) throw error;
+        return rebuild(store, { bucket, key, etag: stored.etag }, sorted, options, error);
+      }
     }
   });
+}
+
+interface Version {
+  bucket: string;
+  key: string;
+  etag: string;
+}
+
+/**
+ * A corrupt object: exactly the version found corrupt is copied under a key named by its bytes (written
+ * only if absent, so a second writer that found it too keeps the same copy), then the object is
+ * rewritten from its readable lines and the fresh records, on condition of that version.
+ */
+async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[], options: MergeOptions, error: CorruptObject): Promise<MergeOutcome> {
+  const bytes = await readVersion(store, found);
+  const movedTo = quarantineKey(options.prefix, found.key, createHash('sha256').update(bytes).digest('hex'));
+  await keepCopy(store, found.bucket, movedTo, bytes);
+  const quarantined = { key: found.key, movedTo, error: error.message };
+  const readable = await readableLines(found.key, bytes);
+  if (options.beforeRebuild) await options.beforeRebuild(quarantined, numbersOf(readable));
+  const changes = await writeMerged(store, found.bucket, found.key, Readable.from(readable), sorted, found.etag);
+  return { quarantined, changes };
+}
+
+/** The object's bytes, if it is still the version read; another writer replaced it: merge again. */
+async function readVersion(store: ObjectStore, { bucket, key, etag }: Version): Promise<Buffer> {
+  const object = await store.read(bucket, key);
+  if (object?.etag !== etag) {
+    object?.body.destroy();
+    throw new WriteConflict(bucket, key);
+  }
+  return readBytes(object.body, MAX_CORRUPT_BYTES, `s3://${bucket}/${key}`);
+}
+
+async function keepCopy(store: ObjectStore, bucket: string, key: string, bytes: Buffer): Promise<void> {
+  try {
+    await store.write(bucket, key, Readable.from([bytes]), { contentType: 'application/octet-stream', condition: { ifNoneMatch: '*' } });
+  } catch (error) {
+    // The same bytes are kept there already: another writer found the same corrupt version.
+    if (!(error instanceof WriteConflict)) throw error;
+  }
+}
+
+function numbersOf(lines: StoredLine[]): string[] {
+  return [...new Set(lines.map(({ record }) => record.phoneNumber).filter(isE164))];
 }
 
 async function writeMerged(
@@ -145,22 +174,15 @@ async function writeMerged(
   stored: AsyncIterable<StoredLine>,
   sorted: ExportRecord[],
   etag: string | undefined,
-): Promise<void> {
+): Promise<MergeChanges> {
+  const changes: MergeChanges = { added: [], updated: [] };
   const gzip = createGzip();
-  const source = Readable.from(mergeSorted(stored, sorted));
+  const source = Readable.from(mergeSorted(stored, sorted, changes));
   const feeding = pipeline(source, gzip);
   const writing = store.write(bucket, key, gzip, { contentType: 'application/gzip', condition: conditionFor(etag) });
   // Either side failing fails the merge, and the failure of the source wins: it names the object.
   const [fed, written] = await Promise.allSettled([feeding, writing]);
-  if (fed.status === 'rejected') {
-    throw fed.reason;
-  }
+  if (fed.status === 'rejected') throw fed.reason;
   if (written.status === 'rejected') throw written.reason;
-}
-
-/** Copies the corrupt bytes aside (as they are), so nothing is destroyed that a person might recover. */
-async function quarantine(store: ObjectStore, bucket: string, key: string, movedTo: string): Promise<void> {
-  const object = await store.read(bucket, key);
-  if (!object) return;
-  await store.write(bucket, movedTo, object.body, { contentType: 'application/octet-stream' });
+  return changes;
 }

@@ -1,8 +1,8 @@
 import { InvalidInput } from '#lib/errors.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { isReceiptTime } from '#lib/receipt-time.ts';
 import { parsePhoneNumber } from '#lib/status/query.ts';
-import { uniqueBySerial } from './records.ts';
+import { uniqueBySerial } from '#lib/export/versions.ts';
 
 /**
  * Tencent's status callback (push): a JSON array of receipts, every field a string

@@ -1,4 +1,4 @@
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { isReceiptTime } from '#lib/receipt-time.ts';
 import { isE164 } from '#lib/status/query.ts';
 

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import pLimit from 'p-limit';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
+import { groupOf, objectKey, quarantineKey } from '#lib/export/layout.ts';
 import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/export/store.ts';
-import { mergeInto, toLine, type ExportRecord, type MergeOutcome } from '#lib/export/writer.ts';
+import { mergeInto, type MergeOutcome } from '#lib/export/writer.ts';
+import { toLine, type ExportRecord } from '#lib/export/line.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { parseInboxLine } from './inbox-line.ts';
-import { uniqueBySerial } from './records.ts';
+import { uniqueBySerial } from '#lib/export/versions.ts';
 
 /**
  * The callback's inbox (docs/push.md). The receiver stores each batch as one object under
@@ -196,7 +197,7 @@ async function readBatch(store: ObjectStore, settings: InboxSettings, key: strin
 
 /** Copies a corrupt inbox object (as it is) to `_quarantine/_inbox/…`, then takes it out of the inbox. */
 async function quarantine(store: ObjectStore, settings: InboxSettings, key: string, bytes: Buffer | undefined, error: unknown): Promise<Quarantined> {
-  const movedTo = `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}`;
+  const movedTo = quarantineKey(settings.prefix, key);
   const body = bytes ? Readable.from([bytes]) : (await store.read(settings.bucket, key))?.body;
   if (body !== undefined) {
     try {
@@ -213,8 +214,6 @@ async function quarantine(store: ObjectStore, settings: InboxSettings, key: stri
 /** One conditional merge per (UTC day, group) object, a few side by side. */
 async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
   const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
-  const stamp = new Date((deps.now ?? Date.now)()).toISOString().replace(/[-:]|\.\d+/g, '');
-  const quarantineKey = (key: string): string => `${settings.prefix}/_quarantine/${key.slice(settings.prefix.length + 1)}.inbox-${stamp}`;
   const limit = pLimit(settings.mergeConcurrency);
-  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, { quarantineKey }))));
+  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, { prefix: settings.prefix }))));
 }

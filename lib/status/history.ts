@@ -8,6 +8,7 @@ import type { DayReader, LakeRecord } from './lake.ts';
 import { lookup, type LookupResult, type Source } from './lookup.ts';
 import type { Query } from './query.ts';
 import { byReceiveTime, type StatusRecord } from './record.ts';
+import { laterOf } from '#lib/export/versions.ts';
 
 /** Most day objects one lookup reads: a 90-day window needs ~84 past Tencent's 7 days, so 93 leaves room. */
 export const MAX_LAKE_DAYS = 93;
@@ -139,10 +140,13 @@ function statusOf({ serialNo, phoneNumber, countryCode, subscriberNumber, report
   return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime };
 }
 
-/** Both parts as one answer: unique by serialNo with Tencent's copy kept, sorted; complete only if every part is. */
+/** Both parts as one answer: one version per serialNo by the lake's merge rule, sorted; complete only if every part is. */
 function merged(query: Query, lakeSource: Source, lakeRecords: StatusRecord[], tencent: LookupResult | undefined): LookupResult {
-  const bySerial = new Map(lakeRecords.map((record) => [record.serialNo, record]));
-  for (const record of tencent?.statuses ?? []) bySerial.set(record.serialNo, record);
+  const bySerial = new Map<string, StatusRecord>();
+  for (const record of [...lakeRecords, ...(tencent?.statuses ?? [])]) {
+    const other = bySerial.get(record.serialNo);
+    bySerial.set(record.serialNo, other ? laterOf(other, record) : record);
+  }
   const sources = [lakeSource, ...(tencent?.sources ?? [])];
   return {
     phoneNumber: query.phoneNumber,

@@ -9,7 +9,7 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import type { DrainSummary } from '#lib/push/inbox.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { readExport } from '../../local/read-export.ts';

@@ -19,7 +19,7 @@ import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import type { Checkpoint } from '#lib/export/state.ts';
 import type { ExportDeps, PendingWindow, RunSummary, Window } from '#lib/export/types.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/connect.ts';
 import { listKeys as listS3Keys, readExport, readObject, type ExportedObject } from '../../local/read-export.ts';

@@ -16,7 +16,7 @@ import { runExport } from '#lib/export/run.ts';
 import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import type { ExportDeps, RunSummary, Window } from '#lib/export/types.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/connect.ts';
 import { localEnv } from '../../local/function-env.ts';

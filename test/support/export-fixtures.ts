@@ -8,7 +8,7 @@ import type { ExportedObject } from '../../local/read-export.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
 import type { ObjectStore } from '#lib/export/store.ts';
 import type { ExportDeps, ExportSettings, RunSummary, Window } from '#lib/export/types.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { remainingTime, type FakeClock } from './fake-clock.ts';

@@ -1,5 +1,5 @@
 import type { ExportedObject } from '../../local/read-export.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { fromTencent } from '#lib/status/record.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import type { MemoryStore } from './memory-store.ts';

@@ -13,7 +13,7 @@
 import { expect } from 'vitest';
 import type { ExportedObject } from '../../local/read-export.ts';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { byReceiveTime } from '#lib/status/record.ts';
 import { utcDay } from '#lib/utc-day.ts';
 

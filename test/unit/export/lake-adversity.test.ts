@@ -11,7 +11,7 @@ import type { ExportDeps, ExportSettings, PendingWindow, RunSummary, Window } fr
 import { commitRun } from '#lib/export/commit.ts';
 import { planRun } from '#lib/export/planner.ts';
 import { exportShard } from '#lib/export/workflow.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { BUCKET, DAY, HOUR, NOW, PREFIX, SDK_APP_ID, deps, lake as lakeOf, timeFor } from '../../support/export-fixtures.ts';
 import { fakeClock } from '../../support/fake-clock.ts';

@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mergeInto, mergeSorted, toLine, type ExportRecord, type StoredLine } from '#lib/export/writer.ts';
+import { mergeInto, mergeSorted } from '#lib/export/writer.ts';
+import { toLine, type ExportRecord, type StoredLine } from '#lib/export/line.ts';
 import { byReceiveTime } from '#lib/status/record.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
@@ -190,5 +191,69 @@ describe('mergeInto', () => {
       [record(3, 0).serialNo, '+8613711112222'],
       [record(2, 0).serialNo, '+8613800138000'],
     ]);
+  });
+});
+
+describe('one version per receipt (the merge rule)', () => {
+  const sid = 7;
+  const failAt10 = record(sid, T0, { reportStatus: 'FAIL', description: 'UNDELIV' });
+  const successAt1005 = record(sid, T0 + 300, { reportStatus: 'SUCCESS', description: 'DELIVRD' });
+
+  it('a redelivered older version never brings back a status a later receipt replaced', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [failAt10]);
+    await mergeInto(store, BUCKET, KEY, [successAt1005]);
+    await mergeInto(store, BUCKET, KEY, [failAt10]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([successAt1005]);
+  });
+
+  it('keeps the stored later version beside other records of the batch, which still land', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [record(1, T0 - 50), successAt1005, record(3, T0 + 500)]);
+    await mergeInto(store, BUCKET, KEY, [failAt10, record(2, T0 + 100)]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([record(1, T0 - 50), record(2, T0 + 100), successAt1005, record(3, T0 + 500)]);
+  });
+
+  it('on equal receive times, the same version wins whichever is stored first', async () => {
+    const a = record(sid, T0, { reportStatus: 'FAIL', description: 'EXPIRED' });
+    const b = record(sid, T0, { reportStatus: 'FAIL', description: 'UNDELIV' });
+    const ab = memoryStore();
+    await mergeInto(ab, BUCKET, KEY, [a]);
+    await mergeInto(ab, BUCKET, KEY, [b]);
+    const ba = memoryStore();
+    await mergeInto(ba, BUCKET, KEY, [b]);
+    await mergeInto(ba, BUCKET, KEY, [a]);
+    expect(ab.get(BUCKET, KEY)?.equals(ba.get(BUCKET, KEY) as Buffer)).toBe(true);
+    expect(ab.lines<ExportRecord>(BUCKET, KEY)).toHaveLength(1);
+  });
+
+  it('any permutation and batching of any set of versions gives the same object (fixed seed)', async () => {
+    const version = fc.record({
+      serial: fc.integer({ min: 0, max: 5 }),
+      offset: fc.integer({ min: 0, max: 6 }),
+      status: fc.constantFrom('SUCCESS', 'FAIL'),
+      description: fc.constantFrom('DELIVRD', 'UNDELIV', 'EXPIRED'),
+    });
+    const scenario = fc
+      .array(version, { minLength: 1, maxLength: 14 })
+      .chain((versions) => fc.tuple(fc.constant(versions), fc.shuffledSubarray(versions, { minLength: versions.length }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: versions.length, maxLength: versions.length })));
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([versions, permuted, batchOf]) => {
+        const asRecord = (v: (typeof versions)[number]): ExportRecord => record(v.serial, T0 + v.offset, { reportStatus: v.status, description: v.description });
+        const once = memoryStore();
+        await mergeInto(once, BUCKET, KEY, versions.map(asRecord));
+        const inTurns = memoryStore();
+        for (let batch = 0; batch <= 3; batch++) {
+          await mergeInto(inTurns, BUCKET, KEY, permuted.filter((_, i) => batchOf[i] === batch).map(asRecord));
+        }
+        const oneByOne = memoryStore();
+        for (const v of [...permuted].reverse()) await mergeInto(oneByOne, BUCKET, KEY, [asRecord(v)]);
+        expect(inTurns.get(BUCKET, KEY)?.equals(once.get(BUCKET, KEY) as Buffer)).toBe(true);
+        expect(oneByOne.get(BUCKET, KEY)?.equals(once.get(BUCKET, KEY) as Buffer)).toBe(true);
+        const lines = once.lines<ExportRecord>(BUCKET, KEY);
+        expect(new Set(lines.map((r) => r.serialNo)).size).toBe(lines.length);
+      }),
+      { seed: 20261205, numRuns: 200 },
+    );
   });
 });

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
 import type { ListingStore } from '#lib/export/store.ts';
-import { mergeInto, type ExportRecord } from '#lib/export/writer.ts';
+import { mergeInto } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
 import { drainInbox, INBOX_DEFAULTS, inboxPrefix, storeBatch, type InboxSettings } from '#lib/push/inbox.ts';
-import { uniqueBySerial } from '#lib/push/records.ts';
+import { uniqueBySerial } from '#lib/export/versions.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 
@@ -201,7 +202,8 @@ describe('drainInbox', () => {
     store.put(BUCKET, key, Buffer.from('truncated'));
     await storeBatch(store, SETTINGS, [r]);
     const summary = await drainInbox({ store, now: () => T0 * 1000 }, SETTINGS);
-    expect(summary.corruptObjects).toEqual([{ key, movedTo: `${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}.inbox-20240501T100000Z`, error: expect.stringContaining('corrupt') }]);
+    expect(summary.corruptObjects).toEqual([{ key, movedTo: expect.stringMatching(new RegExp(`^${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}\\.[0-9a-f]{32}$`)), error: expect.stringContaining('corrupt') }]);
+    expect(store.get(BUCKET, summary.corruptObjects[0]?.movedTo as string)?.toString()).toBe('truncated');
     expect(store.lines(BUCKET, key)).toEqual([r]);
   });
 
@@ -271,5 +273,55 @@ describe('drainInbox', () => {
       }),
       { seed: 20261127, numRuns: 60 },
     );
+  });
+});
+
+describe('two drains at once over a corrupt day object', () => {
+  /** A truncated gzip day object: ~480 receipts readable before the cut, as a crash mid-upload leaves. */
+  function truncatedDayObject(phoneNumber: string): { bytes: Buffer; records: ExportRecord[] } {
+    const records = Array.from({ length: 600 }, (_, i) => record(1000 + i, T0 + i, phoneNumber));
+    const whole = gzipSync(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    return { bytes: whole.subarray(0, Math.floor(whole.length * 0.8)), records };
+  }
+
+  it('keeps the original bytes in _quarantine/ and rebuilds the object once, whichever drain moves first', async () => {
+    const inner = memoryStore();
+    const pushed = record(1, T0 + 5000);
+    const key = objectKey(PREFIX, utcDay(pushed.userReceiveTime), groupOf(pushed.phoneNumber));
+    const { bytes, records: held } = truncatedDayObject(pushed.phoneNumber);
+    inner.put(BUCKET, key, bytes);
+    const original = inner.objects.get(`${BUCKET}/${key}`)?.etag;
+    await storeBatch(inner, SETTINGS, [pushed]);
+    // Both drains read the corrupt object before either writes; the second reads it again only after
+    // the first has rebuilt it (the interleaving that lost the original).
+    let arrived = 0;
+    let release!: () => void;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const rebuilt = (): boolean => inner.objects.get(`${BUCKET}/${key}`)?.etag !== original;
+    const drainStore = (late: boolean): ListingStore => {
+      let reads = 0;
+      return {
+        ...inner,
+        async read(bucket, k) {
+          if (k === key) {
+            reads += 1;
+            if (reads === 1 && ++arrived === 2) release();
+            if (reads === 1) await bothRead;
+            if (late && reads > 1) while (!rebuilt()) await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+          return inner.read(bucket, k);
+        },
+      };
+    };
+    const now = () => (T0 + 6000) * 1000;
+    const [first, second] = await Promise.all([drainInbox({ store: drainStore(false), now }, SETTINGS), drainInbox({ store: drainStore(true), now }, SETTINGS)]);
+    const quarantined = inner.keys(BUCKET, `${PREFIX}/_quarantine/`).map((k) => inner.get(BUCKET, k) as Buffer);
+    expect(quarantined.some((kept) => kept.equals(bytes))).toBe(true);
+    expect([...first.corruptObjects, ...second.corruptObjects].map((c) => c.key)).toEqual([key]);
+    // Rebuilt once: the receipts still readable in the original, and the pushed one.
+    const rebuiltLines = inner.lines<ExportRecord>(BUCKET, key);
+    expect(rebuiltLines).toContainEqual(pushed);
+    expect(rebuiltLines.length).toBeGreaterThan(400);
+    expect(rebuiltLines.filter((r) => r.serialNo !== pushed.serialNo)).toEqual(held.slice(0, rebuiltLines.length - 1));
   });
 });
