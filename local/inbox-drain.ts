@@ -1,7 +1,7 @@
 /**
- * serverless-offline runs no schedules: locally the inbox function (which AWS runs every minute) is
- * invoked through the Lambda endpoint every few seconds instead, one invocation at a time, as its
- * reserved concurrency of 1 allows in AWS.
+ * Locally the inbox function (which AWS runs every minute) is invoked through the Lambda endpoint every
+ * few seconds instead, one invocation at a time, as its reserved concurrency of 1 allows in AWS; its own
+ * schedule is off in serverless-offline (local/stack.ts), so the two never overlap.
  */
 export interface InboxDrain {
   /** Invokes the drain now (after any invocation in flight) and answers its summary. */

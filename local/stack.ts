@@ -55,6 +55,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const env: NodeJS.ProcessEnv = {
       ...base,
       ...localEnv({ twin }),
+      // serverless-offline runs the functions' schedules. The inbox's every-minute drain would overlap the
+      // local drain (local/inbox-drain.ts, one invocation at a time): it is off here.
+      INBOX_SCHEDULE_ENABLED: 'false',
       // The demo numbers are what a bare scheduled export pulls locally.
       EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
       SMS_STATUS_API_KEY: apiKey,
