@@ -17,4 +17,4 @@ const receive = callbackHttp({ store: s3Store({ local: config.localS3 }), settin
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event) => receive(event));
+  .handler((event, context) => receive(event, context));

@@ -16,6 +16,8 @@ export interface WriteOptions {
   contentType?: string;
   contentEncoding?: string;
   condition?: WriteCondition;
+  /** Aborts the upload: nothing is stored unless it completed first. */
+  signal?: AbortSignal;
 }
 
 /** Where the export keeps its objects: S3 in production and locally, memory in unit tests. */

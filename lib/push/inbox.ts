@@ -67,15 +67,16 @@ export interface StoredBatch {
 /**
  * Stores one batch durably as one object, created only if absent (`If-None-Match: *`). A conflict
  * means the same content is already there: the batch is stored, and a redelivery changes nothing.
+ * `signal` aborts the write (the receiver's deadline): then the batch is not stored, or stored whole.
  */
-export async function storeBatch(store: ObjectStore, location: InboxLocation, records: ExportRecord[]): Promise<StoredBatch> {
+export async function storeBatch(store: ObjectStore, location: InboxLocation, records: ExportRecord[], signal?: AbortSignal): Promise<StoredBatch> {
   const canonical = uniqueBySerial(records);
   const first = canonical[0];
   if (first === undefined) return { created: false, receipts: 0 };
   const text = canonical.map((record) => `${toLine(record)}\n`).join('');
   const key = inboxKey(location.prefix, text, first.userReceiveTime);
   try {
-    await store.write(location.bucket, key, Readable.from([gzipSync(text)]), { contentType: 'application/gzip', condition: { ifNoneMatch: '*' } });
+    await store.write(location.bucket, key, Readable.from([gzipSync(text)]), { contentType: 'application/gzip', condition: { ifNoneMatch: '*' }, signal });
     return { key, created: true, receipts: canonical.length };
   } catch (error) {
     if (error instanceof WriteConflict) return { key, created: false, receipts: canonical.length };

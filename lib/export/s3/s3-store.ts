@@ -16,13 +16,14 @@ export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientC
         throw error;
       }
     },
-    async write(bucket, key, body, { contentType = 'application/json', contentEncoding, condition = {} } = {}) {
+    async write(bucket, key, body, { contentType = 'application/json', contentEncoding, condition = {}, signal } = {}) {
       try {
         const result = await new Upload({
           client,
           params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentEncoding: contentEncoding, ...conditionParams(condition) },
           queueSize: 2,
           partSize: 5 * 1024 * 1024,
+          abortController: abortControllerOf(signal),
         }).done();
         return { etag: result.ETag ?? '' };
       } catch (error) {
@@ -52,6 +53,15 @@ async function listKeys(client: S3Client, bucket: string, prefix: string, limit 
     if (!page.IsTruncated || marker === undefined) break;
   }
   return keys;
+}
+
+/** lib-storage takes a controller, not a signal: one that follows the caller's signal. */
+function abortControllerOf(signal: AbortSignal | undefined): AbortController | undefined {
+  if (!signal) return undefined;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  return controller;
 }
 
 function conditionParams(condition: WriteCondition): { IfMatch?: string; IfNoneMatch?: string } {

@@ -177,3 +177,56 @@ describe('loadCallbackConfig', () => {
     expect(() => loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '0' })).toThrow(ConfigError);
   });
 });
+
+describe('the callback receiver when S3 is slow', () => {
+  const batch = (i: number): string => JSON.stringify([{ ...RECEIPT, sid: `slow-${i}` }]);
+
+  it('answers 503 {"result":1} by its deadline when the inbox write hangs, and tells the write to stop', async () => {
+    const store = memoryStore();
+    let aborted = false;
+    store.write = (_bucket, _key, _body, options) =>
+      new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted')))));
+    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 50 });
+    const answer = await receive(event(batch(0)));
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body)).toEqual({ result: 1, errmsg: expect.stringContaining('send them again') });
+    expect(aborted).toBe(true);
+  });
+
+  it('answers by its deadline even when the store ignores the abort', async () => {
+    const store = memoryStore();
+    store.write = () => new Promise(() => undefined);
+    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 50 });
+    expect((await receive(event(batch(0)))).statusCode).toBe(503);
+  });
+
+  it('keeps its answer inside the invocation: the deadline shrinks to what is left, less a reserve', async () => {
+    const store = memoryStore();
+    store.write = () => new Promise(() => undefined);
+    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }) });
+    const started = Date.now();
+    const answer = await receive(event(batch(0)), { getRemainingTimeInMillis: () => 2100 } as never);
+    expect(answer.statusCode).toBe(503);
+    // 100 ms of deadline, not the default 5 s: generous bounds, as a busy machine may stretch timers.
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('a token secret that never answers is a 503 too, by the deadline', async () => {
+    const receive = callbackHttp({ store: memoryStore(), settings: SETTINGS, checkToken: () => new Promise(() => undefined), deadlineMs: 50 });
+    expect((await receive(event(batch(0)))).statusCode).toBe(503);
+  });
+
+  it('60 batches at once, every other write stalled: only 200 or 503, and every 200 is stored', async () => {
+    const inner = memoryStore();
+    let n = 0;
+    const store = { ...inner, write: (...args: Parameters<typeof inner.write>) => (n++ % 2 === 0 ? inner.write(...args) : new Promise<never>(() => undefined)) };
+    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 200 });
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => receive(event(batch(i)))));
+    expect(new Set(answers.map((a) => a.statusCode))).toEqual(new Set([200, 503]));
+    const stored = inner.keys('exports', inboxPrefix('sms-status')).flatMap((key) => inner.lines<{ serialNo: string }>('exports', key).map((r) => r.serialNo));
+    answers.forEach((a, i) => {
+      if (a.statusCode === 200) expect(stored).toContain(`slow-${i}`);
+    });
+    expect(answers.filter((a) => a.statusCode === 200)).toHaveLength(30);
+  });
+});
