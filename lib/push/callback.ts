@@ -14,8 +14,9 @@ import { uniqueBySerial } from '#lib/export/versions.ts';
 export const MAX_BATCH = 10_000;
 /** The largest body read; a larger one is refused before it is parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Longest sid, errmsg and description kept (the pull API's SerialNo and Description are far shorter). */
+/** Longest sid (the pull API's SerialNo is far shorter): it keys the receipt, so a longer one is refused. */
 export const MAX_SID_LENGTH = 64;
+/** Longest errmsg kept: a longer one is cut to it, never a reason to refuse the batch. */
 export const MAX_TEXT_LENGTH = 512;
 
 export interface CallbackParseSettings {
@@ -30,12 +31,13 @@ export interface TencentReceipt {
   nationcode: string;
   mobile: string;
   report_status: string;
-  errmsg: string;
-  description: string;
+  errmsg?: string;
+  description?: string;
   sid: string;
 }
 
-const RECEIPT_FIELDS = ['user_receive_time', 'nationcode', 'mobile', 'report_status', 'errmsg', 'description', 'sid'] as const;
+/** What a receipt cannot do without: its key, its number, its time and its status. */
+const REQUIRED_FIELDS = ['user_receive_time', 'nationcode', 'mobile', 'report_status', 'sid'] as const;
 const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const NATION_CODE = /^[1-9]\d{0,3}$/;
 const MOBILE = /^\d{4,14}$/;
@@ -72,10 +74,8 @@ function parseReceipt(item: unknown, index: number, settings: CallbackParseSetti
   const at = `[${index}]`;
   if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid(at, 'must be an object with the receipt fields');
   const raw = item as Record<string, unknown>;
-  for (const name of RECEIPT_FIELDS) {
-    const text = raw[name];
-    if (typeof text !== 'string') throw invalid(`${at}.${name}`, 'is required and must be a string');
-    if (text.length > MAX_TEXT_LENGTH) throw invalid(`${at}.${name}`, `is longer than ${MAX_TEXT_LENGTH} characters`);
+  for (const name of REQUIRED_FIELDS) {
+    if (typeof raw[name] !== 'string') throw invalid(`${at}.${name}`, 'is required and must be a string');
   }
   const receipt = raw as unknown as TencentReceipt;
   if (receipt.sid === '' || receipt.sid.length > MAX_SID_LENGTH) throw invalid(`${at}.sid`, `must be 1 to ${MAX_SID_LENGTH} characters`);
@@ -87,10 +87,22 @@ function parseReceipt(item: unknown, index: number, settings: CallbackParseSetti
     countryCode,
     subscriberNumber,
     reportStatus: receipt.report_status,
-    description: receipt.errmsg,
+    description: optionalText(raw.errmsg, `${at}.errmsg`),
     userReceiveTime: parseLocalTime(receipt.user_receive_time, settings.utcOffsetMinutes, `${at}.user_receive_time`),
     sdkAppId: settings.sdkAppId,
   };
+}
+
+/**
+ * Optional text (errmsg): empty when absent, cut to MAX_TEXT_LENGTH when long (at a character's edge,
+ * never inside a surrogate pair). Tencent's human `description` is not kept, so it is not read at all.
+ */
+function optionalText(value: unknown, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw invalid(field, 'must be a string');
+  if (value.length <= MAX_TEXT_LENGTH) return value;
+  const end = /[\uD800-\uDBFF]/.test(value.charAt(MAX_TEXT_LENGTH - 1)) ? MAX_TEXT_LENGTH - 1 : MAX_TEXT_LENGTH;
+  return value.slice(0, end);
 }
 
 /** nationcode + mobile → E.164, checked as lookups check a number. */

@@ -219,3 +219,34 @@ describe('any body (fuzz, fixed seed)', () => {
     expect(parsed, 'the generator must reach valid batches too').toBeGreaterThan(50);
   });
 });
+
+describe('long or missing optional text (errmsg, description)', () => {
+  it('keeps a receipt whose errmsg runs long, cut to 512 characters, and its neighbours with it', () => {
+    const long = 'E'.repeat(600);
+    const records = parseCallbackBody(JSON.stringify([receipt({ sid: 'a' }), receipt({ sid: 'b', errmsg: long }), receipt({ sid: 'c' })]), SETTINGS);
+    expect(records.map((r) => r.serialNo).sort()).toEqual(['a', 'b', 'c']);
+    expect(records.find((r) => r.serialNo === 'b')?.description).toBe('E'.repeat(512));
+  });
+
+  it('keeps a receipt whose description runs long (Tencent’s text, not kept) or is missing', () => {
+    const records = parseCallbackBody(JSON.stringify([receipt({ sid: 'a', description: 'd'.repeat(10_000) }), { ...receipt({ sid: 'b' }), description: undefined }]), SETTINGS);
+    expect(records.map((r) => r.serialNo).sort()).toEqual(['a', 'b']);
+  });
+
+  it('takes a missing errmsg as empty', () => {
+    expect(parseCallbackBody(JSON.stringify([{ ...receipt(), errmsg: undefined }]), SETTINGS)[0]?.description).toBe('');
+  });
+
+  it('never cuts a character in half', () => {
+    const errmsg = `${'x'.repeat(511)}😀tail`;
+    const [record] = parseCallbackBody(JSON.stringify([receipt({ errmsg })]), SETTINGS);
+    expect(record?.description).toBe('x'.repeat(511));
+    expect(Buffer.from(record?.description ?? '', 'utf8').toString('utf8')).toBe(record?.description);
+  });
+
+  it('still refuses a receipt with nothing to key it by: no sid, no number, no time', () => {
+    for (const [bad, field] of [[{ sid: undefined }, '[0].sid'], [{ mobile: undefined }, '[0].mobile'], [{ nationcode: undefined }, '[0].nationcode'], [{ user_receive_time: undefined }, '[0].user_receive_time']] as const) {
+      expect(thrownAs(InvalidInput, () => parseCallbackBody(JSON.stringify([{ ...receipt(), ...bad }]), SETTINGS)).field).toBe(field);
+    }
+  });
+});
