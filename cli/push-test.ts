@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { callingCodeOf } from '#lib/calling-code.ts';
 import { ConfigError } from '#lib/config.ts';
 import { parsePhoneNumber } from '#lib/status/query.ts';
 import { callbackReceipt, DEFAULT_UTC_OFFSET, offsetSeconds } from '../local/twin/push-format.ts';
@@ -9,7 +10,8 @@ const TIMEOUT_MS = 10_000;
 
 /** A receipt no real message has: its SerialNo says it came from push-test, so it is easy to find and ignore. */
 function sampleReceipt(phoneNumber: string, offset: number): object {
-  const countryCode = phoneNumber.startsWith('+86') ? '86' : phoneNumber.slice(1, 2);
+  const countryCode = callingCodeOf(phoneNumber);
+  if (countryCode === undefined) throw new ConfigError('--phone-number', 'has no country calling code of the E.164 plan');
   return callbackReceipt(
     {
       SerialNo: `push-test:${randomBytes(8).toString('hex')}`,

@@ -1,3 +1,4 @@
+import { callingCodeOf } from '#lib/calling-code.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { fnv1a } from './fnv1a.ts';
 import { prng } from './prng.ts';
@@ -47,12 +48,9 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
 const SUCCESS = ['DELIVRD'];
 const FAILURES = ['UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN', 'MK:0005', 'MI:0013', 'MN:0001'];
 
+/** A number outside every country's plan still gets receipts: its first two digits stand in for a code. */
 function countryCode(phoneNumber: string): string {
-  // Enough for demo data: the plans the twin's demo numbers use.
-  for (const code of ['86', '852', '853', '886', '1', '44', '65', '81']) {
-    if (phoneNumber.startsWith(`+${code}`)) return code;
-  }
-  return phoneNumber.slice(1, 3);
+  return callingCodeOf(phoneNumber) ?? phoneNumber.slice(1, 3);
 }
 
 function hex(random: () => number, length: number): string {
