@@ -5,9 +5,12 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { PacedClient } from '#lib/connect.ts';
 import { finishBy } from '#lib/pace/paced.ts';
-import { history, type Lake } from '#lib/status/history.ts';
+import type { Lake } from '#lib/status/lake-part.ts';
 import type { LookupResult } from '#lib/status/lookup.ts';
-import { parseQuery, type RawQuery } from '#lib/status/query.ts';
+import { lookupPage, type LookupDeps } from '#lib/status/lookup-page.ts';
+import { MAX_BODY_BYTES } from '#lib/status/page.ts';
+import { pageTokenKey } from '#lib/status/page-token.ts';
+import type { RawQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -37,6 +40,16 @@ function isHttpEvent(event: unknown): event is APIGatewayProxyEvent {
 /** The lake a lookup reads past Tencent's 7 days, back to `retentionDays` (EXPORT_RETENTION_DAYS). */
 export type LookupLake = Lake & { retentionDays: number };
 
+/** What the handlers read besides the client: the lake, the page size (LOOKUP_MAX_RECORDS), the token key. */
+export interface LookupSetup {
+  lake?: LookupLake;
+  maxRecords?: number;
+  tokenKey?: Buffer;
+}
+
+/** Reading the lake in Tencent's stead takes well under this; with less time left, the error is the answer. */
+const STAND_IN_MS = 3000;
+
 /**
  * API Gateway gives up after 29 s: cap the window splitting at what the budget sends in ~20 s (80 windows
  * at the lookup's 4 req/s; no new window after the deadline either, a partial 200 instead). Windows in
@@ -52,20 +65,30 @@ function collectOptionsFor(rpsBudget: number) {
  * longest one request may take (queueing for the pacer, then Tencent's timeout). Without `lake`,
  * lookups reach Tencent's 7 days only.
  */
-export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, lake?: LookupLake) {
-  const collectOptions = collectOptionsFor(rpsBudget);
+function lookupDeps(client: PacedClient, setup: LookupSetup): LookupDeps {
   const onDayError = (day: string, error: unknown): void => logger.warn('lake day object unreadable', { day, error });
-  const logged = lake && { ...lake, onDayError };
+  return {
+    client,
+    lake: setup.lake && { ...setup.lake, onDayError },
+    limits: { maxRecords: setup.maxRecords ?? 10_000, maxBytes: MAX_BODY_BYTES },
+    tokenKey: setup.tokenKey ?? pageTokenKey(),
+  };
+}
 
-  async function run(raw: RawQuery, context: Context): Promise<LookupResult> {
+export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, setup: LookupSetup = {}) {
+  const collectOptions = collectOptionsFor(rpsBudget);
+  const deps = lookupDeps(client, setup);
+
+  /** HTTP answers from the lake when Tencent is down (degrade); direct invocations throw, so workflows retry. */
+  async function run(raw: RawQuery, context: Context, degrade: boolean): Promise<LookupResult> {
     try {
-      const query = parseQuery(raw, Math.floor(Date.now() / 1000), { lakeRetentionDays: lake?.retentionDays });
       // No new window and no retry starts after deadlineAt: one started by then (queueing, then Tencent's
       // timeout: requestMs) has its answer RESERVE_MS before the Lambda's timeout.
       const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis() - requestMs, RESERVE_MS);
-      const result = await history(client, logged, query, { collect: { ...collectOptions, stopAt: deadlineAt } });
+      const standIn = degrade ? () => context.getRemainingTimeInMillis() > STAND_IN_MS : undefined;
+      const result = await lookupPage(deps, raw, { collect: { ...collectOptions, stopAt: deadlineAt }, degrade: standIn });
       const { complete, sources, requestIds } = result;
-      logger.info('lookup', { phoneNumber: query.phoneNumber, all: query.all, complete, sources, statuses: result.statuses.length, requestIds });
+      logger.info('lookup', { phoneNumber: result.phoneNumber, complete, sources, statuses: result.statuses.length, requestIds, paged: result.nextToken !== undefined });
       return result;
     } catch (error) {
       logger.warn('lookup failed', { error });
@@ -83,6 +106,7 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs
       const result = await run(
         { ...event.queryStringParameters, phoneNumber: pathPhoneNumber(event.pathParameters?.phoneNumber) },
         context,
+        true,
       );
       return {
         statusCode: 200,
@@ -95,7 +119,7 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs
   const http = httpChain as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
   /** `aws lambda invoke` and Step Functions: the plain body out, taxonomy errors thrown with their name. */
-  const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context);
+  const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context, false);
 
   /** One Lambda, `sms-status-<stage>-lookup`, for both triggers; logs carry the request id, metrics flush once. */
   const handler = middy<unknown, APIGatewayProxyResult | LookupResult>()

@@ -188,6 +188,11 @@ export function loadLakeReadConfig(env: Env): LakeReadConfig | undefined {
   };
 }
 
+/** How much one lookup answer holds before it pages with nextToken (LOOKUP_MAX_RECORDS). */
+export function loadLookupMaxRecords(env: Env): number {
+  return wholeNumber(env, 'LOOKUP_MAX_RECORDS', 10_000, 1, 50_000);
+}
+
 /** The callback's path token: long enough that guessing it is hopeless (the URL is its only secret). */
 export const MIN_CALLBACK_TOKEN_LENGTH = 32;
 const CALLBACK_TOKEN = /^[A-Za-z0-9._~-]{32,256}$/;

@@ -21,6 +21,8 @@ export interface CollectOptions {
   now?: () => number;
   /** How a full page's window is cut (the adaptive splitter unless a benchmark compares another). */
   split?: Splitter;
+  /** No new window is asked for once a record answers this (a lookup by serialNo found its receipt). */
+  stopWhen?: (record: StatusRecord) => boolean;
 }
 
 export interface CollectResult {
@@ -33,6 +35,13 @@ export interface CollectResult {
   incompleteWindows: Window[];
   /** Set when requests were moved up to Tencent's 7-day edge: [beginTime, agedUntil) could not be pulled. */
   agedUntil?: number;
+  /**
+   * Set when windows were left unasked (the request cap, the deadline, or `stopWhen`): the earliest
+   * second not proven. Everything before it is whole but for saturated seconds.
+   */
+  unreachedFrom?: number;
+  /** `stopWhen` was met. */
+  stopped?: boolean;
 }
 
 export type { Window };
@@ -60,6 +69,7 @@ export async function collect(client: TencentClient, query: CollectQuery, option
   const incompleteWindows: Window[] = [];
   const split = options.split ?? adaptiveSplit;
   let agedUntil: number | undefined;
+  let stopped = false;
 
   /** Pulls a part (a walked part one window at a time, see carve); a full page is cut by `split`. */
   async function visit(part: Part): Promise<Part[]> {
@@ -70,6 +80,7 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     for (const status of statuses) {
       const record = fromTencent(status);
       if (!seen.has(record.serialNo)) seen.set(record.serialNo, record);
+      if (options.stopWhen?.(record)) stopped = true;
     }
     // What aged past Tencent's edge before it was asked for is gone; cut only what was served.
     const from = page.servedFrom ?? ask.beginTime;
@@ -89,8 +100,9 @@ export async function collect(client: TencentClient, query: CollectQuery, option
   }
 
   const queue: Part[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
-  const { requests } = await drain(queue, visit, options);
+  const { requests } = await drain(queue, visit, options, () => stopped);
   incompleteWindows.push(...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime })));
+  const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((part) => part.beginTime)) : undefined;
   return {
     records: [...seen.values()].sort(byReceiveTime),
     complete: incompleteWindows.length === 0,
@@ -98,6 +110,8 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     requests,
     incompleteWindows: incompleteWindows.sort((a, b) => a.beginTime - b.beginTime),
     agedUntil,
+    ...(unreachedFrom !== undefined && { unreachedFrom }),
+    ...(stopped ? { stopped } : {}),
   };
 }
 
@@ -113,17 +127,18 @@ function dedupe(records: StatusRecord[]): StatusRecord[] {
   return [...new Map(records.map((record) => [record.serialNo, record])).values()].sort(byReceiveTime);
 }
 
-/** Runs `visit` over a growing queue of windows with bounded concurrency and a request cap. */
+/** Runs `visit` over a growing queue of windows with bounded concurrency and a request cap, until `halted`. */
 async function drain(
   queue: Part[],
   visit: (part: Part) => Promise<Part[]>,
   { maxRequests, concurrency, stopAt = Number.POSITIVE_INFINITY, now = Date.now }: CollectOptions,
+  halted: () => boolean,
 ): Promise<{ requests: number }> {
   let requests = 0;
   const active = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   while (!failure && (queue.length > 0 || active.size > 0)) {
-    while (queue.length > 0 && active.size < concurrency && requests < maxRequests && now() < stopAt) {
+    while (queue.length > 0 && active.size < concurrency && requests < maxRequests && now() < stopAt && !halted()) {
       const window = queue.shift() as Part;
       requests += 1;
       const task: Promise<void> = visit(window)

@@ -1,20 +1,16 @@
-import pLimit from 'p-limit';
-import { InvalidInput } from '#lib/errors.ts';
+import { RateLimited, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
+import { laterOf } from '#lib/export/versions.ts';
+import { BUDGET_EXCEEDED } from '#lib/pace/bucket.ts';
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { retentionEdge } from '#lib/tencent/retention.ts';
-import { utcDay } from '#lib/utc-day.ts';
 import type { CollectOptions } from './collect.ts';
-import type { DayReader, LakeRecord } from './lake.ts';
-import { lookup, type LookupResult, type Source } from './lookup.ts';
+import { cursorAt, isAfter, startOfSecond, type Cursor } from './cursor.ts';
+import { daysOf, readLake, type Lake, type LakePart, type Window } from './lake-part.ts';
+import { pullTencent, type LookupResult, type Source } from './lookup.ts';
 import type { Query } from './query.ts';
 import { byReceiveTime, type StatusRecord } from './record.ts';
-import { laterOf } from '#lib/export/versions.ts';
 
-/** Most day objects one lookup reads: a 90-day window needs ~84 past Tencent's 7 days, so 93 leaves room. */
-export const MAX_LAKE_DAYS = 93;
-/** Day objects read at once. */
-export const LAKE_CONCURRENCY = 8;
-/** Most lake records one `all=true` lookup returns (a few MB of JSON, under Lambda's 6 MB response). */
+/** Most lake records one lookup reads when no page limit is given (a few MB of JSON). */
 export const MAX_LAKE_RECORDS = 20_000;
 /**
  * Tencent's part starts this long inside its edge: a request sent later in the lookup (the pacer's
@@ -22,139 +18,104 @@ export const MAX_LAKE_RECORDS = 20_000;
  */
 export const SEAM_SECONDS = 60;
 
-const DAY_SECONDS = 86400;
-
-export interface Lake {
-  days: DayReader;
-  /** Only receipts of this SmsSdkAppId (the app Tencent is asked about); lines without one are kept. */
-  sdkAppId?: string;
-  /** Told of each day object that could not be read whole (corrupt, or the read failed). */
-  onDayError?: (day: string, error: unknown) => void;
-}
-
 export interface HistoryOptions {
   collect?: CollectOptions;
   /** ms since epoch: Tencent's edge is judged from it. */
   now?: () => number;
+  /** Only records after this place: a later page of the same lookup. */
+  after?: Cursor;
+  /** Most lake records read for each part (default: MAX_LAKE_RECORDS with all, else the query's limit). */
+  lakeCap?: number;
+  /**
+   * Tencent down, lake up (HTTP and CLI lookups): while this answers true, a Tencent part that cannot be
+   * had is answered from the lake, its source carrying the error. Without it the error is thrown.
+   */
+  degrade?: () => boolean;
 }
 
-interface Window {
-  beginTime: number;
-  endTime: number;
+/** The answer, and where its records stop being known whole: a page must not reach past it. */
+export interface HistoryAnswer {
+  result: LookupResult;
+  reachedUntil?: Cursor;
 }
 
-interface LakePart {
+/** One part of the window, answered: its records, its sources, and where a page over it must stop. */
+interface Answered {
   records: StatusRecord[];
-  complete: boolean;
+  sources: Source[];
+  requestIds: string[];
+  reachedUntil?: Cursor;
 }
 
 /**
  * A lookup over the whole retention: the part of the window older than Tencent's edge (the one pulls
- * are clamped to, `retentionEdge`) comes from the lake, the rest from Tencent (`lookup`). The lake
- * knows receipts, not absences: its part is complete only when it holds at least one receipt of the
- * number there, and no day object was corrupt or unreadable. Records are merged by serialNo (Tencent's
- * copy wins) and sorted by receive time. Without a lake, or for a window inside Tencent's reach, this
- * is `lookup` as it was.
+ * are clamped to, `retentionEdge`) comes from the lake, the rest from Tencent. Records are one per
+ * serialNo by the lake's merge rule, sorted by receive time. Without a lake, or for a window inside
+ * Tencent's reach, Tencent answers the whole window.
  */
-export async function history(client: TencentClient, lake: Lake | undefined, query: Query, options: HistoryOptions = {}): Promise<LookupResult> {
+export async function history(client: TencentClient, lake: Lake | undefined, query: Query, options: HistoryOptions = {}): Promise<HistoryAnswer> {
   const seam = retentionEdge((options.now ?? Date.now)()) + SEAM_SECONDS;
-  if (!lake || query.beginTime >= seam) return lookup(client, query, options.collect);
-  const older: Window = { beginTime: query.beginTime, endTime: Math.min(query.endTime, seam - 1) };
-  const days = daysOf(older);
-  const recent = query.endTime >= seam ? { ...query, beginTime: seam } : undefined;
-  const [fromLake, fromTencent] = await Promise.all([readLake(lake, query, older, days), recent && lookup(client, recent, options.collect)]);
-  return merged(query, { source: 'lake', ...older, complete: fromLake.complete }, fromLake.records, fromTencent);
+  const window: Window = { beginTime: Math.max(query.beginTime, options.after?.time ?? query.beginTime), endTime: query.endTime };
+  const older = lake && window.beginTime < seam ? { beginTime: window.beginTime, endTime: Math.min(window.endTime, seam - 1) } : undefined;
+  const recent = !older ? window : window.endTime >= seam ? { beginTime: seam, endTime: window.endTime } : undefined;
+  const cap = options.lakeCap ?? (query.all || query.serialNo !== undefined ? MAX_LAKE_RECORDS : query.limit);
+  // Refused past MAX_LAKE_DAYS before anything is read or sent.
+  const days = older && daysOf(older);
+  const [fromLake, fromTencent] = await Promise.all([
+    older && lake && days ? readLake(lake, query, { window: older, days, cap, after: options.after }).then((part) => lakeAnswer(part, older)) : undefined,
+    recent ? tencentOrLake(client, lake, query, recent, { ...options, lakeCap: cap }) : undefined,
+  ]);
+  return combined(query, [fromLake, fromTencent].filter((part): part is Answered => part !== undefined), options.after);
 }
 
-/** The UTC days a window touches, refused past MAX_LAKE_DAYS before anything is read. */
-export function daysOf({ beginTime, endTime }: Window): string[] {
-  const first = Math.floor(beginTime / DAY_SECONDS);
-  const count = Math.floor(endTime / DAY_SECONDS) - first + 1;
-  if (count > MAX_LAKE_DAYS) {
-    throw new InvalidInput(
-      `beginTime reaches ${count} days of the lake (older than Tencent's 7 days); a lookup reads at most ${MAX_LAKE_DAYS}: ask for a later beginTime or a shorter window`,
-      { field: 'beginTime', code: 'InvalidParameterValue.BeginTimeVerifyFail' },
-    );
-  }
-  return Array.from({ length: count }, (_, i) => utcDay((first + i) * DAY_SECONDS));
-}
-
-interface DayRead {
-  records: StatusRecord[];
-  /** A receipt of the number inside the window was seen (before the serialNo filter). */
-  covered: boolean;
-  /** Read to its end: not corrupt, not failed, not cut by the cap. */
-  whole: boolean;
-  done: boolean;
-}
-
-/**
- * The number's records of the window, day objects read LAKE_CONCURRENCY at a time. At most `cap` (the
- * query's limit, or MAX_LAKE_RECORDS with all=true), the earliest days first: a day stops once the days
- * before it already hold the cap, and the part is then incomplete.
- */
-async function readLake(lake: Lake, query: Query, window: Window, days: string[]): Promise<LakePart> {
-  const cap = query.all ? MAX_LAKE_RECORDS : query.limit;
-  const reads: DayRead[] = days.map(() => ({ records: [], covered: false, whole: true, done: false }));
-  const heldBefore = (i: number): number => {
-    let held = 0;
-    for (let j = 0; j < i; j++) if ((reads[j] as DayRead).done) held += (reads[j] as DayRead).records.length;
-    return held;
+function lakeAnswer(part: LakePart, window: Window): Answered {
+  const last = part.records.at(-1);
+  return {
+    records: part.records,
+    sources: [{ source: 'lake', ...window, complete: part.complete }],
+    requestIds: [],
+    ...(part.cut && last && { reachedUntil: cursorAt(last) }),
   };
-  const limit = pLimit(LAKE_CONCURRENCY);
-  await Promise.all(days.map((day, i) => limit(() => readDay(lake, query, window, day, reads[i] as DayRead, () => cap - heldBefore(i)))));
-  const records = reads.flatMap((read) => read.records);
-  const cut = records.length > cap || reads.some((read) => !read.whole);
-  return { records: records.slice(0, cap), complete: !cut && reads.some((read) => read.covered) };
 }
 
-async function readDay(lake: Lake, query: Query, window: Window, day: string, read: DayRead, room: () => number): Promise<void> {
+/** Tencent's part; when Tencent cannot answer and the lake may stand in, the lake's, beside Tencent's error. */
+async function tencentOrLake(client: TencentClient, lake: Lake | undefined, query: Query, window: Window, options: HistoryOptions): Promise<Answered> {
   try {
-    if (room() <= 0) {
-      read.whole = false;
-      return;
-    }
-    for await (const record of lake.days.records(day, query.phoneNumber)) {
-      if (!inside(record, window) || (lake.sdkAppId && record.sdkAppId && record.sdkAppId !== lake.sdkAppId)) continue;
-      read.covered = true;
-      if (query.serialNo !== undefined && record.serialNo !== query.serialNo) continue;
-      if (read.records.length >= room()) {
-        read.whole = false;
-        break;
-      }
-      read.records.push(statusOf(record));
-    }
+    const part = await pullTencent(client, { ...query, ...window }, options.collect);
+    const unreached = part.unreachedFrom;
+    return { records: part.records, sources: [part.source], requestIds: part.requestIds, ...(unreached !== undefined && { reachedUntil: startOfSecond(unreached) }) };
   } catch (error) {
-    read.whole = false;
-    lake.onDayError?.(day, error);
-  } finally {
-    read.done = true;
+    if (!lake || !isOutage(error) || !options.degrade?.()) throw error;
+    const ask = { window, days: daysOf(window), cap: options.lakeCap ?? MAX_LAKE_RECORDS, after: options.after };
+    const standIn = lakeAnswer(await readLake(lake, query, ask), window);
+    const down: Source = { source: 'tencent', ...window, complete: false, error: { code: error.code, message: error.detail } };
+    return { ...standIn, sources: [down, ...standIn.sources], requestIds: error.requestId ? [error.requestId] : [] };
   }
 }
 
-function inside(record: StatusRecord, { beginTime, endTime }: Window): boolean {
-  return record.userReceiveTime >= beginTime && record.userReceiveTime <= endTime;
+/** Tencent could not answer (down, failing, timing out, throttling past the retries); not our own budget. */
+function isOutage(error: unknown): error is SmsStatusError {
+  return error instanceof UpstreamUnavailable || (error instanceof RateLimited && error.code !== BUDGET_EXCEEDED);
 }
 
-function statusOf({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime }: LakeRecord): StatusRecord {
-  return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime };
-}
-
-/** Both parts as one answer: one version per serialNo by the lake's merge rule, sorted; complete only if every part is. */
-function merged(query: Query, lakeSource: Source, lakeRecords: StatusRecord[], tencent: LookupResult | undefined): LookupResult {
+/** The parts as one answer: one version per serialNo, sorted, after the cursor; complete only if every part is. */
+function combined(query: Query, parts: Answered[], after: Cursor | undefined): HistoryAnswer {
   const bySerial = new Map<string, StatusRecord>();
-  for (const record of [...lakeRecords, ...(tencent?.statuses ?? [])]) {
+  for (const record of parts.flatMap((part) => part.records)) {
     const other = bySerial.get(record.serialNo);
     bySerial.set(record.serialNo, other ? laterOf(other, record) : record);
   }
-  const sources = [lakeSource, ...(tencent?.sources ?? [])];
-  return {
+  const statuses = [...bySerial.values()].filter((record) => !after || isAfter(record, after)).sort(byReceiveTime);
+  const sources = parts.flatMap((part) => part.sources);
+  const reachedUntil = parts.find((part) => part.reachedUntil)?.reachedUntil;
+  const result: LookupResult = {
     phoneNumber: query.phoneNumber,
     beginTime: query.beginTime,
     endTime: query.endTime,
     complete: sources.every((source) => source.complete),
-    statuses: [...bySerial.values()].sort(byReceiveTime),
-    requestIds: tencent?.requestIds ?? [],
+    statuses,
+    requestIds: parts.flatMap((part) => part.requestIds),
     sources,
   };
+  return { result, ...(reachedUntil && { reachedUntil }) };
 }

@@ -1,6 +1,7 @@
 import { rejectUnknownFields } from '#lib/fields.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
+import { MAX_TOKEN_LENGTH } from './page-token.ts';
 import { parseTime } from './time.ts';
 
 /** A lookup as callers send it: strings from a query string, numbers and booleans from JSON. */
@@ -11,6 +12,8 @@ export interface RawQuery {
   limit?: unknown;
   all?: unknown;
   serialNo?: unknown;
+  /** A later page of the same lookup (lookup-page.ts reads it). */
+  nextToken?: unknown;
 }
 
 export interface Query {
@@ -42,7 +45,7 @@ export function lookupReach({ lakeRetentionDays }: QueryOptions = {}): Reach {
   return { seconds: lakeRetentionDays * 86400, why: `${lakeRetentionDays} days back: the lake keeps receipts for ${lakeRetentionDays} days (EXPORT_RETENTION_DAYS)` };
 }
 
-const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all', 'serialNo']);
+const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all', 'serialNo', 'nextToken']);
 const SERIAL_NO = /^[\w:.-]{1,64}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const DEFAULT_SPAN_SECONDS = 24 * 3600;
@@ -106,9 +109,8 @@ function checkShape(raw: RawQuery): void {
   }
   rejectUnknownFields(raw, FIELDS);
   for (const [field, value] of Object.entries(raw)) {
-    if (typeof value === 'string' && value.length > MAX_VALUE_LENGTH) {
-      throw new InvalidInput(`${field} is longer than ${MAX_VALUE_LENGTH} characters`, { field });
-    }
+    const max = field === 'nextToken' ? MAX_TOKEN_LENGTH : MAX_VALUE_LENGTH;
+    if (typeof value === 'string' && value.length > max) throw new InvalidInput(`${field} is longer than ${max} characters`, { field });
   }
 }
 

@@ -10,6 +10,8 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
+import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { mergeInto } from '#lib/export/writer.ts';
 import type { ExportRecord } from '#lib/export/line.ts';
 import type { DrainSummary } from '#lib/push/inbox.ts';
 import { utcDay } from '#lib/utc-day.ts';
@@ -119,4 +121,49 @@ describe('two inbox drains at once over a corrupt day object', () => {
       expect(new Set(lines.map((r) => r.serialNo)).size).toBe(lines.length);
     }
   }, 120_000);
+});
+
+describe('a window holding more than one answer may (HTTP)', () => {
+  it('pages 15,000 receipts of one number through nextToken: each exactly once, no body over 5 MB', async () => {
+    const phoneNumber = '+8616700009999';
+    const begin = Math.floor(Date.now() / 1000) - 40 * DAY;
+    const records: ExportRecord[] = Array.from({ length: 15_000 }, (_, i) => ({
+      serialNo: `page-${RUN}-${String(i).padStart(5, '0')}`,
+      phoneNumber,
+      countryCode: '86',
+      subscriberNumber: phoneNumber.slice(3),
+      reportStatus: i % 7 === 0 ? 'FAIL' : 'SUCCESS',
+      // Long carrier texts: 15,000 of them are ~8 MB of JSON, past Lambda's 6 MB answer.
+      description: `${i % 7 === 0 ? 'UNDELIV' : 'DELIVRD'} ${'·'.repeat(150)}`,
+      userReceiveTime: begin + i * 60,
+      sdkAppId: stack.env.SMS_SDK_APP_ID as string,
+    }));
+    const store = s3Store({ local: true }, s3);
+    const byKey = Map.groupBy(records, (r) => objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(phoneNumber)));
+    for (const [key, list] of byKey) await mergeInto(store, stack.bucket, key, list);
+    const window = `beginTime=${begin}&endTime=${begin + 15_000 * 60}&all=true`;
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const url = `${stack.httpUrl}/dev/v1/phone-numbers/${encodeURIComponent(phoneNumber)}/statuses?${window}${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`;
+      const response = await fetch(url, { headers: { 'x-api-key': stack.apiKey } });
+      const text = await response.text();
+      expect(response.status, text.slice(0, 300)).toBe(200);
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(5 * 1024 * 1024);
+      const body = JSON.parse(text) as { statuses: Array<{ serialNo: string }>; nextToken?: string; complete: boolean };
+      seen.push(...body.statuses.map((s) => s.serialNo));
+      nextToken = body.nextToken;
+      pages += 1;
+    } while (nextToken && pages < 20);
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(records.map((r) => r.serialNo));
+  }, 120_000);
+
+  it('refuses a forged nextToken with a 400 naming nextToken', async () => {
+    const url = `${stack.httpUrl}/dev/v1/phone-numbers/%2B8616700009999/statuses?all=true&nextToken=forged.token`;
+    const response = await fetch(url, { headers: { 'x-api-key': stack.apiKey } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { field: string } }).error.field).toBe('nextToken');
+  });
 });

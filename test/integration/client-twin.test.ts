@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { twinPerTest } from '../support/twin-per-test.ts';
 import type { TencentConfig } from '#lib/config.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
-import { lookup } from '#lib/status/lookup.ts';
+import { history } from '#lib/status/history.ts';
 import { collect } from '#lib/status/collect.ts';
 import type { Query } from '#lib/status/query.ts';
 import { byReceiveTime, fromTencent, type StatusRecord } from '#lib/status/record.ts';
@@ -434,7 +434,7 @@ describe('lookup()/collect() with all:true against the twin, every demo number',
     const t = await start();
     const paced = connect(config(t), { retry: LOOKUP_RETRY });
     const query = week(t, phoneNumber);
-    const result = await lookup(paced, query, { maxRequests: 2000, concurrency: 4 });
+    const result = (await history(paced, undefined, query, { collect: { maxRequests: 2000, concurrency: 4 } })).result;
     const truth = expected(t, query);
     expect(truth).toHaveLength(DEMO_NUMBERS[phoneNumber]?.count as number);
     expect(result.complete).toBe(true);
@@ -451,7 +451,7 @@ describe('lookup()/collect() with all:true against the twin, every demo number',
     const t = await start();
     const paced = connect(config(t), { retry: LOOKUP_RETRY });
     const query = week(t, ONE_SECOND);
-    const result = await lookup(paced, query, { maxRequests: 2000, concurrency: 4 });
+    const result = (await history(paced, undefined, query, { collect: { maxRequests: 2000, concurrency: 4 } })).result;
     const truth = expected(t, query);
     expect(truth).toHaveLength(150);
     expect(result.complete).toBe(false);
@@ -468,7 +468,7 @@ describe('lookup()/collect() with all:true against the twin, every demo number',
   it('the opted-out number +8613900139000 is refused as InvalidInput', async () => {
     const t = await start();
     const paced = connect(config(t), { retry: LOOKUP_RETRY });
-    const error = await failure(lookup(paced, week(t, OPTED_OUT)));
+    const error = await failure(history(paced, undefined, week(t, OPTED_OUT)));
     expect(error).toMatchObject({ name: 'InvalidInput', code: 'FailedOperation.PhoneNumberInBlacklist' });
   });
 

@@ -4,115 +4,15 @@ import fc from 'fast-check';
 import { InvalidInput } from '#lib/errors.ts';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
 import type { ObjectStore } from '#lib/export/store.ts';
-import { mergeInto } from '#lib/export/writer.ts';
 import type { ExportRecord } from '#lib/export/line.ts';
-import { LAKE_CONCURRENCY, MAX_LAKE_DAYS, MAX_LAKE_RECORDS, SEAM_SECONDS, history, type Lake } from '#lib/status/history.ts';
-import { lakeDays } from '#lib/status/lake.ts';
-import { parseQuery, type Query, type RawQuery } from '#lib/status/query.ts';
-import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
-import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
-import { retentionEdge } from '#lib/tencent/retention.ts';
+import { MAX_LAKE_RECORDS, history } from '#lib/status/history.ts';
+import { LAKE_CONCURRENCY, MAX_LAKE_DAYS } from '#lib/status/lake-part.ts';
+import { parseQuery, type RawQuery } from '#lib/status/query.ts';
+import { byReceiveTime } from '#lib/status/record.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
-
-/** 2025-06-15T10:30:00Z, pinned: the edge, the days and the windows are the same on every run. */
-const NOW_MS = Date.UTC(2025, 5, 15, 10, 30);
-const NOW = NOW_MS / 1000;
-const DAY = 86400;
-const SEAM = retentionEdge(NOW_MS) + SEAM_SECONDS;
-const BUCKET = 'lake-bucket';
-const PREFIX = 'sms-status';
-const APP = '1400000000';
-const PHONE = '+8613711112222';
-/** Another number of PHONE's group (its lines share PHONE's day objects), and one of another group. */
-const NEIGHBOUR = numberOfGroup(groupOf(PHONE), PHONE);
-const STRANGER = numberOfGroup((groupOf(PHONE) + 1) % 64, PHONE);
-
-function numberOfGroup(group: number, not: string): string {
-  for (let i = 0; ; i++) {
-    const candidate = `+86139${String(i).padStart(8, '0')}`;
-    if (candidate !== not && groupOf(candidate) === group) return candidate;
-  }
-}
-
-function receipt(phoneNumber: string, serialNo: string, userReceiveTime: number, extra: Partial<ExportRecord> = {}): ExportRecord {
-  return {
-    serialNo,
-    phoneNumber,
-    countryCode: '86',
-    subscriberNumber: phoneNumber.slice(3),
-    reportStatus: userReceiveTime % 5 === 0 ? 'FAIL' : 'SUCCESS',
-    description: userReceiveTime % 5 === 0 ? 'UNDELIV' : 'DELIVRD',
-    userReceiveTime,
-    sdkAppId: APP,
-    ...extra,
-  };
-}
-
-function statusOf({ sdkAppId: _app, ...record }: ExportRecord): StatusRecord {
-  return record;
-}
-
-/** Receipts written as the export writes them: merged into their day-and-group objects. */
-async function writeLake(store: ObjectStore, records: ExportRecord[]): Promise<void> {
-  const byKey = new Map<string, ExportRecord[]>();
-  for (const record of records) {
-    const key = objectKey(PREFIX, utcDay(record.userReceiveTime), groupOf(record.phoneNumber));
-    byKey.set(key, [...(byKey.get(key) ?? []), record]);
-  }
-  for (const [key, list] of byKey) await mergeInto(store, BUCKET, key, list);
-}
-
-interface FakeTencent extends TencentClient {
-  calls: PullRequest[];
-}
-
-/** Tencent holding `records` for its 7 days: it refuses a BeginTime past them, as the real one does. */
-function tencent(records: ExportRecord[]): FakeTencent {
-  const fake: FakeTencent = {
-    calls: [],
-    async pull(request: PullRequest): Promise<PullPage> {
-      fake.calls.push(request);
-      if (request.beginTime < NOW - MAX_LOOKBACK_SECONDS) {
-        throw new InvalidInput('BeginTime is older than 7 days', { code: 'InvalidParameterValue.BeginTimeVerifyFail' });
-      }
-      const statuses = records
-        .filter((r) => r.phoneNumber === request.phoneNumber && r.userReceiveTime >= request.beginTime && r.userReceiveTime <= request.endTime)
-        .sort(byReceiveTime)
-        .slice(0, request.limit)
-        .map((r) => ({
-          SerialNo: r.serialNo,
-          PhoneNumber: r.phoneNumber,
-          CountryCode: r.countryCode,
-          SubscriberNumber: r.subscriberNumber,
-          ReportStatus: r.reportStatus,
-          Description: r.description,
-          UserReceiveTime: r.userReceiveTime,
-        }));
-      return { statuses, requestId: `req-${fake.calls.length}` };
-    },
-  };
-  return fake;
-}
-
-function query(fields: Omit<RawQuery, 'phoneNumber'> & { phoneNumber?: string }): Query {
-  return parseQuery({ phoneNumber: PHONE, all: true, ...fields } as RawQuery, NOW, { lakeRetentionDays: 400 });
-}
-
-function lakeOf(store: ObjectStore, extra: Partial<Lake> = {}): Lake {
-  return { days: lakeDays(store, BUCKET, PREFIX), sdkAppId: APP, ...extra };
-}
-
-const options = { now: () => NOW_MS };
-
-/** What the answer must hold: the number's receipts inside the window, unique, sorted. */
-function truth(records: ExportRecord[], q: Query): StatusRecord[] {
-  return [...new Map(records.filter((r) => r.phoneNumber === q.phoneNumber).map((r) => [r.serialNo, r])).values()]
-    .filter((r) => r.userReceiveTime >= q.beginTime && r.userReceiveTime <= q.endTime && (q.serialNo === undefined || r.serialNo === q.serialNo))
-    .map(statusOf)
-    .sort(byReceiveTime);
-}
+import { BUCKET, DAY, NEIGHBOUR, NOW, PHONE, PREFIX, SEAM, STRANGER, lakeOf, options, query, receipt, statusOf, tencent, truth, writeLake } from '../../support/lookup-world.ts';
 
 describe('history: a window reaching past Tencent’s 7 days', () => {
   // Receipts every 5 hours over the last 30 days, for PHONE, its group neighbour and a stranger.
@@ -134,7 +34,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const store = await lakeStore();
     const client = tencent(recent);
     const q = query({ beginTime: NOW - 20 * DAY });
-    const result = await history(client, lakeOf(store), q, options);
+    const { result } = await history(client, lakeOf(store), q, options);
     expect(result.statuses).toEqual(truth(all, q));
     expect(result.sources).toEqual([
       { source: 'lake', beginTime: q.beginTime, endTime: SEAM - 1, complete: true },
@@ -154,7 +54,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const fresh = receipt(PHONE, '2433:twice', SEAM + 30, { reportStatus: 'SUCCESS', description: 'DELIVRD' });
     const store = await lakeStore([...older, stale]);
     const q = query({ beginTime: NOW - 10 * DAY });
-    const result = await history(tencent([...recent, fresh]), lakeOf(store), q, options);
+    const { result } = await history(tencent([...recent, fresh]), lakeOf(store), q, options);
     const twice = result.statuses.filter((s) => s.serialNo === '2433:twice');
     expect(twice).toEqual([statusOf(fresh)]);
     expect(new Set(result.statuses.map((s) => s.serialNo)).size).toBe(result.statuses.length);
@@ -164,7 +64,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
   it('a window wholly past the edge is the lake’s alone: no Tencent request', async () => {
     const client = tencent(recent);
     const q = query({ beginTime: NOW - 25 * DAY, endTime: NOW - 9 * DAY });
-    const result = await history(client, lakeOf(await lakeStore()), q, options);
+    const { result } = await history(client, lakeOf(await lakeStore()), q, options);
     expect(client.calls).toEqual([]);
     expect(result.requestIds).toEqual([]);
     expect(result.sources).toEqual([{ source: 'lake', beginTime: q.beginTime, endTime: q.endTime, complete: true }]);
@@ -174,7 +74,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
   it('a window inside Tencent’s reach never reads the lake, and still says where it came from', async () => {
     const store = await lakeStore();
     const q = query({ beginTime: NOW - 2 * DAY });
-    const result = await history(tencent(recent), lakeOf(store), q, options);
+    const { result } = await history(tencent(recent), lakeOf(store), q, options);
     expect(store.reads).toEqual([]);
     expect(result.sources).toEqual([{ source: 'tencent', beginTime: q.beginTime, endTime: NOW, complete: true }]);
     expect(result.statuses).toEqual(truth(all, q));
@@ -185,12 +85,12 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const fromLake = older.find((r) => r.phoneNumber === PHONE && r.userReceiveTime > NOW - 15 * DAY) as ExportRecord;
     const fromTencent = recent.find((r) => r.phoneNumber === PHONE && r.userReceiveTime > SEAM) as ExportRecord;
     for (const wanted of [fromLake, fromTencent]) {
-      const result = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: wanted.serialNo }), options);
+      const { result } = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: wanted.serialNo }), options);
       expect(result.statuses).toEqual([statusOf(wanted)]);
       expect(result.complete).toBe(true);
     }
     // None with that serialNo: the lake still showed it holds the number, so the answer is complete.
-    const none = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: '2433:nope' }), options);
+    const { result: none } = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: '2433:nope' }), options);
     expect(none.statuses).toEqual([]);
     expect(none.complete).toBe(true);
   });
@@ -250,7 +150,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const gone = objectKey(PREFIX, utcDay(NOW - 12 * DAY), groupOf(PHONE));
     store.objects.delete(`${BUCKET}/${gone}`);
     const q = query({ beginTime: NOW - 20 * DAY });
-    const result = await history(tencent(recent), lakeOf(store), q, options);
+    const { result } = await history(tencent(recent), lakeOf(store), q, options);
     expect(result.statuses).toEqual(truth(all, q).filter((s) => utcDay(s.userReceiveTime) !== utcDay(NOW - 12 * DAY) || s.userReceiveTime >= SEAM));
     expect(result.complete).toBe(true);
   });
@@ -265,7 +165,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
       },
     };
     const errors: string[] = [];
-    const result = await history(tencent(recent), lakeOf(denying, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
+    const { result } = await history(tencent(recent), lakeOf(denying, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
     expect(result.complete).toBe(true);
     expect(errors).toEqual([]);
   });
@@ -280,7 +180,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     for (const body of [Buffer.from('not gzip at all'), gzipSync(`{"serialNo":1,"phoneNumber":"${PHONE}"}\n`), (store.get(BUCKET, objectKey(PREFIX, badDay, groupOf(PHONE))) as Buffer).subarray(0, 40)]) {
       store.put(BUCKET, objectKey(PREFIX, badDay, groupOf(PHONE)), body);
       errors.length = 0;
-      const result = await history(tencent(recent), lake, q, options);
+      const { result } = await history(tencent(recent), lake, q, options);
       expect(result.complete).toBe(false);
       expect(result.sources[0]).toMatchObject({ source: 'lake', complete: false });
       expect(result.sources[1]).toMatchObject({ source: 'tencent', complete: true });
@@ -300,7 +200,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
       },
     };
     const errors: string[] = [];
-    const result = await history(tencent(recent), lakeOf(failing, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
+    const { result } = await history(tencent(recent), lakeOf(failing, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
     expect(result.complete).toBe(false);
     expect(errors).toEqual([utcDay(NOW - 12 * DAY)]);
   });
@@ -308,7 +208,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
   it('a lake part holding no receipt of the number is not complete: the lake may not cover that number', async () => {
     const store = await lakeStore(older.filter((r) => r.phoneNumber !== PHONE));
     const q = query({ beginTime: NOW - 20 * DAY });
-    const result = await history(tencent(recent), lakeOf(store), q, options);
+    const { result } = await history(tencent(recent), lakeOf(store), q, options);
     expect(result.statuses).toEqual(truth(recent, q));
     expect(result.sources.map((s) => [s.source, s.complete])).toEqual([
       ['lake', false],
@@ -320,13 +220,13 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
   it('keeps only the receipts of the configured SmsSdkAppId', async () => {
     const other = receipt(PHONE, '2433:other-app', NOW - 15 * DAY + 1, { sdkAppId: '1400999999' });
     const store = await lakeStore([...older, other]);
-    const result = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY }), options);
+    const { result } = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY }), options);
     expect(result.statuses.map((s) => s.serialNo)).not.toContain('2433:other-app');
   });
 
   it('without all, the lake part holds at most `limit` records (the earliest) and says it may be cut', async () => {
     const q = query({ beginTime: NOW - 20 * DAY, endTime: NOW - 10 * DAY, all: false, limit: 5 });
-    const result = await history(tencent(recent), lakeOf(await lakeStore()), q, options);
+    const { result } = await history(tencent(recent), lakeOf(await lakeStore()), q, options);
     expect(result.statuses).toEqual(truth(all, q).slice(0, 5));
     expect(result.complete).toBe(false);
     expect(MAX_LAKE_RECORDS).toBeGreaterThanOrEqual(10_000);
@@ -349,7 +249,7 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
         const [beginAgo, endAgo] = a > b ? [a, b] : [b, a];
         const serialNo = pickSerial ? records.find((r) => r.phoneNumber === PHONE && r.userReceiveTime >= NOW - beginAgo)?.serialNo : undefined;
         const q = query({ beginTime: NOW - beginAgo, endTime: NOW - endAgo, ...(serialNo && { serialNo }) });
-        const result = await history(client, lakeOf(store), q, options);
+        const { result } = await history(client, lakeOf(store), q, options);
         expect(result.statuses).toEqual(truth(records, q));
         expect(result.complete).toBe(result.sources.every((s) => s.complete));
         const lake = result.sources.find((s) => s.source === 'lake');
