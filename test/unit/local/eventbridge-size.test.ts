@@ -22,7 +22,7 @@ describe('entrySize', () => {
   });
 
   it('counts nothing for EventBusName or TraceHeader', () => {
-    const entry = { Source: 'a', DetailType: 'b', Detail: '{}', EventBusName: 'x'.repeat(500), TraceHeader: 'Root=1-abc' };
+    const entry = { Source: 'a', DetailType: 'b', Detail: '{}', EventBusName: 'x'.repeat(500), TraceHeader: 'R=1' };
     expect(entrySize(entry)).toBe(4);
   });
 
