@@ -49,11 +49,12 @@ function logStatement(stage, name) {
 
 /**
  * The callback receiver only adds objects to the inbox (and reads its token's secret); the drain reads,
- * merges and deletes under the inbox, the lake and the quarantine, and lists the inbox. Listing also
- * covers statuses/: without s3:ListBucket, S3 answers 403 instead of 404 for a day object not yet written.
+ * merges and deletes under the inbox, the lake and the quarantine, writes the lake's ledger of rebuilt
+ * objects (_lake/), and lists the inbox. Listing also covers statuses/: without s3:ListBucket, S3
+ * answers 403 instead of 404 for a day object not yet written.
  */
 function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) {
-  const folders = ['_inbox', 'statuses', '_quarantine'];
+  const folders = ['_inbox', 'statuses', '_quarantine', '_lake'];
   return {
     callback: [
       logStatement(stage, 'callback'),

@@ -3,7 +3,8 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { collect } from '#lib/status/collect.ts';
 import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
-import { coalesce, dayWindow, isStuck } from './pending.ts';
+import { coalesce, isStuck } from './pending.ts';
+import { recordRebuild } from './rebuilds.ts';
 import { objectKey } from './layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { addTotals, emptyTotals, newProgress, RunCleared, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
@@ -83,7 +84,7 @@ export function workItems(work: GroupWork, window: Window): Item[] {
  * is kept pending and the rest go on. Credentials or app refused abort the work.
  */
 export async function exportGroup(ctx: Context, group: number): Promise<GroupResult> {
-  const { deps, settings, plan, state } = ctx;
+  const { settings, plan, state } = ctx;
   const saved = await state.groupProgress(plan, group);
   const progress = saved?.value ?? newProgress(group);
   // Progress lines count what earlier invocations of the run did too.
@@ -91,13 +92,8 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   ctx.seen.records += progress.totals.records;
   if (progress.done) return { progress, stopped: false };
   let etag = saved?.etag;
-  // One save at a time: a rebuild may save mid-chunk while another day of the chunk merges.
-  let saving = Promise.resolve();
-  const save = (): Promise<void> => {
-    saving = saving.then(async () => {
-      etag = await state.saveGroupProgress(plan, progress, etag);
-    });
-    return saving;
+  const save = async (): Promise<void> => {
+    etag = await state.saveGroupProgress(plan, progress, etag);
   };
   const work = ctx.works?.get(group) ?? (await state.work(plan, group));
   const items = workItems(work, plan.window);
@@ -105,7 +101,7 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
   while (progress.cursor < items.length) {
     if (outOfTime(ctx)) return { progress, stopped: true };
     const chunk = items.slice(progress.cursor, progress.cursor + settings.chunkSize);
-    await account(ctx, progress, work, await pullItems(ctx, chunk, progress.totals), { save });
+    await account(ctx, progress, await pullItems(ctx, chunk, progress.totals));
     progress.cursor += chunk.length;
     // The last chunk's progress is saved with the group's end, below: one write fewer per group.
     if (progress.cursor < items.length) await save();
@@ -117,7 +113,7 @@ export async function exportGroup(ctx: Context, group: number): Promise<GroupRes
       await save();
       return { progress, stopped: true };
     }
-    await secondChance(ctx, progress, work, failing, save);
+    await secondChance(ctx, progress, failing);
     progress.chances += 1;
     const still = progress.pending.filter((p) => p.runId === plan.runId && isTransient(p.reason));
     if (still.length > 0 && progress.chances < MAX_CHANCES) {
@@ -149,12 +145,12 @@ function failingName(reason: string): 'RateLimited' | 'UpstreamUnavailable' {
 }
 
 /** Pulls again the windows that failed transiently in this run: Tencent may have recovered. */
-async function secondChance(ctx: Context, progress: GroupProgress, work: GroupWork, failing: PendingWindow[], save: () => Promise<void>): Promise<void> {
+async function secondChance(ctx: Context, progress: GroupProgress, failing: PendingWindow[]): Promise<void> {
   const retried = new Set(failing);
   progress.pending = progress.pending.filter((p) => !retried.has(p));
   const items = workItems({ numbers: [], pending: failing.map((p) => ({ ...p, runs: p.runs - 1 })) }, ctx.plan.window);
   const outcomes = await pullItems(ctx, items, progress.totals);
-  await account(ctx, progress, work, outcomes, { final: true, save });
+  await account(ctx, progress, outcomes, { final: true });
 }
 
 /** The group is done: what it still owes is counted, its stuck numbers named, its failing numbers reported. */
@@ -221,9 +217,9 @@ function failureOf(phoneNumber: string, error: SmsStatusError): Failure {
 }
 
 /** Writes a chunk's records and adds its outcome to the group's totals and owed windows. */
-async function account(ctx: Context, progress: GroupProgress, work: GroupWork, outcomes: Outcome[], { final = false, save }: { final?: boolean; save: () => Promise<void> }): Promise<void> {
+async function account(ctx: Context, progress: GroupProgress, outcomes: Outcome[], { final = false }: { final?: boolean } = {}): Promise<void> {
   const totals = progress.totals;
-  await writeRecords(ctx, { progress, work, save }, outcomes.flatMap((o) => o.records));
+  await writeRecords(ctx, progress, outcomes.flatMap((o) => o.records));
   for (const o of outcomes) {
     if (o.item.onList && !final) {
       totals.numbersDone += 1;
@@ -249,44 +245,32 @@ async function account(ctx: Context, progress: GroupProgress, work: GroupWork, o
   }
 }
 
-/** A group being exported: its progress, its frozen work, and how its progress is saved (one save at a time). */
-interface GroupAtWork {
-  progress: GroupProgress;
-  work: GroupWork;
-  save: () => Promise<void>;
-}
-
 /**
- * Merges records into the group's day objects. A corrupt object is moved aside and rebuilt: the
- * group's numbers, and any other number read from it, owe that day again, pulled from Tencent by the
- * next run while it still has them. The debt is saved before the object is overwritten, so an
- * invocation killed in between leaves the object corrupt (found again) or the day owed, never neither.
+ * Merges records into the group's day objects. A corrupt object is copied aside and rebuilt from what it
+ * still held and the records merged; the lake's ledger owes its day to every job of its group from then on
+ * (rebuilds.ts). The debt is written before the object is overwritten, so an invocation killed in between
+ * leaves the object corrupt (found again) or the day owed, never neither.
  */
-async function writeRecords(ctx: Context, group: GroupAtWork, records: ExportRecord[]): Promise<void> {
-  const { deps, settings, plan } = ctx;
+async function writeRecords(ctx: Context, progress: GroupProgress, records: ExportRecord[]): Promise<void> {
+  const { deps, settings } = ctx;
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const limitMerges = pLimit(DAY_MERGES);
   await Promise.all(
     [...byDay].map(([day, list]) =>
       limitMerges(async () => {
-        const beforeRebuild = (quarantined: Quarantined, numbersRead: string[]): Promise<void> => oweRebuild(ctx, group, day, quarantined, numbersRead);
-        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group.progress.group), list, { prefix: settings.prefix, beforeRebuild });
-        group.progress.totals.objectsWritten += 1;
+        const beforeRebuild = (quarantined: Quarantined, numbersRead: string[]): Promise<void> => noteRebuild(ctx, progress, day, quarantined, numbersRead);
+        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { prefix: settings.prefix, beforeRebuild });
+        progress.totals.objectsWritten += 1;
       }),
     ),
   );
 }
 
-/** A corrupt day object: the day is owed again by every number that may have had receipts in it, saved at once. */
-async function oweRebuild({ deps, plan }: Context, { progress, work, save }: GroupAtWork, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
+/** A corrupt day object met: named in the run's totals, and owed in the lake's ledger to every job of its group. */
+async function noteRebuild({ deps, settings }: Context, progress: GroupProgress, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
   if (!progress.totals.corruptObjects.some((c) => c.key === quarantined.key)) progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
-  const rebuild = dayWindow(day, Math.floor(deps.now() / 1000));
-  const owed = (p: PendingWindow): boolean => p.reason === 'CorruptObject' && p.runId === plan.runId && p.beginTime === rebuild.beginTime;
-  // The numbers listed now, and those whose lines were still readable (a number since dropped from the list too).
-  for (const phoneNumber of new Set([...work.numbers, ...numbersRead])) {
-    if (!progress.pending.some((p) => owed(p) && p.phoneNumber === phoneNumber)) progress.pending.push({ phoneNumber, ...rebuild, runs: 0, reason: 'CorruptObject', runId: plan.runId });
-  }
-  await save();
+  const found = { key: quarantined.key, movedTo: quarantined.movedTo, day, group: progress.group, numbersRead };
+  await recordRebuild(deps.store, settings.bucket, settings.prefix, found, deps.now());
 }
 
 export interface GroupsOutcome {

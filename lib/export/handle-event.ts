@@ -1,5 +1,6 @@
 import { redactText } from '#lib/observability/redact.ts';
 import { commitRun } from './commit.ts';
+import { StateStore } from './state.ts';
 import { planRun } from './planner.ts';
 import { requestOf } from './request.ts';
 import { runExport } from './run.ts';
@@ -36,9 +37,12 @@ export async function handleExportEvent(deps: ExportEventDeps, settings: ExportS
       return exportShard(deps, settings, step.run, step.shard);
     case 'commit': {
       const { plan, committed } = await storedRun(deps, settings, step.run);
-      // A commit retried after it cleared the run: the summary stands, and was reported already.
-      if (!plan) return masked(committed as RunSummary);
-      const summary = await commitRun(deps, settings, plan);
+      // A commit retried or replayed after it committed: the summary stands (its clean-up is finished), and was reported already.
+      if (committed) {
+        await new StateStore(deps.store, settings.bucket, settings.prefix).clearRun(step.run);
+        return masked(committed);
+      }
+      const summary = await commitRun(deps, settings, plan as Plan, step.results);
       deps.reportRun(summary);
       return masked(summary);
     }

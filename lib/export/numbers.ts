@@ -15,8 +15,11 @@ export interface ResolvedNumbers {
 
 export const MAX_EVENT_NUMBERS = 10_000;
 
+/** Problems a plan carries: a sample, so the plan stays small as Step Functions state; the run's S3 summary gets them all. */
+export const PLAN_PROBLEMS = 20;
+
 export function numberReport({ numbers, problems, problemCount, duplicates }: ResolvedNumbers): NumberReport {
-  return { total: numbers.length, problems, problemCount, duplicates };
+  return { total: numbers.length, problems: problems.slice(0, PLAN_PROBLEMS), problemCount, duplicates };
 }
 
 /** The request's list and manifest, or the configured ones when it names neither; read and merged. */

@@ -21,3 +21,22 @@ export function dayWindow(day: string, nowSeconds: number): Window {
 export function isStuck(pending: PendingWindow, stuckAfterRuns: number): boolean {
   return pending.reason !== 'CorruptObject' && pending.runs >= stuckAfterRuns;
 }
+
+/**
+ * Owed windows with each number's overlapping or touching ones as one: the union of their seconds, the
+ * most runs any of them took, the reason and run of the one that ends last. Sorted by number, then time.
+ */
+export function coalescePending(entries: PendingWindow[]): PendingWindow[] {
+  const sorted = [...entries].sort((a, b) => (a.phoneNumber < b.phoneNumber ? -1 : a.phoneNumber > b.phoneNumber ? 1 : a.beginTime - b.beginTime));
+  const out: PendingWindow[] = [];
+  for (const p of sorted) {
+    const last = out.at(-1);
+    if (!last || last.phoneNumber !== p.phoneNumber || p.beginTime > last.endTime + 1) {
+      out.push({ ...p });
+      continue;
+    }
+    const later = p.endTime >= last.endTime ? p : last;
+    Object.assign(last, { endTime: later.endTime, runs: Math.max(last.runs, p.runs), reason: later.reason, runId: later.runId });
+  }
+  return out;
+}

@@ -6,6 +6,8 @@ import { numberReport, resolveNumbers } from './numbers.ts';
 import type { ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
+import { owedRebuilds } from './debts.ts';
+import { readLedger, registerJob } from './rebuilds.ts';
 import { agedOut, windowOf } from './window.ts';
 
 /** Reads and writes of small state objects in flight at once. */
@@ -37,11 +39,17 @@ export async function planWork(
   const aged = scheduled ? agedOut(checkpoint?.endTime, Math.floor(now / 1000)) : undefined;
   const numbers = byGroup(resolved.numbers);
   const limitReads = pLimit(STATE_CONCURRENCY);
-  const owed = await Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => state.pending(jobId, g))));
+  const [owed, ledger] = await Promise.all([
+    Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => state.pending(jobId, g)))),
+    readLedger(deps.store, settings.bucket, settings.prefix),
+  ]);
+  await registerJob(deps.store, settings.bucket, settings.prefix, jobId, [...numbers.keys()], now);
+  const rebuilds = owedRebuilds(ledger, jobId, numbers, runId, Math.floor(now / 1000));
   const work = new Map<number, GroupWork>();
   owed.forEach((pending: PendingWindow[], group) => {
     const list = numbers.get(group) ?? [];
-    if (list.length > 0 || pending.length > 0) work.set(group, { numbers: list, pending });
+    const all = [...pending, ...(rebuilds.byGroup.get(group) ?? [])];
+    if (list.length > 0 || all.length > 0) work.set(group, { numbers: list, pending: all });
   });
   const groups = [...work.keys()];
   const shards = [...new Set(groups.map(shardOfGroup))].sort((a, b) => a - b);
@@ -56,9 +64,11 @@ export async function planWork(
     groups,
     shards,
     shardList: { bucket: settings.bucket, key: state.runKey(jobId, runId, 'shards') },
+    debts: rebuilds.debts,
   };
   await Promise.all([...work].map(([group, w]) => limitReads(() => state.saveWork(plan, group, w))));
   await state.saveShardList(plan);
+  if (resolved.problems.length > plan.numbers.problems.length) await state.saveProblems(plan, resolved.problems);
   await state.savePlan(plan);
   return { plan, works: work };
 }

@@ -1,6 +1,7 @@
 import { groupPart } from './layout.ts';
-import { readJson, updateJson, writeJson, conditionFor, type ObjectStore, type Versioned, type WriteCondition } from './store.ts';
-import type { PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
+import { coalescePending } from './pending.ts';
+import { readJson, updateJson, writeJson, conditionFor, type ListingStore, type Versioned, type WriteCondition } from './store.ts';
+import type { ManifestProblem, PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
 /** A run, named: what a workflow step's event is trusted for. */
 export interface RunRef {
@@ -62,6 +63,7 @@ export function emptyTotals(): RunTotals {
     gapNumbers: [],
     gapCount: 0,
     corruptObjects: [],
+    lostObjects: [],
     requests: 0,
     retries: 0,
     throttles: 0,
@@ -84,6 +86,7 @@ export function addTotals(into: RunTotals, more: RunTotals): RunTotals {
   into.stuckNumbers = sample(into.stuckNumbers, more.stuckNumbers);
   into.gapNumbers = sample(into.gapNumbers, more.gapNumbers);
   into.corruptObjects = sample(into.corruptObjects, more.corruptObjects);
+  into.lostObjects = sample(into.lostObjects, more.lostObjects);
   return into;
 }
 
@@ -92,11 +95,11 @@ export function addTotals(into: RunTotals, more: RunTotals): RunTotals {
  * them. Every write is conditional: a second writer of the same state is detected, never overwritten.
  */
 export class StateStore {
-  readonly #store: ObjectStore;
+  readonly #store: ListingStore;
   readonly #bucket: string;
   readonly #prefix: string;
 
-  constructor(store: ObjectStore, bucket: string, prefix: string) {
+  constructor(store: ListingStore, bucket: string, prefix: string) {
     this.#store = store;
     this.#bucket = bucket;
     this.#prefix = prefix;
@@ -132,16 +135,16 @@ export class StateStore {
 
   /**
    * The committed windows a group owes: the entries this run consumed give way to what it still owes;
-   * entries another run added meanwhile stay. Applying it twice changes nothing.
+   * entries another run added meanwhile stay. Each number's overlapping windows are kept as one (two
+   * overlapping runs that consumed the same entry both owe it again). Applying it twice changes nothing.
    */
   async replacePending(jobId: string, group: number, consumed: PendingWindow[], owed: PendingWindow[]): Promise<void> {
-    const id = (p: PendingWindow): string => `${p.runId}|${p.phoneNumber}|${p.beginTime}|${p.endTime}`;
-    const gone = new Set(consumed.map(id));
+    const entry = (p: PendingWindow): string => `${p.runId}|${p.phoneNumber}|${p.beginTime}|${p.endTime}`;
+    const gone = new Set(consumed.map(entry));
     await updateJson<PendingWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${groupPart(group)}`), (current = []) => {
-      const kept = current.filter((p) => !gone.has(id(p)));
-      const have = new Set(kept.map(id));
-      const next = [...kept, ...owed.filter((p) => !have.has(id(p)))];
-      return next.length === 0 && current.length === 0 ? undefined : next;
+      const next = coalescePending([...current.filter((p) => !gone.has(entry(p))), ...owed]);
+      if (next.length === 0 && current.length === 0) return undefined;
+      return next.length === current.length && next.every((p, i) => entry(p) === entry(current[i] as PendingWindow)) ? undefined : next;
     });
   }
 
@@ -199,11 +202,26 @@ export class StateStore {
     await this.#write(plan.shardList.key, plan.shards, { ifNoneMatch: '*' });
   }
 
-  /** Deletes what a committed run kept under runs/<runId>/. */
-  async clearRun(plan: Plan): Promise<void> {
-    const keys = plan.groups.flatMap((g) => [this.runKey(plan.jobId, plan.runId, groupPart(g)), this.runKey(plan.jobId, plan.runId, `work/${groupPart(g)}`)]);
-    keys.push(plan.shardList.key, this.runKey(plan.jobId, plan.runId, 'plan'));
-    for (const key of keys) await this.#store.delete(this.#bucket, key);
+  /**
+   * Deletes what a committed run kept under runs/<runId>/: whatever is there, so a clean-up cut off at
+   * any point (the plan gone, a group's progress left) is finished by the next step that meets the run.
+   * The plan goes last: while anything else is left, the run can still be found and cleared.
+   */
+  async clearRun({ jobId, runId }: RunRef): Promise<void> {
+    const prefix = `${this.#prefix}/_state/${jobId}/runs/${runId}/`;
+    const keys = await this.#store.list(this.#bucket, prefix);
+    const plan = this.runKey(jobId, runId, 'plan');
+    for (const key of keys.filter((k) => k !== plan)) await this.#store.delete(this.#bucket, key);
+    if (keys.includes(plan)) await this.#store.delete(this.#bucket, plan);
+  }
+
+  /** Every manifest problem the plan listed (the plan itself carries a sample): the commit puts them in the S3 summary. */
+  async saveProblems(plan: Plan, problems: ManifestProblem[]): Promise<void> {
+    await this.#write(this.runKey(plan.jobId, plan.runId, 'problems'), problems, {});
+  }
+
+  async problems(run: RunRef): Promise<ManifestProblem[] | undefined> {
+    return (await this.#read<ManifestProblem[]>(this.runKey(run.jobId, run.runId, 'problems')))?.value;
   }
 
   /** Keeps the plan with the run: a workflow step's event names the run, and this is what it planned. */
@@ -218,10 +236,15 @@ export class StateStore {
     return (await this.#read<Plan>(this.runKey(jobId, runId, 'plan')))?.value;
   }
 
-  /** Saves the run's summary, unless the run was committed meanwhile: answers the summary that stands. */
-  async saveSummary(summary: RunSummary): Promise<RunSummary> {
-    const held = await updateJson<RunSummary>(this.#store, this.#bucket, this.#summaryKey(summary), (current) => (current?.finished ? undefined : summary));
-    return held ?? summary;
+  /**
+   * Saves the run's summary (with every manifest problem, where the plan listed only a sample), unless the
+   * run was committed meanwhile. Answers the summary that stands, with the plan's sample of problems:
+   * what a workflow carries stays small.
+   */
+  async saveSummary(summary: RunSummary, allProblems?: ManifestProblem[]): Promise<RunSummary> {
+    const stored = allProblems ? { ...summary, manifestProblems: allProblems } : summary;
+    const held = await updateJson<RunSummary>(this.#store, this.#bucket, this.#summaryKey(summary), (current) => (current?.finished ? undefined : stored));
+    return { ...(held ?? stored), manifestProblems: summary.manifestProblems };
   }
 
   /** The run's summary as last saved: one that says `finished` is the mark of a committed run. */

@@ -5,7 +5,7 @@
 import type { ExportConfig, TencentConfig } from '#lib/config.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { ErrorName } from '#lib/errors.ts';
-import type { ObjectStore } from './store.ts';
+import type { ListingStore } from './store.ts';
 
 export interface Window {
   beginTime: number;
@@ -50,7 +50,8 @@ export interface ExportProgressEvent {
 
 export interface ExportDeps {
   client: PacedClient;
-  store: ObjectStore;
+  /** Lists a committed run's leftovers to clear them (runs/<runId>/). */
+  store: ListingStore;
   /** Milliseconds since epoch. */
   now: () => number;
   /** Time left for this invocation (Lambda's getRemainingTimeInMillis). */
@@ -74,10 +75,22 @@ export interface PendingWindow extends Window {
   phoneNumber: string;
   /** Runs that tried and failed to complete it. */
   runs: number;
-  /** Why it is owed: a Tencent code, 'Incomplete' (a saturated second, the request cap) or 'CorruptObject'. */
+  /**
+   * Why it is owed: a Tencent code, 'Incomplete' (a saturated second, the request cap), 'Rebuild' (a day
+   * object rebuilt: the lake's ledger owes it, rebuilds.ts), 'Refused' (its shard was caught by the
+   * workflow), or 'CorruptObject' (the ledger's forerunner, in state written before it).
+   */
   reason: string;
   /** The run that wrote this entry: a commit replaces exactly the entries its run consumed. */
   runId: string;
+}
+
+/** A rebuilt day object this run pays for its numbers: `lost` when part of it had aged past Tencent's 7 days. */
+export interface DebtPaid {
+  key: string;
+  group: number;
+  foundAt: string;
+  lost: boolean;
 }
 
 /**
@@ -102,6 +115,8 @@ export interface RunTotals {
   gapNumbers: string[];
   gapCount: number;
   corruptObjects: Array<{ key: string; movedTo: string; error: string }>;
+  /** Rebuilt day objects part of which aged past Tencent's 7 days before this job could pull them again. */
+  lostObjects: string[];
   requests: number;
   retries: number;
   throttles: number;
@@ -155,6 +170,8 @@ export interface Plan {
   shards: number[];
   /** Where the shard list lies for a Distributed Map's ItemReader. */
   shardList: { bucket: string; key: string };
+  /** Rebuilt day objects whose day this run pulls again (the lake's ledger, rebuilds.ts). */
+  debts: DebtPaid[];
   /** Plain runs: the invocations it took so far (a workflow counts its shards' instead). */
   invocations?: number;
 }

@@ -21,9 +21,13 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, ru
     throw new InvalidInput(`shard must be a whole number from 0 to ${SHARDS - 1}`, { field: 'shard' });
   }
   const stored = await storedRun(deps, settings, run);
-  // Committed already (a step retried late): nothing is left to do.
-  if (!stored.plan) return { shard, done: true };
-  const plan = stored.plan;
+  // Committed already (a step retried late, or replayed): whatever its clean-up left, nothing is left to
+  // do but that clean-up.
+  if (stored.committed) {
+    await new StateStore(deps.store, settings.bucket, settings.prefix).clearRun(run);
+    return { shard, done: true };
+  }
+  const plan = stored.plan as Plan;
   if (!plan.shards.includes(shard)) throw new InvalidInput(`shard ${shard} is not a shard of the run ${plan.runId}`, { field: 'shard' });
   const groups = plan.groups.filter((g) => shardOfGroup(g) === shard);
   const { stopped, retryLater } = await exportGroups(deps, settings, plan, groups);
@@ -36,7 +40,7 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, ru
 export type WorkflowEvent =
   | { action: 'plan'; request: ExportRequest }
   | { action: 'shard'; run: RunRef; shard: number }
-  | { action: 'commit'; run: RunRef };
+  | { action: 'commit'; run: RunRef; results: unknown[] };
 
 const JOB_ID = /^[\w.-]{1,200}$/;
 const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
@@ -57,17 +61,19 @@ export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
   if (action === 'shard') return { action, run, shard: rest.shard as number };
   if (action === 'commit') {
     if (!Array.isArray(rest.results)) throw new InvalidInput('results must be the Map output', { field: 'results' });
-    return { action, run };
+    return { action, run, results: rest.results };
   }
   throw new InvalidInput("action must be 'plan', 'shard' or 'commit'", { field: 'action' });
 }
 
-/** The run's stored plan, or its committed summary once the run is cleared; a run never planned is refused. */
+/**
+ * The run's stored plan, and its committed summary once it has one: a summary that says `finished` is the
+ * mark of a committed run, whatever of its state a cut-off clean-up left behind. A run never planned is refused.
+ */
 export async function storedRun(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, run: RunRef): Promise<{ plan?: Plan; committed?: RunSummary }> {
   const state = new StateStore(deps.store, settings.bucket, settings.prefix);
-  const plan = await state.storedPlan(run);
-  if (plan) return { plan };
-  const committed = await state.summary(run);
-  if (committed?.finished) return { committed };
+  const [plan, summary] = await Promise.all([state.storedPlan(run), state.summary(run)]);
+  const committed = summary?.finished ? summary : undefined;
+  if (plan || committed) return { ...(plan && { plan }), ...(committed && { committed }) };
   throw new InvalidInput(`plan names no run of this export: ${run.runId} of ${run.jobId} was never planned`, { field: 'plan' });
 }

@@ -6,6 +6,7 @@ import { groupOf, objectKey, quarantineKey } from '#lib/export/layout.ts';
 import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/export/store.ts';
 import { mergeInto, type MergeOutcome } from '#lib/export/writer.ts';
 import { toLine, type ExportRecord } from '#lib/export/line.ts';
+import { recordRebuild } from '#lib/export/rebuilds.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { parseInboxLine } from './inbox-line.ts';
 import { uniqueBySerial } from '#lib/export/versions.ts';
@@ -212,9 +213,20 @@ async function quarantine(store: ObjectStore, settings: InboxSettings, key: stri
   return { key, movedTo, error: (error as Error).message };
 }
 
-/** One conditional merge per (UTC day, group) object, a few side by side. */
+/**
+ * One conditional merge per (UTC day, group) object, a few side by side. A corrupt one is rebuilt, and
+ * its day owed in the lake's ledger to every export job of its group (the pulled receipts it held).
+ */
 async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
-  const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
+  const byObject = Map.groupBy(records, (record) => `${utcDay(record.userReceiveTime)}|${groupOf(record.phoneNumber)}`);
   const limit = pLimit(settings.mergeConcurrency);
-  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, { prefix: settings.prefix }))));
+  const now = deps.now ?? Date.now;
+  return Promise.all(
+    [...byObject].map(([id, list]) => {
+      const [day, group] = [id.slice(0, 10), Number(id.slice(11))];
+      const beforeRebuild = async ({ key, movedTo }: Quarantined, numbersRead: string[]): Promise<void> =>
+        recordRebuild(deps.store, settings.bucket, settings.prefix, { key, movedTo, day, group, numbersRead }, now());
+      return limit(() => mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group), list, { prefix: settings.prefix, beforeRebuild }));
+    }),
+  );
 }

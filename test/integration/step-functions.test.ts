@@ -79,14 +79,17 @@ describe('packaged state machines', () => {
     expect(distributed).toEqual(inline);
   });
 
-  it('retry RateLimited, UpstreamUnavailable and Lambda service errors with jitter, and catch the others without retrying', () => {
-    const shard = machines['sms-status-dev-export']?.States.ExportShards.ItemProcessor.States.ExportShard;
-    const retried = shard.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
-    expect(retried).toEqual(expect.arrayContaining(['RateLimited', 'UpstreamUnavailable', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException']));
-    expect(retried).not.toContain('InvalidInput');
-    expect(retried).not.toContain('UpstreamRejected');
-    for (const retry of shard.Retry) expect(retry.JitterStrategy).toBe('FULL');
-    expect(shard.Catch[0].ErrorEquals).toEqual(['InvalidInput', 'UpstreamRejected']);
+  it('retry RateLimited, UpstreamUnavailable, Lambda service errors and Lambda timeouts with jitter, and catch the others without retrying', () => {
+    for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
+      const shard = machines[name]?.States.ExportShards.ItemProcessor.States.ExportShard;
+      const retried = shard.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
+      expect(retried).toEqual(expect.arrayContaining(['RateLimited', 'UpstreamUnavailable', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Sandbox.Timedout']));
+      // States.TaskFailed or States.ALL in a retrier would retry InvalidInput too.
+      for (const never of ['InvalidInput', 'UpstreamRejected', 'States.TaskFailed', 'States.ALL']) expect(retried).not.toContain(never);
+      for (const retry of shard.Retry) expect(retry.JitterStrategy).toBe('FULL');
+      expect(shard.Catch[0].ErrorEquals).toEqual(['InvalidInput', 'UpstreamRejected']);
+      expect(shard.Catch.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'ShardRejected' });
+    }
   });
 });
 
@@ -167,6 +170,66 @@ describe('the export workflow, run locally over the real handler', () => {
     expect(await readJson(s3Store({ local: true }, s3Client), s3.bucket, `sfn/_state/${jobId}/checkpoint.json`)).toBeUndefined();
   });
 
+  it('retries a shard whose Lambda timed out (Sandbox.Timedout): it resumes from its saved progress and the run completes exactly', async () => {
+    const beginTime = Math.floor(twin.now() / 1000) - 6 * 86400;
+    let timeouts = 0;
+    const timingOut = async (input: unknown): Promise<unknown> => {
+      const result = await invoke(input);
+      if (timeouts++ === 0) throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+      return result;
+    };
+    const machine = new StateMachine(machines['sms-status-dev-export'] as never);
+    const output = (await machine.run({ phoneNumbers: numbers, beginTime }, { overrides: { ...overrides, taskResourceLocalHandlers: { ...overrides.taskResourceLocalHandlers, ExportShard: timingOut } } }).result) as any;
+    expect(timeouts).toBeGreaterThan(1);
+    expect(output.complete).toBe(true);
+    const exported = (await readExport(s3Client, s3.bucket, 'sfn')).flatMap((o) => o.records).filter((r) => numbers.includes(r.phoneNumber));
+    const truth = numbers.flatMap((n) => twin.truth(n, output.window.beginTime, output.window.endTime));
+    expect(new Set(exported.map((r) => r.serialNo))).toEqual(new Set(truth.map((t) => t.SerialNo)));
+  }, 120_000);
+
+  const LIMIT = 262_144;
+  /** Every state's input and output of a run of `definition`, in bytes, with the plan step the real handler's. */
+  async function sizes(definition: Definition, input: unknown): Promise<Array<{ state: string; bytes: number }>> {
+    const context = { getRemainingTimeInMillis: () => 600_000 };
+    const plan = (event: unknown) => handler(event, context);
+    // Shards answer as the real step does; the commit answers the largest summary a run can make.
+    const shard = (event: any) => ({ shard: event.shard, done: true });
+    const commit = (event: any) => largestSummary(event.plan);
+    const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: false } } as never);
+    const execution = machine.run(input as never, { overrides: { taskResourceLocalHandlers: { Plan: plan, ExportShard: shard, Commit: commit } } as never });
+    const out: Array<{ state: string; bytes: number }> = [];
+    for await (const event of execution.eventLogs as AsyncIterable<any>) {
+      if (event.state?.input !== undefined) out.push({ state: `${event.state.name} in`, bytes: Buffer.byteLength(JSON.stringify(event.state.input)) });
+      if (event.state?.output !== undefined) out.push({ state: `${event.state.name} out`, bytes: Buffer.byteLength(JSON.stringify(event.state.output)) });
+    }
+    await execution.result.catch(() => undefined);
+    return out;
+  }
+
+  it.each([
+    ['payloads under 256 KB: 10,000 inline numbers of the longest valid length, 1% invalid', () => ({ phoneNumbers: Array.from({ length: 10_000 }, (_, i) => (i % 100 === 0 ? `+0${String(i).padStart(14, '0')}` : `+86${String(1_300_000_000_000 + i * 7919).padStart(13, '0')}`)) })],
+    ['payloads under 256 KB: a 10,000-line manifest with 10% bad lines', () => ({ manifest: `s3://${s3.bucket}/manifests/big.txt` })],
+  ])('%s', async (_, input) => {
+    const lines = Array.from({ length: 10_000 }, (_, i) => (i % 10 === 0 ? `not a number ${'x'.repeat(40)} ${i}` : `+8613${String(100_000_000 + i * 7919).slice(-9)}`));
+    await s3Store({ local: true }, new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials })).write(s3.bucket, 'manifests/big.txt', lines.join('\n'));
+    const request = input();
+    expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(LIMIT);
+    for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
+      const definition = structuredClone(machines[name]) as Definition;
+      // The local runner reads no S3 item list: the Distributed Map's items come as the inline one's do.
+      if (definition.States.ExportShards.ItemReader) {
+        delete definition.States.ExportShards.ItemReader;
+        definition.States.ExportShards.ItemsPath = '$.plan.shards';
+        definition.States.ExportShards.ItemProcessor.ProcessorConfig = { Mode: 'INLINE' };
+      }
+      const seen = await sizes(definition, request);
+      expect(seen.map((s) => s.state)).toEqual(expect.arrayContaining(['Plan out', 'ExportShard in', 'Commit in', 'Commit out']));
+      const largest = seen.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+      expect(seen.filter((s) => s.bytes >= LIMIT), `${name}: largest ${largest.state} ${largest.bytes} B`).toEqual([]);
+      expect(seen.find((s) => s.state === 'Plan out')?.bytes).toBeLessThan(32 * 1024);
+    }
+  }, 120_000);
+
   it('fails ExportRejected at the plan for bad input, without retrying', async () => {
     const machine = new StateMachine(machines['sms-status-dev-export'] as never);
     await expect(machine.run({ phoneNumbers: ['+8613711112222'], beginTime: 'yesterday' }, { overrides }).result).rejects.toMatchObject({
@@ -175,6 +238,23 @@ describe('the export workflow, run locally over the real handler', () => {
     expect(calls).toEqual(['plan']);
   });
 });
+
+/** A summary with every sample at its cap and every string long: the most a commit can answer. */
+function largestSummary(plan: any): unknown {
+  const long = (i: number) => `${'x'.repeat(200)}-${i}`;
+  const twenty = <T>(make: (i: number) => T): T[] => Array.from({ length: 20 }, (_, i) => make(i));
+  return {
+    ...plan,
+    failures: twenty((i) => ({ phoneNumber: '+86*******0000', kind: 'transient', name: 'UpstreamUnavailable', code: long(i), message: long(i), requestId: long(i) })),
+    incompleteNumbers: twenty(() => '+86*******0000'),
+    stuckNumbers: twenty(() => '+86*******0000'),
+    gapNumbers: twenty(() => '+86*******0000'),
+    corruptObjects: twenty((i) => ({ key: long(i), movedTo: long(i), error: long(i) })),
+    lostObjects: twenty(long),
+    manifestProblems: twenty((i) => ({ line: i, reason: long(i) })),
+    complete: false,
+  };
+}
 
 describe('the lookup example, run locally over the real handler', () => {
   let twin: Twin;

@@ -263,15 +263,15 @@ describe('the export’s schedules and workflow state', () => {
     expect(exportFunction.Environment.Variables).toMatchObject({ EXPORT_RECONCILE_SECONDS: '259200', EXPORT_STUCK_AFTER_RUNS: '3' });
   });
 
-  it('drops the execution input after the plan, so inline numbers never ride through the Map', () => {
+  it('keeps the plan alone as the Plan state’s output, so inline numbers never ride beside it through the Map', () => {
     for (const [, r] of resourcesOfType(dev, 'AWS::StepFunctions::StateMachine')) {
       const definition = r.Properties.DefinitionString;
       const text: string = typeof definition === 'string' ? definition : definition['Fn::Sub'][0];
       const states = JSON.parse(text.replace(/\$\{[^}]+\}/g, 'placeholder')).States;
       if (!states.Plan) continue;
-      expect(states.Plan.Next).toBe('Planned');
-      expect(states.Planned).toMatchObject({ Type: 'Pass', Parameters: { 'plan.$': '$.plan' }, Next: 'ExportShards' });
-      expect(Object.keys(states.Planned.Parameters)).toEqual(['plan.$']);
+      expect(states.Plan.Next).toBe('ExportShards');
+      expect(states.Plan.ResultSelector).toEqual({ 'plan.$': '$' });
+      expect(states.Plan.ResultPath).toBeUndefined();
     }
   });
 });

@@ -6,7 +6,7 @@
 import { prng } from '../../local/twin/data.ts';
 import type { ExportedObject } from '../../local/read-export.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
+import type { ListingStore } from '#lib/export/store.ts';
 import type { ExportDeps, ExportSettings, RunSummary, Window } from '#lib/export/types.ts';
 import type { ExportRecord } from '#lib/export/line.ts';
 import type { PacedClient } from '#lib/connect.ts';
@@ -114,7 +114,7 @@ export function settings(overrides: Partial<ExportSettings> = {}): ExportSetting
   };
 }
 
-export function deps(store: ObjectStore, client: PacedClient, overrides: Partial<ExportDeps> = {}): ExportDeps {
+export function deps(store: ListingStore, client: PacedClient, overrides: Partial<ExportDeps> = {}): ExportDeps {
   return { client, store, now: () => NOW * 1000, remainingMs: () => 900_000, ...overrides };
 }
 

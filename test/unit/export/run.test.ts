@@ -5,7 +5,7 @@ import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
 import type { Checkpoint } from '#lib/export/state.ts';
 import type { ExportDeps, ExportProgressEvent, Plan, RunSummary } from '#lib/export/types.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
+import type { ListingStore } from '#lib/export/store.ts';
 import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import { fakeClock } from '../../support/fake-clock.ts';
 import {
@@ -156,7 +156,8 @@ describe('runExport', () => {
   it('a run that dies part-way (a write fails) is resumed by the next invocation and ends exact', async () => {
     const store = memoryStore();
     let dataWrites = 0;
-    const flaky: ObjectStore = {
+    const flaky: ListingStore = {
+      list: store.list,
       read: (b, k) => store.read(b, k),
       delete: (b, k) => store.delete(b, k),
       async write(b, k, body, options) {
