@@ -6,6 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where local stacks and the tests' packages build (gitignored): serverless-esbuild deletes its work
+ * folder when packaging is done, and a plain `serverless package` or deploy works in `.esbuild`.
+ */
+export const LOCAL_BUILDS = '.esbuild-local';
 const SERVERLESS = fileURLToPath(new URL('../node_modules/serverless/bin/serverless.js', import.meta.url));
 
 export interface Offline {
@@ -30,7 +35,8 @@ export interface OfflineOptions {
 
 /** `serverless offline start` as a child process in its own process group, ready when its ports answer. */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
-  const workFolder = `.esbuild/offline-${options.httpPort}`;
+  // Not under .esbuild: a `serverless package` deletes that folder when it is done (LOCAL_BUILDS).
+  const workFolder = `${LOCAL_BUILDS}/offline-${options.httpPort}`;
   const child = spawn(process.execPath, [SERVERLESS, 'offline', 'start'], {
     cwd: PROJECT_ROOT,
     env: {
