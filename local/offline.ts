@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -27,8 +29,8 @@ export interface OfflineOptions {
   httpPort: number;
   lambdaPort: number;
   env: NodeJS.ProcessEnv;
-  /** Echo serverless-offline's own output to stderr. */
-  echo?: boolean;
+  /** Told each line serverless-offline prints, the functions' log lines among them (local/function-logs.ts). */
+  onLine?: (line: string) => void;
   /** Also append its output to this file (tests read the functions' logs from it). */
   logPath?: string;
 }
@@ -54,11 +56,12 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   const collect = (chunk: Buffer): void => {
     output += chunk.toString();
     log?.write(chunk);
-    if (options.echo) process.stderr.write(chunk);
   };
   child.once('exit', () => log?.end());
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', collect);
+    if (options.onLine) createInterface({ input: stream as Readable, crlfDelay: Infinity }).on('line', options.onLine);
+  }
   const offline: Offline = {
     httpUrl: `http://127.0.0.1:${options.httpPort}`,
     lambdaUrl: `http://127.0.0.1:${options.lambdaPort}`,

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { loadEdgeDefinition } from './edge/gateway-responses.ts';
+import { startHttpEdge, type HttpEdge } from './edge/http-edge.ts';
+import { freePort } from './free-port.ts';
 import { localEnv } from './function-env.ts';
 import { startOffline, type Offline } from './offline.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
@@ -18,13 +21,20 @@ export interface StackOptions {
   env: NodeJS.ProcessEnv;
   /** Options for the twin beyond what the environment says (tests inject faults, clocks, profiles). */
   twin?: TwinOptions;
-  echo?: boolean;
+  /** Told each line serverless-offline prints (`npm start` shows the functions' log lines). */
+  onLine?: (line: string) => void;
   logPath?: string;
+  /** Throttle lookups at the usage plan's rate, as API Gateway does (`npm start`; tests that hammer leave it off). */
+  throttle?: boolean;
 }
 
 export interface Stack {
   twin?: Twin;
   s3: LocalS3;
+  /** The HTTP API as callers reach it: the local edge (API Gateway's own answers) in front of offline. */
+  httpUrl: string;
+  edge: HttpEdge;
+  /** serverless-offline itself: its HTTP port is behind the edge, its Lambda port is the Lambda API. */
   offline: Offline;
   apiKey: string;
   /** Tencent's status callback on this stack: POST a batch of receipts here (the token is in the path). */
@@ -36,7 +46,8 @@ export interface Stack {
 
 /**
  * The whole product on loopback: the Tencent twin (unless TENCENT_SMS_ENDPOINT or real credentials are
- * given), s3rver with the export bucket, and serverless-offline running the bundled functions.
+ * given), s3rver with the export bucket, serverless-offline running the bundled functions, and the
+ * local edge on the HTTP port answering as API Gateway does by itself (local/edge/).
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const base = options.env;
@@ -65,10 +76,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY || s3.credentials.secretAccessKey,
       AWS_REGION: base.AWS_REGION || 'us-east-1',
     };
-    const offline = await startOffline({ httpPort: options.ports.http, lambdaPort: options.ports.lambda, env, echo: options.echo, logPath: options.logPath });
+    const definition = await loadEdgeDefinition(env);
+    const offline = await startOffline({ httpPort: await freePort(), lambdaPort: options.ports.lambda, env, onLine: options.onLine, logPath: options.logPath });
     started.push(offline);
-    const callbackUrl = `${offline.httpUrl}/dev/v1/callbacks/tencent/${callbackToken}`;
-    return { twin, s3, offline, apiKey, callbackUrl, env, stop: stopAll };
+    const edge = await startHttpEdge({ port: options.ports.http, target: offline.httpUrl, apiKey, definition, throttle: options.throttle });
+    started.push(edge);
+    const callbackUrl = `${edge.url}/dev/v1/callbacks/tencent/${callbackToken}`;
+    return { twin, s3, httpUrl: edge.url, edge, offline, apiKey, callbackUrl, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

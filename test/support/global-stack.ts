@@ -7,7 +7,10 @@ import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_WITH_SECRET, packageService 
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
+  /** The HTTP API through the local edge, as callers reach it. */
   httpUrl: string;
+  /** serverless-offline's HTTP port itself, behind the edge. */
+  offlineHttpUrl: string;
   lambdaUrl: string;
   apiKey: string;
   twinUrl: string;
@@ -42,7 +45,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);
   const stack = await startStack({ ports, env, logPath });
   project.provide('stack', {
-    httpUrl: stack.offline.httpUrl,
+    httpUrl: stack.httpUrl,
+    offlineHttpUrl: stack.offline.httpUrl,
     lambdaUrl: stack.offline.lambdaUrl,
     apiKey: stack.apiKey,
     twinUrl: stack.twin?.url ?? '',
