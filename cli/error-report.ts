@@ -2,7 +2,7 @@ import { ConfigError } from '#lib/config.ts';
 import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
 import { errorBody } from '../functions/middleware/error-body.ts';
 
-/** Exit codes (README.md, CLI): 1 the taxonomy's errors (and an export not complete), 2 the CLI cannot run as configured. */
+/** Exit codes (README.md, CLI): 1 the taxonomy's errors (and an export not complete), 2 cannot run as configured. */
 export const EXIT_ERROR = 1;
 export const EXIT_SETUP = 2;
 
@@ -12,8 +12,22 @@ export interface ErrorReport {
   exitCode: number;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
-const CREDENTIAL_NAMES = new Set(['CredentialsProviderError', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
+const CREDENTIAL_NAMES = new Set([
+  'CredentialsProviderError',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+]);
 const DEFAULT_TENCENT = 'https://sms.tencentcloudapi.com';
 
 type Described = Error & { code?: unknown; BucketName?: unknown; errors?: unknown[] };
@@ -34,7 +48,8 @@ function networkCode(error: unknown): string | undefined {
 }
 
 function s3Endpoint(env: NodeJS.ProcessEnv): string {
-  return env.AWS_ENDPOINT_URL_S3 ? `the S3 endpoint ${env.AWS_ENDPOINT_URL_S3} (AWS_ENDPOINT_URL_S3)` : `S3 in ${env.AWS_REGION || env.AWS_DEFAULT_REGION || 'the default region'} (AWS_REGION)`;
+  if (env.AWS_ENDPOINT_URL_S3) return `the S3 endpoint ${env.AWS_ENDPOINT_URL_S3} (AWS_ENDPOINT_URL_S3)`;
+  return `S3 in ${env.AWS_REGION || env.AWS_DEFAULT_REGION || 'the default region'} (AWS_REGION)`;
 }
 
 /** A bucket named by the error, and the variable that named it. */
@@ -46,14 +61,16 @@ function bucketOf(error: Described, env: NodeJS.ProcessEnv): string {
 /** What the AWS SDK's S3 errors mean for the person running the CLI, or undefined for other errors. */
 function s3Problem(error: unknown, env: NodeJS.ProcessEnv): string | undefined {
   const errors = chain(error);
-  const named = (names: Set<string> | string) => errors.find((e) => (typeof names === 'string' ? e.name === names : names.has(e.name)));
-  const noBucket = named('NoSuchBucket');
-  if (noBucket) return `${bucketOf(noBucket, env)} does not exist at ${s3Endpoint(env)}`;
-  const denied = named('AccessDenied');
-  if (denied) return `access denied to ${bucketOf(denied, env)} at ${s3Endpoint(env)}: the AWS credentials in use may not read and write it`;
+  const named = (names: Set<string>) => errors.find((e) => names.has(e.name));
+  const endpoint = s3Endpoint(env);
+  const noBucket = named(new Set(['NoSuchBucket']));
+  if (noBucket) return `${bucketOf(noBucket, env)} does not exist at ${endpoint}`;
+  const denied = named(new Set(['AccessDenied']));
+  if (denied) return `access denied to ${bucketOf(denied, env)} at ${endpoint}: the credentials in use may not use it`;
   const credentials = named(CREDENTIAL_NAMES);
   if (credentials) {
-    return `no usable AWS credentials for ${s3Endpoint(env)} (${credentials.name}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`;
+    const fix = 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE';
+    return `no usable AWS credentials for ${endpoint} (${credentials.name}): ${fix}`;
   }
   const code = networkCode(error);
   // The Tencent client wraps its own network errors in the taxonomy: one left bare is S3's.
@@ -65,7 +82,8 @@ function s3Problem(error: unknown, env: NodeJS.ProcessEnv): string | undefined {
 function tencentReport(error: SmsStatusError, env: NodeJS.ProcessEnv): string {
   const body = errorBody(error);
   const code = error.name === 'UpstreamUnavailable' ? networkCode(error.cause) : undefined;
-  if (code) body.error.message = `cannot reach Tencent at ${env.TENCENT_SMS_ENDPOINT || DEFAULT_TENCENT} (TENCENT_SMS_ENDPOINT): ${code}`;
+  const endpoint = env.TENCENT_SMS_ENDPOINT || DEFAULT_TENCENT;
+  if (code) body.error.message = `cannot reach Tencent at ${endpoint} (TENCENT_SMS_ENDPOINT): ${code}`;
   return JSON.stringify(body);
 }
 
@@ -78,7 +96,9 @@ export function errorReport(error: unknown, env: NodeJS.ProcessEnv, debug = fals
   const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
   if (isSmsStatusError(error)) return { line: `${tencentReport(error, env)}${stack}`, exitCode: EXIT_ERROR };
   const parseArgs = String((error as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
-  if (error instanceof ConfigError || parseArgs) return { line: `sms-status: ${(error as Error).message}${stack}`, exitCode: EXIT_SETUP };
+  if (error instanceof ConfigError || parseArgs) {
+    return { line: `sms-status: ${(error as Error).message}${stack}`, exitCode: EXIT_SETUP };
+  }
   const problem = s3Problem(error, env);
   if (problem) return { line: `sms-status: ${problem}${stack}`, exitCode: EXIT_SETUP };
   const what = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).replace(/\s*\n\s*/g, ' ');

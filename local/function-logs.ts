@@ -15,9 +15,28 @@ export type LogMode = 'pretty' | 'json' | 'quiet';
 export type LogEntry = Record<string, unknown> & { level: string; message: string };
 
 /** Fields every Powertools line has: the pretty form shows them in its prefix or not at all. */
-const CONTEXT_FIELDS = new Set(['level', 'message', 'timestamp', 'service', 'cold_start', 'function_arn', 'function_memory_size', 'function_name', 'function_request_id', 'sampling_rate', 'xray_trace_id']);
+const CONTEXT_FIELDS = new Set([
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+  'sampling_rate',
+  'xray_trace_id',
+]);
 const OFFLINE_ERROR = /^\s*(✖|×)\s*(.*)$/;
-const LEVEL_STYLE: Record<string, Parameters<typeof styleText>[0]> = { DEBUG: 'gray', INFO: 'green', WARN: 'yellow', ERROR: 'red', CRITICAL: 'red' };
+type Style = Parameters<typeof styleText>[0];
+const LEVEL_STYLE: Record<string, Style> = {
+  DEBUG: 'gray',
+  INFO: 'green',
+  WARN: 'yellow',
+  ERROR: 'red',
+  CRITICAL: 'red',
+};
 
 /** A function's log line, or serverless-offline's error line as one; undefined for anything else. */
 export function functionLogEntry(line: string): LogEntry | undefined {
@@ -32,7 +51,8 @@ export function functionLogEntry(line: string): LogEntry | undefined {
     return undefined;
   }
   const error = OFFLINE_ERROR.exec(text);
-  return error ? { level: 'ERROR', message: redactText(error[2] as string), function_name: 'serverless-offline' } : undefined;
+  if (!error) return undefined;
+  return { level: 'ERROR', message: redactText(error[2] as string), function_name: 'serverless-offline' };
 }
 
 /** sms-status-dev-lookup → lookup. */
@@ -55,11 +75,14 @@ function stackOf(entry: LogEntry): string {
 /** `12:01:02 lookup   INFO  lookup {"phoneNumber":"+86*******2222",…}` (colours only where the stream takes them). */
 export function prettyLine(entry: LogEntry, stream: NodeJS.WriteStream = process.stdout): string {
   const rest = Object.fromEntries(
-    Object.entries(entry).filter(([key]) => !CONTEXT_FIELDS.has(key)).map(([key, value]) => [key, key === 'error' ? withoutStack(value) : value]),
+    Object.entries(entry)
+      .filter(([key]) => !CONTEXT_FIELDS.has(key))
+      .map(([key, value]) => [key, key === 'error' ? withoutStack(value) : value]),
   );
   const fields = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
   const level = styleText(LEVEL_STYLE[entry.level] ?? 'white', entry.level.padEnd(5), { stream });
-  return `${clock(entry.timestamp)} ${styleText('cyan', shortName(entry.function_name).padEnd(8), { stream })} ${level} ${entry.message}${fields}${stackOf(entry)}`;
+  const name = styleText('cyan', shortName(entry.function_name).padEnd(8), { stream });
+  return `${clock(entry.timestamp)} ${name} ${level} ${entry.message}${fields}${stackOf(entry)}`;
 }
 
 function withoutStack(error: unknown): unknown {

@@ -42,7 +42,9 @@ const VARIABLE = /\$\{([^}]*)\}/g;
 function budgetValue(whole: string, name: string, budget: unknown): number | string {
   const path = /^self:custom\.budget\.([\w.]+)$/.exec(name)?.[1];
   const value = path?.split('.').reduce<any>((at, key) => at?.[key], budget);
-  if (value === undefined || typeof value === 'object') throw new Error(`local edge: cannot resolve ${whole} in resources/edge.yml`);
+  if (value === undefined || typeof value === 'object') {
+    throw new Error(`local edge: cannot resolve ${whole} in resources/edge.yml`);
+  }
   return value;
 }
 
@@ -68,27 +70,38 @@ function staticHeader(name: string, value: string): string {
 }
 
 function render(template: string, requestId: string, message: string): string {
-  const body = template.replaceAll('$context.requestId', requestId).replaceAll('$context.error.messageString', JSON.stringify(message));
-  if (body.includes('$context')) throw new Error(`local edge: resources/edge.yml uses a variable the edge does not render: ${template}`);
+  const body = template
+    .replaceAll('$context.requestId', requestId)
+    .replaceAll('$context.error.messageString', JSON.stringify(message));
+  if (body.includes('$context')) {
+    throw new Error(`local edge: resources/edge.yml uses a variable the edge does not render: ${template}`);
+  }
   return body;
 }
 
 function answerOf(properties: any, type: ResponseType): (requestId: string) => GatewayAnswer {
   const template = properties.ResponseTemplates?.['application/json'];
-  if (typeof template !== 'string' || !properties.StatusCode) throw new Error(`local edge: ${type} in resources/edge.yml has no status or JSON template`);
+  if (typeof template !== 'string' || !properties.StatusCode) {
+    throw new Error(`local edge: ${type} in resources/edge.yml has no status or JSON template`);
+  }
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   for (const [key, value] of Object.entries((properties.ResponseParameters ?? {}) as Record<string, string>)) {
     const name = key.replace(/^gatewayresponse\.header\./, '');
     headers[name] = staticHeader(key, value);
   }
-  return (requestId) => ({ requestId, statusCode: Number(properties.StatusCode), headers, body: render(template, requestId, MESSAGES[type]) });
+  const statusCode = Number(properties.StatusCode);
+  return (requestId) => ({ requestId, statusCode, headers, body: render(template, requestId, MESSAGES[type]) });
 }
 
 /** resources/edge.yml at the budget of `TENCENT_RPS_TOTAL` (as a deploy would resolve it). */
 export async function loadEdgeDefinition(env: NodeJS.ProcessEnv): Promise<EdgeDefinition> {
   const budget = budgetModule.budgetFor(budgetModule.parseTotal(env.TENCENT_RPS_TOTAL ?? '20'));
   const edge = resolveVariables(parse(await readFile(EDGE_YML, 'utf8')), budget) as any;
-  const byType = new Map<string, any>(Object.values(edge.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse').map((r) => [r.Properties.ResponseType, r.Properties]));
+  const byType = new Map<string, any>(
+    Object.values(edge.Resources as Record<string, any>)
+      .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')
+      .map((r) => [r.Properties.ResponseType, r.Properties]),
+  );
   const answers = new Map(RENDERED.map((type) => {
     const properties = byType.get(type);
     if (!properties) throw new Error(`local edge: resources/edge.yml has no ${type} gateway response`);

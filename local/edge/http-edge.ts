@@ -26,7 +26,7 @@ export interface HttpEdge {
 }
 
 /** Connection-level headers: each hop sets its own. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
 /** How serverless-offline marks its own answers (node_modules/serverless-offline/src/events/http/HttpServer.js). */
 const OFFLINE_FORBIDDEN = 'ForbiddenException';
 const OFFLINE_NOT_FOUND = 'Serverless-offline: route not found.';
@@ -36,7 +36,9 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 }
 
 function send(res: ServerResponse, answer: GatewayAnswer): void {
-  res.writeHead(answer.statusCode, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body), 'x-amzn-RequestId': answer.requestId });
+  const length = Buffer.byteLength(answer.body);
+  const headers = { ...answer.headers, 'Content-Length': length, 'x-amzn-RequestId': answer.requestId };
+  res.writeHead(answer.statusCode, headers);
   res.end(answer.body);
 }
 
@@ -55,7 +57,9 @@ function isOfflineNotFound(body: Buffer): boolean {
 }
 
 /** serverless-offline's answer, or API Gateway's in its place. */
-async function relay(upstream: IncomingMessage, res: ServerResponse, answer: (type: ResponseType) => GatewayAnswer): Promise<void> {
+type Answer = (type: ResponseType) => GatewayAnswer;
+
+async function relay(upstream: IncomingMessage, res: ServerResponse, answer: Answer): Promise<void> {
   const status = upstream.statusCode ?? 502;
   if (status === 403 && upstream.headers['x-amzn-errortype'] === OFFLINE_FORBIDDEN) {
     upstream.resume();
@@ -74,21 +78,24 @@ async function relay(upstream: IncomingMessage, res: ServerResponse, answer: (ty
 export async function startHttpEdge(options: HttpEdgeOptions): Promise<HttpEdge> {
   const target = new URL(options.target);
   const agent = new http.Agent({ keepAlive: true });
-  const plan = options.throttle ? new UsagePlanThrottle(options.definition.throttle.rateLimit, options.definition.throttle.burstLimit) : undefined;
-  const answer = (type: ResponseType): GatewayAnswer => options.definition.answer(type, randomUUID());
+  const { rateLimit, burstLimit } = options.definition.throttle;
+  const plan = options.throttle ? new UsagePlanThrottle(rateLimit, burstLimit) : undefined;
+  const answer: Answer = (type) => options.definition.answer(type, randomUUID());
   const server = http.createServer((req, res) => {
     if (plan && req.headers['x-api-key'] === options.apiKey && !plan.admit()) {
       req.resume();
       return send(res, answer('THROTTLED'));
     }
+    const headers = endToEnd(req.headers);
     const forwarded = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
       (upstream) => void relay(upstream, res, answer).catch(() => res.destroy()),
     );
     forwarded.on('error', () => {
       if (res.headersSent) return void res.destroy();
+      const message = `serverless-offline is not answering at ${options.target}`;
       res.writeHead(502, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'InternalError', message: `serverless-offline is not answering at ${options.target}` } }));
+      res.end(JSON.stringify({ error: { code: 'InternalError', message } }));
     });
     req.on('aborted', () => forwarded.destroy());
     req.pipe(forwarded);

@@ -10,7 +10,9 @@ export class UsagePlanThrottle {
   readonly #now: () => number;
 
   constructor(rateLimit: number, burstLimit: number, now: () => number = () => performance.now()) {
-    if (!(rateLimit > 0) || !(burstLimit >= 1)) throw new RangeError('the usage plan needs a rate above 0 and a burst of at least 1');
+    if (!(rateLimit > 0) || !(burstLimit >= 1)) {
+      throw new RangeError('the usage plan needs a rate above 0 and a burst of at least 1');
+    }
     this.#rate = rateLimit;
     this.#burst = burstLimit;
     this.#tokens = burstLimit;
