@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadEdgeDefinition } from './edge/gateway-responses.ts';
 import { startHttpEdge, type HttpEdge } from './edge/http-edge.ts';
+import { startLambdaEdge, type LambdaEdge } from './edge/lambda-edge.ts';
 import { freePort } from './free-port.ts';
 import { localEnv } from './function-env.ts';
 import { startOffline, type Offline } from './offline.ts';
@@ -34,7 +35,10 @@ export interface Stack {
   /** The HTTP API as callers reach it: the local edge (API Gateway's own answers) in front of offline. */
   httpUrl: string;
   edge: HttpEdge;
-  /** serverless-offline itself: its HTTP port is behind the edge, its Lambda port is the Lambda API. */
+  /** The Lambda API (`aws lambda invoke`): errors under their own names, as the Lambda runtime reports them. */
+  lambdaUrl: string;
+  lambdaEdge: LambdaEdge;
+  /** serverless-offline itself, on ports of its own behind both. */
   offline: Offline;
   apiKey: string;
   /** Tencent's status callback on this stack: POST a batch of receipts here (the token is in the path). */
@@ -47,7 +51,7 @@ export interface Stack {
 /**
  * The whole product on loopback: the Tencent twin (unless TENCENT_SMS_ENDPOINT or real credentials are
  * given), s3rver with the export bucket, serverless-offline running the bundled functions, and the
- * local edge on the HTTP port answering as API Gateway does by itself (local/edge/).
+ * local edges on the HTTP and Lambda ports answering as API Gateway and Lambda do (local/edge/).
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const base = options.env;
@@ -77,12 +81,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       AWS_REGION: base.AWS_REGION || 'us-east-1',
     };
     const definition = await loadEdgeDefinition(env);
-    const offline = await startOffline({ httpPort: await freePort(), lambdaPort: options.ports.lambda, env, onLine: options.onLine, logPath: options.logPath });
+    const offlinePorts = { httpPort: await freePort(), lambdaPort: await freePort() };
+    const offline = await startOffline({ ...offlinePorts, env, onLine: options.onLine, logPath: options.logPath });
     started.push(offline);
-    const edge = await startHttpEdge({ port: options.ports.http, target: offline.httpUrl, apiKey, definition, throttle: options.throttle });
+    const { throttle, ports } = options;
+    const edge = await startHttpEdge({ port: ports.http, target: offline.httpUrl, apiKey, definition, throttle });
     started.push(edge);
+    const lambdaEdge = await startLambdaEdge(options.ports.lambda, offline.lambdaUrl);
+    started.push(lambdaEdge);
     const callbackUrl = `${edge.url}/dev/v1/callbacks/tencent/${callbackToken}`;
-    return { twin, s3, httpUrl: edge.url, edge, offline, apiKey, callbackUrl, env, stop: stopAll };
+    const urls = { httpUrl: edge.url, lambdaUrl: lambdaEdge.url };
+    return { twin, s3, ...urls, edge, lambdaEdge, offline, apiKey, callbackUrl, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -51,14 +51,14 @@ sms-status is running locally.
   API key      ${stack.apiKey}
   Callback     ${stack.callbackUrl}
                (Tencent's status callback; ${stack.twin ? `the twin pushes its receipts here at ${PUSH_RATE}/s, ` : ''}drained into S3 every ${DRAIN_EVERY_MS / 1000} s)
-  Lambda API   ${stack.offline.lambdaUrl}  (functions sms-status-${stage}-lookup, -export, -callback, -inbox)
+  Lambda API   ${stack.lambdaUrl}  (functions sms-status-${stage}-lookup, -export, -callback, -inbox)
   Tencent      ${tencent}
   S3           ${stack.s3.url}  (bucket ${stack.s3.bucket})
 
 Try:
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${DEMO.slice(1)}/statuses'
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${BUSY.slice(1)}/statuses?all=true&beginTime=${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z'
-  echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.offline.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
+  echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
   ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
   ${cliEnv} ${s3Env} npx sms-status export --phone-numbers ${DEMO},${BUSY}
   npx sms-status push-test '${stack.callbackUrl}'
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const mode = logMode(process.argv.slice(2), process.env);
   process.stderr.write('Starting the Tencent twin, the local S3 server and serverless-offline…\n');
   const stack = await startStack({ ports: ports(process.env), env: process.env, onLine: functionLogWriter(mode), throttle: true });
-  const drain = startInboxDrain(stack.offline.lambdaUrl, DRAIN_EVERY_MS);
+  const drain = startInboxDrain(stack.lambdaUrl, DRAIN_EVERY_MS);
   // The twin plays Tencent's callback too, unless TWIN_PUSH_URL already sent it somewhere else.
   if (stack.twin && !stack.twin.lastPush()) stack.twin.push({ url: stack.callbackUrl, rate: PUSH_RATE });
   process.stdout.write(banner(stack, mode));

@@ -3,6 +3,7 @@
  * deployed stack (resources/edge.yml): a missing or wrong key and an unknown route or method, in the
  * error shape; with the usage plan's throttle on (as `npm start` runs it), 429 with Retry-After.
  */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadEdgeDefinition, type EdgeDefinition } from '../../local/edge/gateway-responses.ts';
 import { startHttpEdge, type HttpEdge } from '../../local/edge/http-edge.ts';
@@ -82,3 +83,31 @@ describe('an edge throttling at the usage plan’s rate', () => {
     await expectGatewayAnswer(await fetch(`${edge.url}${STATUSES}`, { headers: { 'x-api-key': 'wrong' } }), 'INVALID_API_KEY');
   });
 });
+
+describe('the local Lambda API', () => {
+  const clients: LambdaClient[] = [];
+  afterAll(() => clients.forEach((c) => c.destroy()));
+
+  async function invoke(endpoint: string, payload: unknown): Promise<{ error?: string; body: any }> {
+    const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    clients.push(lambda);
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-lookup', Payload: Buffer.from(JSON.stringify(payload)) }));
+    return { error: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload ?? []).toString() || 'null') };
+  }
+
+  it('reports a function error under its own name, as Lambda does (serverless-offline says "Error")', async () => {
+    const bad = await invoke(stack.lambdaUrl, { phoneNumber: '13711112222' });
+    expect(bad.error).toBe('Unhandled');
+    expect(bad.body).toMatchObject({ errorType: 'InvalidInput', errorMessage: expect.stringContaining('IncorrectPhoneNumber') });
+    const optedOut = await invoke(stack.lambdaUrl, { phoneNumber: '+8613900139000' });
+    expect(optedOut.body.errorType).toBe('InvalidInput');
+    expect((await invoke(stack.offlineLambdaUrl, { phoneNumber: '13711112222' })).body.errorType).toBe('Error');
+  });
+
+  it('passes answers through as they are', async () => {
+    const ok = await invoke(stack.lambdaUrl, { phoneNumber: '+8613711112222', limit: 1 });
+    expect(ok.error).toBeUndefined();
+    expect(ok.body.statuses).toHaveLength(1);
+  });
+});
+

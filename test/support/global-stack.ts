@@ -11,7 +11,10 @@ export interface StackInfo {
   httpUrl: string;
   /** serverless-offline's HTTP port itself, behind the edge. */
   offlineHttpUrl: string;
+  /** The Lambda API through the local edge (errors under their own names). */
   lambdaUrl: string;
+  /** serverless-offline's Lambda port itself (every errorType "Error"). */
+  offlineLambdaUrl: string;
   apiKey: string;
   twinUrl: string;
   s3Url: string;
@@ -47,7 +50,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('stack', {
     httpUrl: stack.httpUrl,
     offlineHttpUrl: stack.offline.httpUrl,
-    lambdaUrl: stack.offline.lambdaUrl,
+    lambdaUrl: stack.lambdaUrl,
+    offlineLambdaUrl: stack.offline.lambdaUrl,
     apiKey: stack.apiKey,
     twinUrl: stack.twin?.url ?? '',
     s3Url: stack.s3.url,

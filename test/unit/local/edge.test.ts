@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadEdgeDefinition } from '../../../local/edge/gateway-responses.ts';
+import { namedError } from '../../../local/edge/lambda-edge.ts';
 import { UsagePlanThrottle } from '../../../local/edge/usage-plan-throttle.ts';
 
 const edgeYml = parse(await readFile(new URL('../../../resources/edge.yml', import.meta.url), 'utf8'));
@@ -58,5 +59,25 @@ describe('UsagePlanThrottle', () => {
     expect(plan.admit()).toBe(false);
     now += 1;
     expect(plan.admit()).toBe(true);
+  });
+});
+
+describe('namedError', () => {
+  const payload = (first: string, message = 'InvalidParameter: limit must be a whole number') => ({
+    errorType: 'Error',
+    errorMessage: message,
+    trace: [first, '    at parse (lookup.mjs:1:2)'],
+  });
+
+  it('takes the name from the first line of the stack', () => {
+    expect(namedError(payload('InvalidInput: InvalidParameter: limit must be a whole number')).errorType).toBe('InvalidInput');
+    expect(namedError(payload('TypeError: x is not a function', 'x is not a function')).errorType).toBe('TypeError');
+  });
+
+  it('leaves it when the line is not the name and message, or the type is already named', () => {
+    expect(namedError(payload('something else entirely')).errorType).toBe('Error');
+    expect(namedError(payload('Invalid Input: InvalidParameter: limit must be a whole number')).errorType).toBe('Error');
+    expect(namedError({ errorType: 'RateLimited', errorMessage: 'x', trace: ['Other: x'] }).errorType).toBe('RateLimited');
+    expect(namedError({ errorType: 'Error', errorMessage: 'x' }).errorType).toBe('Error');
   });
 });
