@@ -66,10 +66,17 @@ function clock(timestamp: unknown): string {
   return Number.isNaN(date.getTime()) ? '--:--:--' : date.toTimeString().slice(0, 8);
 }
 
-/** A stack logged with an error, indented under its line. */
+/** Where the function's frames end and serverless-offline's (and hapi's under it) begin. */
+const OFFLINE_FRAME = /\/node_modules\/serverless-offline\//;
+
+/** A stack logged with an error, indented under its line: the function's frames, not offline's. */
 function stackOf(entry: LogEntry): string {
   const stack = (entry.error as { stack?: unknown } | undefined)?.stack;
-  return typeof stack === 'string' ? `\n${stack.split('\n').slice(1).map((l) => `    ${l.trim()}`).join('\n')}` : '';
+  if (typeof stack !== 'string') return '';
+  const frames = stack.split('\n').slice(1);
+  const end = frames.findIndex((f) => OFFLINE_FRAME.test(f));
+  const ours = end === -1 ? frames : frames.slice(0, end);
+  return ours.length ? `\n${ours.map((l) => `    ${l.trim()}`).join('\n')}` : '';
 }
 
 /** `12:01:02 lookup   INFO  lookup {"phoneNumber":"+86*******2222",…}` (colours only where the stream takes them). */

@@ -61,6 +61,13 @@ describe('prettyLine', () => {
     expect(line.split('\n')[0]).toContain('"error":{"name":"InvalidInput","message":"x"}');
     expect(line.split('\n')[1]).toBe('    at parse (lookup.mjs:1:2)');
   });
+
+  it('leaves serverless-offline’s frames out of a stack', () => {
+    const { stream } = sink();
+    const stack = ['E: x', '    at parse (lookup.mjs:1:2)', '    at run (/r/node_modules/serverless-offline/src/x.js:1:1)', '    at h (/r/node_modules/@hapi/hapi/lib/t.js:1:1)'];
+    const line = prettyLine({ level: 'ERROR', message: 'm', error: { stack: stack.join('\n') } }, stream);
+    expect(line.split('\n').slice(1)).toEqual(['    at parse (lookup.mjs:1:2)']);
+  });
 });
 
 describe('functionLogWriter', () => {
