@@ -1,7 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '#lib/config.ts';
-import { isSmsStatusError } from '#lib/errors.ts';
-import { errorBody } from '../functions/middleware/error-body.ts';
+import { errorReport } from './error-report.ts';
 import { runExportCommand } from './export.ts';
 import { runLookup } from './lookup.ts';
 import { runPushTest } from './push-test.ts';
@@ -56,7 +54,9 @@ Times are unix seconds or ISO-8601 (UTC unless an offset is given).
 Configuration comes from the environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY,
 SMS_SDK_APP_ID, TENCENT_SMS_ENDPOINT, TENCENTCLOUD_REGION, TENCENT_RPS_BUDGET; for exports
 EXPORT_BUCKET, EXPORT_PREFIX and AWS_ENDPOINT_URL_S3 (see README.md).
-stdout carries only the JSON result; errors and logs go to stderr.
+stdout carries only the JSON result; errors and logs go to stderr, one line each (--debug: with the stack).
+Exit codes: 0 done; 1 a Tencent or input error (its JSON error body on stderr), or an export not
+complete; 2 a flag, a variable, the bucket, an endpoint or the credentials are wrong (named on stderr).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+    options: { ...command.options, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
@@ -86,12 +86,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (isSmsStatusError(error)) {
-    process.stderr.write(`${JSON.stringify(errorBody(error))}\n`);
-  } else if (error instanceof ConfigError || String((error as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`sms-status: ${(error as Error).message}\n`);
-  } else {
-    process.stderr.write(`sms-status: ${error instanceof Error ? error.stack : String(error)}\n`);
-  }
-  process.exitCode = isSmsStatusError(error) ? 1 : 2;
+  const { line, exitCode } = errorReport(error, process.env, process.argv.includes('--debug'));
+  process.stderr.write(`${line}\n`);
+  process.exitCode = exitCode;
 }

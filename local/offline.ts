@@ -2,10 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where local stacks and the tests' packages build (gitignored): serverless-esbuild deletes its work
+ * folder when packaging is done, and a plain `serverless package` or deploy works in `.esbuild`.
+ */
+export const LOCAL_BUILDS = '.esbuild-local';
 const SERVERLESS = fileURLToPath(new URL('../node_modules/serverless/bin/serverless.js', import.meta.url));
 
 export interface Offline {
@@ -22,15 +29,16 @@ export interface OfflineOptions {
   httpPort: number;
   lambdaPort: number;
   env: NodeJS.ProcessEnv;
-  /** Echo serverless-offline's own output to stderr. */
-  echo?: boolean;
+  /** Told each line serverless-offline prints, the functions' log lines among them (local/function-logs.ts). */
+  onLine?: (line: string) => void;
   /** Also append its output to this file (tests read the functions' logs from it). */
   logPath?: string;
 }
 
 /** `serverless offline start` as a child process in its own process group, ready when its ports answer. */
 export async function startOffline(options: OfflineOptions): Promise<Offline> {
-  const workFolder = `.esbuild/offline-${options.httpPort}`;
+  // Not under .esbuild: a `serverless package` deletes that folder when it is done (LOCAL_BUILDS).
+  const workFolder = `${LOCAL_BUILDS}/offline-${options.httpPort}`;
   const child = spawn(process.execPath, [SERVERLESS, 'offline', 'start'], {
     cwd: PROJECT_ROOT,
     env: {
@@ -48,11 +56,12 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
   const collect = (chunk: Buffer): void => {
     output += chunk.toString();
     log?.write(chunk);
-    if (options.echo) process.stderr.write(chunk);
   };
   child.once('exit', () => log?.end());
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', collect);
+    if (options.onLine) createInterface({ input: stream as Readable, crlfDelay: Infinity }).on('line', options.onLine);
+  }
   const offline: Offline = {
     httpUrl: `http://127.0.0.1:${options.httpPort}`,
     lambdaUrl: `http://127.0.0.1:${options.lambdaPort}`,

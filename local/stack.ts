@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { loadEdgeDefinition } from './edge/gateway-responses.ts';
+import { startHttpEdge, type HttpEdge } from './edge/http-edge.ts';
+import { startLambdaEdge, type LambdaEdge } from './edge/lambda-edge.ts';
+import { freePort } from './free-port.ts';
 import { localEnv } from './function-env.ts';
 import { startOffline, type Offline } from './offline.ts';
 import { startLocalS3, type LocalS3 } from './s3.ts';
@@ -18,13 +22,23 @@ export interface StackOptions {
   env: NodeJS.ProcessEnv;
   /** Options for the twin beyond what the environment says (tests inject faults, clocks, profiles). */
   twin?: TwinOptions;
-  echo?: boolean;
+  /** Told each line serverless-offline prints (`npm start` shows the functions' log lines). */
+  onLine?: (line: string) => void;
   logPath?: string;
+  /** Throttle lookups at the usage plan's rate, as API Gateway does (`npm start`; tests that hammer leave it off). */
+  throttle?: boolean;
 }
 
 export interface Stack {
   twin?: Twin;
   s3: LocalS3;
+  /** The HTTP API as callers reach it: the local edge (API Gateway's own answers) in front of offline. */
+  httpUrl: string;
+  edge: HttpEdge;
+  /** The Lambda API (`aws lambda invoke`): errors under their own names, as the Lambda runtime reports them. */
+  lambdaUrl: string;
+  lambdaEdge: LambdaEdge;
+  /** serverless-offline itself, on ports of its own behind both. */
   offline: Offline;
   apiKey: string;
   /** Tencent's status callback on this stack: POST a batch of receipts here (the token is in the path). */
@@ -36,7 +50,8 @@ export interface Stack {
 
 /**
  * The whole product on loopback: the Tencent twin (unless TENCENT_SMS_ENDPOINT or real credentials are
- * given), s3rver with the export bucket, and serverless-offline running the bundled functions.
+ * given), s3rver with the export bucket, serverless-offline running the bundled functions, and the
+ * local edges on the HTTP and Lambda ports answering as API Gateway and Lambda do (local/edge/).
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const base = options.env;
@@ -68,10 +83,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY || s3.credentials.secretAccessKey,
       AWS_REGION: base.AWS_REGION || 'us-east-1',
     };
-    const offline = await startOffline({ httpPort: options.ports.http, lambdaPort: options.ports.lambda, env, echo: options.echo, logPath: options.logPath });
+    const definition = await loadEdgeDefinition(env);
+    const offlinePorts = { httpPort: await freePort(), lambdaPort: await freePort() };
+    const offline = await startOffline({ ...offlinePorts, env, onLine: options.onLine, logPath: options.logPath });
     started.push(offline);
-    const callbackUrl = `${offline.httpUrl}/dev/v1/callbacks/tencent/${callbackToken}`;
-    return { twin, s3, offline, apiKey, callbackUrl, env, stop: stopAll };
+    const { throttle, ports } = options;
+    const edge = await startHttpEdge({ port: ports.http, target: offline.httpUrl, apiKey, definition, throttle });
+    started.push(edge);
+    const lambdaEdge = await startLambdaEdge(options.ports.lambda, offline.lambdaUrl);
+    started.push(lambdaEdge);
+    const callbackUrl = `${edge.url}/dev/v1/callbacks/tencent/${callbackToken}`;
+    const urls = { httpUrl: edge.url, lambdaUrl: lambdaEdge.url };
+    return { twin, s3, ...urls, edge, lambdaEdge, offline, apiKey, callbackUrl, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,6 +1,8 @@
 import { rejectUnknownFields } from '#lib/fields.ts';
 import { InvalidInput } from '#lib/errors.ts';
+import { retentionEdge } from '#lib/tencent/retention.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
+import { SEAM_SECONDS } from './history.ts';
 import { MAX_TOKEN_LENGTH } from './page-token.ts';
 import { parseTime } from './time.ts';
 
@@ -52,6 +54,13 @@ const DEFAULT_SPAN_SECONDS = 24 * 3600;
 /** Default windows stop short of the 7-day edge so clock skew with Tencent cannot push them past it. */
 const LOOKBACK_MARGIN_SECONDS = 300;
 const MAX_VALUE_LENGTH = 64;
+/**
+ * "The last 7 days" (`date -d '-7 days'`) is already past Tencent's 7 days when it is answered: a
+ * beginTime at most this much older than where a lookup's Tencent part starts is moved up to there.
+ */
+export const BEGIN_GRACE_SECONDS = 600;
+/** The lookup reads its clock again after parsing: a second or two later, its Tencent part starts later too. */
+const CLOCK_SLACK_SECONDS = 5;
 
 export function isE164(value: unknown): value is string {
   return typeof value === 'string' && E164.test(value);
@@ -72,30 +81,46 @@ export function oldestDefaultBegin(nowSeconds: number): number {
   return nowSeconds - MAX_LOOKBACK_SECONDS + LOOKBACK_MARGIN_SECONDS;
 }
 
+/**
+ * Where a lookup's Tencent part starts (lib/status/history.ts: its edge plus the seam, a few seconds
+ * on). A given beginTime from BEGIN_GRACE_SECONDS before Tencent's 7 days up to there is moved to it,
+ * so "the last 7 days" is Tencent's whole answer (`complete` as Tencent says), not a sliver of minutes
+ * from the lake that holds no receipt of the number (`complete: false`), nor a 400 without a lake. The
+ * answer's beginTime is the one used. A window that ends before there is left as it is.
+ */
+export function graceBegin(beginTime: number, endTime: number, nowSeconds: number): number {
+  const tencentFrom = retentionEdge(nowSeconds * 1000) + SEAM_SECONDS + CLOCK_SLACK_SECONDS;
+  const graced = beginTime >= nowSeconds - MAX_LOOKBACK_SECONDS - BEGIN_GRACE_SECONDS && beginTime < tencentFrom;
+  return graced && endTime >= tencentFrom ? tencentFrom : beginTime;
+}
+
 /** Validates a lookup before any request is sent; every error names the field and the rule. */
 export function parseQuery(raw: RawQuery, nowSeconds: number, options: QueryOptions = {}): Query {
   checkShape(raw);
   const phoneNumber = parsePhoneNumber(raw.phoneNumber);
-  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, lookupReach(options));
+  const grace = (begin: number, end: number): number => graceBegin(begin, end, nowSeconds);
+  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, lookupReach(options), grace);
   const serialNo = parseSerialNo(raw.serialNo);
   return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all), ...(serialNo !== undefined && { serialNo }) };
 }
 
 /**
  * beginTime/endTime as given, or defaults: endTime now, beginTime `defaultSpan` before endTime (kept
- * inside Tencent's 7 days, or the `reach` given). Checked against the reach and each other.
+ * inside Tencent's 7 days, or the `reach` given). A given beginTime passes through `grace` (lookups:
+ * graceBegin). Checked against the reach and each other.
  */
 export function parseWindow(
   raw: { beginTime?: unknown; endTime?: unknown },
   nowSeconds: number,
   defaultSpan: number,
   reach: Reach = TENCENT_REACH,
+  grace: (beginTime: number, endTime: number) => number = (beginTime) => beginTime,
 ): { beginTime: number; endTime: number } {
   const endTime = present(raw.endTime)
     ? parseTime(raw.endTime, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail')
     : nowSeconds;
   const beginTime = present(raw.beginTime)
-    ? parseTime(raw.beginTime, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail')
+    ? grace(parseTime(raw.beginTime, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'), endTime)
     : Math.min(endTime, Math.max(endTime - defaultSpan, oldestBegin(nowSeconds, reach)));
   checkWindow(beginTime, endTime, nowSeconds, reach);
   return { beginTime, endTime };

@@ -45,6 +45,19 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
   '+8613400134000': { count: 600, fromAgo: 31 * HOUR, toAgo: 4 * HOUR, bursts: [burst(30), burst(20), burst(5)], failRate: 0.05 },
 };
 
+/** What each demo number shows, for the banners (`npm start`, README's table). */
+export const DEMO_NOTES: Record<string, string> = {
+  '+8613711112222': 'ordinary: 40 receipts over the last 7 days',
+  '+8613800138000': '600 receipts inside one hour (2-3 hours ago): all=true splits the window',
+  '+8615000150000': 'mostly failed deliveries, real carrier codes',
+  '+8613600136000': '150 receipts in one second (5 hours ago): complete false',
+  '+14155550123': 'an international number',
+  '+8613900139000': 'opted out: FailedOperation.PhoneNumberInBlacklist',
+  '+8613500135000': '450 receipts inside one hour (3-4 hours ago)',
+  '+8613300133000': '700 receipts spread over 6 days',
+  '+8613400134000': 'three bursts of 200 (around 30, 20 and 5 hours ago)',
+};
+
 const SUCCESS = ['DELIVRD'];
 const FAILURES = ['UNDELIV', 'EXPIRED', 'REJECTD', 'DELETED', 'UNKNOWN', 'MK:0005', 'MI:0013', 'MN:0001'];
 

@@ -155,8 +155,8 @@ describe('lookup by direct invocation (serverless-offline Lambda endpoint)', () 
     expect(body.statuses.map((s: any) => s.serialNo).sort()).toEqual(truth.map((s) => s.SerialNo).sort());
   });
 
-  // serverless-offline reports every errorType as "Error"; the name itself is checked on the packaged
-  // artifact in package.test.ts, the way the Lambda runtime would report it.
+  // serverless-offline reports every errorType as "Error"; the local Lambda edge restores the name
+  // (local-edge.test.ts), and package.test.ts checks it on the packaged artifact as the runtime reports it.
   it('fails for bad input, with the code in the message', async () => {
     const { error, body } = await invoke({ phoneNumber: '13711112222' });
     expect(error).toBeDefined();

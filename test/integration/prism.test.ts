@@ -6,9 +6,9 @@
  * those, Prism reports the request, and nothing about the answer. (With `--errors` Prism would answer
  * such a request 422 itself instead of passing it on.)
  *
- * API Gateway's own answers (a missing key's 403, the usage plan's 429) come from gateway responses,
- * which serverless-offline does not render: template-edge.test.ts and openapi.test.ts check those bodies
- * against the document from the packaged template instead.
+ * API Gateway's own answers come from gateway responses (resources/edge.yml), which the local edge
+ * in front of serverless-offline renders (local/edge/): a missing or wrong key and an unknown route go
+ * through Prism too. (The usage plan's 429 is checked in local-edge.test.ts, on an edge that throttles.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -72,5 +72,35 @@ describe('the HTTP API through a Prism validation proxy', () => {
     if (!OUTSIDE_THE_DOCUMENT.has(path)) expect(violations, body).toEqual([]);
     expect(response.status, body).toBe(status);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+});
+
+/** Whether Prism reports the request itself (a missing key breaks the document's security rule). */
+const ANSWERS_OF_THE_EDGE: Array<[string, string, Record<string, string>, boolean]> = [
+  ['no x-api-key', '/v1/phone-numbers/%2B8613711112222/statuses', {}, true],
+  ['a wrong x-api-key', '/v1/phone-numbers/%2B8613711112222/statuses', { 'x-api-key': 'local-not-the-key' }, false],
+];
+
+describe("API Gateway's own answers through a Prism validation proxy", () => {
+  it.each(ANSWERS_OF_THE_EDGE)('%s answers 403 AuthFailure in the error shape, and no answer violates the document', async (_, path, headers, outside) => {
+    const response = await fetch(`${proxy}${path}`, { headers });
+    const body = await response.text();
+    const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
+    expect(violations.filter((v) => v.location[0] !== 'request'), body).toEqual([]);
+    if (!outside) expect(violations, body).toEqual([]);
+    expect(response.status, body).toBe(403);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(JSON.parse(body).error).toMatchObject({ code: 'AuthFailure', requestId: expect.any(String) });
+  });
+
+  // No path of the document matches, so Prism can only pass it on: the body is checked here instead.
+  it.each(['/v1/nothing-here', '/v1/phone-numbers/%2B8613711112222'])('the unknown route %s answers 403 AuthFailure in the error shape', async (path) => {
+    const response = await fetch(`${proxy}${path}`, { headers: { 'x-api-key': stack.apiKey } });
+    const body = await response.text();
+    const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
+    expect(violations.filter((v) => v.location[0] !== 'request'), body).toEqual([]);
+    expect(response.status, body).toBe(403);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(JSON.parse(body).error).toMatchObject({ code: 'AuthFailure', message: expect.stringContaining('No such resource') });
   });
 });

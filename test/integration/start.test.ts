@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/offline.ts';
+import { DEMO_NUMBERS } from '../../local/twin/data.ts';
 import { freePorts } from '../support/ports.ts';
 
 const sh = promisify(execFile);
@@ -29,11 +30,38 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+const BANNER = /\nsms-status is running locally\.[\s\S]*?Ctrl-C stops everything\.\n/;
+
+/**
+ * Piped, `npm start` passes the functions' log lines on as the JSON lines they are (Powertools names
+ * the function in each), masked as in production; serverless-offline's own lines, which print the
+ * path with the number in it, are not passed on.
+ */
+async function expectFunctionLogs(stdout: () => string): Promise<void> {
+  const logs = (): Array<Record<string, unknown>> =>
+    stdout()
+      .replace(BANNER, '\n')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const deadline = Date.now() + 10_000;
+  const lookupLine = (): Record<string, unknown> | undefined =>
+    logs().find((l) => l.function_name === 'sms-status-dev-lookup' && l.level === 'DEBUG' && l.phoneNumber === '+86*******2222');
+  while (!lookupLine() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(lookupLine(), stdout().replace(BANNER, '\n').slice(0, 2000)).toBeDefined();
+  for (const line of logs()) expect(typeof line.level === 'string' && typeof line.message === 'string', JSON.stringify(line)).toBe(true);
+  expect(stdout().replace(BANNER, '\n')).not.toMatch(/(\+|%2B)86\d{11}/);
+}
+
 describe('npm start', () => {
   it('prints examples that work as printed, and Ctrl-C stops everything it started', { timeout: 120_000 }, async () => {
     const ports = await freePorts('HTTP_PORT', 'LAMBDA_PORT', 'S3_PORT', 'TWIN_PORT');
-    const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-    for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'SMS_STATUS_API_KEY']) {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    };
+    for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'SMS_STATUS_API_KEY', 'SMS_STATUS_QUIET']) {
       delete env[name];
     }
     const child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -49,6 +77,7 @@ describe('npm start', () => {
       }
       expect(stdout, stderr).toContain('Ctrl-C stops everything');
       expect(stdout).toContain(`http://127.0.0.1:${ports.HTTP_PORT}/dev/v1/phone-numbers`);
+      for (const number of Object.keys(DEMO_NUMBERS)) expect(stdout, 'the banner names every demo number').toContain(number);
       const curls = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('curl '));
       expect(curls.length).toBeGreaterThanOrEqual(2);
       for (const line of curls) {
@@ -80,6 +109,7 @@ describe('npm start', () => {
       const pushLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status push-test'));
       const { stdout: pushOut } = await sh('sh', ['-c', pushLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
       expect(JSON.parse(pushOut)).toMatchObject({ status: 200, answer: { result: 0, errmsg: 'OK' } });
+      await expectFunctionLogs(() => stdout);
     } finally {
       child.kill('SIGINT');
       expect(await exited).toBe(0);

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROJECT_ROOT } from '../../local/offline.ts';
+import { LOCAL_BUILDS, PROJECT_ROOT } from '../../local/offline.ts';
 import { packaged as loadPackage, resourcesOfType } from '../support/package.ts';
 
 const ACCOUNT_ID = '123456789012';
@@ -31,7 +31,7 @@ interface PackageRun {
 /** `serverless package --stage <stage>` into a temporary folder, successful or not. */
 async function slsPackage(stage: string, env: Record<string, string>): Promise<PackageRun> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-template-'));
-  const workFolder = `.esbuild/package-${basename(dir)}`;
+  const workFolder = `${LOCAL_BUILDS}/package-${basename(dir)}`;
   const base = { ...process.env };
   delete base.TENCENT_RPS_TOTAL;
   try {

@@ -7,8 +7,14 @@ import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_WITH_SECRET, packageService 
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
+  /** The HTTP API through the local edge, as callers reach it. */
   httpUrl: string;
+  /** serverless-offline's HTTP port itself, behind the edge. */
+  offlineHttpUrl: string;
+  /** The Lambda API through the local edge (errors under their own names). */
   lambdaUrl: string;
+  /** serverless-offline's Lambda port itself (every errorType "Error"). */
+  offlineLambdaUrl: string;
   apiKey: string;
   twinUrl: string;
   s3Url: string;
@@ -42,8 +48,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);
   const stack = await startStack({ ports, env, logPath });
   project.provide('stack', {
-    httpUrl: stack.offline.httpUrl,
-    lambdaUrl: stack.offline.lambdaUrl,
+    httpUrl: stack.httpUrl,
+    offlineHttpUrl: stack.offline.httpUrl,
+    lambdaUrl: stack.lambdaUrl,
+    offlineLambdaUrl: stack.offline.lambdaUrl,
     apiKey: stack.apiKey,
     twinUrl: stack.twin?.url ?? '',
     s3Url: stack.s3.url,

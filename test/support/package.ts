@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../local/offline.ts';
+import { LOCAL_BUILDS, PROJECT_ROOT } from '../../local/offline.ts';
 
 const run = promisify(execFile);
 
@@ -15,7 +15,7 @@ export interface Packaged {
 /** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
 export async function packageService(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
-  const workFolder = `.esbuild/package-${basename(dir)}`;
+  const workFolder = `${LOCAL_BUILDS}/package-${basename(dir)}`;
   try {
     await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args], {
       cwd: PROJECT_ROOT,

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { oldestDefaultBegin, parsePhoneNumber, parseQuery, type RawQuery } from '#lib/status/query.ts';
+import { BEGIN_GRACE_SECONDS, oldestDefaultBegin, parsePhoneNumber, parseQuery, parseWindow, type RawQuery } from '#lib/status/query.ts';
+import { SEAM_SECONDS } from '#lib/status/history.ts';
+import { retentionEdge } from '#lib/tencent/retention.ts';
 import { InvalidInput } from '#lib/errors.ts';
 
 /** 2024-05-01T10:00:00Z */
@@ -8,6 +10,8 @@ const NOW = 1714557600;
 const DAY = 86400;
 const WEEK = 7 * DAY;
 const PHONE = '+8613711112222';
+/** Where a lookup's Tencent part starts at NOW: the retention edge (5 min in), the seam (1 min), 5 s of clock slack. */
+const TENCENT_FROM = NOW - 7 * 86400 + 300 + 60 + 5;
 
 function rejection(raw: unknown, now = NOW): InvalidInput {
   try {
@@ -106,7 +110,7 @@ describe('parseQuery: times', () => {
     ['endTime after 2100', { endTime: 4102444801 }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['endTime in milliseconds', { endTime: String(NOW * 1000) }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['beginTime in the future', { beginTime: NOW + 60 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
-    ['beginTime older than 7 days', { beginTime: NOW - WEEK - 1 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
+    ['beginTime older than 7 days and the grace', { beginTime: NOW - WEEK - BEGIN_GRACE_SECONDS - 1 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
     ['endTime older than 7 days, no beginTime given', { endTime: NOW - 40 * DAY }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['endTime before beginTime', { beginTime: NOW - 100, endTime: NOW - 200 }, 'endTime', 'InvalidParameterValue.InvalidStartTime'],
     ['malformed ISO', { beginTime: '2024-5-1T10:00:00Z' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
@@ -149,9 +153,36 @@ describe('parseQuery: times', () => {
     );
   });
 
-  it('accepts beginTime exactly 7 days back and exactly now', () => {
-    expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW - WEEK }, NOW).beginTime).toBe(NOW - WEEK);
+  it('accepts beginTime exactly now, and 7 days back as where Tencent\'s part starts', () => {
+    expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW - WEEK }, NOW).beginTime).toBe(TENCENT_FROM);
     expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW }, NOW)).toMatchObject({ beginTime: NOW, endTime: NOW });
+  });
+
+  describe('the grace at Tencent\'s 7 days', () => {
+    it.each([
+      ['7 days back', NOW - WEEK],
+      ['7 days and the grace back', NOW - WEEK - BEGIN_GRACE_SECONDS],
+      ['one second before where the Tencent part starts', TENCENT_FROM - 1],
+    ])('moves a beginTime %s to where the lookup\'s Tencent part starts (history seam, a few seconds on)', (_, beginTime) => {
+      expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW).beginTime).toBe(TENCENT_FROM);
+      expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(TENCENT_FROM);
+      expect(TENCENT_FROM).toBeGreaterThanOrEqual(retentionEdge(NOW * 1000) + SEAM_SECONDS);
+    });
+
+    it('leaves a beginTime inside Tencent\'s part, or older than the grace (the lake\'s), as given', () => {
+      expect(parseQuery({ phoneNumber: PHONE, beginTime: TENCENT_FROM + 1 }, NOW).beginTime).toBe(TENCENT_FROM + 1);
+      const older = NOW - WEEK - BEGIN_GRACE_SECONDS - 1;
+      expect(parseQuery({ phoneNumber: PHONE, beginTime: older }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(older);
+    });
+
+    it('leaves a window that ends before Tencent\'s part as given', () => {
+      const window = { beginTime: NOW - WEEK - 60, endTime: NOW - WEEK + 60 };
+      expect(parseQuery({ phoneNumber: PHONE, ...window }, NOW, { lakeRetentionDays: 400 })).toMatchObject(window);
+    });
+
+    it('is for lookups: an export window is not moved', () => {
+      expect(parseWindow({ beginTime: NOW - WEEK }, NOW, DAY).beginTime).toBe(NOW - WEEK);
+    });
   });
 
   it.each([
