@@ -54,8 +54,11 @@ interface Answered {
  * Tencent's reach, Tencent answers the whole window.
  */
 export async function history(client: TencentClient, lake: Lake | undefined, query: Query, options: HistoryOptions = {}): Promise<HistoryAnswer> {
-  const seam = retentionEdge((options.now ?? Date.now)()) + SEAM_SECONDS;
-  const window: Window = { beginTime: Math.max(query.beginTime, options.after?.time ?? query.beginTime), endTime: query.endTime };
+  const nowMs = (options.now ?? Date.now)();
+  const seam = retentionEdge(nowMs) + SEAM_SECONDS;
+  // A later page without a lake: what aged past Tencent's edge since the first page cannot be asked for.
+  const aged = !lake && options.after !== undefined ? retentionEdge(nowMs) : Number.NEGATIVE_INFINITY;
+  const window: Window = { beginTime: Math.max(query.beginTime, options.after?.time ?? query.beginTime, aged), endTime: query.endTime };
   const older = lake && window.beginTime < seam ? { beginTime: window.beginTime, endTime: Math.min(window.endTime, seam - 1) } : undefined;
   const recent = !older ? window : window.endTime >= seam ? { beginTime: seam, endTime: window.endTime } : undefined;
   const cap = options.lakeCap ?? (query.all || query.serialNo !== undefined ? MAX_LAKE_RECORDS : query.limit);
@@ -65,7 +68,10 @@ export async function history(client: TencentClient, lake: Lake | undefined, que
     older && lake && days ? readLake(lake, query, { window: older, days, cap, after: options.after }).then((part) => lakeAnswer(part, older)) : undefined,
     recent ? tencentOrLake(client, lake, query, recent, { ...options, lakeCap: cap }) : undefined,
   ]);
-  return combined(query, [fromLake, fromTencent].filter((part): part is Answered => part !== undefined), options.after);
+  const answer = combined(query, [fromLake, fromTencent].filter((part): part is Answered => part !== undefined), options.after);
+  // Receipts that aged away between the pages were never answered: this page cannot say it is whole.
+  if (options.after && aged > options.after.time) answer.result.complete = false;
+  return answer;
 }
 
 function lakeAnswer(part: LakePart, window: Window): Answered {

@@ -34,7 +34,7 @@ export async function lookupPage(deps: LookupDeps, raw: RawQuery, run: LookupRun
   const nowSeconds = Math.floor(nowMs / 1000);
   const nextToken = typeof raw === 'object' && raw !== null ? raw.nextToken : undefined;
   const token = present(nextToken) ? decodeToken(nextToken, deps.tokenKey, nowSeconds) : undefined;
-  const query = parseQuery(token ? withTokenWindow(raw, token) : raw, nowSeconds, { lakeRetentionDays: deps.lake?.retentionDays });
+  const query = parseQuery(token ? withTokenWindow(raw, token) : raw, nowSeconds, { lakeRetentionDays: deps.lake?.retentionDays, continuing: token !== undefined });
   if (token) checkSameQuery(token, query);
   const paged = query.all && query.serialNo === undefined;
   const answer = await history(deps.client, deps.lake, query, {

@@ -3,7 +3,7 @@ import { InvalidInput } from '#lib/errors.ts';
 import { retentionEdge } from '#lib/tencent/retention.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { SEAM_SECONDS } from './history.ts';
-import { MAX_TOKEN_LENGTH } from './page-token.ts';
+import { MAX_TOKEN_LENGTH, TOKEN_TTL_SECONDS } from './page-token.ts';
 import { parseTime } from './time.ts';
 
 /** A lookup as callers send it: strings from a query string, numbers and booleans from JSON. */
@@ -31,6 +31,8 @@ export interface Query {
 /** How far back a lookup may reach: Tencent's 7 days, or with a lake configured, its retention. */
 export interface QueryOptions {
   lakeRetentionDays?: number;
+  /** A later page (nextToken): the window is the one the token was issued for, up to its age ago. */
+  continuing?: boolean;
 }
 
 /** How far back a window may start, and why no further. */
@@ -98,8 +100,10 @@ export function graceBegin(beginTime: number, endTime: number, nowSeconds: numbe
 export function parseQuery(raw: RawQuery, nowSeconds: number, options: QueryOptions = {}): Query {
   checkShape(raw);
   const phoneNumber = parsePhoneNumber(raw.phoneNumber);
-  const grace = (begin: number, end: number): number => graceBegin(begin, end, nowSeconds);
-  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, lookupReach(options), grace);
+  // A later page keeps the window its token was issued for: no grace moves it, and it may have aged since.
+  const grace = (begin: number, end: number): number => (options.continuing ? begin : graceBegin(begin, end, nowSeconds));
+  const reach = lookupReach(options);
+  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, options.continuing ? { ...reach, seconds: reach.seconds + TOKEN_TTL_SECONDS } : reach, grace);
   const serialNo = parseSerialNo(raw.serialNo);
   return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all), ...(serialNo !== undefined && { serialNo }) };
 }

@@ -194,3 +194,19 @@ describe('lookupPage: serialNo', () => {
     expect(client.calls.length).toBeLessThan(fullSearch.calls.length);
   });
 });
+
+describe('lookupPage: a later page minutes after the first', () => {
+  it('keeps the token’s window though the 7-day edge moved (no grace, no 400), with a lake or without', async () => {
+    const records = spread(600, NOW - 7 * DAY + 700, NOW - 6 * DAY);
+    const { deps } = await world(records);
+    const begin = String(NOW - 7 * DAY + 650);
+    const first = await page(deps(100), { beginTime: begin, endTime: String(NOW - 5 * DAY) });
+    const later = await page(deps(100), { nextToken: first.nextToken }, { nowMs: NOW_MS + 20 * 60_000 });
+    expect(later.beginTime).toBe(first.beginTime);
+    expect(later.statuses[0]?.serialNo).toBe(first.nextToken && expected(records, 0, NOW)[100]?.serialNo);
+    const noLake = { ...deps(100), lake: undefined };
+    const firstAlone = await page(noLake, { beginTime: begin, endTime: String(NOW - 5 * DAY) });
+    const laterAlone = await page(noLake, { nextToken: firstAlone.nextToken }, { nowMs: NOW_MS + 20 * 60_000 });
+    expect(laterAlone.statuses.length).toBeGreaterThan(0);
+  });
+});
