@@ -16,19 +16,18 @@ export const GLUE_COLUMNS: ReadonlyArray<{ column: string; key: string; type: 'V
 
 const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
+/** The table, empty; the day objects' files are inserted into it batch by batch (`insertFiles`). */
+export const CREATE_LAKE_TABLE = `CREATE TABLE delivery_statuses (${GLUE_COLUMNS.map(({ column, type }) => `${column} ${type}`).join(', ')}, dt VARCHAR, source_file VARCHAR)`;
+
 /**
- * The table loaded once from the day objects' files (gzip JSON Lines under `dt=<day>/` folders), so the
- * five queries read columns instead of parsing the JSON five times. Without files, the same table empty.
- * Beside the Glue columns, `source_file` keeps each row's file, for NOT_A_RECEIPT to name.
+ * Rows from files of gzip JSON Lines under `dt=<day>/` folders: read once into the table, so the five
+ * queries read columns instead of parsing the JSON five times. `source_file` keeps each row's file, for
+ * NOT_A_RECEIPT to name.
  */
-export function createLakeTable(files: readonly string[]): string {
-  if (files.length === 0) {
-    const columns = GLUE_COLUMNS.map(({ column, type }) => `${column} ${type}`).join(', ');
-    return `CREATE TABLE delivery_statuses (${columns}, dt VARCHAR, source_file VARCHAR)`;
-  }
+export function insertFiles(files: readonly string[]): string {
   const keys = GLUE_COLUMNS.map(({ key, type }) => `${JSON.stringify(key)}: ${literal(type)}`).join(', ');
   const select = GLUE_COLUMNS.map(({ column, key }) => `${JSON.stringify(key)} AS ${column}`).join(', ');
-  return `CREATE TABLE delivery_statuses AS
+  return `INSERT INTO delivery_statuses
     SELECT ${select}, dt, filename AS source_file
     FROM read_json([${files.map(literal).join(', ')}],
       format = 'newline_delimited', compression = 'gzip', filename = true,
