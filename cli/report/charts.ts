@@ -8,6 +8,10 @@ const WIDTH = 1000;
 export const COLORS = { delivered: '#2e7d32', failed: '#c62828', other: '#9e9e9e', rate: '#1565c0', grid: '#d0d7de', text: '#24292f' };
 /** Countries drawn; the table under the chart lists every one. */
 export const MAX_COUNTRY_BARS = 15;
+/** A horizontal bar's thickness (rows are 28 px apart); text beside it sits on its middle. */
+const BAR = 20;
+/** Characters of a description the chart shows; the whole of it is in its title and the table. */
+const LABEL_CHARS = 36;
 
 const svg = (height: number, label: string, body: string): string =>
   `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${escape(label)}" font-family="system-ui, sans-serif" font-size="12">${body}</svg>`;
@@ -17,7 +21,7 @@ const rect = (x: number, y: number, w: number, h: number, fill: string, title: s
 
 /** Delivery rate of each day, 0–100 %, one bar per day; a day with no SUCCESS or FAIL has none. */
 export function rateByDayChart(days: readonly DayCounts[]): string {
-  const [left, top, bottom, height] = [48, 22, 44, 300];
+  const [left, top, bottom, height] = [48, 22, 50, 300];
   const plot = { width: WIDTH - left - 8, height: height - top - bottom };
   const slot = plot.width / Math.max(days.length, 1);
   const step = Math.ceil(days.length / 16);
@@ -29,18 +33,24 @@ export function rateByDayChart(days: readonly DayCounts[]): string {
     const x = left + i * slot + slot * 0.15;
     const h = (d.deliveryRate ?? 0) * plot.height;
     const title = `${d.day}: ${percent(d.deliveryRate)} delivered (${count(d.receipts)} receipts, ${count(d.failed)} failed)`;
-    const bar = d.deliveryRate === null ? '' : rect(x, top + plot.height - h, slot * 0.7, h, COLORS.rate, title);
+    // No SUCCESS and no FAIL that day: no rate, so no bar, only a mark where it would stand.
+    const bar =
+      d.deliveryRate === null
+        ? `<g>${text(x + slot * 0.35, top + plot.height - 4, '–', 'text-anchor="middle" fill-opacity="0.6"')}<title>${escape(title)}</title></g>`
+        : rect(x, top + plot.height - h, slot * 0.7, h, COLORS.rate, title);
     const value = days.length <= 20 ? text(x + slot * 0.35, top + plot.height - h - 5, percent(d.deliveryRate), 'text-anchor="middle" font-size="11"') : '';
-    const label = i % step === 0 ? text(x + slot * 0.35, height - bottom + 18, d.day.slice(5), 'text-anchor="middle"') : '';
-    return bar + value + label;
+    const label = i % step === 0 ? text(x + slot * 0.35, height - bottom + 16, d.day.slice(5), 'text-anchor="middle"') : '';
+    // A rate of 42 receipts weighs less than one of 1,370: the count under each day says so.
+    const weight = days.length <= 16 ? text(x + slot * 0.35, height - bottom + 30, `${count(d.receipts)} receipts`, 'text-anchor="middle" font-size="10" fill-opacity="0.6"') : '';
+    return bar + value + label + weight;
   });
-  return svg(height, 'Delivery rate by day', grid.join('') + bars.join('') + text(left, height - 6, 'UTC day (MM-DD)', 'font-size="11"'));
+  return svg(height, 'Delivery rate by day', grid.join('') + bars.join('') + text(left, height - 2, 'UTC day (MM-DD)', 'font-size="11"'));
 }
 
 /** Receipts of each country as one bar: delivered, failed and neither, side by side. */
 export function receiptsByCountryChart(countries: readonly CountryCounts[]): string {
   const shown = countries.slice(0, MAX_COUNTRY_BARS);
-  const [label, right, row, top] = [90, 220, 28, 8];
+  const [label, right, row, top] = [90, 260, 28, 8];
   const most = Math.max(...shown.map((c) => c.receipts), 1);
   const scale = (WIDTH - label - right) / most;
   const bars = shown.map((c, i) => {
@@ -53,12 +63,12 @@ export function receiptsByCountryChart(countries: readonly CountryCounts[]): str
     ];
     let x = label;
     const segments = parts.map(([n, fill, what]) => {
-      const segment = n > 0 ? rect(x, y, n * scale, row - 8, fill, `${countryLabel(c.countryCode)}: ${count(n)} ${what}`) : '';
+      const segment = n > 0 ? rect(x, y, n * scale, BAR, fill, `${countryLabel(c.countryCode)}: ${count(n)} ${what}`) : '';
       x += n * scale;
       return segment;
     });
-    const name = text(label - 8, y + row / 2, countryLabel(c.countryCode), 'text-anchor="end"');
-    return name + segments.join('') + text(x + 8, y + row / 2, `${count(c.receipts)} · ${percent(c.deliveryRate)}`);
+    const name = text(label - 8, y + BAR / 2 + 4, countryLabel(c.countryCode), 'text-anchor="end"');
+    return name + segments.join('') + text(x + 8, y + BAR / 2 + 4, `${count(c.receipts)} receipts · ${percent(c.deliveryRate)} delivered`);
   });
   const legend = legendRow(top + shown.length * row + 14);
   return svg(top + shown.length * row + 26, 'Receipts by country', bars.join('') + legend);
@@ -71,16 +81,18 @@ function legendRow(y: number): string {
 
 /** The most frequent descriptions of failed receipts, longest bar first. */
 export function topFailuresChart(failures: readonly TopFailure[]): string {
-  const [label, right, row, top] = [270, 90, 28, 8];
+  // As wide as the longest description needs (about 7 px a character at 12 px), at most 36 characters.
+  const longest = Math.max(...failures.map((f) => [...clip(shown(f.description), LABEL_CHARS)].length), 4);
+  const [label, right, row, top] = [Math.min(16 + longest * 7.2, 280), 90, 28, 8];
   const most = Math.max(...failures.map((f) => f.count), 1);
   const scale = (WIDTH - label - right) / most;
   const bars = failures.map((f, i) => {
     const y = top + i * row;
     const description = shown(f.description);
     return (
-      `<g>${text(label - 8, y + row / 2, clip(description, 36), 'text-anchor="end"')}<title>${escape(description)}</title></g>` +
-      rect(label, y, f.count * scale, row - 8, COLORS.failed, `${description}: ${count(f.count)} failed receipts`) +
-      text(label + f.count * scale + 8, y + row / 2, count(f.count))
+      `<g>${text(label - 8, y + BAR / 2 + 4, clip(description, LABEL_CHARS), 'text-anchor="end"')}<title>${escape(description)}</title></g>` +
+      rect(label, y, f.count * scale, BAR, COLORS.failed, `${description}: ${count(f.count)} failed receipts`) +
+      text(label + f.count * scale + 8, y + BAR / 2 + 4, count(f.count))
     );
   });
   return svg(top + failures.length * row + 4, 'Top failures', bars.join(''));

@@ -18,8 +18,9 @@ const STYLE = `
   .card .label { color: #57606a; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
   .card .value { font-size: 26px; font-weight: 600; font-variant-numeric: tabular-nums; }
   section { padding: 16px 20px; margin-bottom: 16px; }
-  table { border-collapse: collapse; width: 100%; margin-top: 12px; font-variant-numeric: tabular-nums; }
-  th, td { padding: 4px 10px; border-bottom: 1px solid #eaeef2; text-align: right; }
+  table { border-collapse: collapse; margin-top: 12px; font-variant-numeric: tabular-nums; }
+  th, td { padding: 4px 10px 4px 28px; border-bottom: 1px solid #eaeef2; text-align: right; }
+  th:first-child, td:first-child { padding-left: 10px; }
   th:first-child, td:first-child, td.text { text-align: left; }
   th { color: #57606a; font-weight: 600; }
   .none, .note { color: #57606a; }
