@@ -35,6 +35,15 @@ describe('queries/', () => {
         expect(sql).not.toContain('${');
       });
 
+      it("places every ? in a WHERE clause, the only place Athena's execution parameters may stand", () => {
+        const clauses = [...code.matchAll(/\b(SELECT|FROM|WHERE|GROUP BY|HAVING|ORDER BY|LIMIT)\b|\?/g)];
+        let clause = '';
+        for (const [token] of clauses) {
+          if (token === '?') expect(clause).toBe('WHERE');
+          else clause = token;
+        }
+      });
+
       it('uses only lower-case aliases (Athena answers column names in lower case)', () => {
         for (const [, alias] of code.matchAll(/\bAS (\w+)/g)) {
           if (!['double', 'counts', 'days', 'countries'].includes(alias as string)) expect(alias).toBe(alias?.toLowerCase());
