@@ -24,10 +24,11 @@ function s3Error(error: AwsError, place: LakePlace): string | undefined {
   const via = place.endpoint ? ` at ${place.endpoint} (AWS_ENDPOINT_URL_S3)` : '';
   const name = error.name ?? '';
   if (name === 'NoSuchBucket') return `bucket '${place.bucket}' does not exist${via}: set EXPORT_BUCKET to the export's bucket`;
+  // S3 answers 403 to an unknown key id too: the credentials' own refusals first.
+  if (REFUSED_CREDENTIALS.has(name)) return `S3 refused the AWS credentials (${name}) reading ${where}${via}: check AWS_PROFILE or AWS_ACCESS_KEY_ID`;
   if (name === 'AccessDenied' || error.$metadata?.httpStatusCode === 403) {
     return `access denied reading ${where}${via}: the AWS credentials need s3:ListBucket and s3:GetObject there (EXPORT_BUCKET, EXPORT_PREFIX)`;
   }
-  if (REFUSED_CREDENTIALS.has(name)) return `S3 refused the AWS credentials (${name}) reading ${where}${via}: check AWS_PROFILE or AWS_ACCESS_KEY_ID`;
   if (name === 'CredentialsProviderError') return `no AWS credentials to read ${where}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`;
   if (/region is missing/i.test(error.message ?? '')) return `no AWS region to read ${where}: set AWS_REGION`;
   if (NETWORK.has(error.code ?? '') || NETWORK.has(name)) {
