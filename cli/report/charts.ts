@@ -5,7 +5,7 @@ import { clip, escape, px } from './markup.ts';
 /** Inline SVG bar charts drawn from the report's numbers: no script, no library, no network. */
 
 const WIDTH = 1000;
-export const COLORS = { delivered: '#2e7d32', failed: '#c62828', other: '#9e9e9e', rate: '#1565c0', grid: '#d0d7de', text: '#24292f' };
+const COLORS = { delivered: '#2e7d32', failed: '#c62828', other: '#9e9e9e', rate: '#1565c0', grid: '#d0d7de', text: '#24292f' };
 /** Countries drawn; the table under the chart lists every one. */
 export const MAX_COUNTRY_BARS = 15;
 /** A horizontal bar's thickness (rows are 28 px apart); text beside it sits on its middle. */

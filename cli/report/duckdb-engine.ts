@@ -13,6 +13,7 @@ const MEMORY_LIMIT = '160MB';
 export interface DuckDbOptions {
   /** DuckDB's memory_limit: past it, it spills to its temporary directory instead of growing. */
   memoryLimit?: string;
+  /** Two by default: each JSON reader thread holds buffers of its own, and the reads from S3 set the pace. */
   threads?: number;
   /** Where the copies of the day objects and DuckDB's database go; a new folder under the OS's by default. */
   tmpDir?: string;

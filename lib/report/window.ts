@@ -9,7 +9,7 @@ export interface ReportWindow {
 }
 
 const DAY = 86_400;
-export const DEFAULT_REPORT_DAYS = 7;
+const DEFAULT_REPORT_DAYS = 7;
 /**
  * The widest window: the lake's default retention (EXPORT_RETENTION_DAYS). A report lists every day in
  * its window, so a typo reaching back decades is refused instead of listing thousands of empty days.

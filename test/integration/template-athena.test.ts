@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { QUERY_FILES, SECTIONS } from '#lib/report/sections.ts';
+import { GLUE_COLUMNS } from '../../cli/report/lake-table.ts';
 import { QUERIES_DIR } from '../../cli/report/queries.ts';
 import { packaged, resolveIf, resourcesOfType, type Packaged } from '../support/package.ts';
 
@@ -80,6 +81,15 @@ describe('one named query per report section', () => {
       }
     });
   }
+
+  it("DuckDB's delivery_statuses (sms-status report) has the Glue table's columns, types and key mappings", () => {
+    const [[, table]] = resourcesOfType(plain.template, 'AWS::Glue::Table') as [[string, any]];
+    const { Columns, SerdeInfo } = table.Properties.TableInput.StorageDescriptor;
+    const types: Record<string, string> = { string: 'VARCHAR', bigint: 'BIGINT' };
+    expect(GLUE_COLUMNS.map(({ column, type }) => [column, type])).toEqual(Columns.map((c: { Name: string; Type: string }) => [c.Name, types[c.Type]]));
+    for (const { column, key } of GLUE_COLUMNS) expect(SerdeInfo.Parameters[`mapping.${column}`] ?? column, column).toBe(key);
+    expect(table.Properties.TableInput.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
+  });
 
   it("the queries' database is the Glue database that holds delivery_statuses", () => {
     const [[, table]] = resourcesOfType(plain.template, 'AWS::Glue::Table') as [[string, any]];
