@@ -4,13 +4,10 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import pLimit from 'p-limit';
 import { CorruptObject } from '#lib/export/corrupt.ts';
-import { readBytes } from '#lib/export/store.ts';
 import type { LakeObjects } from '#lib/report/engine.ts';
 
 /** Objects read at once: each is held whole while it is checked and written (a day object is small). */
 const READ_CONCURRENCY = 16;
-/** A day object is one group's receipts of one day: far below this, even for a busy deployment. */
-const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 const gunzipAsync = promisify(gunzip);
 /** Output per zlib callback: a day object in one piece, not sixty-four 16 KiB callbacks on the main thread. */
@@ -40,10 +37,9 @@ export async function copyLakeFiles(objects: LakeObjects, dir: string): Promise<
 
 async function copyOne(objects: LakeObjects, index: number, dir: string): Promise<string | undefined> {
   const key = objects.keys[index] as string;
-  const body = await objects.open(key);
+  const bytes = await objects.read(key);
   // Gone since it was listed (a lifecycle expiry): it holds nothing now, as for Athena.
-  if (body === undefined) return undefined;
-  const bytes = await readBytes(body, MAX_OBJECT_BYTES, `s3://${objects.bucket}/${key}`);
+  if (bytes === undefined) return undefined;
   try {
     await gunzipAsync(bytes, { chunkSize: GUNZIP_CHUNK_BYTES });
   } catch (error) {

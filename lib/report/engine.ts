@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Row } from './row.ts';
 
 /** The day objects of a report's window, as listed: their keys, and a way to read each. */
@@ -6,8 +5,8 @@ export interface LakeObjects {
   bucket: string;
   /** Keys of gzip JSON Lines objects under `statuses/dt=<day>/`, only the days of the window. */
   keys: readonly string[];
-  /** The object's bytes as stored (gzip); undefined when it went away after it was listed. */
-  open(key: string): Promise<Readable | undefined>;
+  /** The object's bytes as stored (gzip), whole; undefined when it went away after it was listed. */
+  read(key: string): Promise<Buffer | undefined>;
 }
 
 /**

@@ -1,11 +1,13 @@
 import pLimit from 'p-limit';
 import { dayPrefix } from '#lib/export/layout.ts';
-import type { ListingStore } from '#lib/export/store.ts';
+import { readBytes, type ListingStore } from '#lib/export/store.ts';
 import type { LakeObjects } from './engine.ts';
 import { windowDays, type ReportWindow } from './window.ts';
 
 /** Days listed at once: a 400-day window is 400 LIST requests. */
 const LIST_CONCURRENCY = 8;
+/** A day object is one group's receipts of one day: far below this, even for a busy deployment. */
+const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /** The lake as the report reads it: listed by day, each object read whole. */
 export type LakeStore = Pick<ListingStore, 'list' | 'read'>;
@@ -21,6 +23,9 @@ export async function windowObjects(store: LakeStore, bucket: string, prefix: st
   return {
     bucket,
     keys: listed.flat().filter((key) => key.endsWith('.jsonl.gz')),
-    open: async (key) => (await store.read(bucket, key))?.body,
+    read: async (key) => {
+      const object = await store.read(bucket, key);
+      return object && readBytes(object.body, MAX_OBJECT_BYTES, `s3://${bucket}/${key}`);
+    },
   };
 }
