@@ -1,6 +1,7 @@
 import { ConfigError } from '#lib/config.ts';
 import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
 import { errorBody } from '../functions/middleware/error-body.ts';
+import { CliError } from './cli-error.ts';
 
 /** Exit codes (README.md, CLI): 1 the taxonomy's errors (and an export not complete), 2 cannot run as configured. */
 export const EXIT_ERROR = 1;
@@ -96,7 +97,7 @@ export function errorReport(error: unknown, env: NodeJS.ProcessEnv, debug = fals
   const stack = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
   if (isSmsStatusError(error)) return { line: `${tencentReport(error, env)}${stack}`, exitCode: EXIT_ERROR };
   const parseArgs = String((error as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
-  if (error instanceof ConfigError || parseArgs) {
+  if (error instanceof ConfigError || error instanceof CliError || parseArgs) {
     return { line: `sms-status: ${(error as Error).message}${stack}`, exitCode: EXIT_SETUP };
   }
   const problem = s3Problem(error, env);

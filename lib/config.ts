@@ -259,3 +259,18 @@ export function loadInboxConfig(env: Env): InboxConfig {
     reserveMs: wholeNumber(env, 'INBOX_RESERVE_MS', 60_000, 0, 600_000),
   };
 }
+
+/** Where `sms-status report` reads the lake: the export's bucket and prefix. */
+export interface ReportConfig {
+  bucket: string;
+  prefix: string;
+  localS3: boolean;
+}
+
+export function loadReportConfig(env: Env): ReportConfig {
+  return {
+    bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
+    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    localS3: localS3(env),
+  };
+}

@@ -44,9 +44,14 @@ export function groupPart(group: number): string {
   return `part-${String(group).padStart(2, '0')}`;
 }
 
+/** The folder of one UTC day's objects: the table's `dt` partition. */
+export function dayPrefix(prefix: string, day: string): string {
+  return `${prefix}/statuses/dt=${day}/`;
+}
+
 /** Hive-style partition by the receipt's own UTC date; one object per day and group. */
 export function objectKey(prefix: string, day: string, group: number): string {
-  return `${prefix}/statuses/dt=${day}/${groupPart(group)}.jsonl.gz`;
+  return `${dayPrefix(prefix, day)}${groupPart(group)}.jsonl.gz`;
 }
 
 /**

@@ -197,7 +197,7 @@ describe('lake retention', () => {
     expect(Number(quarantine.ExpirationInDays)).toBe(Number(lifecycleRule(withSecret.template, 'expire-statuses').ExpirationInDays));
     // Rules that expire current objects all name a folder, and none of them is the job state or the inbox.
     const expiring = rules.filter((r: any) => r.ExpirationInDays !== undefined);
-    for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^receipts\/(statuses|_runs|_quarantine)\/$/);
+    for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^receipts\/(statuses|_runs|_quarantine|_athena)\/$/);
     for (const r of rules) expect(r.Status, r.Id).toBe('Enabled');
   });
 });
@@ -214,6 +214,16 @@ describe('KMS', () => {
     expect(bucketEncryption(withKms.template)).toEqual({
       ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KMS_KEY_ARN },
       BucketKeyEnabled: true,
+    });
+  });
+
+  // Here rather than in template-athena.test.ts: this file already packages with a key.
+  it("encrypts Athena's query results with the same key (the workgroup's enforced result configuration)", () => {
+    const config = resolveIf(withKms.template, withKms.template.Resources.ReportWorkGroup.Properties.WorkGroupConfiguration);
+    expect(config.EnforceWorkGroupConfiguration).toBe(true);
+    expect(config.ResultConfiguration).toEqual({
+      OutputLocation: 's3://acme-sms-exports/receipts/_athena/',
+      EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: KMS_KEY_ARN },
     });
   });
 
