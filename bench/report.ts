@@ -11,7 +11,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { GROUPS, objectKey } from '#lib/export/layout.ts';
 import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
-import { toLine } from '#lib/export/writer.ts';
+import { toLine } from '#lib/export/line.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { localEnv } from '../local/function-env.ts';
 import { startLocalS3, type LocalS3 } from '../local/s3.ts';

@@ -5,8 +5,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/writer.ts';
-import { toLine } from '#lib/export/writer.ts';
+import type { ExportRecord } from '#lib/export/line.ts';
+import { toLine } from '#lib/export/line.ts';
 import type { CountryCounts, DayCounts, DeliveryReport, RepeatFailure, TopFailure } from '#lib/report/report.ts';
 import type { ReportWindow } from '#lib/report/window.ts';
 import { utcDay } from '#lib/utc-day.ts';
