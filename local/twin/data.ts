@@ -65,6 +65,11 @@ export const DEMO_NOTES: Record<string, string> = {
   '+8613500135000': '450 receipts inside one hour (3-4 hours ago)',
   '+8613300133000': '700 receipts spread over 6 days',
   '+8613400134000': 'three bursts of 200 (around 30, 20 and 5 hours ago)',
+  '+85291234567': 'Hong Kong: 120 over 6 days, 15% failed (UNDELIV, EXPIRED, DB:0141)',
+  '+447700900456': 'United Kingdom: 80 over 5 days, 10% failed',
+  '+6591234567': 'Singapore: 60 over 6 days, most failed (REJECTD, MK:0005)',
+  '+819012345678': 'Japan: 50 over 4 days, 5% failed',
+  '+886912345678': 'Taiwan: 40 over 6 days, 30% failed',
 };
 
 const SUCCESS = ['DELIVRD'];

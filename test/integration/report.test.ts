@@ -138,8 +138,8 @@ describe('a bad value or a broken lake: one line naming what to fix, never a sta
 
   it('S3 not listening at AWS_ENDPOINT_URL_S3; a bucket that does not exist', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    oneLine(await runCli(['report'], cliEnv({ ...base(), AWS_ENDPOINT_URL_S3: endpoint })), 1, `cannot reach S3 at ${endpoint} (AWS_ENDPOINT_URL_S3)`);
-    oneLine(await runCli(['report'], cliEnv({ ...base(), EXPORT_BUCKET: 'no-such-bucket' })), 1, "bucket 'no-such-bucket' does not exist", 'EXPORT_BUCKET');
+    oneLine(await runCli(['report'], cliEnv({ ...base(), AWS_ENDPOINT_URL_S3: endpoint })), 2, `cannot reach S3 at ${endpoint} (AWS_ENDPOINT_URL_S3)`);
+    oneLine(await runCli(['report'], cliEnv({ ...base(), EXPORT_BUCKET: 'no-such-bucket' })), 2, "bucket 'no-such-bucket' does not exist", 'EXPORT_BUCKET');
   });
 
   it('a corrupt day object: no report, the object named', async () => {
@@ -149,10 +149,10 @@ describe('a bad value or a broken lake: one line naming what to fix, never a sta
     const client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: lake.s3.url, region: 'us-east-1', credentials: lake.s3.credentials });
     await client.send(new PutObjectCommand({ Bucket: lake.s3.bucket, Key: key, Body: gzipSync('{"serialNo":"2433:x","userReceiveTime":1741050000,\n') }));
     client.destroy();
-    oneLine(await runCli(['report', '--begin', `${day}T00:00:00Z`, '--end', '2025-03-05'], lake.env), 1, `s3://${lake.s3.bucket}/${key} is corrupt`, 'no report made');
+    oneLine(await runCli(['report', '--begin', `${day}T00:00:00Z`, '--end', '2025-03-05'], lake.env), 2, `s3://${lake.s3.bucket}/${key} is corrupt`, 'no report made');
   });
 
   it('an --out that cannot be written', async () => {
-    oneLine(await runCli(['report', '--out', '/nonexistent-dir/report.json'], lake.env), 1, 'cannot write --out /nonexistent-dir/report.json: ENOENT');
+    oneLine(await runCli(['report', '--out', '/nonexistent-dir/report.json'], lake.env), 2, 'cannot write --out /nonexistent-dir/report.json: ENOENT');
   });
 });
