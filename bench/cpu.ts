@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { fromTencent } from '#lib/status/record.ts';
+import { fromTencent } from '#lib/status/from-tencent.ts';
 import { sign } from '#lib/tencent/sign.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
+import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
+import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 import { localEnv } from '../local/function-env.ts';
 import { startLocalS3 } from '../local/s3.ts';

@@ -1,9 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
-import { mergeInto } from '#lib/export/writer.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
+import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
+import { mergeInto } from '#lib/lake/merge.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { startInboxDrain } from '../local/inbox-drain.ts';
 import { listKeys } from '../local/read-export.ts';

@@ -3,7 +3,7 @@ import { exportSettings } from '#lib/export/from-config.ts';
 import { requestOf } from '#lib/export/request.ts';
 import { runExport } from '#lib/export/run.ts';
 import type { ExportProgressEvent } from '#lib/export/types.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/connect.ts';
 

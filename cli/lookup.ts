@@ -1,9 +1,9 @@
 import { loadLakeReadConfig, loadLookupMaxRecords, loadTencentConfig } from '#lib/config.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { connect } from '#lib/connect.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
-import { lakeDays } from '#lib/status/lake.ts';
+import { lakeDays } from '#lib/lake/day-reader.ts';
 import { lookupPage, type LookupDeps } from '#lib/status/lookup-page.ts';
 import type { LookupResult } from '#lib/status/lookup.ts';
 import { MAX_BODY_BYTES } from '#lib/status/page.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { callingCodeOf } from '#lib/calling-code.ts';
 import { ConfigError } from '#lib/config.ts';
-import { parsePhoneNumber } from '#lib/status/query.ts';
+import { parsePhoneNumber } from '#lib/phone-number.ts';
 import { callbackReceipt, DEFAULT_UTC_OFFSET, offsetSeconds } from '../local/twin/push-format.ts';
 
 type Values = Record<string, string | boolean | undefined>;

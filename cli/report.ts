@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { loadReportConfig } from '#lib/config.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { deliveryReport } from '#lib/report/build.ts';
 import type { DeliveryReport } from '#lib/report/report.ts';
 import { parseReportWindow } from '#lib/report/window.ts';

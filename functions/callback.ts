@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { loadCallbackConfig } from '#lib/config.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
 import { tokenCheck } from '#lib/push/token.ts';

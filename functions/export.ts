@@ -5,7 +5,7 @@ import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
 import { connect } from '#lib/connect.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { handleExportEvent, type ExportEventResult } from '#lib/export/handle-event.ts';
-import { s3Store } from '#lib/export/s3/s3-store.ts';
+import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
 import { emitRunReport } from '#lib/observability/run-report.ts';

@@ -1,11 +1,11 @@
 import { loadLakeReadConfig, loadLookupMaxRecords, loadTencentConfig } from '#lib/config.ts';
-import { lakeDays } from '#lib/status/lake.ts';
+import { lakeDays } from '#lib/lake/day-reader.ts';
 import { LOOKUP_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/connect.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
 import { upstreamObserver } from '#lib/observability/upstream.ts';
-import { s3Reads } from '#lib/export/s3/s3-reads.ts';
+import { s3Reads } from '#lib/lake/s3/s3-reads.ts';
 import { pageTokenKey } from '#lib/status/page-token.ts';
 import { lookupHandlers } from './lookup-handlers.ts';
 

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 
 export interface ExportedObject {
   key: string;

@@ -1,4 +1,5 @@
-import { CorruptObject } from '#lib/export/corrupt.ts';
+import { statusesPrefix } from '#lib/lake/layout.ts';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
 import { CliError } from '../cli-error.ts';
 
 /** Where the report read: named in every error, with the variables that set it. */
@@ -20,7 +21,7 @@ const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN',
 const REFUSED_CREDENTIALS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken']);
 
 function s3Error(error: AwsError, place: LakePlace): string | undefined {
-  const where = `s3://${place.bucket}/${place.prefix}/statuses/`;
+  const where = `s3://${place.bucket}/${statusesPrefix(place.prefix)}`;
   const via = place.endpoint ? ` at ${place.endpoint} (AWS_ENDPOINT_URL_S3)` : '';
   const name = error.name ?? '';
   if (name === 'NoSuchBucket') return `bucket '${place.bucket}' does not exist${via}: set EXPORT_BUCKET to the export's bucket`;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import pLimit from 'p-limit';
-import { CorruptObject } from '#lib/export/corrupt.ts';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
 import type { LakeObjects } from '#lib/report/engine.ts';
 
 /** Objects read at once: each is held whole while it is checked and written (a day object is small). */

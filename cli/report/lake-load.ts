@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CorruptObject } from '#lib/export/corrupt.ts';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
 import type { LakeObjects } from '#lib/report/engine.ts';
 import { copyLakeFiles, keyOfFile } from './lake-files.ts';
 import { CREATE_LAKE_TABLE, insertFiles, NOT_A_RECEIPT } from './lake-table.ts';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { DeadlineExceeded, beforeDeadline } from '#lib/deadline.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
+import type { ObjectStore } from '#lib/lake/store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { MAX_BODY_BYTES, parseCallbackBody, type CallbackParseSettings } from '#lib/push/callback.ts';

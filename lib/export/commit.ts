@@ -1,8 +1,8 @@
 import pLimit from 'p-limit';
 import { owedTotals } from './groups.ts';
-import { shardOfGroup } from './layout.ts';
+import { dayOfKey, shardOfGroup } from '#lib/lake/layout.ts';
 import { dayWindow } from './pending.ts';
-import { settleDebts, type Ledger } from './rebuilds.ts';
+import { settleDebts, type Ledger } from '#lib/lake/ledger.ts';
 import { refusedShards } from './results.ts';
 import { addTotals, emptyTotals, sample, StateStore, type GroupProgress } from './state.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
@@ -108,7 +108,7 @@ function refusedWork(plan: Plan, numbers: string[], pending: PendingWindow[]): P
 function paidDebts(plan: Plan, progress: Array<GroupProgress | undefined>): Plan['debts'] {
   return plan.debts.filter((debt) => {
     const group = progress[plan.groups.indexOf(debt.group)];
-    const day = dayWindow(debt.key.match(/dt=(\d{4}-\d{2}-\d{2})/)?.[1] ?? '', Number.POSITIVE_INFINITY);
+    const day = dayWindow(dayOfKey(debt.key) ?? '', Number.POSITIVE_INFINITY);
     return group?.done && !group.pending.some((p) => p.reason !== 'Incomplete' && p.beginTime <= day.endTime && p.endTime >= day.beginTime);
   });
 }

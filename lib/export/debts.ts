@@ -1,6 +1,6 @@
 import { oldestDefaultBegin } from '#lib/status/query.ts';
 import { dayWindow } from './pending.ts';
-import type { Ledger } from './rebuilds.ts';
+import type { Ledger } from '#lib/lake/ledger.ts';
 import type { DebtPaid, PendingWindow } from './types.ts';
 
 export interface OwedRebuilds {

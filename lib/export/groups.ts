@@ -4,14 +4,13 @@ import { collect } from '#lib/status/collect.ts';
 import { isSmsStatusError, RateLimited, UpstreamRejected, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
 import { MAX_LIMIT } from '#lib/tencent/types.ts';
 import { coalesce, isStuck } from './pending.ts';
-import { recordRebuild } from './rebuilds.ts';
-import { objectKey } from './layout.ts';
+import { objectKey } from '#lib/lake/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { addTotals, emptyTotals, newProgress, RunCleared, sample, StateStore, type GroupProgress, type GroupWork } from './state.ts';
-import { WriteConflict } from './store.ts';
+import { WriteConflict } from '#lib/lake/store.ts';
 import type { ExportDeps, ExportSettings, Failure, PendingWindow, Plan, RunTotals, Window } from './types.ts';
-import { mergeInto, type Quarantined } from './writer.ts';
-import type { ExportRecord } from './line.ts';
+import { mergeInto, type Quarantined } from '#lib/lake/merge.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 
 /** Day objects of a group merged side by side: S3 round trips overlap while the pulls go on elsewhere. */
 const DAY_MERGES = 2;
@@ -258,19 +257,17 @@ async function writeRecords(ctx: Context, progress: GroupProgress, records: Expo
   await Promise.all(
     [...byDay].map(([day, list]) =>
       limitMerges(async () => {
-        const beforeRebuild = (quarantined: Quarantined, numbersRead: string[]): Promise<void> => noteRebuild(ctx, progress, day, quarantined, numbersRead);
-        await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { prefix: settings.prefix, beforeRebuild });
+        const merged = await mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, progress.group), list, { prefix: settings.prefix, now: deps.now });
+        if (merged.quarantined) noteCorrupt(progress, merged.quarantined);
         progress.totals.objectsWritten += 1;
       }),
     ),
   );
 }
 
-/** A corrupt day object met: named in the run's totals, and owed in the lake's ledger to every job of its group. */
-async function noteRebuild({ deps, settings }: Context, progress: GroupProgress, day: string, quarantined: Quarantined, numbersRead: string[]): Promise<void> {
+/** A corrupt day object met and rebuilt (the lake's ledger owes its day): named in the run's totals. */
+function noteCorrupt(progress: GroupProgress, quarantined: Quarantined): void {
   if (!progress.totals.corruptObjects.some((c) => c.key === quarantined.key)) progress.totals.corruptObjects = sample(progress.totals.corruptObjects, [quarantined]);
-  const found = { key: quarantined.key, movedTo: quarantined.movedTo, day, group: progress.group, numbersRead };
-  await recordRebuild(deps.store, settings.bucket, settings.prefix, found, deps.now());
 }
 
 export interface GroupsOutcome {

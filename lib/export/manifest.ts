@@ -1,7 +1,7 @@
 import { parseS3Url } from '#lib/config.ts';
-import { parsePhoneNumber } from '#lib/status/query.ts';
+import { parsePhoneNumber } from '#lib/phone-number.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { readText, type ObjectStore } from './store.ts';
+import { readText, type ObjectStore } from '#lib/lake/store.ts';
 import type { ManifestProblem } from './types.ts';
 
 export interface ParsedNumbers {

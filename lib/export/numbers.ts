@@ -2,7 +2,7 @@ import { present } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { collect, parseManifest, readManifest } from './manifest.ts';
 import type { ExportRequest } from './request.ts';
-import type { ObjectStore } from './store.ts';
+import type { ObjectStore } from '#lib/lake/store.ts';
 import type { ManifestProblem, NumberDefaults, NumberReport } from './types.ts';
 
 /** The numbers a run exports: de-duplicated and sorted, with the problems of the lines that were not numbers. */

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { isScheduled, jobIdOf } from './job.ts';
-import { byGroup, GROUPS, shardOfGroup } from './layout.ts';
+import { byGroup, GROUPS, shardOfGroup } from '#lib/lake/layout.ts';
 import { numberReport, resolveNumbers } from './numbers.ts';
 import type { ExportRequest } from './request.ts';
 import { StateStore, type GroupWork } from './state.ts';
 import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
 import { owedRebuilds } from './debts.ts';
-import { readLedger, registerJob } from './rebuilds.ts';
+import { readLedger, registerJob } from '#lib/lake/ledger.ts';
 import { agedOut, windowOf } from './window.ts';
 
 /** Reads and writes of small state objects in flight at once. */

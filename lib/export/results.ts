@@ -1,5 +1,5 @@
 import { InvalidInput } from '#lib/errors.ts';
-import { shardOfGroup } from './layout.ts';
+import { shardOfGroup } from '#lib/lake/layout.ts';
 import type { GroupProgress } from './state.ts';
 import type { Plan } from './types.ts';
 

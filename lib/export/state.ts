@@ -1,6 +1,6 @@
-import { groupPart } from './layout.ts';
+import { groupPart, jobKey, runKey, runPrefix, summaryKey } from '#lib/lake/layout.ts';
 import { coalescePending } from './pending.ts';
-import { readJson, updateJson, writeJson, conditionFor, type ListingStore, type Versioned, type WriteCondition } from './store.ts';
+import { readJson, updateJson, writeJson, conditionFor, type ListingStore, type Versioned, type WriteCondition } from '#lib/lake/store.ts';
 import type { ManifestProblem, PendingWindow, Plan, RunSummary, RunTotals } from './types.ts';
 
 /** A run, named: what a workflow step's event is trusted for. */
@@ -106,7 +106,7 @@ export class StateStore {
   }
 
   #key(jobId: string, name: string): string {
-    return `${this.#prefix}/_state/${jobId}/${name}.json`;
+    return jobKey(this.#prefix, jobId, name);
   }
 
   #read<T>(key: string): Promise<Versioned<T> | undefined> {
@@ -172,7 +172,7 @@ export class StateStore {
   }
 
   runKey(jobId: string, runId: string, name: string): string {
-    return this.#key(jobId, `runs/${runId}/${name}`);
+    return runKey(this.#prefix, jobId, runId, name);
   }
 
   /** Freezes a group's work for the run: written once, read by every invocation that follows. */
@@ -208,8 +208,7 @@ export class StateStore {
    * The plan goes last: while anything else is left, the run can still be found and cleared.
    */
   async clearRun({ jobId, runId }: RunRef): Promise<void> {
-    const prefix = `${this.#prefix}/_state/${jobId}/runs/${runId}/`;
-    const keys = await this.#store.list(this.#bucket, prefix);
+    const keys = await this.#store.list(this.#bucket, runPrefix(this.#prefix, jobId, runId));
     const plan = this.runKey(jobId, runId, 'plan');
     for (const key of keys.filter((k) => k !== plan)) await this.#store.delete(this.#bucket, key);
     if (keys.includes(plan)) await this.#store.delete(this.#bucket, plan);
@@ -254,6 +253,6 @@ export class StateStore {
 
   /** Under the day the run started, which its id begins with (YYYYMMDDThhmmssZ-…). */
   #summaryKey({ runId }: { runId: string }): string {
-    return `${this.#prefix}/_runs/dt=${runId.slice(0, 4)}-${runId.slice(4, 6)}-${runId.slice(6, 8)}/${runId}.json`;
+    return summaryKey(this.#prefix, runId);
   }
 }

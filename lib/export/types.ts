@@ -5,7 +5,7 @@
 import type { ExportConfig, TencentConfig } from '#lib/config.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { ErrorName } from '#lib/errors.ts';
-import type { ListingStore } from './store.ts';
+import type { ListingStore } from '#lib/lake/store.ts';
 
 export interface Window {
   beginTime: number;

@@ -1,6 +1,6 @@
 import { InvalidInput } from '#lib/errors.ts';
 import { exportGroups } from './groups.ts';
-import { SHARDS, shardOfGroup } from './layout.ts';
+import { SHARDS, shardOfGroup } from '#lib/lake/layout.ts';
 import type { ExportRequest } from './request.ts';
 import { StateStore, type RunRef } from './state.ts';
 import type { ExportDeps, ExportSettings, Plan, RunSummary } from './types.ts';

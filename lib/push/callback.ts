@@ -1,8 +1,8 @@
 import { InvalidInput } from '#lib/errors.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { isReceiptTime } from '#lib/receipt-time.ts';
-import { parsePhoneNumber } from '#lib/status/query.ts';
-import { uniqueBySerial } from '#lib/export/versions.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { isReceiptTime } from '#lib/receipt.ts';
+import { parsePhoneNumber } from '#lib/phone-number.ts';
+import { uniqueBySerial } from '#lib/lake/versions.ts';
 
 /**
  * Tencent's status callback (push): a JSON array of receipts, every field a string

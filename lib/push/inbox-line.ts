@@ -1,6 +1,6 @@
-import type { ExportRecord } from '#lib/export/line.ts';
-import { isReceiptTime } from '#lib/receipt-time.ts';
-import { isE164 } from '#lib/status/query.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { isReceiptTime } from '#lib/receipt.ts';
+import { isE164 } from '#lib/phone-number.ts';
 
 const TEXT_FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'sdkAppId'] as const;
 

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import pLimit from 'p-limit';
-import { groupOf, objectKey, quarantineKey } from '#lib/export/layout.ts';
-import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/export/store.ts';
-import { mergeInto, type MergeOutcome } from '#lib/export/writer.ts';
-import { toLine, type ExportRecord } from '#lib/export/line.ts';
-import { recordRebuild } from '#lib/export/rebuilds.ts';
+import { groupOf, inboxKey, inboxPrefix, objectKey, quarantineKey } from '#lib/lake/layout.ts';
+import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/lake/store.ts';
+import { mergeInto, type MergeOutcome } from '#lib/lake/merge.ts';
+import { toLine, type ExportRecord } from '#lib/lake/line.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { parseInboxLine } from './inbox-line.ts';
-import { uniqueBySerial } from '#lib/export/versions.ts';
+import { uniqueBySerial } from '#lib/lake/versions.ts';
 
 /**
  * The callback's inbox (docs/push.md). The receiver stores each batch as one object under
@@ -43,18 +42,13 @@ const MAX_INBOX_TEXT_BYTES = 64 * 1024 * 1024;
 /** Quarantined objects listed in a summary, at most. */
 const SAMPLE = 20;
 
-export function inboxPrefix(prefix: string): string {
-  return `${prefix}/_inbox/`;
-}
-
 /**
  * Where a batch is stored: `_inbox/<UTC hour of its earliest receipt>/<sha256 of its canonical lines>`.
  * The key is a function of the receipts alone, so a batch sent again (in any order) names the same object.
  */
-export function inboxKey(prefix: string, canonicalText: string, earliest: number): string {
+export function batchKey(prefix: string, canonicalText: string, earliest: number): string {
   const hour = new Date(earliest * 1000).toISOString().slice(0, 13);
-  const hash = createHash('sha256').update(canonicalText).digest('hex');
-  return `${inboxPrefix(prefix)}${hour}/${hash}.jsonl.gz`;
+  return inboxKey(prefix, hour, createHash('sha256').update(canonicalText).digest('hex'));
 }
 
 export interface StoredBatch {
@@ -75,7 +69,7 @@ export async function storeBatch(store: ObjectStore, location: InboxLocation, re
   const first = canonical[0];
   if (first === undefined) return { created: false, receipts: 0 };
   const text = canonical.map((record) => `${toLine(record)}\n`).join('');
-  const key = inboxKey(location.prefix, text, first.userReceiveTime);
+  const key = batchKey(location.prefix, text, first.userReceiveTime);
   try {
     await store.write(location.bucket, key, Readable.from([gzipSync(text)]), { contentType: 'application/gzip', condition: { ifNoneMatch: '*' }, signal });
     return { key, created: true, receipts: canonical.length };
@@ -218,15 +212,8 @@ async function quarantine(store: ObjectStore, settings: InboxSettings, key: stri
  * its day owed in the lake's ledger to every export job of its group (the pulled receipts it held).
  */
 async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
-  const byObject = Map.groupBy(records, (record) => `${utcDay(record.userReceiveTime)}|${groupOf(record.phoneNumber)}`);
+  const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
   const limit = pLimit(settings.mergeConcurrency);
-  const now = deps.now ?? Date.now;
-  return Promise.all(
-    [...byObject].map(([id, list]) => {
-      const [day, group] = [id.slice(0, 10), Number(id.slice(11))];
-      const beforeRebuild = async ({ key, movedTo }: Quarantined, numbersRead: string[]): Promise<void> =>
-        recordRebuild(deps.store, settings.bucket, settings.prefix, { key, movedTo, day, group, numbersRead }, now());
-      return limit(() => mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group), list, { prefix: settings.prefix, beforeRebuild }));
-    }),
-  );
+  const options = { prefix: settings.prefix, now: deps.now };
+  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, options))));
 }

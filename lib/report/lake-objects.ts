@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import { dayPrefix } from '#lib/export/layout.ts';
-import { readBytes, type ListingStore } from '#lib/export/store.ts';
+import { dayPrefix } from '#lib/lake/layout.ts';
+import { readBytes, type ListingStore } from '#lib/lake/store.ts';
 import type { LakeObjects } from './engine.ts';
 import { windowDays, type ReportWindow } from './window.ts';
 

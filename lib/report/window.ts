@@ -1,5 +1,5 @@
 import { InvalidInput } from '#lib/errors.ts';
-import { parseTime } from '#lib/status/time.ts';
+import { parseTime } from '#lib/time.ts';
 import { utcDay } from '#lib/utc-day.ts';
 
 /** The receipts a report counts: `userReceiveTime` in [beginTime, endTime), unix seconds. */

@@ -1,6 +1,7 @@
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { MAX_LIMIT, type PullSmsSendStatus } from '#lib/tencent/types.ts';
-import { byReceiveTime, fromTencent, type StatusRecord } from './record.ts';
+import { byReceiveTime, type StatusRecord } from '#lib/receipt.ts';
+import { fromTencent } from '#lib/status/from-tencent.ts';
 import { adaptiveSplit, carve, walkOn, type Part, type Splitter, type Window } from './split.ts';
 
 export interface CollectQuery {

@@ -1,4 +1,4 @@
-import type { StatusRecord } from './record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 
 /**
  * A place in a lookup's order (receive time, then serialNo): a later page continues strictly after it.

@@ -1,5 +1,5 @@
 import { RateLimited, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
-import { laterOf } from '#lib/export/versions.ts';
+import { laterOf } from '#lib/lake/versions.ts';
 import { BUDGET_EXCEEDED } from '#lib/pace/bucket.ts';
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { retentionEdge } from '#lib/tencent/retention.ts';
@@ -8,7 +8,7 @@ import { cursorAt, isAfter, startOfSecond, type Cursor } from './cursor.ts';
 import { daysOf, readLake, type Lake, type LakePart, type Window } from './lake-part.ts';
 import { pullTencent, type LookupResult, type Source } from './lookup.ts';
 import type { Query } from './query.ts';
-import { byReceiveTime, type StatusRecord } from './record.ts';
+import { byReceiveTime, type StatusRecord } from '#lib/receipt.ts';
 
 /** Most lake records one lookup reads when no page limit is given (a few MB of JSON). */
 export const MAX_LAKE_RECORDS = 20_000;

@@ -2,9 +2,9 @@ import pLimit from 'p-limit';
 import { InvalidInput } from '#lib/errors.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { isAfter, type Cursor } from './cursor.ts';
-import type { DayReader, LakeRecord } from './lake.ts';
+import type { DayReader, LakeRecord } from '#lib/lake/day-reader.ts';
 import type { Query } from './query.ts';
-import type { StatusRecord } from './record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 
 /** Most day objects one lookup reads: a 90-day window needs ~84 past Tencent's 7 days, so 93 leaves room. */
 export const MAX_LAKE_DAYS = 93;

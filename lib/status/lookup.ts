@@ -1,7 +1,7 @@
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { collect, DEFAULT_COLLECT_OPTIONS, type CollectOptions } from './collect.ts';
 import type { Query } from './query.ts';
-import type { StatusRecord } from './record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 
 /** Where one part of the window was answered from, and whether that part is known to be whole. */
 export interface Source {

@@ -1,7 +1,7 @@
 import { cursorAt, isAfter, type Cursor } from './cursor.ts';
 import type { HistoryAnswer } from './history.ts';
 import type { LookupResult } from './lookup.ts';
-import type { StatusRecord } from './record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 
 /** How much one answer may hold: Lambda answers at most 6 MB, so bodies stay under 5 MiB, less headroom. */
 export interface PageLimits {

@@ -4,7 +4,8 @@ import { retentionEdge } from '#lib/tencent/retention.ts';
 import { MAX_LIMIT, MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { SEAM_SECONDS } from './history.ts';
 import { MAX_TOKEN_LENGTH, TOKEN_TTL_SECONDS } from './page-token.ts';
-import { parseTime } from './time.ts';
+import { parsePhoneNumber } from '#lib/phone-number.ts';
+import { parseTime } from '#lib/time.ts';
 
 /** A lookup as callers send it: strings from a query string, numbers and booleans from JSON. */
 export interface RawQuery {
@@ -51,7 +52,6 @@ export function lookupReach({ lakeRetentionDays }: QueryOptions = {}): Reach {
 
 const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all', 'serialNo', 'nextToken']);
 const SERIAL_NO = /^[\w:.-]{1,64}$/;
-const E164 = /^\+[1-9]\d{6,14}$/;
 const DEFAULT_SPAN_SECONDS = 24 * 3600;
 /** Default windows stop short of the 7-day edge so clock skew with Tencent cannot push them past it. */
 const LOOKBACK_MARGIN_SECONDS = 300;
@@ -63,20 +63,6 @@ const MAX_VALUE_LENGTH = 64;
 export const BEGIN_GRACE_SECONDS = 600;
 /** The lookup reads its clock again after parsing: a second or two later, its Tencent part starts later too. */
 const CLOCK_SLACK_SECONDS = 5;
-
-export function isE164(value: unknown): value is string {
-  return typeof value === 'string' && E164.test(value);
-}
-
-export function parsePhoneNumber(value: unknown, field = 'phoneNumber'): string {
-  if (!isE164(value)) {
-    throw new InvalidInput(
-      `${field} must be an E.164 number: '+', country code and subscriber number, 8 to 16 characters (e.g. +8613711112222)`,
-      { field, code: 'InvalidParameterValue.IncorrectPhoneNumber' },
-    );
-  }
-  return value;
-}
 
 /** The oldest beginTime Tencent still serves, less a safety margin, for windows we choose ourselves. */
 export function oldestDefaultBegin(nowSeconds: number): number {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { startOffline, type Offline } from '../../local/offline.ts';
 import { exportedLines, readObject } from '../../local/read-export.ts';

@@ -1,7 +1,8 @@
 /** `sms-status lookup` follows nextToken itself and prints one document; Tencent down, it answers from the lake. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupResult } from '#lib/status/lookup.ts';
-import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
+import { byReceiveTime } from '#lib/receipt.ts';
+import { fromTencent } from '#lib/status/from-tencent.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { closedPort, seconds } from '../support/net.ts';
 import { runCli } from '../support/run-cli.ts';

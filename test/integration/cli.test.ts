@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupResult } from '#lib/status/lookup.ts';
-import { byReceiveTime, fromTencent } from '#lib/status/record.ts';
+import { byReceiveTime } from '#lib/receipt.ts';
+import { fromTencent } from '#lib/status/from-tencent.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { closedPort, seconds } from '../support/net.ts';
 

@@ -5,7 +5,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import type { RunSummary, Window } from '#lib/export/types.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import { readExport } from '../../local/read-export.ts';
 import { asExported } from '../support/lake.ts';
 import type { HoldExactlyOptions } from '../support/matchers.ts';

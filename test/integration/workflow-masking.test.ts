@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { maskPhoneNumber } from '#lib/observability/redact.ts';
-import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
+import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import { localEnv } from '../../local/function-env.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { startTwin, type Twin } from '../../local/twin/twin.ts';

@@ -4,9 +4,10 @@
  */
 import { expect } from 'vitest';
 import { prng } from '../../local/twin/data.ts';
-import { fnv1a, groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { ledgerKey, type Ledger } from '#lib/export/rebuilds.ts';
+import { fnv1a, groupOf, objectKey } from '#lib/lake/layout.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { ledgerKey } from '#lib/lake/layout.ts';
+import type { Ledger } from '#lib/lake/ledger.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
 import type { ExportSettings, PendingWindow, RunSummary, Window } from '#lib/export/types.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';

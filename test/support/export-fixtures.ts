@@ -6,9 +6,9 @@
 import { prng } from '../../local/twin/data.ts';
 import type { ExportedObject } from '../../local/read-export.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
-import type { ListingStore } from '#lib/export/store.ts';
+import type { ListingStore } from '#lib/lake/store.ts';
 import type { ExportDeps, ExportSettings, RunSummary, Window } from '#lib/export/types.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { remainingTime, type FakeClock } from './fake-clock.ts';

@@ -1,6 +1,6 @@
 import type { ExportedObject } from '../../local/read-export.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { fromTencent } from '#lib/status/record.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { fromTencent } from '#lib/status/from-tencent.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import type { MemoryStore } from './memory-store.ts';
 

@@ -3,15 +3,15 @@
  * memory lake as the export writes them, and a Tencent that holds its 7 days and answers in order.
  */
 import { InvalidInput } from '#lib/errors.ts';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
-import { mergeInto } from '#lib/export/writer.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import type { ObjectStore } from '#lib/lake/store.ts';
+import { mergeInto } from '#lib/lake/merge.ts';
 import { SEAM_SECONDS } from '#lib/status/history.ts';
 import type { Lake } from '#lib/status/lake-part.ts';
-import { lakeDays } from '#lib/status/lake.ts';
+import { lakeDays } from '#lib/lake/day-reader.ts';
 import { parseQuery, type Query, type RawQuery } from '#lib/status/query.ts';
-import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
+import { byReceiveTime, type StatusRecord } from '#lib/receipt.ts';
 import type { PullPage, PullRequest, TencentClient } from '#lib/tencent/client.ts';
 import { retentionEdge } from '#lib/tencent/retention.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';

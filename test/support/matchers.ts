@@ -12,9 +12,9 @@
  */
 import { expect } from 'vitest';
 import type { ExportedObject } from '../../local/read-export.ts';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { byReceiveTime } from '#lib/status/record.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { byReceiveTime } from '#lib/receipt.ts';
 import { utcDay } from '#lib/utc-day.ts';
 
 export interface HoldExactlyOptions {

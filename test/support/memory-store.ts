@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { WriteConflict, type ListingStore, type WriteCondition } from '#lib/export/store.ts';
+import { WriteConflict, type ListingStore, type WriteCondition } from '#lib/lake/store.ts';
 
 export interface StoredObject {
   body: Buffer;

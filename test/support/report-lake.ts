@@ -3,7 +3,7 @@
  * countries, real carrier codes, numbers that fail repeatedly — over six days into a local S3. The
  * twin's own records of the same numbers and window are the truth a report is held against.
  */
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import { localEnv } from '../../local/function-env.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 import { DEMO_NUMBERS } from '../../local/twin/data.ts';

@@ -4,9 +4,9 @@
  * DuckDB compare them; JavaScript's sort compares UTF-16 units, which differs past U+FFFF).
  */
 import { gzipSync } from 'node:zlib';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { toLine } from '#lib/export/line.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { toLine } from '#lib/lake/line.ts';
 import type { CountryCounts, DayCounts, DeliveryReport, RepeatFailure, TopFailure } from '#lib/report/report.ts';
 import type { ReportWindow } from '#lib/report/window.ts';
 import { utcDay } from '#lib/utc-day.ts';

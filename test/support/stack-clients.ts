@@ -1,7 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll } from 'vitest';
-import { s3ClientConfig } from '#lib/export/s3/client-config.ts';
+import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import type { StackInfo } from './global-stack.ts';
 
 /** SDK clients for the shared stack's Lambda endpoint and S3, destroyed after the file's tests. */

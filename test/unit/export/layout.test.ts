@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byGroup, GROUPS, groupOf, objectKey, SHARDS, shardOfGroup } from '#lib/export/layout.ts';
+import { byGroup, GROUPS, groupOf, objectKey, SHARDS, shardOfGroup } from '#lib/lake/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { scheduledWindow } from '#lib/export/window.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { jobIdOf } from '#lib/export/job.ts';
-import { byGroup, fnv1a as fnvSeed, groupOf } from '#lib/export/layout.ts';
+import { byGroup, fnv1a as fnvSeed, groupOf } from '#lib/lake/layout.ts';
 import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
 import type { Checkpoint } from '#lib/export/state.ts';
 import type { ExportDeps, ExportProgressEvent, Plan, RunSummary } from '#lib/export/types.ts';
-import type { ListingStore } from '#lib/export/store.ts';
+import type { ListingStore } from '#lib/lake/store.ts';
 import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';
 import { fakeClock } from '../../support/fake-clock.ts';
 import {

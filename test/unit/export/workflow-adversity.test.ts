@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { handleExportEvent, type ExportEventDeps } from '#lib/export/handle-event.ts';
 import { jobIdOf } from '#lib/export/job.ts';
-import { groupOf, objectKey, shardOfGroup } from '#lib/export/layout.ts';
+import { groupOf, objectKey, shardOfGroup } from '#lib/lake/layout.ts';
 import type { ExportSettings, PendingWindow, Plan, RunSummary } from '#lib/export/types.ts';
 import type { ShardResult } from '#lib/export/workflow.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';

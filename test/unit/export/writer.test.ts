@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mergeInto, mergeSorted } from '#lib/export/writer.ts';
-import { toLine, type ExportRecord, type StoredLine } from '#lib/export/line.ts';
-import { byReceiveTime } from '#lib/status/record.ts';
+import { mergeInto, mergeSorted } from '#lib/lake/merge.ts';
+import { toLine, type ExportRecord, type StoredLine } from '#lib/lake/line.ts';
+import { byReceiveTime } from '#lib/receipt.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
 const BUCKET = 'exports';

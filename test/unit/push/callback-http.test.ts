@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, loadCallbackConfig, loadInboxConfig } from '#lib/config.ts';
-import { inboxPrefix } from '#lib/push/inbox.ts';
+import { inboxPrefix } from '#lib/lake/layout.ts';
 import { sameToken, tokenCheck } from '#lib/push/token.ts';
 import { callbackHttp } from '../../../functions/middleware/callback-http.ts';
 import { memoryStore } from '../../support/memory-store.ts';

@@ -3,7 +3,7 @@ import { thrownAs } from '../../support/thrown.ts';
 import fc from 'fast-check';
 import { InvalidInput } from '#lib/errors.ts';
 import { MAX_BATCH, MAX_BODY_BYTES, parseBatch, parseCallbackBody, parseLocalTime, type TencentReceipt } from '#lib/push/callback.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 
 const SEED = 20261127;
 const SETTINGS = { sdkAppId: '1400000000', utcOffsetMinutes: 480 };

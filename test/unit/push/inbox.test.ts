@@ -1,12 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ListingStore } from '#lib/export/store.ts';
-import { mergeInto } from '#lib/export/writer.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
-import { drainInbox, INBOX_DEFAULTS, inboxPrefix, storeBatch, type InboxSettings } from '#lib/push/inbox.ts';
-import { uniqueBySerial } from '#lib/export/versions.ts';
+import { groupOf, inboxPrefix, objectKey } from '#lib/lake/layout.ts';
+import type { ListingStore } from '#lib/lake/store.ts';
+import { mergeInto } from '#lib/lake/merge.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
+import { drainInbox, INBOX_DEFAULTS, storeBatch, type InboxSettings } from '#lib/push/inbox.ts';
+import { uniqueBySerial } from '#lib/lake/versions.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import { deliveryReport } from '#lib/report/build.ts';
 import type { DeliveryReport } from '#lib/report/report.ts';
 import type { Section } from '#lib/report/sections.ts';

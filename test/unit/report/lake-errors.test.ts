@@ -1,6 +1,6 @@
 /** A report's failures as the one line the CLI prints: which object, bucket, endpoint or variable. */
 import { describe, expect, it } from 'vitest';
-import { CorruptObject } from '#lib/export/corrupt.ts';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
 import { reportFailure } from '../../../cli/report/lake-errors.ts';
 
 const LOCAL = { bucket: 'exports', prefix: 'sms', endpoint: 'http://127.0.0.1:4569' };

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_COLLECT_OPTIONS, collect, type CollectQuery } from '#lib/status/collect.ts';
-import type { StatusRecord } from '#lib/status/record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { fakeClock } from '../../support/fake-clock.ts';

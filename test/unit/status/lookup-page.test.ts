@@ -4,14 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidInput, RateLimited, UpstreamUnavailable } from '#lib/errors.ts';
-import type { ExportRecord } from '#lib/export/line.ts';
+import type { ExportRecord } from '#lib/lake/line.ts';
 import { BUDGET_EXCEEDED } from '#lib/pace/bucket.ts';
 import { lookupPage, type LookupDeps } from '#lib/status/lookup-page.ts';
 import type { LookupResult } from '#lib/status/lookup.ts';
 import { MAX_BODY_BYTES } from '#lib/status/page.ts';
 import { encodeToken, pageTokenKey, TOKEN_TTL_SECONDS } from '#lib/status/page-token.ts';
 import type { RawQuery } from '#lib/status/query.ts';
-import type { StatusRecord } from '#lib/status/record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { memoryStore } from '../../support/memory-store.ts';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BEGIN_GRACE_SECONDS, oldestDefaultBegin, parsePhoneNumber, parseQuery, parseWindow, type RawQuery } from '#lib/status/query.ts';
+import { parsePhoneNumber } from '#lib/phone-number.ts';
+import { BEGIN_GRACE_SECONDS, oldestDefaultBegin, parseQuery, parseWindow, type RawQuery } from '#lib/status/query.ts';
 import { SEAM_SECONDS } from '#lib/status/history.ts';
 import { retentionEdge } from '#lib/tencent/retention.ts';
 import { InvalidInput } from '#lib/errors.ts';

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import { groupOf, objectKey } from '#lib/export/layout.ts';
-import type { ObjectStore } from '#lib/export/store.ts';
-import type { StatusRecord } from './record.ts';
-import { CorruptObject } from '#lib/export/corrupt.ts';
+import { groupOf, objectKey } from '#lib/lake/layout.ts';
+import type { ObjectStore } from '#lib/lake/store.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
 
 /** A receipt as the lake stores it: the API's record and the SmsSdkAppId it was pulled for. */
 export type LakeRecord = StatusRecord & { sdkAppId?: string };

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { StatusRecord } from '#lib/status/record.ts';
+import type { StatusRecord } from '#lib/receipt.ts';
 import { CorruptObject } from './corrupt.ts';
 
 /** One line of the lake: the API's record plus the SmsSdkAppId it belongs to. */
@@ -77,7 +77,7 @@ export async function readableLines(key: string, bytes: Buffer): Promise<StoredL
     try {
       if (line) lines.push({ line, record: parseLine(key, line) });
     } catch {
-      // Unreadable: what it held is owed to Tencent again (the caller's beforeRebuild).
+      // Unreadable: what it held is owed to Tencent again (the lake's ledger).
     }
   }
   return lines;

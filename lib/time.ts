@@ -1,5 +1,5 @@
 import { InvalidInput } from '#lib/errors.ts';
-import { isReceiptTime } from '#lib/receipt-time.ts';
+import { isReceiptTime } from '#lib/receipt.ts';
 
 const UNIX = /^\d{1,12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;

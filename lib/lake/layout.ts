@@ -44,9 +44,25 @@ export function groupPart(group: number): string {
   return `part-${String(group).padStart(2, '0')}`;
 }
 
+/** The receipts: what the Glue table `delivery_statuses` reads. */
+export function statusesPrefix(prefix: string): string {
+  return `${prefix}/statuses/`;
+}
+
 /** The folder of one UTC day's objects: the table's `dt` partition. */
 export function dayPrefix(prefix: string, day: string): string {
-  return `${prefix}/statuses/dt=${day}/`;
+  return `${statusesPrefix(prefix)}dt=${day}/`;
+}
+
+/** The group of a day object's key (`…/part-GG.jsonl.gz`), or undefined for another key. */
+export function groupOfKey(key: string): number | undefined {
+  const part = /\/part-(\d{2})\.jsonl\.gz$/.exec(key)?.[1];
+  return part === undefined ? undefined : Number(part);
+}
+
+/** The UTC day of a day object's key (`…/statuses/dt=<day>/…`), or undefined for another key. */
+export function dayOfKey(key: string): string | undefined {
+  return /\/statuses\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
 }
 
 /** Hive-style partition by the receipt's own UTC date; one object per day and group. */
@@ -62,4 +78,38 @@ export function objectKey(prefix: string, day: string, group: number): string {
 export function quarantineKey(prefix: string, key: string, digest?: string): string {
   const kept = `${prefix}/_quarantine/${key.slice(prefix.length + 1)}`;
   return digest === undefined ? kept : `${kept}.${digest.slice(0, 32)}`;
+}
+
+/** The callback's inbox: one object per batch, until the drain merges it. */
+export function inboxPrefix(prefix: string): string {
+  return `${prefix}/_inbox/`;
+}
+
+/** A batch's inbox object: `_inbox/<UTC hour of its earliest receipt>/<sha256 of its canonical lines>`. */
+export function inboxKey(prefix: string, hour: string, digest: string): string {
+  return `${inboxPrefix(prefix)}${hour}/${digest}.jsonl.gz`;
+}
+
+/** The lake's own ledger (rebuilt day objects, the jobs that export): apart from every job's state. */
+export function ledgerKey(prefix: string): string {
+  return `${prefix}/_lake/ledger.json`;
+}
+
+/** A job's own state: its checkpoint, its owed windows (`pending/part-GG`), its plain run's marker. */
+export function jobKey(prefix: string, jobId: string, name: string): string {
+  return `${prefix}/_state/${jobId}/${name}.json`;
+}
+
+/** Everything one run keeps while it runs (its plan, frozen work, progress): deleted once it commits. */
+export function runPrefix(prefix: string, jobId: string, runId: string): string {
+  return `${prefix}/_state/${jobId}/runs/${runId}/`;
+}
+
+export function runKey(prefix: string, jobId: string, runId: string, name: string): string {
+  return `${runPrefix(prefix, jobId, runId)}${name}.json`;
+}
+
+/** A run's summary, under the UTC day the run started, which its id begins with (YYYYMMDDThhmmssZ-…). */
+export function summaryKey(prefix: string, runId: string): string {
+  return `${prefix}/_runs/dt=${runId.slice(0, 4)}-${runId.slice(4, 6)}-${runId.slice(6, 8)}/${runId}.json`;
 }

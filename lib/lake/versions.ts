@@ -1,4 +1,4 @@
-import { byReceiveTime, type StatusRecord } from '#lib/status/record.ts';
+import { byReceiveTime, type StatusRecord } from '#lib/receipt.ts';
 import { toLine, type ExportRecord } from './line.ts';
 
 /**

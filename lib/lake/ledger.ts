@@ -1,3 +1,4 @@
+import { ledgerKey } from './layout.ts';
 import { updateJson, readJson, type ObjectStore } from './store.ts';
 
 /**
@@ -37,10 +38,6 @@ const MAX_COPIES = 5;
 const MAX_NUMBERS_READ = 1000;
 /** A job unseen this long has stopped: past Tencent's 7 days it could pull nothing it owes anyway. */
 export const JOB_ACTIVE_MS = 8 * 86_400_000;
-
-export function ledgerKey(prefix: string): string {
-  return `${prefix}/_lake/ledger.json`;
-}
 
 export async function readLedger(store: ObjectStore, bucket: string, prefix: string): Promise<Ledger> {
   return (await readJson<Ledger>(store, bucket, ledgerKey(prefix)))?.value ?? { jobs: {}, rebuilds: [] };

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { isE164 } from '#lib/status/query.ts';
-import { byReceiveTime } from '#lib/status/record.ts';
+import { isE164 } from '#lib/phone-number.ts';
+import { byReceiveTime } from '#lib/receipt.ts';
 import { CorruptObject } from './corrupt.ts';
-import { quarantineKey } from './layout.ts';
+import { dayOfKey, groupOfKey, quarantineKey } from './layout.ts';
+import { recordRebuild } from './ledger.ts';
 import { readableLines, storedLines, toLine, type ExportRecord, type StoredLine } from './line.ts';
 import { conditionFor, readBytes, withConflictRetry, WriteConflict, type ObjectStore } from './store.ts';
 import { laterOf, previousIfChanged, uniqueBySerial, type Previous } from './versions.ts';
@@ -83,14 +84,10 @@ export interface Quarantined {
 }
 
 export interface MergeOptions {
-  /** EXPORT_PREFIX: where a corrupt object is copied (`_quarantine/`) before it is rebuilt. */
+  /** EXPORT_PREFIX: a corrupt object is copied under its `_quarantine/`, and owed in its ledger. */
   prefix: string;
-  /**
-   * Runs once the corrupt object is copied aside and before it is overwritten: what the caller must
-   * remember of it (the day owed again) is made durable first. `numbersRead`: the phone numbers (E.164)
-   * of the lines that could still be read, whose receipts were in it too.
-   */
-  beforeRebuild?: (quarantined: Quarantined, numbersRead: string[]) => Promise<void>;
+  /** ms since epoch: when a rebuild was found, in the ledger. */
+  now?: () => number;
 }
 
 /** A corrupt object is read whole to be copied aside; one larger than this is left for a person. */
@@ -130,8 +127,10 @@ interface Version {
 
 /**
  * A corrupt object: exactly the version found corrupt is copied under a key named by its bytes (written
- * only if absent, so a second writer that found it too keeps the same copy), then the object is
- * rewritten from its readable lines and the fresh records, on condition of that version.
+ * only if absent, so a second writer that found it too keeps the same copy), its day is owed in the
+ * lake's ledger to every job of its group (what stood after the damage is gone), and only then is the
+ * object rewritten from its readable lines and the fresh records, on condition of that version: a writer
+ * killed in between leaves the object still corrupt or the day owed, never neither.
  */
 async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[], options: MergeOptions, error: CorruptObject): Promise<MergeOutcome> {
   const bytes = await readVersion(store, found);
@@ -139,7 +138,11 @@ async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[
   await keepCopy(store, found.bucket, movedTo, bytes);
   const quarantined = { key: found.key, movedTo, error: error.message };
   const readable = await readableLines(found.key, bytes);
-  if (options.beforeRebuild) await options.beforeRebuild(quarantined, numbersOf(readable));
+  const [day, group] = [dayOfKey(found.key), groupOfKey(found.key)];
+  if (day !== undefined && group !== undefined) {
+    const owed = { key: found.key, movedTo, day, group, numbersRead: numbersOf(readable) };
+    await recordRebuild(store, found.bucket, options.prefix, owed, (options.now ?? Date.now)());
+  }
   const changes = await writeMerged(store, found.bucket, found.key, Readable.from(readable), sorted, found.etag);
   return { quarantined, changes };
 }
