@@ -4,7 +4,7 @@ import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { PacedClient } from '#lib/connect.ts';
-import { finishBy } from '#lib/pace/paced.ts';
+import { setDeadline } from '#lib/pace/paced.ts';
 import type { Lake } from '#lib/status/lake-part.ts';
 import type { LookupResult } from '#lib/status/lookup.ts';
 import { lookupPage, type LookupDeps } from '#lib/status/lookup-page.ts';
@@ -84,7 +84,7 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs
     try {
       // No new window and no retry starts after deadlineAt: one started by then (queueing, then Tencent's
       // timeout: requestMs) has its answer RESERVE_MS before the Lambda's timeout.
-      const deadlineAt = finishBy(client, Date.now(), context.getRemainingTimeInMillis() - requestMs, RESERVE_MS);
+      const deadlineAt = setDeadline(client, Date.now(), context.getRemainingTimeInMillis() - requestMs, RESERVE_MS);
       const standIn = degrade ? () => context.getRemainingTimeInMillis() > STAND_IN_MS : undefined;
       const result = await lookupPage(deps, raw, { collect: { ...collectOptions, stopAt: deadlineAt }, degrade: standIn });
       const { complete, sources, requestIds } = result;

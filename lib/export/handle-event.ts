@@ -1,6 +1,6 @@
 import { redactText } from '#lib/observability/redact.ts';
 import { commitRun } from './commit.ts';
-import { StateStore } from './state.ts';
+import { RunStore } from './run-store.ts';
 import { planRun } from './planner.ts';
 import { requestOf } from './request.ts';
 import { runExport } from './run.ts';
@@ -39,7 +39,7 @@ export async function handleExportEvent(deps: ExportEventDeps, settings: ExportS
       const { plan, committed } = await storedRun(deps, settings, step.run);
       // A commit retried or replayed after it committed: the summary stands (its clean-up is finished), and was reported already.
       if (committed) {
-        await new StateStore(deps.store, settings.bucket, settings.prefix).clearRun(step.run);
+        await new RunStore(deps.store, settings.bucket, settings.prefix).clear(step.run);
         return masked(committed);
       }
       const summary = await commitRun(deps, settings, plan as Plan, step.results);

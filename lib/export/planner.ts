@@ -4,9 +4,10 @@ import { isScheduled, jobIdOf } from './job.ts';
 import { byGroup, GROUPS, shardOfGroup } from '#lib/lake/layout.ts';
 import { numberReport, resolveNumbers } from './numbers.ts';
 import type { ExportRequest } from './request.ts';
-import { StateStore, type GroupWork } from './state.ts';
-import type { ExportDeps, ExportSettings, PendingWindow, Plan } from './types.ts';
-import { owedRebuilds } from './debts.ts';
+import { JobStore } from './job-store.ts';
+import { RunStore, type GroupWork } from './run-store.ts';
+import type { ExportDeps, ExportSettings, OwedWindow, Plan } from './types.ts';
+import { owedRebuilds } from './owed-rebuilds.ts';
 import { readLedger, registerJob } from '#lib/lake/ledger.ts';
 import { agedOut, windowOf } from './window.ts';
 
@@ -28,47 +29,64 @@ export async function planWork(
   settings: ExportSettings,
   request: ExportRequest,
 ): Promise<{ plan: Plan; works: Map<number, GroupWork> }> {
-  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
+  const jobs = new JobStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);
   const resolved = await resolveNumbers(request, settings.defaults, deps.store, settings.manifestMaxBytes);
   const scheduled = isScheduled(request);
-  const checkpoint = scheduled ? await state.checkpoint(jobId) : undefined;
+  const checkpoint = scheduled ? await jobs.checkpoint(jobId) : undefined;
   const now = deps.now();
+  const nowSeconds = Math.floor(now / 1000);
   const runId = `${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(4).toString('hex')}`;
-  const window = windowOf(request, checkpoint?.endTime, Math.floor(now / 1000), settings.window);
-  const aged = scheduled ? agedOut(checkpoint?.endTime, Math.floor(now / 1000)) : undefined;
-  const numbers = byGroup(resolved.numbers);
-  const limitReads = pLimit(STATE_CONCURRENCY);
-  const [owed, ledger] = await Promise.all([
-    Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => state.pending(jobId, g)))),
-    readLedger(deps.store, settings.bucket, settings.prefix),
-  ]);
-  await registerJob(deps.store, settings.bucket, settings.prefix, jobId, [...numbers.keys()], now);
-  const rebuilds = owedRebuilds(ledger, jobId, numbers, runId, Math.floor(now / 1000));
-  const work = new Map<number, GroupWork>();
-  owed.forEach((pending: PendingWindow[], group) => {
-    const list = numbers.get(group) ?? [];
-    const all = [...pending, ...(rebuilds.byGroup.get(group) ?? [])];
-    if (list.length > 0 || all.length > 0) work.set(group, { numbers: list, pending: all });
-  });
-  const groups = [...work.keys()];
-  const shards = [...new Set(groups.map(shardOfGroup))].sort((a, b) => a - b);
+  const aged = scheduled ? agedOut(checkpoint?.endTime, nowSeconds) : undefined;
+  const { works, rebuilds } = await freezeWork(deps, settings, { jobs, jobId, runId, numbers: byGroup(resolved.numbers), now });
+  const groups = [...works.keys()];
   const plan: Plan = {
     jobId,
     runId,
     startedAt: new Date(now).toISOString(),
-    window,
+    window: windowOf(request, checkpoint?.endTime, nowSeconds, settings.window),
     ...(aged ? { agedOut: aged } : {}),
     scheduled,
     numbers: numberReport(resolved),
     groups,
-    shards,
-    shardList: { bucket: settings.bucket, key: state.runKey(jobId, runId, 'shards') },
-    debts: rebuilds.debts,
+    shards: [...new Set(groups.map(shardOfGroup))].sort((a, b) => a - b),
+    shardList: { bucket: settings.bucket, key: runs.shardListKey({ jobId, runId }) },
+    rebuilds,
   };
-  await Promise.all([...work].map(([group, w]) => limitReads(() => state.saveWork(plan, group, w))));
-  await state.saveShardList(plan);
-  if (resolved.problems.length > plan.numbers.problems.length) await state.saveProblems(plan, resolved.problems);
-  await state.savePlan(plan);
-  return { plan, works: work };
+  const limitWrites = pLimit(STATE_CONCURRENCY);
+  await Promise.all([...works].map(([group, w]) => limitWrites(() => runs.saveWork(plan, group, w))));
+  await runs.saveShardList(plan);
+  if (resolved.problems.length > plan.numbers.problems.length) await runs.saveProblems(plan, resolved.problems);
+  await runs.savePlan(plan);
+  return { plan, works };
+}
+
+interface Freezing {
+  jobs: JobStore;
+  jobId: string;
+  runId: string;
+  numbers: Map<number, string[]>;
+  now: number;
+}
+
+/**
+ * Each group's work: its numbers of the list, the windows the job owed for it, and the rebuilt days the
+ * lake's ledger says it owes (the job is registered with its groups as the ledger is read).
+ */
+async function freezeWork(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, { jobs, jobId, runId, numbers, now }: Freezing) {
+  const limitReads = pLimit(STATE_CONCURRENCY);
+  const [owed, ledger] = await Promise.all([
+    Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => jobs.owed(jobId, g)))),
+    readLedger(deps.store, settings.bucket, settings.prefix),
+  ]);
+  await registerJob(deps.store, settings.bucket, settings.prefix, jobId, [...numbers.keys()], now);
+  const rebuilds = owedRebuilds(ledger, jobId, numbers, runId, Math.floor(now / 1000));
+  const works = new Map<number, GroupWork>();
+  owed.forEach((windows: OwedWindow[], group) => {
+    const list = numbers.get(group) ?? [];
+    const all = [...windows, ...(rebuilds.byGroup.get(group) ?? [])];
+    if (list.length > 0 || all.length > 0) works.set(group, { numbers: list, owed: all });
+  });
+  return { works, rebuilds: rebuilds.rebuilds };
 }

@@ -1,6 +1,6 @@
 import { InvalidInput } from '#lib/errors.ts';
 import { shardOfGroup } from '#lib/lake/layout.ts';
-import type { GroupProgress } from './state.ts';
+import type { GroupProgress } from './run-store.ts';
 import type { Plan } from './types.ts';
 
 /**

@@ -1,9 +1,11 @@
-import { checkpointReached, runTotals, commitRun, summarize } from './commit.ts';
-import { exportGroups } from './groups.ts';
+import { commitRun, runTotals } from './commit.ts';
+import { exportGroups } from './export-group.ts';
 import { jobIdOf } from './job.ts';
+import { JobStore } from './job-store.ts';
 import { planWork } from './planner.ts';
 import type { ExportRequest } from './request.ts';
-import { StateStore, type GroupWork } from './state.ts';
+import { RunStore, type GroupWork } from './run-store.ts';
+import { checkpointReached, summarize } from './summary.ts';
 import type { ExportDeps, ExportSettings, RunSummary } from './types.ts';
 import type { SmsStatusError } from '#lib/errors.ts';
 
@@ -19,31 +21,33 @@ export interface RunOutcome {
  * every group is done.
  */
 export async function runExport(deps: ExportDeps, settings: ExportSettings, request: ExportRequest): Promise<RunOutcome> {
-  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
+  const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
+  const jobs = new JobStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);
-  let plan = await state.countInvocation(jobId);
-  if (plan && (await state.summary(plan))?.finished) {
+  let plan = await jobs.resumeRun(jobId);
+  if (plan && (await runs.summary(plan))?.finished) {
     // The run committed, but its invocation died clearing its state: finish that, then run anew.
-    await state.clearRun(plan);
-    await state.endRun(jobId);
+    await runs.clear(plan);
+    await jobs.endRun(jobId);
     plan = undefined;
   }
-  let works: Map<number, GroupWork> | undefined;
+  let planned: Map<number, GroupWork> | undefined;
   if (!plan) {
     const fresh = await planWork(deps, settings, request);
-    plan = await state.startRun(jobId, fresh.plan);
+    plan = await jobs.startRun(jobId, fresh.plan);
     // Another invocation's run may have won the race: its frozen work is in S3, not here.
-    if (plan.runId === fresh.plan.runId) works = fresh.works;
+    if (plan.runId === fresh.plan.runId) planned = fresh.works;
   }
-  const { stopped, retryLater } = await exportGroups(deps, settings, plan, plan.groups, works);
+  const { stopped, retryLater } = await exportGroups(deps, settings, plan, plan.groups, planned);
   if (stopped || retryLater) {
-    const { totals } = await runTotals(state, plan, settings.stuckAfterRuns);
-    const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false, reached: await checkpointReached(state, plan) });
-    const held = await state.saveSummary(summary);
+    const { totals } = await runTotals(runs, plan, settings.stuckAfterRuns);
+    const reached = await checkpointReached(jobs, plan);
+    const summary = summarize(deps, plan, totals, { finished: false, groupsDone: false, advanced: false, reached });
+    const held = await runs.saveSummary(summary);
     // Committed meanwhile by another invocation of the job: its summary is the run's.
     return held.finished ? { summary: held } : { summary, retryLater };
   }
   const summary = await commitRun(deps, settings, plan);
-  await state.endRun(jobId);
+  await jobs.endRun(jobId);
   return { summary };
 }

@@ -6,6 +6,7 @@ import type { ExportConfig, TencentConfig } from '#lib/config.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { ErrorName } from '#lib/errors.ts';
 import type { ListingStore } from '#lib/lake/store.ts';
+import type { RunTotals } from './totals.ts';
 
 export interface Window {
   beginTime: number;
@@ -71,57 +72,24 @@ export interface Failure {
 }
 
 /** A window of one number that is still owed: pulled again by every run until done or past Tencent's 7 days. */
-export interface PendingWindow extends Window {
+export interface OwedWindow extends Window {
   phoneNumber: string;
   /** Runs that tried and failed to complete it. */
   runs: number;
   /**
-   * Why it is owed: a Tencent code, 'Incomplete' (a saturated second, the request cap), 'Rebuild' (a day
-   * object rebuilt: the lake's ledger owes it, rebuilds.ts), 'Refused' (its shard was caught by the
-   * workflow), or 'CorruptObject' (the ledger's forerunner, in state written before it).
+   * Why it is owed: a Tencent code (still failing after the retries), or one of ours (OWED in owed.ts).
    */
   reason: string;
   /** The run that wrote this entry: a commit replaces exactly the entries its run consumed. */
   runId: string;
 }
 
-/** A rebuilt day object this run pays for its numbers: `lost` when part of it had aged past Tencent's 7 days. */
-export interface DebtPaid {
+/** A rebuilt day object (the lake's ledger) whose day this run pulls again: `lost` when part of it aged past Tencent's 7 days. */
+export interface RebuildOwed {
   key: string;
   group: number;
   foundAt: string;
   lost: boolean;
-}
-
-/**
- * What a run did. Lists are capped samples beside exact counts, so no state object and no Step
- * Functions payload grows with the number of numbers or failures.
- */
-export interface RunTotals {
-  numbersDone: number;
-  records: number;
-  recordsByStatus: Record<string, number>;
-  /** Numbers refused by Tencent (never retried) and numbers still failing, with a sample of each. */
-  failureCount: number;
-  failures: Failure[];
-  incompleteCount: number;
-  incompleteNumbers: string[];
-  /** Windows still owed when the run ended, and how many of them are stuck. */
-  pendingWindows: number;
-  stuckCount: number;
-  stuckNumbers: string[];
-  /** Seconds of receipts that aged past Tencent's 7 days before they could be pulled, summed over numbers. */
-  retentionGapSeconds: number;
-  gapNumbers: string[];
-  gapCount: number;
-  corruptObjects: Array<{ key: string; movedTo: string; error: string }>;
-  /** Rebuilt day objects part of which aged past Tencent's 7 days before this job could pull them again. */
-  lostObjects: string[];
-  requests: number;
-  retries: number;
-  throttles: number;
-  objectsWritten: number;
-  invocations: number;
 }
 
 export interface RunSummary extends RunTotals {
@@ -170,8 +138,8 @@ export interface Plan {
   shards: number[];
   /** Where the shard list lies for a Distributed Map's ItemReader. */
   shardList: { bucket: string; key: string };
-  /** Rebuilt day objects whose day this run pulls again (the lake's ledger, rebuilds.ts). */
-  debts: DebtPaid[];
+  /** Rebuilt day objects whose day this run pulls again (the lake's ledger, owed-rebuilds.ts). */
+  rebuilds: RebuildOwed[];
   /** Plain runs: the invocations it took so far (a workflow counts its shards' instead). */
   invocations?: number;
 }

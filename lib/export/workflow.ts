@@ -1,8 +1,8 @@
 import { InvalidInput } from '#lib/errors.ts';
-import { exportGroups } from './groups.ts';
+import { exportGroups } from './export-group.ts';
 import { SHARDS, shardOfGroup } from '#lib/lake/layout.ts';
 import type { ExportRequest } from './request.ts';
-import { StateStore, type RunRef } from './state.ts';
+import { RunStore, type RunRef } from './run-store.ts';
 import type { ExportDeps, ExportSettings, Plan, RunSummary } from './types.ts';
 
 /**
@@ -24,7 +24,7 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, ru
   // Committed already (a step retried late, or replayed): whatever its clean-up left, nothing is left to
   // do but that clean-up.
   if (stored.committed) {
-    await new StateStore(deps.store, settings.bucket, settings.prefix).clearRun(run);
+    await new RunStore(deps.store, settings.bucket, settings.prefix).clear(run);
     return { shard, done: true };
   }
   const plan = stored.plan as Plan;
@@ -71,8 +71,8 @@ export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
  * mark of a committed run, whatever of its state a cut-off clean-up left behind. A run never planned is refused.
  */
 export async function storedRun(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, run: RunRef): Promise<{ plan?: Plan; committed?: RunSummary }> {
-  const state = new StateStore(deps.store, settings.bucket, settings.prefix);
-  const [plan, summary] = await Promise.all([state.storedPlan(run), state.summary(run)]);
+  const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
+  const [plan, summary] = await Promise.all([runs.plan(run), runs.summary(run)]);
   const committed = summary?.finished ? summary : undefined;
   if (plan || committed) return { ...(plan && { plan }), ...(committed && { committed }) };
   throw new InvalidInput(`plan names no run of this export: ${run.runId} of ${run.jobId} was never planned`, { field: 'plan' });

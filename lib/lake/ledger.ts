@@ -7,7 +7,7 @@ import { updateJson, readJson, type ObjectStore } from './store.ts';
  * export into the lake, so a debt clears only once each of them has paid it. One small object, written
  * on condition of the version read (updateJson), by any writer: a shard, a plain run, the inbox drain.
  */
-export interface RebuildDebt {
+export interface Rebuild {
   /** The day object that was rebuilt: statuses/dt=<day>/part-GG.jsonl.gz. */
   key: string;
   day: string;
@@ -30,7 +30,7 @@ export interface JobEntry {
 
 export interface Ledger {
   jobs: Record<string, JobEntry>;
-  rebuilds: RebuildDebt[];
+  rebuilds: Rebuild[];
 }
 
 /** Samples kept per debt: enough to act on, never enough to grow the ledger without bound. */
@@ -57,7 +57,7 @@ export async function recordRebuild(store: ObjectStore, bucket: string, prefix: 
     const known = current.rebuilds.find((debt) => debt.key === found.key);
     const others = current.rebuilds.filter((debt) => debt !== known);
     // Found corrupt again before every job paid: everyone owes it again, whatever they paid before.
-    const debt: RebuildDebt = {
+    const debt: Rebuild = {
       key: found.key,
       day: found.day,
       group: found.group,
@@ -87,7 +87,7 @@ export async function registerJob(store: ObjectStore, bucket: string, prefix: st
  * held). A debt every active job owning its group has settled is gone; one found corrupt again since
  * the run was planned (a later foundAt) stays owed.
  */
-export async function settleDebts(
+export async function settleRebuilds(
   store: ObjectStore,
   bucket: string,
   prefix: string,
@@ -109,7 +109,7 @@ export async function settleDebts(
   return after ?? { jobs: {}, rebuilds: [] };
 }
 
-function isSettled(debt: RebuildDebt, jobs: Ledger['jobs'], nowMs: number): boolean {
+function isSettled(debt: Rebuild, jobs: Ledger['jobs'], nowMs: number): boolean {
   const owners = Object.entries(jobs).filter(([, job]) => job.groups.includes(debt.group) && nowMs - Date.parse(job.seenAt) < JOB_ACTIVE_MS);
   return owners.every(([jobId]) => debt.paid[jobId] !== undefined);
 }

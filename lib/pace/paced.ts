@@ -48,7 +48,7 @@ function tally(stats: PaceStats, name: keyof PaceStats): void {
 }
 
 /** Sets the time after which no retry starts: `remainingMs` from now, less `reserveMs`. */
-export function finishBy(paced: Pick<Paced<unknown, unknown>, 'deadlineAt'>, now: number, remainingMs: number, reserveMs: number): number {
+export function setDeadline(paced: Pick<Paced<unknown, unknown>, 'deadlineAt'>, now: number, remainingMs: number, reserveMs: number): number {
   paced.deadlineAt = now + remainingMs - reserveMs;
   return paced.deadlineAt;
 }

@@ -17,8 +17,8 @@ import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
 import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import { s3Store } from '#lib/lake/s3/s3-store.ts';
-import type { Checkpoint } from '#lib/export/state.ts';
-import type { ExportDeps, PendingWindow, RunSummary, Window } from '#lib/export/types.ts';
+import type { Checkpoint } from '#lib/export/job-store.ts';
+import type { ExportDeps, OwedWindow, RunSummary, Window } from '#lib/export/types.ts';
 import type { ExportRecord } from '#lib/lake/line.ts';
 import { EXPORT_RETRY } from '#lib/pace/retry.ts';
 import { connect } from '#lib/connect.ts';
@@ -190,7 +190,7 @@ describe('export to S3 against the twin', () => {
     // window moves no checkpoint).
     const part = `part-${String(groupOf(SATURATED)).padStart(2, '0')}`;
     expect(await listKeys('main/_state/')).toEqual([`main/_state/${main.jobId}/pending/${part}.json`]);
-    const owed = await getJson<PendingWindow[]>(`main/_state/${main.jobId}/pending/${part}.json`);
+    const owed = await getJson<OwedWindow[]>(`main/_state/${main.jobId}/pending/${part}.json`);
     expect(owed).toEqual([expect.objectContaining({ phoneNumber: SATURATED, reason: 'Incomplete', runs: 1 })]);
     expect(owed[0]?.endTime).toBe(owed[0]?.beginTime);
     const runs = await listKeys('main/_runs/');

@@ -117,7 +117,7 @@ const DASHBOARD_METRICS: Record<string, string[]> = {
     'Retries',
     'UpstreamLatency',
     'RecordsExported',
-    'PendingWindows',
+    'OwedWindows',
     'StuckNumbers',
     'RetentionGap',
     'CheckpointAgeSeconds',

@@ -9,7 +9,7 @@ import type { ExportRecord } from '#lib/lake/line.ts';
 import { ledgerKey } from '#lib/lake/layout.ts';
 import type { Ledger } from '#lib/lake/ledger.ts';
 import { runExport as runOnce } from '#lib/export/run.ts';
-import type { ExportSettings, PendingWindow, RunSummary, Window } from '#lib/export/types.ts';
+import type { ExportSettings, OwedWindow, RunSummary, Window } from '#lib/export/types.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { BUCKET, DAY, HOUR, PREFIX, SDK_APP_ID, lake as lakeOf } from './export-fixtures.ts';
@@ -84,8 +84,8 @@ export function inWindow(list: PullSmsSendStatus[], { beginTime, endTime }: Wind
   return list.filter((s) => (s.UserReceiveTime as number) >= beginTime && (s.UserReceiveTime as number) <= endTime);
 }
 
-export function pendingOf(store: MemoryStore, jobId: string): PendingWindow[] {
-  return store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<PendingWindow[]>(BUCKET, k) ?? []);
+export function pendingOf(store: MemoryStore, jobId: string): OwedWindow[] {
+  return store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<OwedWindow[]>(BUCKET, k) ?? []);
 }
 
 export function tencent(data: Map<string, PullSmsSendStatus[]>, options: Partial<FakeClientOptions> = {}) {

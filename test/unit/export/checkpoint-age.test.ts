@@ -7,7 +7,7 @@ import { commitRun } from '#lib/export/commit.ts';
 import { jobIdOf } from '#lib/export/job.ts';
 import { planRun } from '#lib/export/planner.ts';
 import { requestOf } from '#lib/export/request.ts';
-import type { Checkpoint } from '#lib/export/state.ts';
+import type { Checkpoint } from '#lib/export/job-store.ts';
 import type { ExportDeps, RunSummary } from '#lib/export/types.ts';
 import { exportShard } from '#lib/export/workflow.ts';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
@@ -130,6 +130,6 @@ describe('checkpointAgeSeconds', () => {
     const summary = await runExport(deps(memoryStore(), fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 3 * HOUR });
     emitRunReport(summary);
     expect(added).toHaveBeenCalledWith('CheckpointAgeSeconds', MetricUnit.Seconds, 3 * HOUR);
-    expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'PendingWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);
+    expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'OwedWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);
   });
 });

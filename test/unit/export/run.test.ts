@@ -3,7 +3,7 @@ import { jobIdOf } from '#lib/export/job.ts';
 import { byGroup, fnv1a as fnvSeed, groupOf } from '#lib/lake/layout.ts';
 import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
-import type { Checkpoint } from '#lib/export/state.ts';
+import type { Checkpoint } from '#lib/export/job-store.ts';
 import type { ExportDeps, ExportProgressEvent, Plan, RunSummary } from '#lib/export/types.ts';
 import type { ListingStore } from '#lib/lake/store.ts';
 import { InvalidInput, UpstreamRejected, UpstreamUnavailable } from '#lib/errors.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { handleExportEvent, type ExportEventDeps } from '#lib/export/handle-event.ts';
 import { jobIdOf } from '#lib/export/job.ts';
 import { groupOf, objectKey, shardOfGroup } from '#lib/lake/layout.ts';
-import type { ExportSettings, PendingWindow, Plan, RunSummary } from '#lib/export/types.ts';
+import type { ExportSettings, OwedWindow, Plan, RunSummary } from '#lib/export/types.ts';
 import type { ShardResult } from '#lib/export/workflow.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
@@ -203,7 +203,7 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
     const moved = order === 'the earlier run commits first' ? [true, true] : [true, false];
     expect([one.checkpointAdvanced, two.checkpointAdvanced]).toEqual(moved);
     // Both runs consumed the owed window and owe it again, each with its own window: one entry covers all of it.
-    const owed = pendingOf(lake, jobIdOf({}, s.defaults)).filter((p: PendingWindow) => p.phoneNumber === failing);
+    const owed = pendingOf(lake, jobIdOf({}, s.defaults)).filter((p: OwedWindow) => p.phoneNumber === failing);
     expect(owed).toHaveLength(1);
     expect(owed[0]).toMatchObject({ beginTime: owedBefore[0]?.beginTime, endTime: Math.max(early.window.endTime, late.window.endTime) });
   });

@@ -1,12 +1,12 @@
 import { oldestDefaultBegin } from '#lib/status/query.ts';
-import { dayWindow } from './pending.ts';
+import { dayWindow, OWED } from './owed.ts';
 import type { Ledger } from '#lib/lake/ledger.ts';
-import type { DebtPaid, PendingWindow } from './types.ts';
+import type { RebuildOwed, OwedWindow } from './types.ts';
 
 export interface OwedRebuilds {
-  debts: DebtPaid[];
+  rebuilds: RebuildOwed[];
   /** The windows a group owes for them: every number of the job in the group, and every number read from the object. */
-  byGroup: Map<number, PendingWindow[]>;
+  byGroup: Map<number, OwedWindow[]>;
 }
 
 /**
@@ -15,17 +15,17 @@ export interface OwedRebuilds {
  * still holds (the rest is a reported loss).
  */
 export function owedRebuilds(ledger: Ledger, jobId: string, numbers: Map<number, string[]>, runId: string, nowSeconds: number): OwedRebuilds {
-  const owed: OwedRebuilds = { debts: [], byGroup: new Map() };
+  const owed: OwedRebuilds = { rebuilds: [], byGroup: new Map() };
   const oldest = oldestDefaultBegin(nowSeconds);
-  for (const debt of ledger.rebuilds) {
-    const own = numbers.get(debt.group);
-    if (!own || debt.paid[jobId] !== undefined) continue;
-    const day = dayWindow(debt.day, nowSeconds);
+  for (const rebuild of ledger.rebuilds) {
+    const own = numbers.get(rebuild.group);
+    if (!own || rebuild.paid[jobId] !== undefined) continue;
+    const day = dayWindow(rebuild.day, nowSeconds);
     const window = { beginTime: Math.max(day.beginTime, oldest), endTime: day.endTime };
-    owed.debts.push({ key: debt.key, group: debt.group, foundAt: debt.foundAt, lost: day.beginTime < oldest });
+    owed.rebuilds.push({ key: rebuild.key, group: rebuild.group, foundAt: rebuild.foundAt, lost: day.beginTime < oldest });
     if (window.endTime < window.beginTime) continue;
-    const windows = [...new Set([...own, ...debt.numbersRead])].map((phoneNumber) => ({ phoneNumber, ...window, runs: 0, reason: 'Rebuild', runId }));
-    owed.byGroup.set(debt.group, [...(owed.byGroup.get(debt.group) ?? []), ...windows]);
+    const windows = [...new Set([...own, ...rebuild.numbersRead])].map((phoneNumber) => ({ phoneNumber, ...window, runs: 0, reason: OWED.rebuild, runId }));
+    owed.byGroup.set(rebuild.group, [...(owed.byGroup.get(rebuild.group) ?? []), ...windows]);
   }
   return owed;
 }
