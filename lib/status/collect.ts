@@ -2,7 +2,7 @@ import type { TencentClient } from '#lib/tencent/client.ts';
 import { MAX_LIMIT, type PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { byReceiveTime, type StatusRecord } from '#lib/receipt.ts';
 import { fromTencent } from '#lib/status/from-tencent.ts';
-import { adaptiveSplit, carve, walkOn, type Part, type Splitter, type Window } from './split.ts';
+import { adaptiveSplit, nextAsk, continueWalk, type Stretch, type Splitter, type Window } from './split.ts';
 
 export interface CollectQuery {
   phoneNumber: string;
@@ -32,7 +32,7 @@ export interface CollectResult {
   complete: boolean;
   requestIds: string[];
   requests: number;
-  /** The parts of the window that could not be proven complete (saturated seconds, or left at the request cap). */
+  /** The stretches of the window that could not be proven complete (saturated seconds, or left at the request cap). */
   incompleteWindows: Window[];
   /** Set when requests were moved up to Tencent's 7-day edge: [beginTime, agedUntil) could not be pulled. */
   agedUntil?: number;
@@ -51,10 +51,10 @@ export const DEFAULT_COLLECT_OPTIONS: CollectOptions = { maxRequests: 1000, conc
 
 /**
  * Tencent has no paging (Offset is fixed at 0) and no documented order, so a full page means "maybe
- * more": the window is cut by what the page shows (see split.ts) and each part pulled. Windows are
- * whole seconds, both ends inclusive; a part is complete only when its page is not full, and a full
+ * more": the window is cut by what the page shows (see split.ts) and each stretch pulled. Windows are
+ * whole seconds, both ends inclusive; a stretch is complete only when its page is not full, and a full
  * page for a single second cannot be cut and is reported incomplete. Records are merged by serialNo
- * (parts cut at a second may meet there). Never more than `maxRequests`, and no new window after
+ * (stretches cut at a second may meet there). Never more than `maxRequests`, and no new window after
  * `stopAt`.
  */
 export async function collect(client: TencentClient, query: CollectQuery, options = DEFAULT_COLLECT_OPTIONS): Promise<CollectResult> {
@@ -72,9 +72,9 @@ export async function collect(client: TencentClient, query: CollectQuery, option
   let agedUntil: number | undefined;
   let stopped = false;
 
-  /** Pulls a part (a walked part one window at a time, see carve); a full page is cut by `split`. */
-  async function visit(part: Part): Promise<Part[]> {
-    const { ask, rest } = carve(part);
+  /** Pulls a stretch (a walked stretch one window at a time, see nextAsk); a full page is cut by `split`. */
+  async function visit(stretch: Stretch): Promise<Stretch[]> {
+    const { ask, rest } = nextAsk(stretch);
     const page = await client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
     if (page.requestId) requestIds.push(page.requestId);
     const statuses = within(page.statuses, ask);
@@ -87,10 +87,10 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     const from = page.servedFrom ?? ask.beginTime;
     if (from > ask.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
     const full = page.statuses.length >= MAX_LIMIT;
-    if (!full) return rest ? [walkOn(rest, ask, statuses)] : [];
+    if (!full) return rest ? [continueWalk(rest, ask, statuses)] : [];
     // A clamped BeginTime means all before it is gone, in the rest of a walk too.
     const asked: Window = { beginTime: Math.max(from, ask.beginTime), endTime: ask.endTime };
-    const whole: Part = { ...part, beginTime: Math.max(page.servedFrom ?? part.beginTime, part.beginTime) };
+    const whole: Stretch = { ...stretch, beginTime: Math.max(page.servedFrom ?? stretch.beginTime, stretch.beginTime) };
     if (asked.endTime <= asked.beginTime) {
       incompleteWindows.push(asked);
       return rest ? [rest] : [];
@@ -100,10 +100,10 @@ export async function collect(client: TencentClient, query: CollectQuery, option
     return next;
   }
 
-  const queue: Part[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
+  const queue: Stretch[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
   const { requests } = await drain(queue, visit, options, () => stopped);
   incompleteWindows.push(...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime })));
-  const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((part) => part.beginTime)) : undefined;
+  const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((stretch) => stretch.beginTime)) : undefined;
   return {
     records: [...seen.values()].sort(byReceiveTime),
     complete: incompleteWindows.length === 0,
@@ -130,8 +130,8 @@ function dedupe(records: StatusRecord[]): StatusRecord[] {
 
 /** Runs `visit` over a growing queue of windows with bounded concurrency and a request cap, until `halted`. */
 async function drain(
-  queue: Part[],
-  visit: (part: Part) => Promise<Part[]>,
+  queue: Stretch[],
+  visit: (stretch: Stretch) => Promise<Stretch[]>,
   { maxRequests, concurrency, stopAt = Number.POSITIVE_INFINITY, now = Date.now }: CollectOptions,
   halted: () => boolean,
 ): Promise<{ requests: number }> {
@@ -140,7 +140,7 @@ async function drain(
   let failure: { error: unknown } | undefined;
   while (!failure && (queue.length > 0 || active.size > 0)) {
     while (queue.length > 0 && active.size < concurrency && requests < maxRequests && now() < stopAt && !halted()) {
-      const window = queue.shift() as Part;
+      const window = queue.shift() as Stretch;
       requests += 1;
       const task: Promise<void> = visit(window)
         .then(

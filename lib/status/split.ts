@@ -5,13 +5,13 @@ export interface Window {
   endTime: number;
 }
 
-/** A window still to pull; a walked one is asked one window at a time (see carve). */
-export interface Part extends Window {
+/** A window still to pull; a walked one is asked one window at a time (see nextAsk). */
+export interface Stretch extends Window {
   walk?: Walk;
 }
 
 /**
- * How a part is walked: from its oldest second (direction 1) or its newest (−1), one window of about
+ * How a stretch is walked: from its oldest second (direction 1) or its newest (−1), one window of about
  * FILL records at a time, sized by the records per second the walk has measured so far and, after a
  * shuffled page, by where that page's sample says the records are.
  */
@@ -19,7 +19,7 @@ export interface Walk {
   direction: 1 | -1;
   /** Records and seconds measured so far, the older windows weighing half as much at each step. */
   measured?: Tally;
-  /** Receive times a shuffled page sampled from this part, ascending: where its records are. */
+  /** Receive times a shuffled page sampled from this stretch, ascending: where its records are. */
   guide?: number[];
   /** Records found per guide point in the windows walked so far. */
   perPoint?: { records: number; points: number };
@@ -30,17 +30,17 @@ interface Tally {
   seconds: number;
 }
 
-export interface Cut {
-  next: Part[];
+export interface SplitResult {
+  next: Stretch[];
   /** One second with more records than a page holds: it cannot be cut, so it cannot be proven complete. */
   saturated?: Window;
 }
 
 /**
- * How to go on from a full page: `part` is the whole walked part (or the asked window when it is not
+ * How to go on from a full page: `stretch` is the whole walked stretch (or the asked window when it is not
  * walked) and `asked` the window the page answered, from where it was served.
  */
-export type Splitter = (part: Part, asked: Window, statuses: PullSmsSendStatus[]) => Cut;
+export type Splitter = (stretch: Stretch, asked: Window, statuses: PullSmsSendStatus[]) => SplitResult;
 
 /** Records a walked window is aimed at: near a page, yet a full page (one wasted request) stays rare. */
 const FILL = 80;
@@ -59,22 +59,22 @@ const THIN_GAPS = 5;
  *   proven by one page that cannot be full, and the rest walked at the density they show;
  * - any other page is a sample of the window: the window is walked from its oldest second, the sample
  *   guiding where records are and the windows already counted giving how many per sample point.
- * Correctness never rests on the order: a part is complete only when its own page is not full.
+ * Correctness never rests on the order: a stretch is complete only when its own page is not full.
  */
-export const adaptiveSplit: Splitter = (part, asked, statuses) => {
+export const adaptiveSplit: Splitter = (stretch, asked, statuses) => {
   const times = statuses.map((s) => s.UserReceiveTime as number);
-  const direction = part.walk?.direction;
+  const direction = stretch.walk?.direction;
   // A full page with nothing inside the window (all Tencent's strays) says nothing of where its records are.
-  if (times.length === 0) return withRest({ next: halves(asked, []) }, part, asked);
+  if (times.length === 0) return withRest({ next: halves(asked, []) }, stretch, asked);
   // A full page from one second: that second holds a page or more, whatever the order.
-  if (times.every((t) => t === times[0])) return withRest(saturatedAround(asked, times[0] as number), part, asked);
-  if (isSorted(times, 1)) return direction === 1 ? pageForward(part, asked.beginTime, times) : withRest(pageForward(asked, asked.beginTime, times), part, asked);
-  if (isSorted(times, -1)) return direction === -1 ? pageBackward(part, asked.endTime, times) : withRest(pageBackward(asked, asked.endTime, times), part, asked);
+  if (times.every((t) => t === times[0])) return withRest(saturatedAround(asked, times[0] as number), stretch, asked);
+  if (isSorted(times, 1)) return direction === 1 ? pageForward(stretch, asked.beginTime, times) : withRest(pageForward(asked, asked.beginTime, times), stretch, asked);
+  if (isSorted(times, -1)) return direction === -1 ? pageBackward(stretch, asked.endTime, times) : withRest(pageBackward(asked, asked.endTime, times), stretch, asked);
   const guide = [...times].sort((a, b) => a - b);
-  const rest = remainder(part, asked);
-  if (!part.walk) return { next: [{ ...asked, walk: { direction: 1, guide } }] };
+  const rest = remainder(stretch, asked);
+  if (!stretch.walk) return { next: [{ ...asked, walk: { direction: 1, guide } }] };
   // A walked window meant for ~FILL held a page: its sample halves it, and the rest of the walk learns.
-  return { next: [...halves(asked, guide), ...(rest ? [overflowed(rest, asked, part.walk)] : [])] };
+  return { next: [...halves(asked, guide), ...(rest ? [overflowed(rest, asked, stretch.walk)] : [])] };
 };
 
 function isSorted(times: number[], direction: 1 | -1): boolean {
@@ -82,15 +82,15 @@ function isSorted(times: number[], direction: 1 | -1): boolean {
   return true;
 }
 
-/** What is left of a walked part once `asked` is taken from it, with the same walk. */
-function remainder(part: Part, asked: Window): Part | undefined {
-  if (!part.walk) return undefined;
-  if (part.walk.direction === 1) return asked.endTime < part.endTime ? { beginTime: asked.endTime + 1, endTime: part.endTime, walk: part.walk } : undefined;
-  return part.beginTime < asked.beginTime ? { beginTime: part.beginTime, endTime: asked.beginTime - 1, walk: part.walk } : undefined;
+/** What is left of a walked stretch once `asked` is taken from it, with the same walk. */
+function remainder(stretch: Stretch, asked: Window): Stretch | undefined {
+  if (!stretch.walk) return undefined;
+  if (stretch.walk.direction === 1) return asked.endTime < stretch.endTime ? { beginTime: asked.endTime + 1, endTime: stretch.endTime, walk: stretch.walk } : undefined;
+  return stretch.beginTime < asked.beginTime ? { beginTime: stretch.beginTime, endTime: asked.beginTime - 1, walk: stretch.walk } : undefined;
 }
 
-function withRest(cut: Cut, part: Part, asked: Window): Cut {
-  const rest = remainder(part, asked);
+function withRest(cut: SplitResult, stretch: Stretch, asked: Window): SplitResult {
+  const rest = remainder(stretch, asked);
   return rest ? { ...cut, next: [...cut.next, rest] } : cut;
 }
 
@@ -98,7 +98,7 @@ function withRest(cut: Cut, part: Part, asked: Window): Cut {
  * Two windows split at the sample's median (a walked window held a page, so it holds about one or two),
  * or at the middle when there is no sample.
  */
-function halves(asked: Window, sample: number[]): Part[] {
+function halves(asked: Window, sample: number[]): Stretch[] {
   const below = sample[Math.floor(sample.length / 2) - 1] ?? asked.beginTime;
   const above = sample[Math.floor(sample.length / 2)] ?? asked.endTime;
   const cut = Math.min(asked.endTime - 1, Math.max(asked.beginTime, below + Math.floor((above - below) / 2)));
@@ -109,7 +109,7 @@ function halves(asked: Window, sample: number[]): Part[] {
 }
 
 /** A walked window came back full: it held at least a page, for its seconds and its guide points. */
-function overflowed(rest: Part, asked: Window, walk: Walk): Part {
+function overflowed(rest: Stretch, asked: Window, walk: Walk): Stretch {
   const measured = { records: (walk.measured?.records ?? 0) / 2 + MAX_PAGE, seconds: (walk.measured?.seconds ?? 0) / 2 + asked.endTime - asked.beginTime + 1 };
   if (!walk.guide) return { ...rest, walk: { ...walk, measured } };
   const points = walk.guide.filter((t) => t >= asked.beginTime && t <= asked.endTime).length;
@@ -118,59 +118,59 @@ function overflowed(rest: Part, asked: Window, walk: Walk): Part {
 }
 
 /**
- * An ascending page holds the part's oldest records: every record before its last second came back.
- * The part up to that second is proven by one page that cannot be full; the rest is walked at the
- * density those records show. The proving part stops short of the last second: all of that second's
+ * An ascending page holds the stretch's oldest records: every record before its last second came back.
+ * The stretch up to that second is proven by one page that cannot be full; the rest is walked at the
+ * density those records show. The proving stretch stops short of the last second: all of that second's
  * records are in any window that holds it, so with the known ones they fill a page again.
  */
-function pageForward(part: Part, from: number, times: number[]): Cut {
+function pageForward(stretch: Stretch, from: number, times: number[]): SplitResult {
   const last = times.at(-1) as number;
-  if (last <= from) return saturatedAt(from, from < part.endTime ? [{ beginTime: from + 1, endTime: part.endTime, walk: part.walk }] : []);
+  if (last <= from) return saturatedAt(from, from < stretch.endTime ? [{ beginTime: from + 1, endTime: stretch.endTime, walk: stretch.walk }] : []);
   const measured = { records: times.filter((t) => t < last).length, seconds: last - (times[0] as number) };
-  return { next: [{ beginTime: from, endTime: last - 1 }, { beginTime: last, endTime: part.endTime, walk: { direction: 1, measured } }] };
+  return { next: [{ beginTime: from, endTime: last - 1 }, { beginTime: last, endTime: stretch.endTime, walk: { direction: 1, measured } }] };
 }
 
 /** A descending page holds the newest records: the mirror image of `pageForward`. */
-function pageBackward(part: Part, to: number, times: number[]): Cut {
+function pageBackward(stretch: Stretch, to: number, times: number[]): SplitResult {
   const first = times.at(-1) as number;
-  if (first >= to) return saturatedAt(to, part.beginTime < to ? [{ beginTime: part.beginTime, endTime: to - 1, walk: part.walk }] : []);
+  if (first >= to) return saturatedAt(to, stretch.beginTime < to ? [{ beginTime: stretch.beginTime, endTime: to - 1, walk: stretch.walk }] : []);
   const measured = { records: times.filter((t) => t > first).length, seconds: (times[0] as number) - first };
-  return { next: [{ beginTime: first + 1, endTime: to }, { beginTime: part.beginTime, endTime: first, walk: { direction: -1, measured } }] };
+  return { next: [{ beginTime: first + 1, endTime: to }, { beginTime: stretch.beginTime, endTime: first, walk: { direction: -1, measured } }] };
 }
 
 /**
- * The window to ask for next: a walked part from its walking end, sized to hold ~FILL records (the last
- * two windows of a walk evenly, so no sliver is left for a request of its own); any other part whole.
+ * The window to ask for next: a walked stretch from its walking end, sized to hold ~FILL records (the last
+ * two windows of a walk evenly, so no sliver is left for a request of its own); any other stretch whole.
  */
-export function carve(part: Part): { ask: Window; rest?: Part } {
-  const whole = { beginTime: part.beginTime, endTime: part.endTime };
-  if (!part.walk) return { ask: whole };
-  const width = walkWidth(part, part.walk);
-  if (width > part.endTime - part.beginTime) return { ask: whole };
-  if (part.walk.direction === 1) {
-    const end = part.beginTime + width - 1;
-    return { ask: { beginTime: part.beginTime, endTime: end }, rest: { ...part, beginTime: end + 1 } };
+export function nextAsk(stretch: Stretch): { ask: Window; rest?: Stretch } {
+  const whole = { beginTime: stretch.beginTime, endTime: stretch.endTime };
+  if (!stretch.walk) return { ask: whole };
+  const width = walkWidth(stretch, stretch.walk);
+  if (width > stretch.endTime - stretch.beginTime) return { ask: whole };
+  if (stretch.walk.direction === 1) {
+    const end = stretch.beginTime + width - 1;
+    return { ask: { beginTime: stretch.beginTime, endTime: end }, rest: { ...stretch, beginTime: end + 1 } };
   }
-  const begin = part.endTime - width + 1;
-  return { ask: { beginTime: begin, endTime: part.endTime }, rest: { ...part, endTime: begin - 1 } };
+  const begin = stretch.endTime - width + 1;
+  return { ask: { beginTime: begin, endTime: stretch.endTime }, rest: { ...stretch, endTime: begin - 1 } };
 }
 
 /** Seconds the next window of a walk spans (at least one). */
-function walkWidth(part: Part, walk: Walk): number {
-  const length = part.endTime - part.beginTime + 1;
+function walkWidth(stretch: Stretch, walk: Walk): number {
+  const length = stretch.endTime - stretch.beginTime + 1;
   const byTime = walk.measured && walk.measured.records > 0 ? timeWidth(length, walk.measured.records / walk.measured.seconds) : undefined;
   if (walk.direction === -1 || !walk.guide) return byTime ?? length;
-  const points = walk.guide.filter((t) => t >= part.beginTime && t <= part.endTime);
+  const points = walk.guide.filter((t) => t >= stretch.beginTime && t <= stretch.endTime);
   const rate = walk.perPoint && walk.perPoint.points > 0 ? walk.perPoint.records / walk.perPoint.points : undefined;
-  if (rate === undefined) return guideWidth(part, points, PROBE_POINTS);
-  const guided = (share: number): number => guideWidth(part, points, Math.max(1, Math.floor((share * FILL) / rate)));
+  if (rate === undefined) return guideWidth(stretch, points, PROBE_POINTS);
+  const guided = (share: number): number => guideWidth(stretch, points, Math.max(1, Math.floor((share * FILL) / rate)));
   if (byTime === undefined) return guided(1);
   // The guide says the rest fits one window: a density a burst has inflated must not cut it in two.
   if (guided(1) >= length) return length;
   return Math.min(guided(GUIDE_HIGH), Math.max(guided(GUIDE_LOW), byTime));
 }
 
-/** Seconds that hold ~FILL records at `density`; half the part when it holds under two windows' worth. */
+/** Seconds that hold ~FILL records at `density`; half the stretch when it holds under two windows' worth. */
 function timeWidth(length: number, density: number): number {
   const expected = density * length;
   if (expected <= FILL) return length;
@@ -178,12 +178,12 @@ function timeWidth(length: number, density: number): number {
   return Math.max(1, Math.floor(FILL / density));
 }
 
-/** Seconds from the part's start up to midway between its `count`th and next guide point. */
-function guideWidth(part: Part, points: number[], count: number): number {
-  if (count >= points.length) return part.endTime - part.beginTime + 1;
+/** Seconds from the stretch's start up to midway between its `count`th and next guide point. */
+function guideWidth(stretch: Stretch, points: number[], count: number): number {
+  if (count >= points.length) return stretch.endTime - stretch.beginTime + 1;
   const below = points[count - 1] as number;
   const above = points[count] as number;
-  return below + Math.floor((above - below) / 2) - part.beginTime + 1;
+  return below + Math.floor((above - below) / 2) - stretch.beginTime + 1;
 }
 
 /**
@@ -192,7 +192,7 @@ function guideWidth(part: Part, points: number[], count: number): number {
  * A sorted walk whose records thinned out (a burst ended) asks its rest whole: that page shows where
  * the records resume.
  */
-export function walkOn(rest: Part, asked: Window, statuses: PullSmsSendStatus[]): Part {
+export function continueWalk(rest: Stretch, asked: Window, statuses: PullSmsSendStatus[]): Stretch {
   const walk = rest.walk as Walk;
   const times = statuses.map((s) => s.UserReceiveTime as number);
   if (!walk.guide && thinnedOut(walk, asked, times)) return { beginTime: rest.beginTime, endTime: rest.endTime };
@@ -216,13 +216,13 @@ function thinnedOut(walk: Walk, asked: Window, times: number[]): boolean {
   return gap * density > THIN_GAPS;
 }
 
-function saturatedAround(part: Window, second: number): Cut {
-  const next: Part[] = [];
-  if (part.beginTime < second) next.push({ beginTime: part.beginTime, endTime: second - 1 });
-  if (second < part.endTime) next.push({ beginTime: second + 1, endTime: part.endTime });
+function saturatedAround(stretch: Window, second: number): SplitResult {
+  const next: Stretch[] = [];
+  if (stretch.beginTime < second) next.push({ beginTime: stretch.beginTime, endTime: second - 1 });
+  if (second < stretch.endTime) next.push({ beginTime: second + 1, endTime: stretch.endTime });
   return saturatedAt(second, next);
 }
 
-function saturatedAt(second: number, next: Part[]): Cut {
+function saturatedAt(second: number, next: Stretch[]): SplitResult {
   return { next, saturated: { beginTime: second, endTime: second } };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '../../../local/twin/data.ts';
 import { halving } from '../../../bench/fixtures/halving.ts';
 import { collect, type CollectOptions } from '#lib/status/collect.ts';
-import { carve, type Part, type Splitter } from '#lib/status/split.ts';
+import { nextAsk, type Stretch, type Splitter } from '#lib/status/split.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { fakeTencentApi, type AnswerOrder, type FakeTencentApi } from '../../support/fake-tencent.ts';
 
@@ -124,7 +124,7 @@ describe('adaptive splitting: properties', () => {
 describe('adaptive splitting: a walk guided by a shuffled page', () => {
   // A walk past the last of three bursts of 200: the burst inflated the density it measured, yet only
   // 8 sample points (at ~6 records each) are left in the rest.
-  const rest: Part = {
+  const rest: Stretch = {
     beginTime: NOW - 17_789,
     endTime: NOW,
     walk: {
@@ -136,7 +136,7 @@ describe('adaptive splitting: a walk guided by a shuffled page', () => {
   };
 
   it('asks the whole rest when its guide says the rest fits one window, however dense the burst before it', () => {
-    expect(carve(rest)).toEqual({ ask: { beginTime: rest.beginTime, endTime: rest.endTime } });
+    expect(nextAsk(rest)).toEqual({ ask: { beginTime: rest.beginTime, endTime: rest.endTime } });
   });
 });
 
