@@ -1,6 +1,6 @@
 import { ConfigError } from '#lib/config.ts';
 import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
-import { errorBody } from '../functions/middleware/error-body.ts';
+import { errorBody } from '#lib/error-body.ts';
 import { CliError } from './cli-error.ts';
 
 /** Exit codes (README.md, CLI): 1 the taxonomy's errors (and an export not complete), 2 cannot run as configured. */

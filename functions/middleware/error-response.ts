@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import { isSmsStatusError } from '#lib/errors.ts';
-import { errorBody } from './error-body.ts';
+import { errorBody } from '#lib/error-body.ts';
 
 /**
  * Turns a taxonomy error into the http error that `@middy/http-error-handler` renders: the JSON error

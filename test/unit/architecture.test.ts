@@ -9,8 +9,26 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SCANNED = ['lib', 'functions', 'cli', 'local'] as const;
+const SCANNED = ['lib', 'functions', 'cli', 'local', 'bench'] as const;
 const MAX_FUNCTION_LINES = 60;
+
+/** The layers table of docs/ARCHITECTURE.md: each row's name, file prefixes and the layers it may import. */
+const architecture = readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8');
+const LAYERS = tableRows(architecture.slice(architecture.indexOf('| layer | files | may import |'))).map((cells) => {
+  const ticked = (cell = ''): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+  return { name: (cells[0] ?? '').trim(), paths: ticked(cells[1]), mayImport: ticked(cells[2]) };
+});
+
+/** A markdown table's body rows, as cells: from its header to its first line that is not a row. */
+function tableRows(text: string): string[][] {
+  const lines = text.split('\n');
+  const end = lines.findIndex((line) => !line.startsWith('|'));
+  return lines.slice(2, end === -1 ? undefined : end).map((line) => line.split('|').slice(1, -1));
+}
+
+function layerOf(file: string): (typeof LAYERS)[number] | undefined {
+  return LAYERS.find((layer) => layer.paths.some((path) => (path.endsWith('/') ? file.startsWith(path) : file === path)));
+}
 
 /**
  * Functions allowed past MAX_FUNCTION_LINES, each with the reason. Keyed by `file name` as the
@@ -176,29 +194,71 @@ describe('import graph of lib/, functions/, cli/, local/', () => {
     expect(found.length, `import cycles:\n${found.join('\n')}`).toBe(0);
   });
 
-  it('keeps lib/tencent and lib/pace apart (runtime imports)', () => {
-    const crossing = runtimeEdges
-      .filter((edge) => (under(edge.from, 'lib/tencent') && under(edge.to, 'lib/pace')) || (under(edge.from, 'lib/pace') && under(edge.to, 'lib/tencent')))
-      .map(show);
-    expect(crossing, `lib/tencent and lib/pace must not import each other's values:\n${crossing.join('\n')}`).toEqual([]);
+  it('follows the layers of docs/ARCHITECTURE.md: each file imports only its own layer and those listed', () => {
+    const violations = edges
+      .filter((edge) => edge.to !== undefined && !edge.unresolved)
+      .flatMap((edge) => {
+        const from = layerOf(edge.from);
+        const to = layerOf(edge.to as string);
+        if (!from || !to) return [`${show(edge)}: ${!from ? edge.from : edge.to} belongs to no layer of docs/ARCHITECTURE.md`];
+        return from.name === to.name || from.mayImport.includes(to.name) ? [] : [`${show(edge)}: ${from.name} may not import ${to.name}`];
+      });
+    expect(violations, `imports against the layers:\n${violations.join('\n')}`).toEqual([]);
   });
 
-  // Layering is about what a module knows of, so type-only imports count here too (marked "imports type").
-  const layers: ReadonlyArray<{ readonly rule: string; readonly from: string[]; readonly forbidden: string[] }> = [
-    { rule: 'lib/ is the product: it never reaches into the entry points, the local stack, benchmarks or tests', from: ['lib'], forbidden: ['functions', 'cli', 'local', 'bench', 'test'] },
-    {
-      rule: 'the foundations (Tencent client, pacing, errors, observability, config) never import the features (status, export)',
-      from: ['lib/tencent', 'lib/pace', 'lib/errors.ts', 'lib/observability', 'lib/config.ts'],
-      forbidden: ['lib/status', 'lib/export'],
-    },
-    { rule: 'the Lambda functions never import the local stack, benchmarks or the CLI', from: ['functions'], forbidden: ['local', 'bench', 'cli'] },
-  ];
-  for (const { rule, from, forbidden } of layers) {
-    it(`layering: ${rule}`, () => {
-      const violations = edges.filter((edge) => under(edge.from, ...from) && under(edge.to, ...forbidden)).map(show);
-      expect(violations, `${rule} (${from.join(', ')} ↛ ${forbidden.join(', ')}):\n${violations.join('\n')}`).toEqual([]);
+  it('use-cases-apart: only lib/export imports another use case (lib/status)', () => {
+    const cases = ['lib/export', 'lib/status', 'lib/push', 'lib/report'];
+    const crossing = edges.filter((edge) => {
+      const from = cases.find((c) => under(edge.from, c));
+      const to = cases.find((c) => under(edge.to, c));
+      return from && to && from !== to && !(from === 'lib/export' && to === 'lib/status');
     });
-  }
+    expect(crossing.map(show), `use cases importing each other:\n${crossing.map(show).join('\n')}`).toEqual([]);
+  });
+
+  it('tencent-pace-apart: lib/tencent and lib/pace know nothing of each other', () => {
+    const crossing = edges
+      .filter((edge) => (under(edge.from, 'lib/tencent') && under(edge.to, 'lib/pace')) || (under(edge.from, 'lib/pace') && under(edge.to, 'lib/tencent')))
+      .map(show);
+    expect(crossing, `lib/tencent and lib/pace must not import each other:\n${crossing.join('\n')}`).toEqual([]);
+  });
+});
+
+describe('the text of the production code', () => {
+  const production = parsed.filter((p) => !p.file.startsWith('local/') && !p.file.startsWith('bench/'));
+
+  it('one-home-for-keys: every lake key prefix is spelled in lib/lake/layout.ts alone', () => {
+    const prefixes = ['statuses/', '_state/', '_inbox/', '_quarantine/', '_runs/', '_lake/'];
+    const found: string[] = [];
+    for (const { file, source } of production) {
+      const visit = (node: ts.Node): void => {
+        if (ts.isStringLiteralLike(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+          const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+          for (const prefix of prefixes) if (node.text.includes(prefix)) found.push(`${file}:${line} spells '${prefix}'`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    const elsewhere = found.filter((f) => !f.startsWith('lib/lake/layout.ts:'));
+    expect(elsewhere, `lake keys built outside lib/lake/layout.ts:\n${elsewhere.join('\n')}`).toEqual([]);
+    expect(found.length).toBeGreaterThan(0);
+  });
+
+  it('no-env-in-lib: lib/ never reads process.env', () => {
+    const reads = production.filter((p) => p.file.startsWith('lib/') && /\bprocess\.env\b/.test(p.source.text)).map((p) => p.file);
+    expect(reads).toEqual([]);
+  });
+});
+
+describe('docs/ARCHITECTURE.md', () => {
+  it('states exactly the rules this test checks, and a layer for every scanned file', () => {
+    const stated = [...architecture.matchAll(/^- \*\*([a-z-]+)\*\*:/gm)].map((m) => m[1]);
+    expect(stated.sort()).toEqual(['no-cycle', 'no-env-in-lib', 'one-home-for-keys', 'short-functions', 'tencent-pace-apart', 'use-cases-apart']);
+    expect(LAYERS.map((l) => l.name)).toEqual(expect.arrayContaining(['functions', 'cli', 'use cases', 'lake', 'base', 'dev']));
+    const homeless = [...files].filter((file) => !layerOf(file));
+    expect(homeless, `files of no layer:\n${homeless.join('\n')}`).toEqual([]);
+  });
 });
 
 interface FunctionSpan {

@@ -8,7 +8,7 @@ import {
   UpstreamUnavailable,
   type ErrorName,
 } from '#lib/errors.ts';
-import { errorBody } from '../../../functions/middleware/error-body.ts';
+import { errorBody } from '#lib/error-body.ts';
 
 /**
  * Expected class per code, from the retry guidance in tencent-cloud-notes.md: retryable codes are
