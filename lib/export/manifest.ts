@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { parseS3Url } from '#lib/config.ts';
 import { parsePhoneNumber } from '#lib/phone-number.ts';
 import { InvalidInput } from '#lib/errors.ts';
@@ -14,22 +15,40 @@ export interface ParsedNumbers {
 export const MAX_LISTED_PROBLEMS = 100;
 
 /**
- * One E.164 number per line, or CSV with a `phoneNumber` column. Blank lines and `#` comments are
- * skipped; a malformed line is reported with its number and the run goes on without it.
+ * One E.164 number per line, or CSV with a `phoneNumber` column (parsed by csv-parse, so a quoted cell
+ * may hold commas, quotes and newlines). Blank lines and `#` comments are skipped; a malformed line is
+ * reported with its number and the run goes on without it.
  */
 export function parseManifest(text: string): ParsedNumbers & { problemCount: number } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = lines.findIndex((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
-  const cells = header >= 0 ? splitCsv(lines[header] as string) : [];
-  const column = cells.findIndex((cell) => cell.trim().toLowerCase() === 'phonenumber');
-  const csv = column >= 0;
-  const values: Array<{ line: number; value: string }> = [];
-  lines.forEach((line, index) => {
-    if ((csv && index <= header) || line.trim() === '' || line.trimStart().startsWith('#')) return;
-    const value = csv ? splitCsv(line)[column] : line;
-    values.push({ line: index + 1, value: (value ?? '').trim() });
-  });
-  return collect(values);
+  const first = lines.find((line) => line.trim() !== '' && !line.trimStart().startsWith('#')) ?? '';
+  if (!/(^|,)\s*"?phoneNumber"?\s*(,|$)/i.test(first)) return collect(plainValues(lines));
+  const { values, unreadable } = csvValues(text);
+  const parsed = collect(values);
+  const problems = [...parsed.problems, ...unreadable].sort((a, b) => a.line - b.line).slice(0, MAX_LISTED_PROBLEMS);
+  return { ...parsed, problems, problemCount: parsed.problemCount + unreadable.length };
+}
+
+function plainValues(lines: string[]): Array<{ line: number; value: string }> {
+  return lines.flatMap((line, index) => (line.trim() === '' || line.trimStart().startsWith('#') ? [] : [{ line: index + 1, value: line.trim() }]));
+}
+
+/** The `phoneNumber` cell of each CSV record, with the line it ends on; records csv-parse cannot read are problems. */
+function csvValues(text: string): { values: Array<{ line: number; value: string }>; unreadable: ManifestProblem[] } {
+  const unreadable: ManifestProblem[] = [];
+  const records = parse(text, {
+    bom: true,
+    columns: (header: string[]) => header.map((cell) => (cell.trim().toLowerCase() === 'phonenumber' ? 'phoneNumber' : cell)),
+    comment: '#',
+    comment_no_infix: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    skip_records_with_error: true,
+    info: true,
+    on_skip: (error) => void unreadable.push({ line: Number((error as { lines?: number } | undefined)?.lines ?? 0), reason: `not a CSV record: ${error?.message ?? 'unreadable'}` }),
+  }) as Array<{ record: Record<string, string | undefined>; info: { lines: number } }>;
+  const values = records.map(({ record, info }) => ({ line: info.lines, value: (record.phoneNumber ?? '').trim() }));
+  return { values, unreadable };
 }
 
 export function collect(values: Array<{ line: number; value: unknown }>): ParsedNumbers & { problemCount: number } {
@@ -48,29 +67,6 @@ export function collect(values: Array<{ line: number; value: unknown }>): Parsed
     }
   }
   return { numbers: [...seen].sort(), problems, problemCount, duplicates };
-}
-
-/** RFC 4180 cells of one line: commas, quoted cells, doubled quotes. */
-function splitCsv(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cell += '"';
-        i += 1;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += c;
-  }
-  cells.push(cell);
-  return cells;
 }
 
 /** The manifest's text, read from S3; a bad URL, a missing or too large object is InvalidInput on field manifest. */

@@ -192,3 +192,18 @@ describe('parseS3Url', () => {
     expect(() => parseS3Url(value, 'EXPORT_MANIFEST')).toThrow(/^EXPORT_MANIFEST /);
   });
 });
+
+describe('parseManifest: CSV as a spreadsheet exports it', () => {
+  it('a quoted field holding a newline (a notes column) shifts no later row', () => {
+    const text = 'name,phoneNumber,notes\nAda,+8613711112222,"called twice,\nthen wrote"\nBo,+8613800138000,ok\nCy,not-a-number,"x"\n';
+    const parsed = parseManifest(text);
+    expect(parsed.numbers).toEqual(['+8613711112222', '+8613800138000']);
+    expect(parsed.problems).toEqual([{ line: 5, reason: expect.stringContaining('phoneNumber') }]);
+  });
+
+  it('a row whose quote never closes is a problem of its own, and the rows before it count', () => {
+    const parsed = parseManifest('phoneNumber,notes\n+8613711112222,ok\n+8613800138000,"never closed\n');
+    expect(parsed.numbers).toContain('+8613711112222');
+    expect(parsed.problemCount).toBeGreaterThan(0);
+  });
+});
