@@ -21,33 +21,50 @@ export const MAX_LISTED_PROBLEMS = 100;
  */
 export function parseManifest(text: string): ParsedNumbers & { problemCount: number } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const first = lines.find((line) => line.trim() !== '' && !line.trimStart().startsWith('#')) ?? '';
-  if (!/(^|,)\s*"?phoneNumber"?\s*(,|$)/i.test(first)) return collect(plainValues(lines));
-  const { values, unreadable } = csvValues(text);
+  const header = lines.findIndex((line) => !skipped(line));
+  if (header < 0 || !hasPhoneNumberColumn(lines[header] as string)) return collect(plainValues(lines));
+  const { values, unreadable } = csvValues(lines.slice(header).join('\n'), header);
   const parsed = collect(values);
-  const problems = [...parsed.problems, ...unreadable].sort((a, b) => a.line - b.line).slice(0, MAX_LISTED_PROBLEMS);
+  const problems = [...parsed.problems, ...unreadable].sort((x, y) => x.line - y.line).slice(0, MAX_LISTED_PROBLEMS);
   return { ...parsed, problems, problemCount: parsed.problemCount + unreadable.length };
 }
 
-function plainValues(lines: string[]): Array<{ line: number; value: string }> {
-  return lines.flatMap((line, index) => (line.trim() === '' || line.trimStart().startsWith('#') ? [] : [{ line: index + 1, value: line.trim() }]));
+/** A blank line, or a `#` comment. */
+function skipped(line: string): boolean {
+  return line.trim() === '' || line.trimStart().startsWith('#');
 }
 
-/** The `phoneNumber` cell of each CSV record, with the line it ends on; records csv-parse cannot read are problems. */
-function csvValues(text: string): { values: Array<{ line: number; value: string }>; unreadable: ManifestProblem[] } {
+/** A CSV header naming a phoneNumber column. */
+function hasPhoneNumberColumn(header: string): boolean {
+  try {
+    const [cells = []] = parse(header, { relax_quotes: true, relax_column_count: true }) as string[][];
+    return cells.some((cell) => cell.trim().toLowerCase() === 'phonenumber');
+  } catch {
+    return false;
+  }
+}
+
+function plainValues(lines: string[]): Array<{ line: number; value: string }> {
+  return lines.flatMap((line, index) => (skipped(line) ? [] : [{ line: index + 1, value: line.trim() }]));
+}
+
+/**
+ * The `phoneNumber` cell of each CSV record from the header on (`offset` lines before it), with the line
+ * it ends on; records csv-parse cannot read are problems.
+ */
+function csvValues(csv: string, offset: number): { values: Array<{ line: number; value: string }>; unreadable: ManifestProblem[] } {
   const unreadable: ManifestProblem[] = [];
-  const records = parse(text, {
-    bom: true,
+  const records = parse(csv, {
     columns: (header: string[]) => header.map((cell) => (cell.trim().toLowerCase() === 'phonenumber' ? 'phoneNumber' : cell)),
-    comment: '#',
-    comment_no_infix: true,
-    skip_empty_lines: true,
     relax_column_count: true,
+    raw: true,
     skip_records_with_error: true,
     info: true,
-    on_skip: (error) => void unreadable.push({ line: Number((error as { lines?: number } | undefined)?.lines ?? 0), reason: `not a CSV record: ${error?.message ?? 'unreadable'}` }),
-  }) as Array<{ record: Record<string, string | undefined>; info: { lines: number } }>;
-  const values = records.map(({ record, info }) => ({ line: info.lines, value: (record.phoneNumber ?? '').trim() }));
+    // A blank line or a `#` comment as the text has it (an empty quoted cell is no blank line).
+    on_record: (record: { raw: string }) => (skipped(record.raw) ? null : record),
+    on_skip: (error) => void unreadable.push({ line: offset + Number((error as { lines?: number } | undefined)?.lines ?? 1), reason: `not a CSV record: ${error?.message ?? 'unreadable'}` }),
+  }) as unknown as Array<{ record: Record<string, string | undefined>; info: { lines: number } }>;
+  const values = records.map(({ record, info }) => ({ line: offset + info.lines, value: (record.phoneNumber ?? '').trim() }));
   return { values, unreadable };
 }
 
