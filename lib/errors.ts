@@ -60,7 +60,7 @@ export class UpstreamRejected extends SmsStatusError { override readonly name = 
  * - UpstreamUnavailable: Tencent down, failing, slow or unreachable (503; 504 for timeouts). Retry with backoff.
  * - UpstreamRejected: Tencent refused our credentials, app, permissions or request. A configuration problem: do not retry.
  */
-const KINDS = new Map<Function, ErrorKind>([
+const KINDS = new Map<object, ErrorKind>([
   [InvalidInput, { code: 'InvalidParameter', statusCode: 400, retryable: false }],
   [RateLimited, { code: 'RequestLimitExceeded', statusCode: 429, retryable: true }],
   [UpstreamUnavailable, { code: 'InternalError', statusCode: 503, retryable: true }],

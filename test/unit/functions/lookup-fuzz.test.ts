@@ -261,7 +261,7 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
     try {
       result = await http(restEvent(input), CONTEXT);
     } catch (error) {
-      throw new Error(`the HTTP adapter threw instead of answering: ${String(error)}`);
+      throw new Error(`the HTTP adapter threw instead of answering: ${String(error)}`, { cause: error });
     }
     return { result, spent: fake.calls.length - callsBefore, logged: logs.slice(logsBefore).join('') };
   }
