@@ -1,4 +1,5 @@
-import { loadExportConfig, loadTencentConfig } from '#lib/config.ts';
+import { loadEventsConfig, loadExportConfig, loadTencentConfig } from '#lib/config.ts';
+import { eventsOut } from '#lib/events/deliver.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { requestOf } from '#lib/export/request.ts';
 import { runExport } from '#lib/export/run.ts';
@@ -29,10 +30,14 @@ export async function runExportCommand(values: Record<string, string | boolean |
   const tencent = loadTencentConfig(process.env);
   const config = loadExportConfig(process.env);
   const phoneNumbers = typeof values['phone-numbers'] === 'string' ? values['phone-numbers'].split(',').map((n) => n.trim()) : undefined;
+  const store = s3Store({ local: config.localS3 });
+  // With EVENT_BUS_NAME set, the CLI's merges publish delivery events as the Lambda's do.
+  const events = eventsOut(loadEventsConfig(process.env)?.busName, { store, bucket: config.bucket, prefix: config.prefix }, 'pull');
   const { summary } = await runExport(
     {
       client: connect(tencent, { retry: EXPORT_RETRY, clampToRetention: true }),
-      store: s3Store({ local: config.localS3 }),
+      store,
+      events,
       now: Date.now,
       remainingMs: () => Number.POSITIVE_INFINITY,
       onProgress: progressReporter(),

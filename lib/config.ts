@@ -274,3 +274,23 @@ export function loadReportConfig(env: Env): ReportConfig {
     localS3: localS3(env),
   };
 }
+
+/** Where delivery events go (docs/events.md): undefined when EVENTS_ENABLED=false or no EVENT_BUS_NAME is set. */
+export interface EventsConfig {
+  busName: string;
+}
+
+/** An event bus's name or ARN, as PutEvents takes it. */
+const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
+
+export function loadEventsConfig(env: Env): EventsConfig | undefined {
+  const enabled = optionalString(env, 'EVENTS_ENABLED', /^(true|false)$/, "must be 'true' or 'false'") ?? 'true';
+  const busName = optionalString(env, 'EVENT_BUS_NAME', EVENT_BUS, "must be an event bus's name or ARN");
+  return enabled === 'true' && busName !== undefined ? { busName } : undefined;
+}
+
+/** The country calling codes that get a `Receipts` dimension of their own (METRIC_COUNTRY_CODES); the rest count as `other`. */
+export function loadMetricCountryCodes(env: Env): Set<string> {
+  const text = optionalString(env, 'METRIC_COUNTRY_CODES', /^\d{1,4}(,\d{1,4})*$/, 'must be country calling codes separated by commas, e.g. 86,852,1');
+  return new Set((text ?? '86,852,853,886,1,44,65,60,81,82').split(','));
+}

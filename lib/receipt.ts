@@ -27,3 +27,13 @@ export interface StatusRecord {
 export function byReceiveTime(a: StatusRecord, b: StatusRecord): number {
   return a.userReceiveTime - b.userReceiveTime || (a.serialNo < b.serialNo ? -1 : a.serialNo > b.serialNo ? 1 : 0);
 }
+
+/** Receipts counted by status and country calling code (`SUCCESS 86`): the delivery metrics' dimensions. */
+export function tallyOf(records: Iterable<Pick<StatusRecord, 'reportStatus' | 'countryCode'>>): Record<string, number> {
+  const tally: Record<string, number> = {};
+  for (const { reportStatus, countryCode } of records) {
+    const key = `${reportStatus} ${countryCode}`;
+    tally[key] = (tally[key] ?? 0) + 1;
+  }
+  return tally;
+}

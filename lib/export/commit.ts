@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { sweep, SWEEP_DEFAULTS, type Delivery } from '#lib/events/deliver.ts';
 import { dayOfKey, shardOfGroup } from '#lib/lake/layout.ts';
 import { settleRebuilds, type Ledger } from '#lib/lake/ledger.ts';
 import { owedTotals } from './group-ledger.ts';
@@ -42,7 +43,7 @@ function shardInvocations(plan: Plan, progress: Array<GroupProgress | undefined>
  * recorded as refused, its groups' windows owed; one neither done (by its own progress in S3) nor refused
  * is a forged or early commit, refused before anything is cleared. Safe to repeat.
  */
-export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, plan: Plan, results?: unknown[]): Promise<RunSummary> {
+export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now' | 'events'>, settings: ExportSettings, plan: Plan, results?: unknown[]): Promise<RunSummary> {
   const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
   const jobs = new JobStore(deps.store, settings.bucket, settings.prefix);
   // Committed already, and killed while clearing its state: the summary stands, the clearing is redone.
@@ -61,10 +62,19 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now'>, setting
   const checkpoint = { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() };
   const moved = groupsDone && plan.scheduled ? await jobs.advanceCheckpoint(plan.jobId, checkpoint) : undefined;
   const reached = moved ? moved.endTime : await checkpointReached(jobs, plan);
+  const events = await sweepEvents(deps, settings);
+  totals.eventsPublished += events?.published ?? 0;
   const summary = summarize(deps, plan, totals, { finished: true, groupsDone, advanced: moved?.runId === plan.runId, reached });
+  if (events) summary.eventsOwed = events.owed;
   const held = await runs.saveSummary(summary, await runs.problems(plan));
   await runs.clear(plan);
   return held;
+}
+
+/** What earlier runs, killed invocations or an EventBridge outage left in the outbox: sent now, where the lake holds it. */
+function sweepEvents(deps: Pick<ExportDeps, 'store' | 'now' | 'events'>, settings: ExportSettings): Promise<Delivery | undefined> {
+  if (!deps.events) return Promise.resolve(undefined);
+  return sweep(deps.events, { store: deps.store, bucket: settings.bucket }, SWEEP_DEFAULTS, deps.now());
 }
 
 /**

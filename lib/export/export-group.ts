@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import { RateLimited, UpstreamUnavailable, type SmsStatusError } from '#lib/errors.ts';
+import { deliver } from '#lib/events/deliver.ts';
 import { WriteConflict } from '#lib/lake/store.ts';
+import { tallyOf } from '#lib/receipt.ts';
 import { setDeadline } from '#lib/pace/paced.ts';
 import { GroupLedger } from './group-ledger.ts';
 import { outOfTime, ProgressLine, type GroupRun } from './group-run.ts';
@@ -24,9 +26,12 @@ export interface GroupResult {
 /** One chunk of numbers: pull → merge → record (the ledger). */
 async function exportChunk(run: GroupRun, ledger: GroupLedger, numbers: NumberWork[], retried = false): Promise<void> {
   const outcomes = await pullNumbers(run, numbers, ledger.totals);
-  const { written, corrupt } = await mergeDays(run, ledger.progress.group, outcomes.flatMap((o) => o.records));
-  ledger.totals.objectsWritten += written;
-  for (const quarantined of corrupt) ledger.corrupt(quarantined);
+  const merged = await mergeDays(run, ledger.progress.group, outcomes.flatMap((o) => o.records));
+  ledger.totals.objectsWritten += merged.written;
+  for (const quarantined of merged.corrupt) ledger.corrupt(quarantined);
+  if (merged.added.length > 0) run.deps.onNewReceipts?.(tallyOf(merged.added));
+  // Sent now, or left in the outbox for the commit's sweep (or the drain's): never lost either way.
+  if (run.deps.events) ledger.totals.eventsPublished += (await deliver(run.deps.events, merged.staged)).published;
   const numbersDone = retried ? 0 : outcomes.filter((o) => o.work.listed).length;
   ledger.add(outcomes, { retried });
   run.progressLine.add(numbersDone, outcomes.reduce((sum, o) => sum + o.records.length, 0));

@@ -35,6 +35,8 @@ const TOTALS = {
   throttles: 0,
   objectsWritten: 0,
   invocations: 0,
+  /** Delivery events EventBridge accepted from this run's merges (docs/events.md). */
+  eventsPublished: 0,
 };
 
 /** What a run did (see TOTALS). */

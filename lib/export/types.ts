@@ -5,6 +5,7 @@
 import type { ExportConfig, TencentConfig } from '#lib/config.ts';
 import type { PacedClient } from '#lib/connect.ts';
 import type { ErrorName } from '#lib/errors.ts';
+import type { EventsOut } from '#lib/events/deliver.ts';
 import type { ListingStore } from '#lib/lake/store.ts';
 import type { RunTotals } from './totals.ts';
 
@@ -58,6 +59,10 @@ export interface ExportDeps {
   /** Time left for this invocation (Lambda's getRemainingTimeInMillis). */
   remainingMs: () => number;
   onProgress?: (event: ExportProgressEvent) => void;
+  /** Delivery events: merges keep theirs in the outbox and the run sends them (none when off). */
+  events?: EventsOut;
+  /** Told of the receipts each merge made new to the lake, by status and country (the delivery metrics). */
+  onNewReceipts?: (tally: Record<string, number>) => void;
 }
 
 export interface Failure {
@@ -107,6 +112,8 @@ export interface RunSummary extends RunTotals {
   /** True once every number of the window is exported (or refused by Tencent) and nothing is owed or lost. */
   complete: boolean;
   checkpointAdvanced: boolean;
+  /** Delivery events still waiting in the outbox when the run committed (any writer's): the next run or drain sends them. */
+  eventsOwed?: number;
   /**
    * How far behind the lake is, in seconds from the end of the window the job's checkpoint has reached
    * to when this summary was made. A scheduled job reads its checkpoint (one with none yet counts from

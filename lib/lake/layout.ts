@@ -113,3 +113,13 @@ export function runKey(prefix: string, jobId: string, runId: string, name: strin
 export function summaryKey(prefix: string, runId: string): string {
   return `${prefix}/_runs/dt=${runId.slice(0, 4)}-${runId.slice(4, 6)}-${runId.slice(6, 8)}/${runId}.json`;
 }
+
+/** The delivery events a merge is about to make, kept until EventBridge has them (lib/events/outbox.ts). */
+export function outboxPrefix(prefix: string): string {
+  return `${prefix}/_outbox/`;
+}
+
+/** One merge's events: under the UTC hour they were kept in, so the oldest are listed first. */
+export function outboxKey(prefix: string, keptAt: Date, id: string): string {
+  return `${outboxPrefix(prefix)}${keptAt.toISOString().replace(/[-:]|\.\d+/g, '')}-${id}.json`;
+}

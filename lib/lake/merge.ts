@@ -75,6 +75,8 @@ export async function* mergeSorted(
 export interface MergeOutcome {
   quarantined?: Quarantined;
   changes: MergeChanges;
+  /** The change log's handle of the changes, when there were any to keep. */
+  staged?: string;
 }
 
 export interface Quarantined {
@@ -88,6 +90,19 @@ export interface MergeOptions {
   prefix: string;
   /** ms since epoch: when a rebuild was found, in the ledger. */
   now?: () => number;
+  /** Where the changes a merge is about to write are made durable first (the delivery events' outbox). */
+  changeLog?: ChangeLog;
+}
+
+/**
+ * The changes of a merge, kept before the merge writes them (lib/events/outbox.ts): so a writer that
+ * dies after its write leaves them to be told, and one that loses its race takes them back.
+ */
+export interface ChangeLog {
+  /** Keeps the changes a merge of `key` is about to write; answers a handle for them. */
+  stage(key: string, changes: MergeChanges): Promise<string>;
+  /** The merge that staged them wrote nothing: forget them. */
+  discard(handle: string): Promise<void>;
 }
 
 /** A corrupt object is read whole to be copied aside; one larger than this is left for a person. */
@@ -105,6 +120,7 @@ export async function mergeInto(store: ObjectStore, bucket: string, key: string,
     for (;;) {
       const stored = await store.read(bucket, key);
       try {
+        if (options?.changeLog) return await stagedMerge(store, { bucket, key, etag: stored?.etag }, storedLines(key, stored?.body), sorted, options.changeLog);
         return { changes: await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag) };
       } catch (error) {
         if (error instanceof StaleVersions) {
@@ -125,6 +141,44 @@ interface Version {
   etag: string;
 }
 
+/** What merging `fresh` into `stored` changes, without writing (a pass that throws as the merge would). */
+async function changesOf(stored: AsyncIterable<StoredLine>, sorted: ExportRecord[]): Promise<MergeChanges> {
+  const changes: MergeChanges = { added: [], updated: [] };
+  for await (const line of mergeSorted(stored, sorted, changes)) void line;
+  return changes;
+}
+
+/**
+ * A merge whose changes are kept in the change log before the object is written: computed against the
+ * version read, kept, then written on condition of that same version (read again). A writer that loses
+ * the race discards what it kept and merges again; one that dies in between leaves it to be checked
+ * against the lake (lib/events/sweep.ts).
+ */
+async function stagedMerge(
+  store: ObjectStore,
+  found: Omit<Version, 'etag'> & { etag?: string },
+  stored: AsyncIterable<StoredLine>,
+  sorted: ExportRecord[],
+  changeLog: ChangeLog,
+  /** The lines to write from, given the version read again (a rebuild writes from the readable lines instead). */
+  linesOf: (again: Readable | undefined) => AsyncIterable<StoredLine> = (again) => storedLines(found.key, again),
+): Promise<MergeOutcome> {
+  const changes = await changesOf(stored, sorted);
+  const staged = changes.added.length + changes.updated.length > 0 ? await changeLog.stage(found.key, changes) : undefined;
+  try {
+    const again = await store.read(found.bucket, found.key);
+    if (again?.etag !== found.etag) {
+      again?.body.destroy();
+      throw new WriteConflict(found.bucket, found.key);
+    }
+    await writeMerged(store, found.bucket, found.key, linesOf(again?.body), sorted, found.etag);
+  } catch (error) {
+    if (staged) await changeLog.discard(staged);
+    throw error;
+  }
+  return { changes, ...(staged && { staged }) };
+}
+
 /**
  * A corrupt object: exactly the version found corrupt is copied under a key named by its bytes (written
  * only if absent, so a second writer that found it too keeps the same copy), its day is owed in the
@@ -142,6 +196,11 @@ async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[
   if (day !== undefined && group !== undefined) {
     const owed = { key: found.key, movedTo, day, group, numbersRead: numbersOf(readable) };
     await recordRebuild(store, found.bucket, options.prefix, owed, (options.now ?? Date.now)());
+  }
+  if (options.changeLog) {
+    const fromReadable = (again: Readable | undefined): AsyncIterable<StoredLine> => (again?.destroy(), Readable.from(readable));
+    const outcome = await stagedMerge(store, found, Readable.from(readable), sorted, options.changeLog, fromReadable);
+    return { ...outcome, quarantined };
   }
   const changes = await writeMerged(store, found.bucket, found.key, Readable.from(readable), sorted, found.etag);
   return { quarantined, changes };

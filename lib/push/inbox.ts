@@ -6,6 +6,8 @@ import { groupOf, inboxKey, inboxPrefix, objectKey, quarantineKey } from '#lib/l
 import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/lake/store.ts';
 import { mergeInto, type MergeOutcome } from '#lib/lake/merge.ts';
 import { toLine, type ExportRecord } from '#lib/lake/line.ts';
+import { addDelivery, deliver, noDelivery, sweep, SWEEP_DEFAULTS, type Delivery, type EventsOut } from '#lib/events/deliver.ts';
+import { tallyOf } from '#lib/receipt.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { parseInboxLine } from './inbox-line.ts';
 import { uniqueBySerial } from '#lib/lake/versions.ts';
@@ -84,6 +86,8 @@ export interface DrainDeps {
   /** Milliseconds left in this invocation (Lambda's context); unlimited when absent. */
   remainingMs?: () => number;
   now?: () => number;
+  /** Delivery events: the merges keep theirs in the outbox, and the drain sends them and what others left. */
+  events?: EventsOut;
 }
 
 export interface Quarantined {
@@ -107,6 +111,10 @@ export interface DrainSummary {
   quarantinedObjects: Quarantined[];
   /** Lake objects found corrupt: moved to `_quarantine/` and rebuilt from the receipts merged here. */
   corruptObjects: Quarantined[];
+  /** Receipts new to the lake, by status and country (`SUCCESS 86`): the delivery metrics. */
+  newReceipts: Record<string, number>;
+  /** Delivery events sent, owed (still in the outbox) and dropped; none without events configured. */
+  events: Delivery;
 }
 
 interface Batch {
@@ -134,6 +142,7 @@ export async function drainInbox(deps: DrainDeps, settings: InboxSettings): Prom
   const limit = pLimit(settings.readConcurrency);
   await Promise.all(read.batches.map(({ key }) => limit(() => deps.store.delete(settings.bucket, key))));
   const corruptObjects = outcomes.flatMap((outcome) => (outcome.quarantined ? [outcome.quarantined] : []));
+  const events = await deliverEvents(deps, settings, outcomes);
   return {
     objects: read.batches.length,
     records: records.length,
@@ -142,7 +151,17 @@ export async function drainInbox(deps: DrainDeps, settings: InboxSettings): Prom
     remaining: listed.length > settings.maxObjects || read.stoppedEarly,
     quarantinedObjects: read.quarantined.slice(0, SAMPLE),
     corruptObjects: corruptObjects.slice(0, SAMPLE),
+    newReceipts: tallyOf(outcomes.flatMap((outcome) => outcome.changes.added)),
+    events,
   };
+}
+
+/** This drain's events first, then what earlier writers left in the outbox (it runs every minute). */
+async function deliverEvents(deps: DrainDeps, settings: InboxSettings, outcomes: MergeOutcome[]): Promise<Delivery> {
+  if (!deps.events) return noDelivery();
+  const own = await deliver(deps.events, outcomes.flatMap((outcome) => (outcome.staged ? [outcome.staged] : [])));
+  const left = await sweep(deps.events, { store: deps.store, bucket: settings.bucket }, SWEEP_DEFAULTS, (deps.now ?? Date.now)());
+  return addDelivery(own, left);
 }
 
 /** Reads inbox objects in key order, side by side; stops starting new reads when time or room runs out. */
@@ -214,6 +233,6 @@ async function quarantine(store: ObjectStore, settings: InboxSettings, key: stri
 async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
   const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
   const limit = pLimit(settings.mergeConcurrency);
-  const options = { prefix: settings.prefix, now: deps.now };
+  const options = { prefix: settings.prefix, now: deps.now, changeLog: deps.events?.outbox };
   return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, options))));
 }

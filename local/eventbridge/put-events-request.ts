@@ -5,7 +5,7 @@
  * limit (entry-size.ts), else a `ValidationException` with AWS's messages.
  */
 import { AwsError, isAwsError, readJsonObject } from './aws-json.ts';
-import { requestSize } from './entry-size.ts';
+import { requestSize } from '#lib/events/entry-size.ts';
 
 export const MAX_ENTRIES = 10;
 

@@ -228,7 +228,7 @@ describe('the text of the production code', () => {
   const production = parsed.filter((p) => !p.file.startsWith('local/') && !p.file.startsWith('bench/'));
 
   it('one-home-for-keys: every lake key prefix is spelled in lib/lake/layout.ts alone', () => {
-    const prefixes = ['statuses/', '_state/', '_inbox/', '_quarantine/', '_runs/', '_lake/'];
+    const prefixes = ['statuses/', '_state/', '_inbox/', '_quarantine/', '_runs/', '_lake/', '_outbox/'];
     const found: string[] = [];
     for (const { file, source } of production) {
       const visit = (node: ts.Node): void => {

@@ -3,7 +3,7 @@
  * their UTF-8 bytes (not JavaScript's UTF-16 length), and EventBusName and TraceHeader count nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { entrySize, requestSize, TIME_BYTES } from '../../../local/eventbridge/entry-size.ts';
+import { entrySize, requestSize, TIME_BYTES } from '#lib/events/entry-size.ts';
 
 describe('entrySize', () => {
   it('counts the UTF-8 bytes of Source, DetailType and Detail', () => {

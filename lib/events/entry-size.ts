@@ -8,9 +8,9 @@
 /** What `Time` counts for, whatever the timestamp. */
 export const TIME_BYTES = 14;
 
-/** The fields of an entry that count towards its size. */
+/** The fields of an entry that count towards its size (Time as the SDK gives it, or as it is sent). */
 export interface SizedEntry {
-  Time?: number;
+  Time?: unknown;
   Source?: string;
   DetailType?: string;
   Detail?: string;
