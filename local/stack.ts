@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEventBridge, type EventBridge } from './eventbridge/eventbridge.ts';
 import { loadEdgeDefinition } from './edge/gateway-responses.ts';
 import { startHttpEdge, type HttpEdge } from './edge/http-edge.ts';
 import { startLambdaEdge, type LambdaEdge } from './edge/lambda-edge.ts';
@@ -32,6 +36,8 @@ export interface StackOptions {
 export interface Stack {
   twin?: Twin;
   s3: LocalS3;
+  /** The EventBridge stand-in the functions publish delivery events to (none when AWS_ENDPOINT_URL_EVENTBRIDGE was set). */
+  events?: EventBridge;
   /** The HTTP API as callers reach it: the local edge (API Gateway's own answers) in front of offline. */
   httpUrl: string;
   edge: HttpEdge;
@@ -46,6 +52,42 @@ export interface Stack {
   /** The environment the functions run with: handy for the CLI against the same stack. */
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
+}
+
+/** The bus a local stack's delivery events go to, unless EVENT_BUS_NAME names another. */
+export const LOCAL_BUS = 'sms-status-dev';
+
+/** A file the stand-in appends each event to, for `tail -f`. */
+async function eventsFile(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'sms-status-events-')), 'events.jsonl');
+}
+
+interface Parts {
+  twin?: Twin;
+  s3: LocalS3;
+  events?: EventBridge;
+}
+
+/** The environment the functions run with on this stack (and the CLI against it). */
+function functionEnv(base: NodeJS.ProcessEnv, { twin, s3, events }: Parts): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    ...localEnv({ twin }),
+    // serverless-offline runs the functions' schedules. The inbox's every-minute drain would overlap the
+    // local drain (local/inbox-drain.ts, one invocation at a time): it is off here.
+    INBOX_SCHEDULE_ENABLED: 'false',
+    // The demo numbers are what a bare scheduled export pulls locally.
+    EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
+    SMS_STATUS_API_KEY: base.SMS_STATUS_API_KEY || `local-${randomBytes(12).toString('hex')}`,
+    SMS_STATUS_CALLBACK_TOKEN: base.SMS_STATUS_CALLBACK_TOKEN || `local-callback-${randomBytes(24).toString('hex')}`,
+    EXPORT_BUCKET: s3.bucket,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID || s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY || s3.credentials.secretAccessKey,
+    AWS_REGION: base.AWS_REGION || 'us-east-1',
+    EVENT_BUS_NAME: base.EVENT_BUS_NAME || LOCAL_BUS,
+    ...(events && { AWS_ENDPOINT_URL_EVENTBRIDGE: events.url }),
+  };
 }
 
 /**
@@ -65,24 +107,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (twin) started.push(twin);
     const s3 = await startLocalS3({ port: options.ports.s3, bucket: base.EXPORT_BUCKET || undefined });
     started.push(s3);
-    const apiKey = base.SMS_STATUS_API_KEY || `local-${randomBytes(12).toString('hex')}`;
-    const callbackToken = base.SMS_STATUS_CALLBACK_TOKEN || `local-callback-${randomBytes(24).toString('hex')}`;
-    const env: NodeJS.ProcessEnv = {
-      ...base,
-      ...localEnv({ twin }),
-      // serverless-offline runs the functions' schedules. The inbox's every-minute drain would overlap the
-      // local drain (local/inbox-drain.ts, one invocation at a time): it is off here.
-      INBOX_SCHEDULE_ENABLED: 'false',
-      // The demo numbers are what a bare scheduled export pulls locally.
-      EXPORT_PHONE_NUMBERS: base.EXPORT_PHONE_NUMBERS || (twin ? Object.keys(DEMO_NUMBERS).join(',') : undefined),
-      SMS_STATUS_API_KEY: apiKey,
-      SMS_STATUS_CALLBACK_TOKEN: callbackToken,
-      EXPORT_BUCKET: s3.bucket,
-      AWS_ENDPOINT_URL_S3: s3.url,
-      AWS_ACCESS_KEY_ID: base.AWS_ACCESS_KEY_ID || s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: base.AWS_SECRET_ACCESS_KEY || s3.credentials.secretAccessKey,
-      AWS_REGION: base.AWS_REGION || 'us-east-1',
-    };
+    // EventBridge: a stand-in, unless AWS_ENDPOINT_URL_EVENTBRIDGE already names one.
+    const events = base.AWS_ENDPOINT_URL_EVENTBRIDGE ? undefined : await startEventBridge({ buses: [LOCAL_BUS], eventsFile: await eventsFile() });
+    if (events) started.push(events);
+    const env = functionEnv(base, { twin, s3, events });
+    const apiKey = env.SMS_STATUS_API_KEY as string;
+    const callbackToken = env.SMS_STATUS_CALLBACK_TOKEN as string;
     const definition = await loadEdgeDefinition(env);
     const offlinePorts = { httpPort: await freePort(), lambdaPort: await freePort() };
     const offline = await startOffline({ ...offlinePorts, env, onLine: options.onLine, logPath: options.logPath });
@@ -94,7 +124,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     started.push(lambdaEdge);
     const callbackUrl = `${edge.url}/dev/v1/callbacks/tencent/${callbackToken}`;
     const urls = { httpUrl: edge.url, lambdaUrl: lambdaEdge.url };
-    return { twin, s3, ...urls, edge, lambdaEdge, offline, apiKey, callbackUrl, env, stop: stopAll };
+    return { twin, s3, events, ...urls, edge, lambdaEdge, offline, apiKey, callbackUrl, env, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -37,6 +37,14 @@ function demoNumbers(): string {
     .join('\n');
 }
 
+/** Where delivery events go, and how to watch them arrive. */
+function eventsLine(stack: Stack): string {
+  const bus = stack.env.EVENT_BUS_NAME;
+  if (!stack.events) return `bus ${bus} at ${stack.env.AWS_ENDPOINT_URL_EVENTBRIDGE} (AWS_ENDPOINT_URL_EVENTBRIDGE)`;
+  const file = stack.events.settings().eventsFile;
+  return `${stack.events.url}  (EventBridge stand-in, bus ${bus}; watch: tail -f ${file}, or curl -s ${stack.events.url}/_eventbridge/events)`;
+}
+
 function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
   const api = `${stack.httpUrl}/${stage}/v1/phone-numbers`;
   const tencent = stack.twin
@@ -44,6 +52,7 @@ function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
     : `${stack.env.TENCENT_SMS_ENDPOINT || 'https://sms.tencentcloudapi.com'}  (real Tencent Cloud)`;
   const cliEnv = `TENCENT_SMS_ENDPOINT=${stack.env.TENCENT_SMS_ENDPOINT ?? ''} TENCENTCLOUD_SECRET_ID=${stack.env.TENCENTCLOUD_SECRET_ID ?? ''} TENCENTCLOUD_SECRET_KEY=${stack.twin ? stack.env.TENCENTCLOUD_SECRET_KEY : '…'} SMS_SDK_APP_ID=${stack.env.SMS_SDK_APP_ID ?? ''}`;
   const s3Env = `EXPORT_BUCKET=${stack.s3.bucket} AWS_ENDPOINT_URL_S3=${stack.s3.url} AWS_ACCESS_KEY_ID=${stack.s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.s3.credentials.secretAccessKey} AWS_REGION=us-east-1`;
+  const eventsEnv = stack.events ? ` EVENT_BUS_NAME=${stack.env.EVENT_BUS_NAME} AWS_ENDPOINT_URL_EVENTBRIDGE=${stack.events.url}` : '';
   return `
 sms-status is running locally.
 
@@ -54,13 +63,15 @@ sms-status is running locally.
   Lambda API   ${stack.lambdaUrl}  (functions sms-status-${stage}-lookup, -export, -callback, -inbox)
   Tencent      ${tencent}
   S3           ${stack.s3.url}  (bucket ${stack.s3.bucket})
+  Events       ${eventsLine(stack)}
 
 Try:
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${DEMO.slice(1)}/statuses'
   curl -s -H 'x-api-key: ${stack.apiKey}' '${api}/%2B${BUSY.slice(1)}/statuses?all=true&beginTime=${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z'
   echo '{"phoneNumber":"${DEMO}"}' | aws lambda invoke --endpoint-url ${stack.lambdaUrl} --region us-east-1 --no-sign-request --function-name sms-status-${stage}-lookup --payload fileb:///dev/stdin lookup.json && cat lookup.json
   ${cliEnv} npx sms-status lookup ${BUSY} --all --begin ${new Date(Date.now() - 6 * 3600_000).toISOString().slice(0, 19)}Z
-  ${cliEnv} ${s3Env} npx sms-status export --phone-numbers ${DEMO},${BUSY}
+  ${cliEnv} ${s3Env}${eventsEnv} npx sms-status export --phone-numbers ${DEMO},${BUSY}
+  ${s3Env} npx sms-status report --format html --out report.html
   npx sms-status push-test '${stack.callbackUrl}'
 
 ${mode === 'quiet' ? "The functions' logs are not shown (--quiet or SMS_STATUS_QUIET)." : "The functions' logs follow (masked as in production; POWERTOOLS_LOG_LEVEL=DEBUG for more, --quiet for none)."}
