@@ -17,6 +17,11 @@ export interface Rebuild {
   /** Numbers whose lines could still be read from it: they owe the day too, whichever job pays it. */
   numbersRead: string[];
   foundAt: string;
+  /**
+   * The active jobs owning the group when it was found: they owe it. A job planned later never had the
+   * day's receipts from this lake, so it owes nothing (absent in ledgers written before: every owner).
+   */
+  owners?: string[];
   /** Jobs that pulled the day again (whole, or as much as Tencent still held: then `lost` says so too). */
   paid: Record<string, string>;
   /** Jobs that could not pull all of it any more (past Tencent's 7 days): they reported it as a gap. */
@@ -64,6 +69,7 @@ export async function recordRebuild(store: ObjectStore, bucket: string, prefix: 
       copies: [...new Set([...(known?.copies ?? []), found.movedTo])].slice(0, MAX_COPIES),
       numbersRead: [...new Set([...(known?.numbersRead ?? []), ...found.numbersRead])].slice(0, MAX_NUMBERS_READ),
       foundAt: new Date(nowMs).toISOString(),
+      owners: ownersOf(current.jobs, found.group, nowMs),
       paid: {},
       lost: {},
     };
@@ -109,7 +115,19 @@ export async function settleRebuilds(
   return after ?? { jobs: {}, rebuilds: [] };
 }
 
+/** Whether `jobId` owes the debt: one of its owners when it was found. */
+export function owes(debt: Rebuild, jobId: string): boolean {
+  return debt.owners?.includes(jobId) ?? true;
+}
+
+function ownersOf(jobs: Ledger['jobs'], group: number, nowMs: number): string[] {
+  return Object.entries(jobs)
+    .filter(([, job]) => job.groups.includes(group) && nowMs - Date.parse(job.seenAt) < JOB_ACTIVE_MS)
+    .map(([jobId]) => jobId);
+}
+
 function isSettled(debt: Rebuild, jobs: Ledger['jobs'], nowMs: number): boolean {
-  const owners = Object.entries(jobs).filter(([, job]) => job.groups.includes(debt.group) && nowMs - Date.parse(job.seenAt) < JOB_ACTIVE_MS);
-  return owners.every(([jobId]) => debt.paid[jobId] !== undefined);
+  return ownersOf(jobs, debt.group, nowMs)
+    .filter((jobId) => owes(debt, jobId))
+    .every((jobId) => debt.paid[jobId] !== undefined);
 }

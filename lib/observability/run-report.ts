@@ -26,7 +26,7 @@ export interface RunFigures {
  */
 export function emitRunReport<Summary extends RunFigures>(summary: Summary): void {
   metrics.addMetric('RecordsExported', MetricUnit.Count, summary.records);
-  metrics.addMetric('OwedWindows', MetricUnit.Count, summary.pendingWindows);
+  metrics.addMetric('PendingWindows', MetricUnit.Count, summary.pendingWindows);
   metrics.addMetric('StuckNumbers', MetricUnit.Count, summary.stuckCount);
   metrics.addMetric('RetentionGap', MetricUnit.Seconds, summary.retentionGapSeconds);
   metrics.addMetric('CorruptObjects', MetricUnit.Count, summary.corruptObjects.length);

@@ -117,7 +117,7 @@ const DASHBOARD_METRICS: Record<string, string[]> = {
     'Retries',
     'UpstreamLatency',
     'RecordsExported',
-    'OwedWindows',
+    'PendingWindows',
     'StuckNumbers',
     'RetentionGap',
     'CheckpointAgeSeconds',

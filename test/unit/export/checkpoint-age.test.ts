@@ -130,6 +130,6 @@ describe('checkpointAgeSeconds', () => {
     const summary = await runExport(deps(memoryStore(), fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 3 * HOUR });
     emitRunReport(summary);
     expect(added).toHaveBeenCalledWith('CheckpointAgeSeconds', MetricUnit.Seconds, 3 * HOUR);
-    expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'OwedWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);
+    expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'PendingWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);
   });
 });
