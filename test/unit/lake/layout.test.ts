@@ -2,15 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { byGroup, GROUPS, groupOf, objectKey, SHARDS, shardOfGroup } from '#lib/lake/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
-import { scheduledWindow } from '#lib/export/window.ts';
-import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 
-const HOUR = 3600;
-const DAY = 24 * HOUR;
-const NOW = 1_750_000_000;
-const SETTINGS = { latenessSeconds: HOUR, initialLookbackSeconds: DAY };
-/** Default windows stay this far inside Tencent's 7 days (query.ts). */
-const MARGIN = 300;
+const DAY = 24 * 3600;
 
 const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/)).map(([first, rest]) => `+${first}${rest}`);
 
@@ -114,45 +107,5 @@ describe('utcDay and objectKey', () => {
       }
     }
     expect(keys.size).toBe(2 * GROUPS);
-  });
-});
-
-describe('scheduledWindow', () => {
-  it('the first run looks back initialLookbackSeconds and ends now', () => {
-    expect(scheduledWindow(undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - DAY, endTime: NOW });
-  });
-
-  it('a later run starts at the checkpoint less the lateness overlap', () => {
-    const checkpoint = NOW - 2 * HOUR;
-    expect(scheduledWindow(checkpoint, NOW, SETTINGS)).toEqual({ beginTime: checkpoint - HOUR, endTime: NOW });
-    expect(scheduledWindow(checkpoint, NOW, { ...SETTINGS, latenessSeconds: 0 })).toEqual({ beginTime: checkpoint, endTime: NOW });
-  });
-
-  it('never reaches past what Tencent still serves (7 days, less a margin)', () => {
-    const oldest = NOW - MAX_LOOKBACK_SECONDS + MARGIN;
-    expect(scheduledWindow(NOW - 30 * DAY, NOW, SETTINGS)).toEqual({ beginTime: oldest, endTime: NOW });
-    expect(scheduledWindow(NOW - 7 * DAY + 10 * 60, NOW, SETTINGS).beginTime).toBe(oldest);
-    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 7 * DAY }).beginTime).toBe(oldest);
-    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 30 * DAY }).beginTime).toBe(oldest);
-  });
-
-  it('never begins after now, even with a checkpoint in the future (clock skew)', () => {
-    expect(scheduledWindow(NOW + 5 * HOUR, NOW, SETTINGS)).toEqual({ beginTime: NOW, endTime: NOW });
-  });
-
-  it('always lies inside [now − 7 days, now]', () => {
-    fc.assert(
-      fc.property(
-        fc.option(fc.integer({ min: NOW - 60 * DAY, max: NOW + DAY }), { nil: undefined }),
-        fc.integer({ min: 0, max: 6 * DAY }),
-        fc.integer({ min: 60, max: 7 * DAY }),
-        (checkpoint, lateness, lookback) => {
-          const w = scheduledWindow(checkpoint, NOW, { latenessSeconds: lateness, initialLookbackSeconds: lookback });
-          expect(w.endTime).toBe(NOW);
-          expect(w.beginTime).toBeLessThanOrEqual(NOW);
-          expect(w.beginTime).toBeGreaterThanOrEqual(NOW - MAX_LOOKBACK_SECONDS);
-        },
-      ),
-    );
   });
 });

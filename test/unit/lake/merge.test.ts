@@ -4,26 +4,12 @@ import fc from 'fast-check';
 import { mergeInto, mergeSorted } from '#lib/lake/merge.ts';
 import { toLine, type ExportRecord, type StoredLine } from '#lib/lake/line.ts';
 import { byReceiveTime } from '#lib/receipt.ts';
+import { lakeRecord as record } from '../../support/lake.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
 const BUCKET = 'exports';
 const KEY = 'sms-status/statuses/dt=2024-05-01/part-03.jsonl.gz';
 const T0 = Date.UTC(2024, 4, 1, 8) / 1000;
-const FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
-
-function record(serial: number, at: number, overrides: Partial<ExportRecord> = {}): ExportRecord {
-  return {
-    serialNo: `2433:${String(serial).padStart(8, '0')}`,
-    phoneNumber: '+8613711112222',
-    countryCode: '86',
-    subscriberNumber: '13711112222',
-    reportStatus: 'SUCCESS',
-    description: 'DELIVRD',
-    userReceiveTime: at,
-    sdkAppId: '1400000000',
-    ...overrides,
-  };
-}
 
 /** Stored records as the merge reads them from an object: each line as written, and its record. */
 async function* iterate(records: ExportRecord[]): AsyncGenerator<StoredLine> {
@@ -42,22 +28,6 @@ function parseLines(lines: string[]): ExportRecord[] {
     return JSON.parse(line) as ExportRecord;
   });
 }
-
-describe('toLine', () => {
-  it('writes the eight fields in a fixed order, whatever order the record has', () => {
-    const r = record(1, T0);
-    const shuffled = Object.fromEntries(Object.entries(r).reverse()) as ExportRecord;
-    expect(toLine(shuffled)).toBe(toLine(r));
-    expect(Object.keys(JSON.parse(toLine(shuffled)))).toEqual(FIELDS);
-  });
-
-  it('drops anything else a record carries and is one line', () => {
-    const line = toLine({ ...record(1, T0, { description: 'line\nbreak' }), extra: 'x' } as ExportRecord);
-    expect(line).not.toContain('\n');
-    expect(JSON.parse(line)).not.toHaveProperty('extra');
-    expect(JSON.parse(line).description).toBe('line\nbreak');
-  });
-});
 
 describe('mergeSorted', () => {
   it('yields the union of stored and fresh records, sorted by receive time', async () => {
