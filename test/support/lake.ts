@@ -19,7 +19,7 @@ export function asExported(statuses: PullSmsSendStatus[], sdkAppId: string): Exp
   return statuses.map((s) => ({ ...fromTencent(s), sdkAppId }));
 }
 
-/** A lake record: serial `2433:<serial, 8 digits>`, received at `at`, of +8613711112222 unless `overrides` say otherwise. */
+/** A lake record: serial `2433:<serial, 8 digits>`, received at `at`, of +8613711112222 unless `overrides` say so. */
 export function lakeRecord(serial: number, at: number, overrides: Partial<ExportRecord> = {}): ExportRecord {
   return {
     serialNo: `2433:${String(serial).padStart(8, '0')}`,

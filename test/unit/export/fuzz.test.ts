@@ -455,7 +455,7 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
       fc.asyncProperty(...sizedManifest, async (size, listed, filler) => {
         const { text, event, outcome } = await resolveSized(size, listed, filler);
         if (Buffer.byteLength(text) > MAX_BYTES) return;
-        // A manifest cut shorter than its one number, with nothing listed beside it, it holds no number: refused, named.
+        // A manifest cut shorter than its one number, nothing listed beside it: it holds no number, refused, named.
         if (listed.length === 0 && !text.startsWith('+8613711112222')) {
           const e = expectInvalid('error' in outcome ? outcome.error : undefined);
           expect([e.field, e.message]).toEqual(['manifest', expect.stringContaining('no valid phone number')]);

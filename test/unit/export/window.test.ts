@@ -43,12 +43,15 @@ describe('windowOf', () => {
 
   it('the reconciliation sweep takes the last reconcileSeconds (72 hours unless set), whatever the checkpoint', () => {
     expect(DEFAULT_RECONCILE_SECONDS).toBe(72 * HOUR);
-    expect(windowOf({ reconcile: true }, undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - 72 * HOUR, endTime: NOW });
-    expect(windowOf({ reconcile: true }, NOW - HOUR, NOW, { ...SETTINGS, reconcileSeconds: 6 * HOUR })).toEqual({ beginTime: NOW - 6 * HOUR, endTime: NOW });
+    const sweep = { reconcile: true };
+    expect(windowOf(sweep, undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - 72 * HOUR, endTime: NOW });
+    const sixHours = { ...SETTINGS, reconcileSeconds: 6 * HOUR };
+    expect(windowOf(sweep, NOW - HOUR, NOW, sixHours)).toEqual({ beginTime: NOW - 6 * HOUR, endTime: NOW });
   });
 
   it('the sweep never reaches past what Tencent still serves', () => {
-    expect(windowOf({ reconcile: true }, undefined, NOW, { ...SETTINGS, reconcileSeconds: 30 * DAY })).toEqual({ beginTime: OLDEST, endTime: NOW });
+    const month = { ...SETTINGS, reconcileSeconds: 30 * DAY };
+    expect(windowOf({ reconcile: true }, undefined, NOW, month)).toEqual({ beginTime: OLDEST, endTime: NOW });
   });
 });
 

@@ -51,7 +51,9 @@ describe('parseLine', () => {
   });
 
   it('a line that is not JSON, or not a delivery record, is a CorruptObject naming the key', () => {
-    for (const line of ['{"serialNo":"2433:1","userRe', '"a string"', 'null', '{"serialNo":1,"userReceiveTime":1}', '{"serialNo":"s","userReceiveTime":"1"}']) {
+    const lines = ['{"serialNo":"2433:1","userRe', '"a string"', 'null'];
+    lines.push('{"serialNo":1,"userReceiveTime":1}', '{"serialNo":"s","userReceiveTime":"1"}');
+    for (const line of lines) {
       let error: unknown;
       try {
         parseLine(KEY, line);
@@ -83,7 +85,8 @@ describe('storedLines', () => {
 
   it('a truncated object gives the lines before the damage, then a CorruptObject', async () => {
     const whole = gzipLines(RECORDS.map(toLine));
-    const { got, error } = await read(storedLines(KEY, Readable.from([whole.subarray(0, Math.floor(whole.length * 0.6))])));
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+    const { got, error } = await read(storedLines(KEY, Readable.from([cut])));
     expect(error).toBeInstanceOf(CorruptObject);
     expect(got.length).toBeLessThan(RECORDS.length);
     expect(got.map((l) => l.record)).toEqual(RECORDS.slice(0, got.length));
