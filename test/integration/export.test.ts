@@ -14,7 +14,7 @@ import { loadExportConfig, type Env, type TencentConfig } from '#lib/config.ts';
 import { exportSettings } from '#lib/export/from-config.ts';
 import { groupOf } from '#lib/lake/layout.ts';
 import { requestOf, type ExportRequest } from '#lib/export/request.ts';
-import { runExport as runOnce } from '#lib/export/run.ts';
+import { runExport } from '#lib/export/run.ts';
 import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import type { Checkpoint } from '#lib/export/job-store.ts';
@@ -76,8 +76,9 @@ function settingsFor(prefix: string, env: Env = {}) {
   return exportSettings(config, tencent);
 }
 
-async function runExport(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
-  return (await runOnce(...args)).summary;
+/** One invocation of runExport, its summary only. */
+async function exportSummary(...args: Parameters<typeof runExport>): Promise<RunSummary> {
+  return (await runExport(...args)).summary;
 }
 
 function deps(overrides: Partial<ExportDeps> = {}, config: Partial<TencentConfig> = {}): ExportDeps {
@@ -157,7 +158,7 @@ describe('export to S3 against the twin', () => {
     expect(twin.truth(BUSY, BEGIN, END)).toHaveLength(600);
     twin.resetStats();
     const request: ExportRequest = { phoneNumbers: NUMBERS, beginTime: BEGIN, endTime: END };
-    main = await runExport(deps(), settingsFor('main'), request);
+    main = await exportSummary(deps(), settingsFor('main'), request);
     mainObjects = await expectExact('main', NUMBERS, WINDOW, [SATURATED]);
 
     const lines = mainObjects.flatMap((o) => o.records);
@@ -200,7 +201,7 @@ describe('export to S3 against the twin', () => {
 
   it('running the same window again leaves the same records and the same bytes, still without duplicates', async () => {
     expect(mainObjects, 'needs the first export').toBeDefined();
-    const again = await runExport(deps(), settingsFor('main'), { phoneNumbers: NUMBERS, beginTime: BEGIN, endTime: END });
+    const again = await exportSummary(deps(), settingsFor('main'), { phoneNumbers: NUMBERS, beginTime: BEGIN, endTime: END });
     expect(again).toMatchObject({ finished: true, incompleteNumbers: [SATURATED], pendingWindows: 1 });
     expect(again.runId).not.toBe(main.runId);
     const objects = await expectExact('main', NUMBERS, WINDOW, [SATURATED]);
@@ -221,7 +222,7 @@ describe('export to S3 against the twin', () => {
   it('a tiny remaining-time budget stops after a chunk and saves progress; repeated invocations end exact', async () => {
     const settings = settingsFor('budget', { EXPORT_CHUNK_SIZE: '5', EXPORT_RESERVE_MS: '1000' });
     const request: ExportRequest = { phoneNumbers: EXACT_NUMBERS, beginTime: BEGIN, endTime: END };
-    const first = await runExport(deps({ remainingMs: remainingTimeFor(1) }), settings, request);
+    const first = await exportSummary(deps({ remainingMs: remainingTimeFor(1) }), settings, request);
     expect(first.complete).toBe(false);
     expect(first.numbersDone).toBeGreaterThan(0);
     expect(first.numbersDone).toBeLessThan(EXACT_NUMBERS.length);
@@ -232,7 +233,7 @@ describe('export to S3 against the twin', () => {
     const summaries = [first];
     while (!summaries.at(-1)?.complete) {
       expect(summaries.length, 'invocations').toBeLessThan(30);
-      summaries.push(await runExport(deps({ remainingMs: remainingTimeFor(3) }), settings, request));
+      summaries.push(await exportSummary(deps({ remainingMs: remainingTimeFor(3) }), settings, request));
     }
     const last = summaries.at(-1) as RunSummary;
     expect(new Set(summaries.map((s) => s.runId)).size).toBe(1);
@@ -323,7 +324,7 @@ describe('export to S3 against the twin', () => {
     await s3client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.txt', Body: text }));
     await s3client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.csv', Body: csv }));
 
-    const listed = await runExport(deps(), settingsFor('manifest-lines'), {
+    const listed = await exportSummary(deps(), settingsFor('manifest-lines'), {
       manifest: `s3://${s3.bucket}/manifests/numbers.txt`,
       beginTime: BEGIN,
       endTime: END,
@@ -332,7 +333,7 @@ describe('export to S3 against the twin', () => {
     expect(listed).toMatchObject({ complete: true, numbersTotal: 4, numbersDone: 4, manifestProblems: [], duplicateNumbers: 1 });
     await expectExact('manifest-lines', fromLines, WINDOW);
 
-    const fromCsv = await runExport(deps(), settingsFor('manifest-csv'), {
+    const fromCsv = await exportSummary(deps(), settingsFor('manifest-csv'), {
       manifest: `s3://${s3.bucket}/manifests/numbers.csv`,
       phoneNumbers: ['+8615000150000'],
       beginTime: BEGIN,
@@ -348,7 +349,7 @@ describe('export to S3 against the twin', () => {
     });
     await expectExact('manifest-csv', [c as string, '+14155550123', '+8615000150000', OPTED_OUT], WINDOW);
 
-    const missing = await runExport(deps(), settingsFor('manifest-missing'), { manifest: `s3://${s3.bucket}/manifests/nope.txt` }).then(
+    const missing = await exportSummary(deps(), settingsFor('manifest-missing'), { manifest: `s3://${s3.bucket}/manifests/nope.txt` }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -360,7 +361,7 @@ describe('export to S3 against the twin', () => {
     const settings = settingsFor('scheduled', { EXPORT_PHONE_NUMBERS: configured.join(', '), EXPORT_LATENESS_SECONDS: '3600' });
     const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
 
-    const first = await runExport(deps(), settings, requestOf(event));
+    const first = await exportSummary(deps(), settings, requestOf(event));
     expect(first).toMatchObject({ complete: true, checkpointAdvanced: true, numbersTotal: configured.length, numbersDone: configured.length });
     expect(first.jobId).toMatch(/^scheduled-/);
     expect(first.window.endTime - first.window.beginTime).toBe(DAY);
@@ -371,7 +372,7 @@ describe('export to S3 against the twin', () => {
     await expectExact('scheduled', configured, first.window);
 
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const second = await runExport(deps(), settings, requestOf({ ...event, id: 'another', time: new Date().toISOString() }));
+    const second = await exportSummary(deps(), settings, requestOf({ ...event, id: 'another', time: new Date().toISOString() }));
     expect(second.jobId).toBe(first.jobId);
     expect(second.complete).toBe(true);
     expect(second.window.beginTime).toBe(first.window.endTime - 3600);
@@ -385,7 +386,7 @@ describe('export to S3 against the twin', () => {
     twin.configure({ faults: { rate: 0.15, hangMs: 1500 } });
     let summary: RunSummary;
     try {
-      summary = await runExport(deps({}, { timeoutMs: 1000 }), settingsFor('faults'), {
+      summary = await exportSummary(deps({}, { timeoutMs: 1000 }), settingsFor('faults'), {
         phoneNumbers: EXACT_NUMBERS,
         beginTime: BEGIN,
         endTime: END,

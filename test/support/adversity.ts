@@ -8,7 +8,7 @@ import { fnv1a, groupOf, objectKey } from '#lib/lake/layout.ts';
 import type { ExportRecord } from '#lib/lake/line.ts';
 import { ledgerKey } from '#lib/lake/layout.ts';
 import type { Ledger } from '#lib/lake/ledger.ts';
-import { runExport as runOnce } from '#lib/export/run.ts';
+import { runExport } from '#lib/export/run.ts';
 import type { ExportSettings, OwedWindow, RunSummary, Window } from '#lib/export/types.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { utcDay } from '#lib/utc-day.ts';
@@ -58,9 +58,9 @@ export function settings(overrides: Partial<ExportSettings> = {}): ExportSetting
 }
 
 /** Invokes until the run commits (resuming after time runs out or a retry-later), as the platform would. */
-export async function runToCommit(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
+export async function runToCommit(...args: Parameters<typeof runExport>): Promise<RunSummary> {
   for (let i = 0; i < 100; i++) {
-    const { summary, retryLater } = await runOnce(...args);
+    const { summary, retryLater } = await runExport(...args);
     if (!retryLater && summary.finished) return summary;
   }
   throw new Error('the run never committed');

@@ -5,7 +5,7 @@
  */
 import { prng } from '../../local/twin/data.ts';
 import type { ExportedObject } from '../../local/read-export.ts';
-import { runExport as runOnce } from '#lib/export/run.ts';
+import { runExport } from '#lib/export/run.ts';
 import type { ListingStore } from '#lib/lake/store.ts';
 import type { ExportDeps, ExportSettings, RunSummary, Window } from '#lib/export/types.ts';
 import type { ExportRecord } from '#lib/lake/line.ts';
@@ -92,9 +92,9 @@ export function fakeClient(options: Partial<FakeClientOptions> = {}): FakeClient
   return fakeTencent({ receipts: (n) => DATA.get(n) ?? [], optedOut: (n) => n === OPTED_OUT, ...options });
 }
 
-/** One invocation's summary (a run wanting a retry later answers its unfinished summary too). */
-export async function runExport(...args: Parameters<typeof runOnce>): Promise<RunSummary> {
-  return (await runOnce(...args)).summary;
+/** One invocation of runExport, its summary only (a run wanting a retry later answers its unfinished summary too). */
+export async function exportSummary(...args: Parameters<typeof runExport>): Promise<RunSummary> {
+  return (await runExport(...args)).summary;
 }
 
 export function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {

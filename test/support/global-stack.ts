@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../../local/stack.ts';
-import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_WITH_SECRET, packageService } from './package.ts';
+import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_PLAIN, PACKAGE_WITH_SECRET, packageService } from './package.ts';
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
@@ -21,7 +21,7 @@ export interface StackInfo {
   bucket: string;
   /** serverless-offline's output, the functions' logs included. */
   logPath: string;
-  /** `serverless package` output folders: default parameters, and a secret, bucket and prefix set. */
+  /** `serverless package` output folders: default parameters (PACKAGE_PLAIN), and a secret, bucket and prefix set. */
   packages: { plain: string; withSecret: string; china: string };
   env: Record<string, string>;
 }
@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const logPath = join(await mkdtemp(join(tmpdir(), 'sms-status-logs-')), 'offline.log');
   // Packaging runs one at a time: concurrent `serverless package` runs in one project trip each other.
-  const plain = await packageService();
+  const plain = await packageService(PACKAGE_PLAIN);
   const withSecret = await packageService(PACKAGE_WITH_SECRET);
   const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);
   const stack = await startStack({ ports, env, logPath });

@@ -29,6 +29,12 @@ export async function packageService(env: NodeJS.ProcessEnv = {}, args: string[]
   return { dir, template };
 }
 
+/**
+ * The plain package: default parameters, with Tencent's requests per second pinned at its default, 20,
+ * whatever the shell running the tests exports (template-edge.test.ts checks the budget's values at 20).
+ */
+export const PACKAGE_PLAIN = { TENCENT_RPS_TOTAL: '20' };
+
 export const PACKAGE_WITH_SECRET = {
   TENCENTCLOUD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:sms-status/dev/tencent-AbCdEf',
   EXPORT_BUCKET: 'acme-sms-exports',

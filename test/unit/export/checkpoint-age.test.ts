@@ -13,7 +13,7 @@ import { exportShard } from '#lib/export/workflow.ts';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { emitRunReport } from '#lib/observability/run-report.ts';
 import { fakeClock, type FakeClock } from '../../support/fake-clock.ts';
-import { BUCKET, DAY, HOUR, NOW, SCHEDULED_EVENT, deps, fakeClient, runExport, settings, stateKey, timeFor } from '../../support/export-fixtures.ts';
+import { BUCKET, DAY, HOUR, NOW, SCHEDULED_EVENT, deps, exportSummary, fakeClient, settings, stateKey, timeFor } from '../../support/export-fixtures.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 
 const SCHEDULED = requestOf(SCHEDULED_EVENT);
@@ -39,7 +39,7 @@ describe('checkpointAgeSeconds', () => {
   it('is the time since the checkpoint once a scheduled run commits', async () => {
     const store = memoryStore();
     const clock = fakeClock(NOW * 1000);
-    const summary = await runExport(clocked(store, clock), settings(), SCHEDULED);
+    const summary = await exportSummary(clocked(store, clock), settings(), SCHEDULED);
     expect(summary).toMatchObject({ complete: true, checkpointAdvanced: true });
     expect(checkpointEnd(store)).toBe(NOW);
     // The window ends when the run was planned: its age is how long the run took, in whole seconds.
@@ -51,7 +51,7 @@ describe('checkpointAgeSeconds', () => {
     const store = memoryStore();
     const clock = fakeClock(NOW * 1000);
     const s = settings({ groupConcurrency: 1 });
-    await runExport(clocked(store, clock), s, SCHEDULED);
+    await exportSummary(clocked(store, clock), s, SCHEDULED);
     expect(checkpointEnd(store)).toBe(NOW);
 
     // An hour later each invocation has time for one request only: the run stops short, hour after hour.
@@ -59,7 +59,7 @@ describe('checkpointAgeSeconds', () => {
     let summary: RunSummary;
     do {
       clock.advance(HOUR * 1000);
-      summary = await runExport(clocked(store, clock, { remainingMs: timeFor(clock, 1) }), s, SCHEDULED);
+      summary = await exportSummary(clocked(store, clock, { remainingMs: timeFor(clock, 1) }), s, SCHEDULED);
       if (!summary.finished) {
         expect(summary.checkpointAdvanced).toBe(false);
         expect(checkpointEnd(store)).toBe(NOW);
@@ -83,7 +83,7 @@ describe('checkpointAgeSeconds', () => {
     const store = memoryStore();
     const clock = fakeClock(NOW * 1000);
     const s = settings({ groupConcurrency: 1, window: { latenessSeconds: HOUR, initialLookbackSeconds: DAY } });
-    const first = await runExport(clocked(store, clock, { remainingMs: timeFor(clock, 1) }), s, SCHEDULED);
+    const first = await exportSummary(clocked(store, clock, { remainingMs: timeFor(clock, 1) }), s, SCHEDULED);
     expect(first.finished).toBe(false);
     expect(checkpointEnd(store)).toBeUndefined();
     expect(first.window.beginTime).toBe(NOW - DAY);
@@ -117,9 +117,9 @@ describe('checkpointAgeSeconds', () => {
 
   it('is the age of its own window\'s end for a run that is not the scheduled job (an explicit window, the sweep)', async () => {
     const store = memoryStore();
-    const explicit = await runExport(deps(store, fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 2 * HOUR });
+    const explicit = await exportSummary(deps(store, fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 2 * HOUR });
     expect(explicit).toMatchObject({ complete: true, checkpointAdvanced: false, checkpointAgeSeconds: 2 * HOUR });
-    const sweep = await runExport(deps(store, fakeClient()), settings(), { reconcile: true });
+    const sweep = await exportSummary(deps(store, fakeClient()), settings(), { reconcile: true });
     expect(sweep).toMatchObject({ checkpointAdvanced: false, window: { endTime: NOW }, checkpointAgeSeconds: 0 });
     // Neither touched the scheduled job's checkpoint.
     expect(checkpointEnd(store)).toBeUndefined();
@@ -127,7 +127,7 @@ describe('checkpointAgeSeconds', () => {
 
   it('is emitted as the CheckpointAgeSeconds metric, in seconds, with the run\'s other metrics', async () => {
     const added = vi.spyOn(metrics, 'addMetric');
-    const summary = await runExport(deps(memoryStore(), fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 3 * HOUR });
+    const summary = await exportSummary(deps(memoryStore(), fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 3 * HOUR });
     emitRunReport(summary);
     expect(added).toHaveBeenCalledWith('CheckpointAgeSeconds', MetricUnit.Seconds, 3 * HOUR);
     expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'PendingWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);

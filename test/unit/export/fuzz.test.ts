@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_LISTED_PROBLEMS, parseManifest } from '#lib/export/manifest.ts';
 import { MAX_EVENT_NUMBERS, resolveNumbers, type ResolvedNumbers } from '#lib/export/numbers.ts';
-import { requestOf } from '#lib/export/request.ts';
+import { requestOf, type ExportRequest } from '#lib/export/request.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
@@ -114,7 +114,11 @@ function checkInvariants(text: string, parsed: ReturnType<typeof parseManifest>)
   expect(new Set(parsed.numbers).size).toBe(parsed.numbers.length);
   expect(parsed.problems.length).toBeLessThanOrEqual(MAX_LISTED_PROBLEMS);
   expect(parsed.problems.length).toBe(Math.min(parsed.problemCount, MAX_LISTED_PROBLEMS));
-  expect(parsed.duplicates).toBeGreaterThanOrEqual(0);
+  // A plain list's duplicates are exact; in a CSV each number read, first or repeated, is a cell of its own,
+  // so one of the text's E.164 strings.
+  const e164Strings = text.match(/\+[1-9]\d{6,14}(?!\d)/g)?.length ?? 0;
+  if (isPlain(text)) expect(parsed.duplicates).toBe(expectedPlain(text).duplicates);
+  else expect(parsed.numbers.length + parsed.duplicates).toBeLessThanOrEqual(e164Strings);
   let previous = 0;
   for (const problem of parsed.problems) {
     expect(Number.isInteger(problem.line)).toBe(true);
@@ -126,6 +130,15 @@ function checkInvariants(text: string, parsed: ReturnType<typeof parseManifest>)
     expect(typeof problem.reason).toBe('string');
     expect(problem.reason.length).toBeGreaterThan(0);
   }
+}
+
+/** No CSV header: the first line that is neither blank nor a comment names no phoneNumber column. */
+function isPlain(text: string): boolean {
+  const first = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .find((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  return first === undefined || !/phonenumber/i.test(first);
 }
 
 /** What a plain list (no CSV header) must give, line by line. */
@@ -241,6 +254,8 @@ describe('parseManifest: fuzzed text', () => {
 const MANIFEST_URL = `s3://${BUCKET}/numbers.txt`;
 
 const phoneEntry = fc.oneof(validNumber, fc.jsonValue(), fc.string({ unit: 'binary' }));
+/** Entries drawn from a few, so a list repeats its numbers, and the manifest's ('+8613711112222\n' repeated). */
+const repeatedEntry = fc.oneof(fc.constantFrom('+8613711112222', '+14155550123', ' +14155550123'), phoneEntry);
 const manifestRef = fc.oneof(
   fc.constant(MANIFEST_URL),
   fc.constant(`s3://${BUCKET}/missing.txt`),
@@ -269,6 +284,11 @@ const exportEvent: fc.Arbitrary<unknown> = fc.oneof(
     }),
   ).map(([known, extra]) => ({ ...extra, ...known })),
   fc.constantFrom({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { schedule: 'hourly' }, { manifest: '' }),
+  // Lists that repeat their numbers, alone or beside the manifest: duplicates within and across the two.
+  fc.record(
+    { phoneNumbers: fc.array(repeatedEntry, { minLength: 1, maxLength: 12 }), manifest: fc.constant(MANIFEST_URL) },
+    { requiredKeys: ['phoneNumbers'] },
+  ),
 );
 
 /** Manifest text the store may hold: from tiny to over the size limit. */
@@ -287,12 +307,38 @@ function expectInvalid(error: unknown): InvalidInput {
   return e;
 }
 
-function checkResolved(resolved: ResolvedNumbers): void {
+/**
+ * What resolveNumbers must give for a request the store's manifest text answers: the list's E.164 strings
+ * and the manifest's numbers (the plain-list oracle; parseManifest, fuzzed above, for a CSV), united; every
+ * entry that is no number a problem; every number read beyond its first a duplicate.
+ */
+function expectedResolved(request: ExportRequest, text: string): Omit<ResolvedNumbers, 'problems'> {
+  const listed = Array.isArray(request.phoneNumbers) ? (request.phoneNumbers as unknown[]) : [];
+  const valid = listed.filter((entry): entry is string => typeof entry === 'string' && E164.test(entry));
+  const absent = request.manifest === undefined || request.manifest === null || request.manifest === '';
+  const manifest = absent ? { numbers: [], problemCount: 0, duplicates: 0 } : manifestOracle(text);
+  const numbers = [...new Set([...valid, ...manifest.numbers])].sort();
+  return {
+    numbers,
+    problemCount: listed.length - valid.length + manifest.problemCount,
+    duplicates: valid.length + manifest.numbers.length + manifest.duplicates - numbers.length,
+  };
+}
+
+function manifestOracle(text: string): { numbers: string[]; problemCount: number; duplicates: number } {
+  if (!isPlain(text)) return parseManifest(text);
+  const { numbers, problemLines, duplicates } = expectedPlain(text);
+  return { numbers, problemCount: problemLines.length, duplicates };
+}
+
+function checkResolved(resolved: ResolvedNumbers, request: ExportRequest, text = ''): void {
   for (const number of resolved.numbers) expect(number).toMatch(E164);
   expect(resolved.numbers).toEqual([...resolved.numbers].sort());
   expect(new Set(resolved.numbers).size).toBe(resolved.numbers.length);
-  expect(resolved.problemCount).toBeGreaterThanOrEqual(0);
-  expect(resolved.duplicates).toBeGreaterThanOrEqual(0);
+  const expected = expectedResolved(request, text);
+  expect(resolved.numbers).toEqual(expected.numbers);
+  expect(resolved.problemCount).toBe(expected.problemCount);
+  expect(resolved.duplicates).toBe(expected.duplicates);
 }
 
 /** An event resolved against a store holding `text` as the manifest: the numbers, or the error. */
@@ -326,7 +372,7 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
     await fc.assert(
       fc.asyncProperty(exportEvent, manifestText, async (event, text) => {
         const outcome = await resolveEvent(event, text);
-        if ('resolved' in outcome) checkResolved(outcome.resolved);
+        if ('resolved' in outcome) checkResolved(outcome.resolved, requestOf(event), text);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -371,7 +417,7 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
     const numbers = Array.from({ length: MAX_EVENT_NUMBERS }, (_, i) => `+86137${String(i).padStart(8, '0')}`);
     const resolved = await resolveNumbers(requestOf({ phoneNumbers: numbers }), {}, memoryStore(), MAX_BYTES);
     expect(resolved.numbers).toHaveLength(MAX_EVENT_NUMBERS);
-    checkResolved(resolved);
+    checkResolved(resolved, { phoneNumbers: numbers });
   });
 
   /** A manifest of `size` bytes (a number, then filler), with or without numbers listed in the event. */
@@ -381,10 +427,14 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
     fc.constantFrom('\n', '\r\n', ',', ' '),
   ] as const;
 
-  async function resolveSized(size: number, listed: string[], filler: string): Promise<{ text: string; outcome: Awaited<ReturnType<typeof resolveEvent>> }> {
+  async function resolveSized(
+    size: number,
+    listed: string[],
+    filler: string,
+  ): Promise<{ text: string; event: ExportRequest; outcome: Awaited<ReturnType<typeof resolveEvent>> }> {
     const text = `+8613711112222\n${filler.repeat(size)}`.slice(0, Math.max(size, 1));
     const event = listed.length > 0 ? { phoneNumbers: listed, manifest: MANIFEST_URL } : { manifest: MANIFEST_URL };
-    return { text, outcome: await resolveEvent(event, text) };
+    return { text, event, outcome: await resolveEvent(event, text) };
   }
 
   it('refuses a manifest larger than the limit, naming manifest and the limit', async () => {
@@ -403,16 +453,16 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
   it('reads a manifest within the limit', async () => {
     await fc.assert(
       fc.asyncProperty(...sizedManifest, async (size, listed, filler) => {
-        const { text, outcome } = await resolveSized(size, listed, filler);
+        const { text, event, outcome } = await resolveSized(size, listed, filler);
         if (Buffer.byteLength(text) > MAX_BYTES) return;
-        // SplitResult shorter than its one number, with nothing listed beside it, it holds no number: refused, named.
+        // A manifest cut shorter than its one number, nothing listed beside it: it holds no number, refused, named.
         if (listed.length === 0 && !text.startsWith('+8613711112222')) {
           const e = expectInvalid('error' in outcome ? outcome.error : undefined);
           expect([e.field, e.message]).toEqual(['manifest', expect.stringContaining('no valid phone number')]);
           return;
         }
         expect('error' in outcome ? outcome.error : undefined).toBeUndefined();
-        checkResolved((outcome as { resolved: ResolvedNumbers }).resolved);
+        checkResolved((outcome as { resolved: ResolvedNumbers }).resolved, event, text);
       }),
       { seed: SEED, numRuns: 100 },
     );

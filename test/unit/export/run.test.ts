@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { jobIdOf } from '#lib/export/job.ts';
 import { byGroup, fnv1a as fnvSeed, groupOf } from '#lib/lake/layout.ts';
 import { requestOf, type ExportRequest } from '#lib/export/request.ts';
-import { runExport as runOnce, type RunOutcome } from '#lib/export/run.ts';
+import { runExport, type RunOutcome } from '#lib/export/run.ts';
 import type { Checkpoint } from '#lib/export/job-store.ts';
 import type { ExportDeps, ExportProgressEvent, Plan, RunSummary } from '#lib/export/types.ts';
 import type { ListingStore } from '#lib/lake/store.ts';
@@ -29,7 +29,7 @@ import {
   fakeClient,
   lake,
   receipts,
-  runExport,
+  exportSummary,
   settings,
   stateKey,
   timeFor,
@@ -45,7 +45,7 @@ describe('runExport', () => {
     const store = memoryStore();
     const client = fakeClient();
     const progress: ExportProgressEvent[] = [];
-    const summary = await runExport(deps(store, client, { onProgress: (e) => progress.push(e) }), settings(), {
+    const summary = await exportSummary(deps(store, client, { onProgress: (e) => progress.push(e) }), settings(), {
       phoneNumbers: NUMBERS,
       ...EXPLICIT,
     });
@@ -88,7 +88,7 @@ describe('runExport', () => {
 
   it.each([1, 4])('objectsWritten counts every day-and-group object write (%i groups side by side)', async (groupConcurrency) => {
     const store = memoryStore();
-    const summary = await runExport(deps(store, fakeClient()), settings({ groupConcurrency }), { phoneNumbers: NUMBERS, ...EXPLICIT });
+    const summary = await exportSummary(deps(store, fakeClient()), settings({ groupConcurrency }), { phoneNumbers: NUMBERS, ...EXPLICIT });
     expect(summary.complete).toBe(true);
     const writes = store.writes.filter((k) => k.includes('/statuses/')).length;
     expect(writes).toBeGreaterThanOrEqual(store.keys(BUCKET, `${PREFIX}/statuses/`).length);
@@ -98,9 +98,9 @@ describe('runExport', () => {
   it('running the same window again leaves the same objects, byte for byte', async () => {
     const store = memoryStore();
     const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
-    await runExport(deps(store, fakeClient()), settings(), request);
+    await exportSummary(deps(store, fakeClient()), settings(), request);
     const first = dataObjects(store);
-    const again = await runExport(deps(store, fakeClient()), settings({ chunkSize: 7, concurrency: 2, groupConcurrency: 1 }), request);
+    const again = await exportSummary(deps(store, fakeClient()), settings({ chunkSize: 7, concurrency: 2, groupConcurrency: 1 }), request);
     expect(again.complete).toBe(true);
     const second = dataObjects(store);
     expect([...second.keys()]).toEqual([...first.keys()]);
@@ -110,7 +110,7 @@ describe('runExport', () => {
 
   it('a tiny remaining-time budget stops cleanly after a chunk; resuming gives the same objects as one run', async () => {
     const whole = memoryStore();
-    await runExport(deps(whole, fakeClient()), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
+    await exportSummary(deps(whole, fakeClient()), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
 
     const store = memoryStore();
     // Each invocation has time for one Tencent request past its reserve: it starts a chunk, then stops.
@@ -119,7 +119,7 @@ describe('runExport', () => {
     const client = fakeClient({ clock });
     const oneAtATime = settings({ groupConcurrency: 1 });
     const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
-    const first = await runExport(deps(store, client, { remainingMs: timeFor(clock, 1) }), oneAtATime, request);
+    const first = await exportSummary(deps(store, client, { remainingMs: timeFor(clock, 1) }), oneAtATime, request);
     expect(first.complete).toBe(false);
     expect(first.checkpointAdvanced).toBe(false);
     expect(first.numbersDone).toBeGreaterThan(0);
@@ -131,7 +131,7 @@ describe('runExport', () => {
     const summaries: RunSummary[] = [first];
     while (!summaries.at(-1)?.complete) {
       expect(summaries.length, 'invocations').toBeLessThan(40);
-      summaries.push(await runExport(deps(store, client, { remainingMs: timeFor(clock, 1) }), oneAtATime, request));
+      summaries.push(await exportSummary(deps(store, client, { remainingMs: timeFor(clock, 1) }), oneAtATime, request));
     }
     const last = summaries.at(-1) as RunSummary;
     // One chunk per invocation: at least one invocation per group of numbers.
@@ -166,13 +166,13 @@ describe('runExport', () => {
       },
     };
     const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
-    const error = await rejection(() => runExport(deps(flaky, fakeClient()), settings(), request));
+    const error = await rejection(() => exportSummary(deps(flaky, fakeClient()), settings(), request));
     expect((error as Error).message).toContain('connection reset by S3');
     const jobId = jobIdOf(request, {});
     const saved = store.json<Plan>(BUCKET, stateKey(jobId, 'run'));
     expect(saved?.window).toEqual(WINDOW);
     expect(store.keys(BUCKET, `${PREFIX}/statuses/`).length).toBeGreaterThan(0);
-    const summary = await runExport(deps(store, fakeClient()), settings(), request);
+    const summary = await exportSummary(deps(store, fakeClient()), settings(), request);
     expect(summary.complete).toBe(true);
     expect(summary.invocations).toBe(2);
     expect(summary.numbersDone).toBe(NUMBERS.length);
@@ -182,7 +182,7 @@ describe('runExport', () => {
   it('a rejected number is recorded in the failures and the run goes on', async () => {
     const store = memoryStore();
     const numbers = [...NUMBERS, OPTED_OUT];
-    const summary = await runExport(deps(store, fakeClient()), settings({ defaults: { phoneNumbers: numbers } }), {});
+    const summary = await exportSummary(deps(store, fakeClient()), settings({ defaults: { phoneNumbers: numbers } }), {});
     expect(summary.complete).toBe(true);
     expect(summary.checkpointAdvanced).toBe(true);
     expect(summary.failures).toEqual([
@@ -211,7 +211,7 @@ describe('runExport', () => {
         return undefined;
       },
     });
-    const summary = await runExport(deps(store, client), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
+    const summary = await exportSummary(deps(store, client), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });
     expect(summary.complete).toBe(true);
     expect(summary.failures).toEqual([]);
     expect(summary.numbersDone).toBe(NUMBERS.length);
@@ -226,7 +226,7 @@ describe('runExport', () => {
     const flaky = '+14155550123';
     let clock = NOW * 1000;
     const now = (): number => clock;
-    const ok = await runExport(deps(store, fakeClient(), { now }), s, {});
+    const ok = await exportSummary(deps(store, fakeClient(), { now }), s, {});
     expect(ok.checkpointAdvanced).toBe(true);
 
     clock += 2 * HOUR * 1000;
@@ -236,7 +236,7 @@ describe('runExport', () => {
     // The run gives the failing number a chance per invocation (the platform retries after a pause);
     // after MAX_CHANCES it commits with the number's window owed.
     const tries: RunOutcome[] = [];
-    do tries.push(await runOnce(deps(store, down, { now }), s, {}));
+    do tries.push(await runExport(deps(store, down, { now }), s, {}));
     while (tries.at(-1)?.retryLater);
     expect(tries.map((t) => t.retryLater?.name)).toEqual(['UpstreamUnavailable', 'UpstreamUnavailable', undefined]);
     const failing = tries.at(-1)?.summary as RunSummary;
@@ -252,14 +252,14 @@ describe('runExport', () => {
     // Still down an hour later: owed for a second run, now reported stuck; the others advance again.
     clock += HOUR * 1000;
     let again: RunOutcome;
-    do again = await runOnce(deps(store, down, { now }), s, {});
+    do again = await runExport(deps(store, down, { now }), s, {});
     while (again.retryLater);
     expect(again.summary).toMatchObject({ complete: false, checkpointAdvanced: true, stuckCount: 1, stuckNumbers: [flaky] });
     expect(down.calls.filter((c) => c.phoneNumber === flaky && c.beginTime === NOW - HOUR).length, 'its own window was retried').toBeGreaterThan(0);
 
     // Tencent back: the next run pulls the number's owed window with the new one, and nothing is owed.
     clock += HOUR * 1000;
-    const back = await runExport(deps(store, fakeClient(), { now }), s, {});
+    const back = await exportSummary(deps(store, fakeClient(), { now }), s, {});
     expect(back).toMatchObject({ complete: true, pendingWindows: 0, stuckCount: 0, failures: [] });
     expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 4 * HOUR);
     expect(lake(store)).toHoldExactly(truthOf(NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 4 * HOUR }), { prefix: PREFIX });
@@ -274,14 +274,14 @@ describe('runExport', () => {
           ? new UpstreamRejected('The SecretId is not found.', { code: 'AuthFailure.SecretIdNotFound', requestId: 'rid-auth' })
           : undefined,
     });
-    const error = await rejection(() => runExport(deps(store, client), settings(), {}));
+    const error = await rejection(() => exportSummary(deps(store, client), settings(), {}));
     expect(error).toBeInstanceOf(UpstreamRejected);
     expect((error as UpstreamRejected).name).toBe('UpstreamRejected');
     expect((error as UpstreamRejected).code).toBe('AuthFailure.SecretIdNotFound');
     expect(store.get(BUCKET, stateKey(jobIdOf({}, settings().defaults), 'checkpoint'))).toBeUndefined();
     expect(store.keys(BUCKET, `${PREFIX}/_runs/`).map((k) => store.json<RunSummary>(BUCKET, k)?.complete)).not.toContain(true);
     // Once the credentials are fixed, the next run finishes the job and the objects are exact.
-    const fixed = await runExport(deps(store, fakeClient()), settings(), {});
+    const fixed = await exportSummary(deps(store, fakeClient()), settings(), {});
     expect(fixed.complete).toBe(true);
     expect(fixed.checkpointAdvanced).toBe(true);
     expect(lake(store)).toHoldExactly(truthOf(NUMBERS, fixed.window), { prefix: PREFIX });
@@ -292,7 +292,7 @@ describe('runExport', () => {
     const s = settings({ window: { latenessSeconds: 2 * HOUR, initialLookbackSeconds: DAY } });
     const jobId = jobIdOf({}, s.defaults);
     let clock = NOW * 1000;
-    const first = await runExport(deps(store, fakeClient(), { now: () => clock }), s, requestOf(SCHEDULED_EVENT));
+    const first = await exportSummary(deps(store, fakeClient(), { now: () => clock }), s, requestOf(SCHEDULED_EVENT));
     expect(first.window).toEqual({ beginTime: NOW - DAY, endTime: NOW });
     expect(first.jobId).toBe(jobId);
     expect(first.checkpointAdvanced).toBe(true);
@@ -300,7 +300,7 @@ describe('runExport', () => {
     expect(lake(store)).toHoldExactly(truthOf(NUMBERS, first.window), { prefix: PREFIX });
 
     clock += 90 * 60 * 1000;
-    const second = await runExport(deps(store, fakeClient(), { now: () => clock }), s, {});
+    const second = await exportSummary(deps(store, fakeClient(), { now: () => clock }), s, {});
     expect(second.window).toEqual({ beginTime: NOW - 2 * HOUR, endTime: NOW + 90 * 60 });
     expect(second.runId).not.toBe(first.runId);
     expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({ endTime: NOW + 90 * 60, runId: second.runId });
@@ -314,11 +314,11 @@ describe('runExport', () => {
     const s = settings();
     let clock = NOW * 1000;
     const invocation = fakeClock();
-    const first = await runExport(deps(store, fakeClient({ clock: invocation }), { now: () => clock, remainingMs: timeFor(invocation, 2) }), s, {});
+    const first = await exportSummary(deps(store, fakeClient({ clock: invocation }), { now: () => clock, remainingMs: timeFor(invocation, 2) }), s, {});
     expect(first.complete).toBe(false);
     expect(store.get(BUCKET, stateKey(first.jobId, 'checkpoint'))).toBeUndefined();
     clock += HOUR * 1000;
-    const rest = await runExport(deps(store, fakeClient(), { now: () => clock }), s, {});
+    const rest = await exportSummary(deps(store, fakeClient(), { now: () => clock }), s, {});
     expect(rest.complete).toBe(true);
     expect(rest.window).toEqual(first.window);
     expect(store.json<Checkpoint>(BUCKET, stateKey(first.jobId, 'checkpoint'))?.endTime).toBe(first.window.endTime);
@@ -328,7 +328,7 @@ describe('runExport', () => {
   it('a number with more receipts in one second than a page holds is reported incomplete, its records unique', async () => {
     const store = memoryStore();
     const numbers = [SATURATED, '+8613711112222'];
-    const summary = await runExport(deps(store, fakeClient()), settings(), { phoneNumbers: numbers, ...EXPLICIT });
+    const summary = await exportSummary(deps(store, fakeClient()), settings(), { phoneNumbers: numbers, ...EXPLICIT });
     expect(summary.incompleteNumbers).toEqual([SATURATED]);
     const lines = exported(store).filter((l) => l.record.phoneNumber === SATURATED);
     const all = new Set(truth(SATURATED, WINDOW).map((s) => s.SerialNo));
@@ -346,7 +346,7 @@ describe('runExport', () => {
       const at = NOW - 5 * HOUR;
       const held = [...receipts(crowded, 30, at - 4 * HOUR, at - 1, 31), ...receipts(crowded, 120, at, at, 32), ...receipts(crowded, 30, at + 1, at + HOUR, 33)];
       const client = fakeClient({ receipts: (n) => (n === crowded ? held : (DATA.get(n) ?? [])), order });
-      const summary = await runExport(deps(store, client), settings(), { phoneNumbers: [crowded, '+8613711112222'], ...EXPLICIT });
+      const summary = await exportSummary(deps(store, client), settings(), { phoneNumbers: [crowded, '+8613711112222'], ...EXPLICIT });
       expect(summary.incompleteNumbers).toEqual([crowded]);
       expect(lake(store)).toHoldExactly(truthOf(['+8613711112222'], WINDOW), { prefix: PREFIX, ignore: (r) => r.phoneNumber === crowded });
       const found = new Set(exported(store).map((l) => l.record.serialNo));
@@ -358,7 +358,7 @@ describe('runExport', () => {
   it('a manifest in the store adds its numbers; its bad lines are in the summary', async () => {
     const store = memoryStore();
     store.put(BUCKET, 'manifests/numbers.csv', ['id,phoneNumber', '1,+8613711112222', '2,13800138000', `3,"${BUSY}"`, `4,${BUSY}`].join('\n'));
-    const summary = await runExport(deps(store, fakeClient()), settings(), {
+    const summary = await exportSummary(deps(store, fakeClient()), settings(), {
       phoneNumbers: ['+14155550123'],
       manifest: `s3://${BUCKET}/manifests/numbers.csv`,
       ...EXPLICIT,
@@ -377,11 +377,11 @@ describe('runExport', () => {
 
   it('invalid input is refused before any request: a missing manifest, a window past 7 days', async () => {
     const client = fakeClient();
-    const missing = await rejection(() => runExport(deps(memoryStore(), client), settings(), { manifest: `s3://${BUCKET}/nope.txt` }));
+    const missing = await rejection(() => exportSummary(deps(memoryStore(), client), settings(), { manifest: `s3://${BUCKET}/nope.txt` }));
     expect(missing).toBeInstanceOf(InvalidInput);
     expect((missing as InvalidInput).field).toBe('manifest');
     const early = await rejection(() =>
-      runExport(deps(memoryStore(), client), settings(), { phoneNumbers: NUMBERS, beginTime: NOW - 8 * DAY }),
+      exportSummary(deps(memoryStore(), client), settings(), { phoneNumbers: NUMBERS, beginTime: NOW - 8 * DAY }),
     );
     expect(early).toBeInstanceOf(InvalidInput);
     expect((early as InvalidInput).field).toBe('beginTime');
@@ -399,7 +399,7 @@ describe('runExport', () => {
       [{ phoneNumbers: ['8613711112222', 'not a number'] }, 'phoneNumbers'],
     ];
     for (const [request, field] of cases) {
-      const error = await rejection(() => runExport(deps(store, client), settings(), request));
+      const error = await rejection(() => exportSummary(deps(store, client), settings(), request));
       expect(error, JSON.stringify(request)).toBeInstanceOf(InvalidInput);
       expect((error as InvalidInput).field).toBe(field);
       expect((error as InvalidInput).message).toMatch(/no valid phone number/);
@@ -423,12 +423,12 @@ describe('runExport', () => {
       const clock = fakeClock();
       return deps(store, fakeClient({ clock }), { remainingMs: timeFor(clock, 1) });
     };
-    const first = await runExport(shortOfTime(), s, request);
+    const first = await exportSummary(shortOfTime(), s, request);
     expect(first.complete).toBe(false);
     store.put(BUCKET, 'manifests/list.txt', four.slice(1).join('\n'));
     const manifestReads = store.reads.length;
     let last = first;
-    while (!last.complete) last = await runExport(shortOfTime(), s, request);
+    while (!last.complete) last = await exportSummary(shortOfTime(), s, request);
     expect(last.numbersTotal).toBe(4);
     expect(last.numbersDone).toBe(4);
     expect(lake(store)).toHoldExactly(truthOf(four, WINDOW), { prefix: PREFIX });
@@ -446,13 +446,13 @@ describe('runExport', () => {
     const summaries: RunSummary[] = [];
     // Time runs short as soon as the flaky number has been tried.
     const remainingMs = (): number => (client.calls.some((c) => c.phoneNumber === flaky) ? 10 : 60_000);
-    summaries.push(await runExport(deps(store, client, { remainingMs }), s, request));
+    summaries.push(await exportSummary(deps(store, client, { remainingMs }), s, request));
     expect(summaries[0]?.complete).toBe(false);
     expect(summaries[0]?.failures.map((f) => [f.phoneNumber, f.kind])).toEqual([[flaky, 'transient']]);
     down = false;
     while (!summaries.at(-1)?.complete) {
       expect(summaries.length).toBeLessThan(10);
-      summaries.push(await runExport(deps(store, client), s, request));
+      summaries.push(await exportSummary(deps(store, client), s, request));
     }
     const jobId = jobIdOf(request, s.defaults);
     const last = summaries.at(-1) as RunSummary;
@@ -463,7 +463,7 @@ describe('runExport', () => {
 
   it('gives the client a deadline of now + remaining time − reserve/2, so no retry outlives the invocation', async () => {
     const client = fakeClient();
-    await runExport(deps(memoryStore(), client, { remainingMs: () => 120_000 }), settings({ reserveMs: 30_000 }), {
+    await exportSummary(deps(memoryStore(), client, { remainingMs: () => 120_000 }), settings({ reserveMs: 30_000 }), {
       phoneNumbers: ['+8613711112222'],
       ...EXPLICIT,
     });

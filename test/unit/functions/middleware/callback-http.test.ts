@@ -5,8 +5,8 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, loadCallbackConfig, loadInboxConfig } from '#lib/config.ts';
 import { inboxPrefix } from '#lib/lake/layout.ts';
 import { sameToken, tokenCheck } from '#lib/push/token.ts';
-import { callbackHttp } from '../../../functions/middleware/callback-http.ts';
-import { memoryStore } from '../../support/memory-store.ts';
+import { callbackHttp } from '../../../../functions/middleware/callback-http.ts';
+import { memoryStore } from '../../../support/memory-store.ts';
 
 const TOKEN = 'local-callback-0123456789abcdef0123456789abcdef';
 const SETTINGS = { bucket: 'exports', prefix: 'sms-status', sdkAppId: '1400000000', utcOffsetMinutes: 480 };

@@ -1,29 +1,20 @@
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { CorruptObject } from '#lib/lake/corrupt.ts';
+import { ledgerKey, quarantineKey } from '#lib/lake/layout.ts';
+import type { Ledger } from '#lib/lake/ledger.ts';
 import { mergeInto, mergeSorted } from '#lib/lake/merge.ts';
-import { toLine, type ExportRecord, type StoredLine } from '#lib/lake/line.ts';
+import { readableLines, toLine, type ExportRecord, type StoredLine } from '#lib/lake/line.ts';
+import type { ObjectStore } from '#lib/lake/store.ts';
 import { byReceiveTime } from '#lib/receipt.ts';
+import { lakeRecord as record } from '../../support/lake.ts';
 import { memoryStore } from '../../support/memory-store.ts';
 
 const BUCKET = 'exports';
 const KEY = 'sms-status/statuses/dt=2024-05-01/part-03.jsonl.gz';
 const T0 = Date.UTC(2024, 4, 1, 8) / 1000;
-const FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
-
-function record(serial: number, at: number, overrides: Partial<ExportRecord> = {}): ExportRecord {
-  return {
-    serialNo: `2433:${String(serial).padStart(8, '0')}`,
-    phoneNumber: '+8613711112222',
-    countryCode: '86',
-    subscriberNumber: '13711112222',
-    reportStatus: 'SUCCESS',
-    description: 'DELIVRD',
-    userReceiveTime: at,
-    sdkAppId: '1400000000',
-    ...overrides,
-  };
-}
 
 /** Stored records as the merge reads them from an object: each line as written, and its record. */
 async function* iterate(records: ExportRecord[]): AsyncGenerator<StoredLine> {
@@ -42,22 +33,6 @@ function parseLines(lines: string[]): ExportRecord[] {
     return JSON.parse(line) as ExportRecord;
   });
 }
-
-describe('toLine', () => {
-  it('writes the eight fields in a fixed order, whatever order the record has', () => {
-    const r = record(1, T0);
-    const shuffled = Object.fromEntries(Object.entries(r).reverse()) as ExportRecord;
-    expect(toLine(shuffled)).toBe(toLine(r));
-    expect(Object.keys(JSON.parse(toLine(shuffled)))).toEqual(FIELDS);
-  });
-
-  it('drops anything else a record carries and is one line', () => {
-    const line = toLine({ ...record(1, T0, { description: 'line\nbreak' }), extra: 'x' } as ExportRecord);
-    expect(line).not.toContain('\n');
-    expect(JSON.parse(line)).not.toHaveProperty('extra');
-    expect(JSON.parse(line).description).toBe('line\nbreak');
-  });
-});
 
 describe('mergeSorted', () => {
   it('yields the union of stored and fresh records, sorted by receive time', async () => {
@@ -255,5 +230,111 @@ describe('one version per receipt (the merge rule)', () => {
       }),
       { seed: 20261205, numRuns: 200 },
     );
+  });
+});
+
+describe('mergeInto: what it reports, and another writer at the same object', () => {
+  it('reports the receipts new to the object, and those whose status or code changed (not a later time)', async () => {
+    const store = memoryStore();
+    const failed = { reportStatus: 'FAIL', description: 'UNDELIV' };
+    const first = [record(1, T0, failed), record(2, T0 + 1)];
+    expect((await mergeInto(store, BUCKET, KEY, first)).changes).toEqual({ added: first, updated: [] });
+    const again = [record(1, T0 + 60), record(2, T0 + 61), record(3, T0 + 2), record(2, T0 + 1)];
+    const { changes } = await mergeInto(store, BUCKET, KEY, again);
+    const updated = [{ record: record(1, T0 + 60), previous: failed }];
+    expect(changes).toEqual({ added: [record(3, T0 + 2)], updated });
+    const older = [record(1, T0 - 60, failed)];
+    expect((await mergeInto(store, BUCKET, KEY, older)).changes).toEqual({ added: [], updated: [] });
+  });
+
+  it('a fresh version written out before a later stored one turns up is dropped, the merge done again', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [record(1, T0 + 50), record(2, T0 + 100)]);
+    const before = Buffer.from(store.get(BUCKET, KEY) as Buffer);
+    const older = record(2, T0, { reportStatus: 'FAIL', description: 'UNDELIV' });
+    const { changes } = await mergeInto(store, BUCKET, KEY, [older]);
+    expect(changes).toEqual({ added: [], updated: [] });
+    expect(store.get(BUCKET, KEY)?.equals(before)).toBe(true);
+  });
+
+  it('another writer between its read and write: it reads again and merges; both writers’ records stay', async () => {
+    const store = memoryStore();
+    await mergeInto(store, BUCKET, KEY, [record(1, T0)]);
+    let raced = false;
+    const racing: ObjectStore = {
+      ...store,
+      read: async (bucket, key) => {
+        const object = await store.read(bucket, key);
+        if (!raced) {
+          raced = true;
+          await mergeInto(store, BUCKET, KEY, [record(2, T0 + 10)]);
+        }
+        return object;
+      },
+    };
+    await mergeInto(racing, BUCKET, KEY, [record(3, T0 + 20)]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([record(1, T0), record(2, T0 + 10), record(3, T0 + 20)]);
+  });
+});
+
+describe('mergeInto: a corrupt object', () => {
+  const PREFIX = 'sms-status';
+  const numbers = ['+8613800138000', '+8613711112222'];
+  const stored = Array.from({ length: 40 }, (_, i) => record(i, T0 + i, { phoneNumber: numbers[i % 2] as string }));
+
+  /** The object written whole, then truncated: its first lines are still readable. */
+  async function truncated(store: ReturnType<typeof memoryStore>): Promise<Buffer> {
+    await mergeInto(store, BUCKET, KEY, stored);
+    const whole = store.get(BUCKET, KEY) as Buffer;
+    const damaged = whole.subarray(0, Math.floor(whole.length * 0.6));
+    store.put(BUCKET, KEY, damaged);
+    return damaged;
+  }
+
+  it('without a prefix to keep it under, the merge fails naming the object and leaves it as it is', async () => {
+    const store = memoryStore();
+    const damaged = await truncated(store);
+    const error = await mergeInto(store, BUCKET, KEY, [record(100, T0)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptObject);
+    expect((error as CorruptObject).key).toBe(KEY);
+    expect(store.get(BUCKET, KEY)?.equals(damaged)).toBe(true);
+  });
+
+  it('is copied aside, its day owed in the lake’s ledger, and rebuilt of its readable lines and the new', async () => {
+    const store = memoryStore();
+    const damaged = await truncated(store);
+    const readable = (await readableLines(KEY, damaged)).map((l) => l.record as ExportRecord);
+    expect(readable.length).toBeGreaterThan(0);
+    const options = { prefix: PREFIX, now: () => Date.UTC(2024, 4, 2) };
+    const outcome = await mergeInto(store, BUCKET, KEY, [record(100, T0 + 5)], options);
+    const movedTo = quarantineKey(PREFIX, KEY, createHash('sha256').update(damaged).digest('hex'));
+    const error = expect.stringMatching(/^lake object .* is corrupt/);
+    expect(outcome.quarantined).toEqual({ key: KEY, movedTo, error });
+    expect(store.get(BUCKET, movedTo)?.equals(damaged)).toBe(true);
+    expect(store.json<Ledger>(BUCKET, ledgerKey(PREFIX))?.rebuilds).toEqual([
+      {
+        key: KEY,
+        day: '2024-05-01',
+        group: 3,
+        copies: [movedTo],
+        numbersRead: [...new Set(readable.map((r) => r.phoneNumber))],
+        foundAt: new Date(Date.UTC(2024, 4, 2)).toISOString(),
+        paid: {},
+        lost: {},
+      },
+    ]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([...readable, record(100, T0 + 5)].sort(byReceiveTime));
+    // The ledger is written before the object is rewritten: a writer killed in between leaves the day owed.
+    expect(store.writes.indexOf(ledgerKey(PREFIX))).toBeLessThan(store.writes.lastIndexOf(KEY));
+  });
+
+  it('a copy of the same bytes already kept (another writer found it first) is no failure', async () => {
+    const store = memoryStore();
+    const damaged = await truncated(store);
+    const movedTo = quarantineKey(PREFIX, KEY, createHash('sha256').update(damaged).digest('hex'));
+    store.put(BUCKET, movedTo, damaged);
+    const outcome = await mergeInto(store, BUCKET, KEY, [record(100, T0 + 5)], { prefix: PREFIX });
+    expect(outcome.quarantined?.movedTo).toBe(movedTo);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toContainEqual(record(100, T0 + 5));
   });
 });

@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byGroup, GROUPS, groupOf, objectKey, SHARDS, shardOfGroup } from '#lib/lake/layout.ts';
+import {
+  byGroup,
+  dayOfKey,
+  dayPrefix,
+  fnv1a,
+  GROUPS,
+  groupOf,
+  groupOfKey,
+  groupPart,
+  inboxKey,
+  inboxPrefix,
+  jobKey,
+  ledgerKey,
+  objectKey,
+  quarantineKey,
+  runKey,
+  runPrefix,
+  SHARDS,
+  shardOfGroup,
+  statusesPrefix,
+  summaryKey,
+} from '#lib/lake/layout.ts';
 import { utcDay } from '#lib/utc-day.ts';
-import { scheduledWindow } from '#lib/export/window.ts';
-import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 
-const HOUR = 3600;
-const DAY = 24 * HOUR;
-const NOW = 1_750_000_000;
-const SETTINGS = { latenessSeconds: HOUR, initialLookbackSeconds: DAY };
-/** Default windows stay this far inside Tencent's 7 days (query.ts). */
-const MARGIN = 300;
+const DAY = 24 * 3600;
 
 const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/)).map(([first, rest]) => `+${first}${rest}`);
 
@@ -117,42 +131,61 @@ describe('utcDay and objectKey', () => {
   });
 });
 
-describe('scheduledWindow', () => {
-  it('the first run looks back initialLookbackSeconds and ends now', () => {
-    expect(scheduledWindow(undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - DAY, endTime: NOW });
+describe('fnv1a', () => {
+  it('is FNV-1a, 32 bits (the published test vectors)', () => {
+    expect(fnv1a('')).toBe(0x811c9dc5);
+    expect(fnv1a('a')).toBe(0xe40c292c);
+    expect(fnv1a('foobar')).toBe(0xbf9cf968);
+  });
+});
+
+describe('the keys of a day object', () => {
+  it('name the group in two digits, under the day’s dt= folder under statuses/', () => {
+    expect(groupPart(7)).toBe('part-07');
+    expect(groupPart(63)).toBe('part-63');
+    expect(statusesPrefix('sms-status')).toBe('sms-status/statuses/');
+    expect(dayPrefix('sms-status', '2024-05-01')).toBe('sms-status/statuses/dt=2024-05-01/');
+    expect(objectKey('sms-status', '2024-05-01', 7).startsWith(dayPrefix('sms-status', '2024-05-01'))).toBe(true);
   });
 
-  it('a later run starts at the checkpoint less the lateness overlap', () => {
-    const checkpoint = NOW - 2 * HOUR;
-    expect(scheduledWindow(checkpoint, NOW, SETTINGS)).toEqual({ beginTime: checkpoint - HOUR, endTime: NOW });
-    expect(scheduledWindow(checkpoint, NOW, { ...SETTINGS, latenessSeconds: 0 })).toEqual({ beginTime: checkpoint, endTime: NOW });
+  it('give back their group and day, for every group; any other key gives neither', () => {
+    for (let group = 0; group < GROUPS; group++) {
+      const key = objectKey('a/b', '2024-12-31', group);
+      expect([groupOfKey(key), dayOfKey(key)]).toEqual([group, '2024-12-31']);
+    }
+    const others: Array<[string, number | undefined, string | undefined]> = [
+      ['a/_state/job/pending/part-03.json', undefined, undefined],
+      ['a/_inbox/2024-05-01T10/x.jsonl.gz', undefined, undefined],
+      ['a/statuses/dt=2024-05/part-03.jsonl.gz', 3, undefined],
+      ['a/statuses/dt=2024-05-01/part-3.jsonl.gz', undefined, '2024-05-01'],
+    ];
+    for (const [key, group, day] of others) expect([groupOfKey(key), dayOfKey(key)], key).toEqual([group, day]);
+  });
+});
+
+describe('the keys beside the data', () => {
+  const key = objectKey('sms-status', '2024-05-01', 3);
+
+  it('a quarantined copy lies under _quarantine/, outside statuses/, named by its bytes’ digest when given', () => {
+    const digest = 'ab'.repeat(32);
+    expect(quarantineKey('sms-status', key)).toBe('sms-status/_quarantine/statuses/dt=2024-05-01/part-03.jsonl.gz');
+    const kept = 'sms-status/_quarantine/statuses/dt=2024-05-01/part-03.jsonl.gz';
+    expect(quarantineKey('sms-status', key, digest)).toBe(`${kept}.${'ab'.repeat(16)}`);
+    expect(quarantineKey('sms-status', key, digest).startsWith(statusesPrefix('sms-status'))).toBe(false);
   });
 
-  it('never reaches past what Tencent still serves (7 days, less a margin)', () => {
-    const oldest = NOW - MAX_LOOKBACK_SECONDS + MARGIN;
-    expect(scheduledWindow(NOW - 30 * DAY, NOW, SETTINGS)).toEqual({ beginTime: oldest, endTime: NOW });
-    expect(scheduledWindow(NOW - 7 * DAY + 10 * 60, NOW, SETTINGS).beginTime).toBe(oldest);
-    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 7 * DAY }).beginTime).toBe(oldest);
-    expect(scheduledWindow(undefined, NOW, { ...SETTINGS, initialLookbackSeconds: 30 * DAY }).beginTime).toBe(oldest);
+  it('the inbox, the lake’s ledger, a job’s state and a run’s objects each have their own folder', () => {
+    expect(inboxKey('p', '2024-05-01T10', 'd1')).toBe('p/_inbox/2024-05-01T10/d1.jsonl.gz');
+    expect(inboxKey('p', '2024-05-01T10', 'd1').startsWith(inboxPrefix('p'))).toBe(true);
+    expect(ledgerKey('p')).toBe('p/_lake/ledger.json');
+    expect(jobKey('p', 'scheduled-1', 'pending/part-03')).toBe('p/_state/scheduled-1/pending/part-03.json');
+    expect(runKey('p', 'scheduled-1', 'r1', 'plan')).toBe('p/_state/scheduled-1/runs/r1/plan.json');
+    expect(runKey('p', 'scheduled-1', 'r1', 'plan').startsWith(runPrefix('p', 'scheduled-1', 'r1'))).toBe(true);
+    // One run's prefix is no other run's: clearing r1 leaves r10.
+    expect(runKey('p', 'scheduled-1', 'r10', 'plan').startsWith(runPrefix('p', 'scheduled-1', 'r1'))).toBe(false);
   });
 
-  it('never begins after now, even with a checkpoint in the future (clock skew)', () => {
-    expect(scheduledWindow(NOW + 5 * HOUR, NOW, SETTINGS)).toEqual({ beginTime: NOW, endTime: NOW });
-  });
-
-  it('always lies inside [now − 7 days, now]', () => {
-    fc.assert(
-      fc.property(
-        fc.option(fc.integer({ min: NOW - 60 * DAY, max: NOW + DAY }), { nil: undefined }),
-        fc.integer({ min: 0, max: 6 * DAY }),
-        fc.integer({ min: 60, max: 7 * DAY }),
-        (checkpoint, lateness, lookback) => {
-          const w = scheduledWindow(checkpoint, NOW, { latenessSeconds: lateness, initialLookbackSeconds: lookback });
-          expect(w.endTime).toBe(NOW);
-          expect(w.beginTime).toBeLessThanOrEqual(NOW);
-          expect(w.beginTime).toBeGreaterThanOrEqual(NOW - MAX_LOOKBACK_SECONDS);
-        },
-      ),
-    );
+  it('a run’s summary lies under the UTC day its id begins with', () => {
+    expect(summaryKey('p', '20250615T150640Z-0a1b2c3d')).toBe('p/_runs/dt=2025-06-15/20250615T150640Z-0a1b2c3d.json');
   });
 });
