@@ -47,7 +47,7 @@ describe('recordRebuild', () => {
     const store = memoryStore();
     await recordRebuild(store, BUCKET, PREFIX, found(), T);
     const debt = { key: KEY, day: '2025-06-14', group: 5, copies: [COPY], numbersRead: [NUMBER], foundAt: at(T) };
-    expect(ledgerOf(store)).toEqual({ jobs: {}, rebuilds: [{ ...debt, paid: {}, lost: {} }] });
+    expect(ledgerOf(store)).toEqual({ jobs: {}, rebuilds: [{ ...debt, owners: [], paid: {}, lost: {} }] });
   });
 
   it('found corrupt again: one debt, its copies (capped) and numbers gathered, found anew, owed by all', async () => {
@@ -116,6 +116,24 @@ describe('settleRebuilds', () => {
     expect(ledgerOf(store)).toEqual(afterA);
     expect((await settle(store, 'b', T + 2 * HOUR_MS)).rebuilds).toEqual([]);
     expect(ledgerOf(store)?.rebuilds).toEqual([]);
+  });
+
+  it('owed by the jobs owning its group when it was found: a job registered later holds nothing back', async () => {
+    const store = await twoJobsOneDebt();
+    expect(ledgerOf(store)?.rebuilds[0]?.owners).toEqual(['a', 'b']);
+    await registerJob(store, BUCKET, PREFIX, 'late', [5], T + HOUR_MS);
+    await settle(store, 'a', T + 2 * HOUR_MS);
+    expect((await settle(store, 'b', T + 3 * HOUR_MS)).rebuilds).toEqual([]);
+  });
+
+  it('a debt written before owners were kept is owed by every active job owning its group', async () => {
+    const store = await twoJobsOneDebt();
+    const ledger = ledgerOf(store) as Ledger;
+    store.put(BUCKET, ledgerKey(PREFIX), Buffer.from(JSON.stringify({ ...ledger, rebuilds: ledger.rebuilds.map(({ owners: _, ...debt }) => debt) })));
+    await registerJob(store, BUCKET, PREFIX, 'late', [5], T + HOUR_MS);
+    await settle(store, 'a', T + 2 * HOUR_MS);
+    expect((await settle(store, 'b', T + 3 * HOUR_MS)).rebuilds).toHaveLength(1);
+    expect((await settle(store, 'late', T + 4 * HOUR_MS)).rebuilds).toEqual([]);
   });
 
   it('a job that could not pull all of it any more is named as lost beside paid', async () => {

@@ -319,6 +319,7 @@ describe('mergeInto: a corrupt object', () => {
         copies: [movedTo],
         numbersRead: [...new Set(readable.map((r) => r.phoneNumber))],
         foundAt: new Date(Date.UTC(2024, 4, 2)).toISOString(),
+        owners: [],
         paid: {},
         lost: {},
       },
