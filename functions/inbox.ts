@@ -5,13 +5,12 @@ import { loadInboxConfig } from '#lib/config.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
-import { drainInbox, INBOX_DEFAULTS, type DrainSummary } from '#lib/push/inbox.ts';
+import { drainInbox, type DrainSummary } from '#lib/push/inbox.ts';
 import { reportDrain } from './middleware/drain-report.ts';
 
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const config = loadInboxConfig(process.env);
 const store = s3Store({ local: config.localS3 });
-const settings = { ...INBOX_DEFAULTS, ...config };
 
 /** The inbox drain (every minute, or `aws lambda invoke`): merges the callback's inbox into the lake. */
 export const handler = middy<unknown, DrainSummary>()
@@ -19,7 +18,7 @@ export const handler = middy<unknown, DrainSummary>()
   .use(logMetrics(metrics))
   .use({ onError: ({ error }) => void logger.error('inbox drain failed', { error }) })
   .handler(async (_event, context) => {
-    const summary = await drainInbox({ store, remainingMs: () => context.getRemainingTimeInMillis() }, settings);
+    const summary = await drainInbox({ store, remainingMs: () => context.getRemainingTimeInMillis() }, config);
     reportDrain(summary);
     return summary;
   });
