@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { loadInboxConfig } from '#lib/config.ts';
+import { INBOX_DEFAULTS, loadInboxConfig } from '#lib/config.ts';
 import { s3Store } from '#lib/export/s3/s3-store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
@@ -11,6 +11,7 @@ import { reportDrain } from './middleware/drain-report.ts';
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const config = loadInboxConfig(process.env);
 const store = s3Store({ local: config.localS3 });
+const settings = { ...INBOX_DEFAULTS, ...config };
 
 /** The inbox drain (every minute, or `aws lambda invoke`): merges the callback's inbox into the lake. */
 export const handler = middy<unknown, DrainSummary>()
@@ -18,7 +19,7 @@ export const handler = middy<unknown, DrainSummary>()
   .use(logMetrics(metrics))
   .use({ onError: ({ error }) => void logger.error('inbox drain failed', { error }) })
   .handler(async (_event, context) => {
-    const summary = await drainInbox({ store, remainingMs: () => context.getRemainingTimeInMillis() }, config);
+    const summary = await drainInbox({ store, remainingMs: () => context.getRemainingTimeInMillis() }, settings);
     reportDrain(summary);
     return summary;
   });

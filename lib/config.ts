@@ -279,8 +279,6 @@ export interface InboxConfig {
   maxObjects: number;
   maxRecords: number;
   reserveMs: number;
-  readConcurrency: number;
-  mergeConcurrency: number;
 }
 
 /** The inbox drain's configuration: the lake's place and how much one drain takes. */
@@ -292,8 +290,6 @@ export function loadInboxConfig(env: Env): InboxConfig {
     maxObjects: wholeSetting(env, 'INBOX_MAX_OBJECTS'),
     maxRecords: wholeSetting(env, 'INBOX_MAX_RECORDS'),
     reserveMs: wholeSetting(env, 'INBOX_RESERVE_MS'),
-    readConcurrency: INBOX_DEFAULTS.readConcurrency,
-    mergeConcurrency: INBOX_DEFAULTS.mergeConcurrency,
   };
 }
 
