@@ -1,5 +1,6 @@
 import { ConfigError } from '#lib/config.ts';
 import { isSmsStatusError, type SmsStatusError } from '#lib/errors.ts';
+import DEFAULTS from '../config/defaults.cjs';
 import { errorBody } from '#lib/error-body.ts';
 import { CliError } from './cli-error.ts';
 
@@ -29,7 +30,6 @@ const CREDENTIAL_NAMES = new Set([
   'ExpiredToken',
   'InvalidToken',
 ]);
-const DEFAULT_TENCENT = 'https://sms.tencentcloudapi.com';
 
 type Described = Error & { code?: unknown; BucketName?: unknown; errors?: unknown[] };
 
@@ -83,7 +83,7 @@ function s3Problem(error: unknown, env: NodeJS.ProcessEnv): string | undefined {
 function tencentReport(error: SmsStatusError, env: NodeJS.ProcessEnv): string {
   const body = errorBody(error);
   const code = error.name === 'UpstreamUnavailable' ? networkCode(error.cause) : undefined;
-  const endpoint = env.TENCENT_SMS_ENDPOINT || DEFAULT_TENCENT;
+  const endpoint = env.TENCENT_SMS_ENDPOINT || DEFAULTS.TENCENT_SMS_ENDPOINT.default;
   if (code) body.error.message = `cannot reach Tencent at ${endpoint} (TENCENT_SMS_ENDPOINT): ${code}`;
   return JSON.stringify(body);
 }

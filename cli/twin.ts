@@ -1,4 +1,5 @@
 import { boundedNumber, ConfigError } from '#lib/config.ts';
+import DEFAULTS from '../config/defaults.cjs';
 import { startTwin, type PushOptions, type Twin } from '../local/twin/twin.ts';
 import { pushNumber, pushUrl, twinOptionsFromEnv, twinOrder } from '../local/twin/env.ts';
 
@@ -33,7 +34,10 @@ function reportPush(twin: Twin): void {
 }
 
 export async function runTwin(values: Values): Promise<number> {
-  const port = values.port === undefined ? boundedNumber(process.env, 'TWIN_PORT', 9000, 0, 65535) : Number(values.port);
+  const port =
+    values.port === undefined
+      ? boundedNumber(process.env, 'TWIN_PORT', DEFAULTS.TWIN_PORT.default, 0, 65535)
+      : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number from 0 to 65535');
   const options = twinOptionsFromEnv(process.env);
   // --order wins over TWIN_ORDER.

@@ -8,9 +8,11 @@
 // The lookup's edge (docs/edge.md): the usage plan throttles at the lookup's share, so a caller over it
 // gets 429 before a Tencent request is spent; slow lookups that outnumber the instances are throttled by
 // Lambda, and resources/edge.yml answers that integration failure 429 with Retry-After as well.
-const ACCOUNT_LIMIT = 20;
+const { TENCENT_RPS_BUDGET, TENCENT_RPS_TOTAL } = require('./defaults.cjs');
+
+const ACCOUNT_LIMIT = TENCENT_RPS_TOTAL.max;
 /** The smallest TENCENT_RPS_BUDGET the functions accept (lib/config.ts). */
-const MIN_PER_INSTANCE = 0.1;
+const MIN_PER_INSTANCE = TENCENT_RPS_BUDGET.min;
 
 /**
  * The pace of one lookup instance: fast enough that an all=true lookup of a busy number (600 receipts,

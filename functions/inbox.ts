@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { loadEventsConfig, loadInboxConfig, loadMetricCountryCodes } from '#lib/config.ts';
+import { INBOX_DEFAULTS, loadEventsConfig, loadInboxConfig, loadMetricCountryCodes } from '#lib/config.ts';
 import { eventsOut } from '#lib/events/deliver.ts';
 import { s3Store } from '#lib/lake/s3/s3-store.ts';
 import { logger } from '#lib/observability/logger.ts';
 import { metrics } from '#lib/observability/metrics.ts';
 import { emitNewReceipts } from '#lib/observability/receipt-metrics.ts';
-import { drainInbox, INBOX_DEFAULTS, type DrainSummary } from '#lib/push/inbox.ts';
+import { drainInbox, type DrainSummary } from '#lib/push/inbox.ts';
 import { reportDrain } from './middleware/drain-report.ts';
 
 // Read once per container: a wrong variable fails the cold start, naming the variable.

@@ -1,6 +1,8 @@
+import DEFAULTS from '../config/defaults.cjs';
+
 /**
  * Environment → typed configuration, read once at the edge (handler module, CLI) and passed in.
- * A wrong value fails fast with an error naming the variable.
+ * A wrong value fails fast with an error naming the variable. Defaults and bounds are config/defaults.cjs's.
  */
 export type Env = Record<string, string | undefined>;
 
@@ -23,8 +25,6 @@ export interface TencentConfig {
   /** Requests/second this process may send to Tencent. */
   rpsBudget: number;
 }
-
-const DEFAULT_ENDPOINT = 'https://sms.tencentcloudapi.com';
 
 /** The variable trimmed, undefined when unset or blank; when set, it must match `pattern`. */
 function optionalString(env: Env, name: string, pattern?: RegExp, rule?: string): string | undefined {
@@ -62,6 +62,26 @@ export function wholeNumber(env: Env, name: string, fallback: number, min: numbe
   return parsed;
 }
 
+type Defaults = typeof DEFAULTS;
+/** The variables config/defaults.cjs gives a numeric default and bounds. */
+type Bounded = {
+  [K in keyof Defaults]: Defaults[K] extends { default: number; min: number; max: number } ? K : never;
+}[keyof Defaults];
+
+/** A whole number within its bounds in config/defaults.cjs, its default there when unset or blank. */
+export function wholeSetting(env: Env, name: Bounded): number {
+  const { default: fallback, min, max } = DEFAULTS[name];
+  return wholeNumber(env, name, fallback, min, max);
+}
+
+const KEY_PREFIX = /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/;
+
+/** EXPORT_PREFIX: where in the bucket the lake and its inbox are. */
+function lakePrefix(env: Env): string {
+  const rule = "must be a key prefix without leading or trailing '/'";
+  return optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, rule) ?? DEFAULTS.EXPORT_PREFIX.default;
+}
+
 /** AWS_ENDPOINT_URL_S3 is set (a local S3 server); the SDK reads it too, so it must be a URL. */
 function localS3(env: Env): boolean {
   return optionalString(env, 'AWS_ENDPOINT_URL_S3', /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/, 'must be an http(s) URL') !== undefined;
@@ -84,7 +104,7 @@ export function parseS3Url(url: unknown, field = 'manifest'): { bucket: string; 
 }
 
 function endpoint(env: Env): string {
-  const value = optionalString(env, 'TENCENT_SMS_ENDPOINT') ?? DEFAULT_ENDPOINT;
+  const value = optionalString(env, 'TENCENT_SMS_ENDPOINT') ?? DEFAULTS.TENCENT_SMS_ENDPOINT.default;
   let url: URL;
   try {
     url = new URL(value);
@@ -109,14 +129,18 @@ function credentials(env: Env): TencentConfig['credentials'] {
   throw new ConfigError('TENCENTCLOUD_SECRET_ID', 'and TENCENTCLOUD_SECRET_KEY (or TENCENTCLOUD_SECRET_ARN) are required');
 }
 
-export function loadTencentConfig(env: Env, defaultBudget = 10): TencentConfig {
+const REGION = /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/;
+const REGION_RULE = 'must be a region such as ap-guangzhou';
+const BUDGET = DEFAULTS.TENCENT_RPS_BUDGET;
+
+export function loadTencentConfig(env: Env, defaultBudget: number = BUDGET.default): TencentConfig {
   return {
     endpoint: endpoint(env),
-    region: optionalString(env, 'TENCENTCLOUD_REGION', /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/, 'must be a region such as ap-guangzhou') ?? 'ap-guangzhou',
+    region: optionalString(env, 'TENCENTCLOUD_REGION', REGION, REGION_RULE) ?? DEFAULTS.TENCENTCLOUD_REGION.default,
     sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
     credentials: credentials(env),
-    timeoutMs: wholeNumber(env, 'TENCENT_TIMEOUT_MS', 5000, 100, 60000),
-    rpsBudget: boundedNumber(env, 'TENCENT_RPS_BUDGET', defaultBudget, 0.1, 20),
+    timeoutMs: wholeSetting(env, 'TENCENT_TIMEOUT_MS'),
+    rpsBudget: boundedNumber(env, 'TENCENT_RPS_BUDGET', defaultBudget, BUDGET.min, BUDGET.max),
   };
 }
 
@@ -148,22 +172,22 @@ export interface ExportConfig {
 }
 
 export function loadExportConfig(env: Env): ExportConfig {
-  const prefix = optionalString(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status';
+  const prefix = lakePrefix(env);
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix,
     localS3: localS3(env),
     phoneNumbers: optionalString(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
     manifest: optionalString(env, 'EXPORT_MANIFEST', S3_URL, S3_URL_RULE),
-    latenessSeconds: wholeNumber(env, 'EXPORT_LATENESS_SECONDS', 3600, 0, 6 * 86400),
-    initialLookbackSeconds: wholeNumber(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS', 86400, 60, 7 * 86400),
-    concurrency: wholeNumber(env, 'EXPORT_CONCURRENCY', 48, 1, 256),
-    groupConcurrency: wholeNumber(env, 'EXPORT_GROUP_CONCURRENCY', 32, 1, 64),
-    chunkSize: wholeNumber(env, 'EXPORT_CHUNK_SIZE', 100, 1, 10_000),
-    reserveMs: wholeNumber(env, 'EXPORT_RESERVE_MS', 30_000, 0, 600_000),
-    manifestMaxBytes: wholeNumber(env, 'EXPORT_MANIFEST_MAX_BYTES', 64 * 1024 * 1024, 1, 1024 * 1024 * 1024),
-    stuckAfterRuns: wholeNumber(env, 'EXPORT_STUCK_AFTER_RUNS', 3, 1, 1000),
-    reconcileSeconds: wholeNumber(env, 'EXPORT_RECONCILE_SECONDS', 72 * 3600, 3600, 7 * 86400),
+    latenessSeconds: wholeSetting(env, 'EXPORT_LATENESS_SECONDS'),
+    initialLookbackSeconds: wholeSetting(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS'),
+    concurrency: wholeSetting(env, 'EXPORT_CONCURRENCY'),
+    groupConcurrency: wholeSetting(env, 'EXPORT_GROUP_CONCURRENCY'),
+    chunkSize: wholeSetting(env, 'EXPORT_CHUNK_SIZE'),
+    reserveMs: wholeSetting(env, 'EXPORT_RESERVE_MS'),
+    manifestMaxBytes: wholeSetting(env, 'EXPORT_MANIFEST_MAX_BYTES'),
+    stuckAfterRuns: wholeSetting(env, 'EXPORT_STUCK_AFTER_RUNS'),
+    reconcileSeconds: wholeSetting(env, 'EXPORT_RECONCILE_SECONDS'),
   };
 }
 
@@ -182,21 +206,20 @@ export function loadLakeReadConfig(env: Env): LakeReadConfig | undefined {
   if (bucket === undefined) return undefined;
   return {
     bucket,
-    prefix: optionalString(env, 'EXPORT_PREFIX', /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
-    retentionDays: wholeNumber(env, 'EXPORT_RETENTION_DAYS', 400, 7, 3650),
+    prefix: lakePrefix(env),
+    retentionDays: wholeSetting(env, 'EXPORT_RETENTION_DAYS'),
     localS3: localS3(env),
   };
 }
 
 /** How much one lookup answer holds before it pages with nextToken (LOOKUP_MAX_RECORDS). */
 export function loadLookupMaxRecords(env: Env): number {
-  return wholeNumber(env, 'LOOKUP_MAX_RECORDS', 10_000, 1, 50_000);
+  return wholeSetting(env, 'LOOKUP_MAX_RECORDS');
 }
 
 /** The callback's path token: long enough that guessing it is hopeless (the URL is its only secret). */
 export const MIN_CALLBACK_TOKEN_LENGTH = 32;
 const CALLBACK_TOKEN = /^[A-Za-z0-9._~-]{32,256}$/;
-const KEY_PREFIX = /^[\w.!*'()-]+(\/[\w.!*'()-]+)*$/;
 
 export interface CallbackConfig {
   bucket: string;
@@ -210,8 +233,8 @@ export interface CallbackConfig {
 }
 
 /** ±HH:MM (at most ±14:00) → minutes east of UTC. */
-function utcOffset(env: Env, name: string, fallback: string): number {
-  const text = optionalString(env, name) ?? fallback;
+function utcOffset(env: Env, name: 'TENCENT_CALLBACK_UTC_OFFSET'): number {
+  const text = optionalString(env, name) ?? DEFAULTS[name].default;
   const match = /^([+-])(\d{2}):([0-5]\d)$/.exec(text);
   const minutes = match ? Number(match[2]) * 60 + Number(match[3]) : Number.NaN;
   if (!match || minutes > 14 * 60) throw new ConfigError(name, `must be a UTC offset ±HH:MM such as +08:00, got '${text.slice(0, 16)}'`);
@@ -231,13 +254,23 @@ function callbackToken(env: Env): CallbackConfig['token'] {
 export function loadCallbackConfig(env: Env): CallbackConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
-    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    prefix: lakePrefix(env),
     localS3: localS3(env),
     sdkAppId: requiredString(env, 'SMS_SDK_APP_ID', /^\d{5,20}$/, 'must be the numeric SmsSdkAppId, e.g. 1400006666'),
     token: callbackToken(env),
-    utcOffsetMinutes: utcOffset(env, 'TENCENT_CALLBACK_UTC_OFFSET', '+08:00'),
+    utcOffsetMinutes: utcOffset(env, 'TENCENT_CALLBACK_UTC_OFFSET'),
   };
 }
+
+/** How much one inbox drain takes (lib/push/inbox.ts, InboxSettings) when no variable says otherwise. */
+export const INBOX_DEFAULTS = {
+  maxObjects: DEFAULTS.INBOX_MAX_OBJECTS.default,
+  maxRecords: DEFAULTS.INBOX_MAX_RECORDS.default,
+  reserveMs: DEFAULTS.INBOX_RESERVE_MS.default,
+  // Inbox objects read (and deleted) at once, and day objects merged at once: no variable sets these.
+  readConcurrency: 32,
+  mergeConcurrency: 8,
+} as const;
 
 export interface InboxConfig {
   bucket: string;
@@ -252,11 +285,11 @@ export interface InboxConfig {
 export function loadInboxConfig(env: Env): InboxConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
-    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    prefix: lakePrefix(env),
     localS3: localS3(env),
-    maxObjects: wholeNumber(env, 'INBOX_MAX_OBJECTS', 20_000, 1, 100_000),
-    maxRecords: wholeNumber(env, 'INBOX_MAX_RECORDS', 200_000, 1, 2_000_000),
-    reserveMs: wholeNumber(env, 'INBOX_RESERVE_MS', 60_000, 0, 600_000),
+    maxObjects: wholeSetting(env, 'INBOX_MAX_OBJECTS'),
+    maxRecords: wholeSetting(env, 'INBOX_MAX_RECORDS'),
+    reserveMs: wholeSetting(env, 'INBOX_RESERVE_MS'),
   };
 }
 
@@ -270,7 +303,7 @@ export interface ReportConfig {
 export function loadReportConfig(env: Env): ReportConfig {
   return {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
-    prefix: optionalString(env, 'EXPORT_PREFIX', KEY_PREFIX, "must be a key prefix without leading or trailing '/'") ?? 'sms-status',
+    prefix: lakePrefix(env),
     localS3: localS3(env),
   };
 }

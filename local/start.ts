@@ -1,6 +1,7 @@
 // `npm start`: the whole product on this machine, on embedded defaults. Never bundled into a Lambda.
 import { parseArgs } from 'node:util';
-import { wholeNumber } from '#lib/config.ts';
+import { wholeSetting } from '#lib/config.ts';
+import DEFAULTS from '../config/defaults.cjs';
 import { functionLogWriter, type LogMode } from './function-logs.ts';
 import { startInboxDrain } from './inbox-drain.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -14,10 +15,10 @@ const BUSY = '+8613800138000';
 
 function ports(env: NodeJS.ProcessEnv) {
   return {
-    http: wholeNumber(env, 'HTTP_PORT', 3000, 1, 65535),
-    lambda: wholeNumber(env, 'LAMBDA_PORT', 3002, 1, 65535),
-    s3: wholeNumber(env, 'S3_PORT', 4569, 1, 65535),
-    twin: wholeNumber(env, 'TWIN_PORT', 9000, 1, 65535),
+    http: wholeSetting(env, 'HTTP_PORT'),
+    lambda: wholeSetting(env, 'LAMBDA_PORT'),
+    s3: wholeSetting(env, 'S3_PORT'),
+    twin: wholeSetting(env, 'TWIN_PORT'),
   };
 }
 
@@ -49,7 +50,7 @@ function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
   const api = `${stack.httpUrl}/${stage}/v1/phone-numbers`;
   const tencent = stack.twin
     ? `${stack.twin.url}  (local twin; any other E.164 number has 0-12 receipts)\n${demoNumbers()}`
-    : `${stack.env.TENCENT_SMS_ENDPOINT || 'https://sms.tencentcloudapi.com'}  (real Tencent Cloud)`;
+    : `${stack.env.TENCENT_SMS_ENDPOINT || DEFAULTS.TENCENT_SMS_ENDPOINT.default}  (real Tencent Cloud)`;
   const cliEnv = `TENCENT_SMS_ENDPOINT=${stack.env.TENCENT_SMS_ENDPOINT ?? ''} TENCENTCLOUD_SECRET_ID=${stack.env.TENCENTCLOUD_SECRET_ID ?? ''} TENCENTCLOUD_SECRET_KEY=${stack.twin ? stack.env.TENCENTCLOUD_SECRET_KEY : '…'} SMS_SDK_APP_ID=${stack.env.SMS_SDK_APP_ID ?? ''}`;
   const s3Env = `EXPORT_BUCKET=${stack.s3.bucket} AWS_ENDPOINT_URL_S3=${stack.s3.url} AWS_ACCESS_KEY_ID=${stack.s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.s3.credentials.secretAccessKey} AWS_REGION=us-east-1`;
   const eventsEnv = stack.events ? ` EVENT_BUS_NAME=${stack.env.EVENT_BUS_NAME} AWS_ENDPOINT_URL_EVENTBRIDGE=${stack.events.url}` : '';

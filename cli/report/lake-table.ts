@@ -1,5 +1,5 @@
 /**
- * The Glue table `delivery_statuses` (serverless.yml, DeliveryStatusesTable) in DuckDB: its lower-case
+ * The Glue table `delivery_statuses` (resources/lake.yml, DeliveryStatusesTable) in DuckDB: its lower-case
  * columns and types, each read from the JSON key the table's SerDe maps it from, and `dt` from the
  * object's `dt=` folder as partition projection gives it.
  */

@@ -36,8 +36,6 @@ export interface InboxSettings extends InboxLocation {
   mergeConcurrency: number;
 }
 
-export const INBOX_DEFAULTS = { maxObjects: 20_000, maxRecords: 200_000, reserveMs: 60_000, readConcurrency: 32, mergeConcurrency: 8 } as const;
-
 /** An inbox object is at most a 1 MiB body's receipts, gzipped; anything far larger is not one. */
 const MAX_INBOX_OBJECT_BYTES = 16 * 1024 * 1024;
 const MAX_INBOX_TEXT_BYTES = 64 * 1024 * 1024;
