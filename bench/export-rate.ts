@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
+import type { Window } from '#lib/export/types.ts';
 import { PROJECT_ROOT } from './project-root.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';
-import { startLocalS3 } from '../local/s3.ts';
+import { startLocalS3, type LocalS3 } from '../local/s3.ts';
 import { DEMO_CREDENTIALS, DEMO_SDK_APP_ID, type FaultKind } from '../local/twin/twin.ts';
 import { twinControl } from '../test/support/twin-control.ts';
 import { freePorts } from '../test/support/ports.ts';
@@ -47,48 +48,40 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
   try {
     const numbers = benchNumbers(options.numbers);
     const begin = Math.floor(Date.now() / 1000) - 6 * 86400 + 600;
-    const env = {
-      ...process.env,
-      ...localEnv({ s3 }),
-      ...twin.env,
-      TENCENT_RPS_BUDGET: '20',
-      TENCENT_TIMEOUT_MS: '2000',
-      EXPORT_PREFIX: 'bench',
-    };
+    const env = { ...process.env, ...localEnv({ s3 }), ...twin.env, TENCENT_RPS_BUDGET: '20', TENCENT_TIMEOUT_MS: '2000', EXPORT_PREFIX: 'bench' };
     const started = performance.now();
-    const child = await run(process.execPath, ['cli/sms-status.js', 'export', '--phone-numbers', numbers.join(','), '--begin', String(begin)], {
-      cwd: PROJECT_ROOT,
-      env,
-      maxBuffer: 64 * 1024 * 1024,
-    }).then(
-      (out) => ({ code: 0, stdout: out.stdout }),
-      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
-    );
+    const child = await exportCli(['--phone-numbers', numbers.join(','), '--begin', String(begin)], env);
     const seconds = (performance.now() - started) / 1000;
     const stats = await twin.control.stats();
-    const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
-    const exported = (await readExport(s3Client, s3.bucket, 'bench')).flatMap((o) => o.records.map((r) => r.serialNo));
-    s3Client.destroy();
     const end = JSON.parse(child.stdout || '{}').window?.endTime ?? Math.floor(Date.now() / 1000);
-    const truth = (await Promise.all(numbers.map((n) => twin.control.truth(n, begin, end)))).flat().map((s) => s.SerialNo as string);
-    const exact = exported.length === truth.length && new Set(exported).size === exported.length && truth.every((s) => exported.includes(s));
+    const { records, exact } = await comparedWithTwin(s3, twin.control, numbers, { beginTime: begin, endTime: end });
     const active = ((stats.lastAcceptedAt ?? 0) - (stats.firstAcceptedAt ?? 0)) / 1000;
-    return {
-      numbers: numbers.length,
-      requests: stats.received,
-      rate: active > 0 ? (stats.accepted - 1) / active : 0,
-      ceiling: 20,
-      throttled: stats.throttled,
-      faults: stats.faults,
-      records: exported.length,
-      exact,
-      exitCode: child.code,
-      seconds,
-    };
+    const rate = active > 0 ? (stats.accepted - 1) / active : 0;
+    const { received: requests, throttled, faults } = stats;
+    return { numbers: numbers.length, requests, rate, ceiling: 20, throttled, faults, records, exact, exitCode: child.code, seconds };
   } finally {
     await twin.close();
     await s3.close();
   }
+}
+
+/** `sms-status export` with these arguments: its exit code and standard output, whatever the code. */
+function exportCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
+  return run(process.execPath, ['cli/sms-status.js', 'export', ...args], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 }).then(
+    (out) => ({ code: 0, stdout: out.stdout }),
+    (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
+  );
+}
+
+/** The lake under `bench/` against the twin's truth for the numbers in the window: each receipt once, none missing. */
+async function comparedWithTwin(s3: LocalS3, control: ReturnType<typeof twinControl>, numbers: string[], window: Window): Promise<{ records: number; exact: boolean }> {
+  const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+  const exported = (await readExport(s3Client, s3.bucket, 'bench')).flatMap((o) => o.records.map((r) => r.serialNo));
+  s3Client.destroy();
+  const truth = (await Promise.all(numbers.map((n) => control.truth(n, window.beginTime, window.endTime)))).flat().map((s) => s.SerialNo as string);
+  const held = new Set(exported);
+  const exact = exported.length === truth.length && held.size === exported.length && truth.every((s) => held.has(s));
+  return { records: exported.length, exact };
 }
 
 /** `sms-status twin` as a child process, reached through its control routes. */

@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from '#lib/status/page.ts';
 import { pageTokenKey } from '#lib/status/page-token.ts';
 import type { RawQuery } from '#lib/status/query.ts';
 import { InvalidInput } from '#lib/errors.ts';
+import DEFAULTS from '../config/defaults.cjs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { logger } from '#lib/observability/logger.ts';
@@ -70,17 +71,18 @@ function lookupDeps(client: PacedClient, setup: LookupSetup): LookupDeps {
   return {
     client,
     lake: setup.lake && { ...setup.lake, onDayError },
-    limits: { maxRecords: setup.maxRecords ?? 10_000, maxBytes: MAX_BODY_BYTES },
+    limits: { maxRecords: setup.maxRecords ?? DEFAULTS.LOOKUP_MAX_RECORDS.default, maxBytes: MAX_BODY_BYTES },
     tokenKey: setup.tokenKey ?? pageTokenKey(),
   };
 }
 
-export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, setup: LookupSetup = {}) {
+type Run = (raw: RawQuery, context: Context, degrade: boolean) => Promise<LookupResult>;
+
+/** One lookup, within the invocation's time: HTTP answers from the lake when Tencent is down (degrade); direct invocations throw, so workflows retry. */
+function lookupRun(client: PacedClient, rpsBudget: number, requestMs: number, setup: LookupSetup): Run {
   const collectOptions = collectOptionsFor(rpsBudget);
   const deps = lookupDeps(client, setup);
-
-  /** HTTP answers from the lake when Tencent is down (degrade); direct invocations throw, so workflows retry. */
-  async function run(raw: RawQuery, context: Context, degrade: boolean): Promise<LookupResult> {
+  return async (raw, context, degrade) => {
     try {
       // No new window and no retry starts after deadlineAt: one started by then (queueing, then Tencent's
       // timeout: requestMs) has its answer RESERVE_MS before the Lambda's timeout.
@@ -94,29 +96,32 @@ export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs
       logger.warn('lookup failed', { error });
       throw error;
     }
-  }
+  };
+}
 
-  /** GET /v1/phone-numbers/{phoneNumber}/statuses through API Gateway. */
-  const httpChain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+/** GET /v1/phone-numbers/{phoneNumber}/statuses through API Gateway. */
+function httpLookup(run: Run) {
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpEventNormalizer())
     .use(httpHeaderNormalizer())
     .use(httpErrorHandler({ logger: false, fallbackMessage: FALLBACK_BODY }))
     .use(errorResponse())
     .handler(async (event, context) => {
-      const result = await run(
-        { ...event.queryStringParameters, phoneNumber: pathPhoneNumber(event.pathParameters?.phoneNumber) },
-        context,
-        true,
-      );
+      const query = { ...event.queryStringParameters, phoneNumber: pathPhoneNumber(event.pathParameters?.phoneNumber) };
+      const result = await run(query, context, true);
       return {
         statusCode: 200,
         headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
         body: JSON.stringify(result),
       };
     });
-
   // The event normaliser fills in what API Gateway may leave null, so callers pass the plain event type.
-  const http = httpChain as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+  return chain as unknown as (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+}
+
+export function lookupHandlers(client: PacedClient, rpsBudget: number, requestMs: number, setup: LookupSetup = {}) {
+  const run = lookupRun(client, rpsBudget, requestMs, setup);
+  const http = httpLookup(run);
 
   /** `aws lambda invoke` and Step Functions: the plain body out, taxonomy errors thrown with their name. */
   const direct = (event: RawQuery, context: Context): Promise<LookupResult> => run(event, context, false);

@@ -58,62 +58,85 @@ export const DEFAULT_COLLECT_OPTIONS: CollectOptions = { maxRequests: 1000, conc
  * `stopAt`.
  */
 export async function collect(client: TencentClient, query: CollectQuery, options = DEFAULT_COLLECT_OPTIONS): Promise<CollectResult> {
-  if (!query.all) {
-    const page = await client.pull(query);
-    const records = dedupe(within(page.statuses, query).map(fromTencent));
-    const complete = page.statuses.length < query.limit;
-    const incompleteWindows = complete ? [] : [{ beginTime: query.beginTime, endTime: query.endTime }];
-    return { records, complete, requestIds: [page.requestId], requests: 1, incompleteWindows, agedUntil: page.servedFrom };
+  if (!query.all) return onePage(client, query);
+  const walk = new Walk(client, query, options);
+  const queue: Stretch[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
+  const { requests } = await drain(queue, (stretch) => walk.visit(stretch), options, () => walk.stopped);
+  return walk.result(queue, requests);
+}
+
+async function onePage(client: TencentClient, query: CollectQuery): Promise<CollectResult> {
+  const page = await client.pull(query);
+  const records = dedupe(within(page.statuses, query).map(fromTencent));
+  const complete = page.statuses.length < query.limit;
+  const incompleteWindows = complete ? [] : [{ beginTime: query.beginTime, endTime: query.endTime }];
+  return { records, complete, requestIds: [page.requestId], requests: 1, incompleteWindows, agedUntil: page.servedFrom };
+}
+
+/** What a walk over the window has gathered so far: stretches are visited concurrently, each adds here. */
+class Walk {
+  readonly seen = new Map<string, StatusRecord>();
+  readonly requestIds: string[] = [];
+  readonly incompleteWindows: Window[] = [];
+  agedUntil: number | undefined;
+  stopped = false;
+
+  private readonly client: TencentClient;
+  private readonly query: CollectQuery;
+  private readonly options: CollectOptions;
+
+  constructor(client: TencentClient, query: CollectQuery, options: CollectOptions) {
+    this.client = client;
+    this.query = query;
+    this.options = options;
   }
-  const seen = new Map<string, StatusRecord>();
-  const requestIds: string[] = [];
-  const incompleteWindows: Window[] = [];
-  const split = options.split ?? adaptiveSplit;
-  let agedUntil: number | undefined;
-  let stopped = false;
 
   /** Pulls a stretch (a walked stretch one window at a time, see nextAsk); a full page is cut by `split`. */
-  async function visit(stretch: Stretch): Promise<Stretch[]> {
+  async visit(stretch: Stretch): Promise<Stretch[]> {
     const { ask, rest } = nextAsk(stretch);
-    const page = await client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: query.phoneNumber, limit: MAX_LIMIT });
-    if (page.requestId) requestIds.push(page.requestId);
+    const page = await this.client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: this.query.phoneNumber, limit: MAX_LIMIT });
+    if (page.requestId) this.requestIds.push(page.requestId);
     const statuses = within(page.statuses, ask);
-    for (const status of statuses) {
-      const record = fromTencent(status);
-      if (!seen.has(record.serialNo)) seen.set(record.serialNo, record);
-      if (options.stopWhen?.(record)) stopped = true;
-    }
+    this.keep(statuses);
     // What aged past Tencent's edge before it was asked for is gone; cut only what was served.
     const from = page.servedFrom ?? ask.beginTime;
-    if (from > ask.beginTime) agedUntil = Math.max(agedUntil ?? from, from);
-    const full = page.statuses.length >= MAX_LIMIT;
-    if (!full) return rest ? [continueWalk(rest, ask, statuses)] : [];
+    if (from > ask.beginTime) this.agedUntil = Math.max(this.agedUntil ?? from, from);
+    if (page.statuses.length < MAX_LIMIT) return rest ? [continueWalk(rest, ask, statuses)] : [];
     // A clamped BeginTime means all before it is gone, in the rest of a walk too.
     const asked: Window = { beginTime: Math.max(from, ask.beginTime), endTime: ask.endTime };
     const whole: Stretch = { ...stretch, beginTime: Math.max(page.servedFrom ?? stretch.beginTime, stretch.beginTime) };
     if (asked.endTime <= asked.beginTime) {
-      incompleteWindows.push(asked);
+      this.incompleteWindows.push(asked);
       return rest ? [rest] : [];
     }
-    const { next, saturated } = split(whole, asked, statuses);
-    if (saturated) incompleteWindows.push(saturated);
+    const { next, saturated } = (this.options.split ?? adaptiveSplit)(whole, asked, statuses);
+    if (saturated) this.incompleteWindows.push(saturated);
     return next;
   }
 
-  const queue: Stretch[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
-  const { requests } = await drain(queue, visit, options, () => stopped);
-  incompleteWindows.push(...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime })));
-  const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((stretch) => stretch.beginTime)) : undefined;
-  return {
-    records: [...seen.values()].sort(byReceiveTime),
-    complete: incompleteWindows.length === 0,
-    requestIds,
-    requests,
-    incompleteWindows: incompleteWindows.sort((a, b) => a.beginTime - b.beginTime),
-    agedUntil,
-    ...(unreachedFrom !== undefined && { unreachedFrom }),
-    ...(stopped ? { stopped } : {}),
-  };
+  private keep(statuses: PullSmsSendStatus[]): void {
+    for (const status of statuses) {
+      const record = fromTencent(status);
+      if (!this.seen.has(record.serialNo)) this.seen.set(record.serialNo, record);
+      if (this.options.stopWhen?.(record)) this.stopped = true;
+    }
+  }
+
+  /** The walk's answer, the stretches still queued (unreached) counted as incomplete. */
+  result(queue: Stretch[], requests: number): CollectResult {
+    const incompleteWindows = [...this.incompleteWindows, ...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime }))];
+    const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((stretch) => stretch.beginTime)) : undefined;
+    return {
+      records: [...this.seen.values()].sort(byReceiveTime),
+      complete: incompleteWindows.length === 0,
+      requestIds: this.requestIds,
+      requests,
+      incompleteWindows: incompleteWindows.sort((a, b) => a.beginTime - b.beginTime),
+      agedUntil: this.agedUntil,
+      ...(unreachedFrom !== undefined && { unreachedFrom }),
+      ...(this.stopped ? { stopped: true } : {}),
+    };
+  }
 }
 
 /**
