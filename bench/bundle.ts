@@ -14,7 +14,13 @@ export interface Bundle {
 /** The esbuild settings of serverless.yml (custom.esbuild), so both sides are built alike. */
 async function serverlessEsbuildOptions(): Promise<Record<string, unknown>> {
   const yml = parse(await readFile(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'));
-  const { packager: _packager, exclude, outputFileExtension: _ext, outputWorkFolder: _work, ...options } = yml.custom.esbuild;
+  const {
+    packager: _packager,
+    exclude,
+    outputFileExtension: _ext,
+    outputWorkFolder: _work,
+    ...options
+  } = yml.custom.esbuild;
   return { ...options, external: exclude };
 }
 
@@ -23,10 +29,19 @@ export async function bundle(entry: string, name: string): Promise<Bundle> {
   await mkdir(join(PROJECT_ROOT, 'bench/out'), { recursive: true });
   const outdir = await mkdtemp(join(PROJECT_ROOT, 'bench/out', `${name}-`));
   const file = join(outdir, `${name}.mjs`);
-  await build({ ...(await serverlessEsbuildOptions()), entryPoints: [join(PROJECT_ROOT, entry)], outfile: file, logLevel: 'silent' });
+  await build({
+    ...(await serverlessEsbuildOptions()),
+    entryPoints: [join(PROJECT_ROOT, entry)],
+    outfile: file,
+    logLevel: 'silent',
+  });
   const zip = new JSZip();
   zip.file(`${name}.mjs`, await readFile(file));
   zip.file(`${name}.mjs.map`, await readFile(`${file}.map`));
-  const zipped = await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
+  const zipped = await zip.generateAsync({
+    type: 'nodebuffer',
+    compression: 'DEFLATE',
+    compressionOptions: { level: 9 },
+  });
   return { file, bytes: (await stat(file)).size, zippedBytes: zipped.length };
 }

@@ -15,18 +15,26 @@ const ENV = {
 /** Milliseconds from `import()` to a ready handler in a fresh Node process, as a Lambda init does it. */
 async function loadOnce(file: string): Promise<number> {
   const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof m.handler !== 'function') throw new Error('no handler'); process.stdout.write(String(performance.now() - t));`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH, ...ENV } });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH, ...ENV },
+  });
   return Number(stdout);
 }
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** Alternates the two files so machine noise falls on both alike; returns the medians. */
-export async function compareColdStarts(ours: string, baseline: string, runs = 15): Promise<{ ours: number; baseline: number }> {
+export async function compareColdStarts(
+  ours: string,
+  baseline: string,
+  runs = 15,
+): Promise<{ ours: number; baseline: number }> {
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -10,7 +10,14 @@ const Sign = require('tencentcloud-sdk-nodejs-common/tencentcloud/common/sign.js
 const JSONbig = require('json-bigint')({ useNativeBigInt: true }) as { stringify(value: unknown): string };
 
 const credentials = { secretId: 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE', secretKey: 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE' };
-const payload = { SmsSdkAppId: '1400006666', PhoneNumber: '+8613711112222', BeginTime: 1620734100, EndTime: 1620737700, Offset: 0, Limit: 100 };
+const payload = {
+  SmsSdkAppId: '1400006666',
+  PhoneNumber: '+8613711112222',
+  BeginTime: 1620734100,
+  EndTime: 1620737700,
+  Offset: 0,
+  Limit: 100,
+};
 const statuses: PullSmsSendStatus[] = Array.from({ length: 100 }, (_, i) => ({
   UserReceiveTime: 1620734100 + i,
   CountryCode: '86',
@@ -21,12 +28,18 @@ const statuses: PullSmsSendStatus[] = Array.from({ length: 100 }, (_, i) => ({
   Description: 'DELIVRD',
 }));
 /** A full page: the answer every request of a window split parses. */
-const responseBody = JSON.stringify({ Response: { PullSmsSendStatusSet: statuses, RequestId: '8979fc1e-9564-4fc9-bf7d-2958ce679b72' } });
+const responseBody = JSON.stringify({
+  Response: { PullSmsSendStatusSet: statuses, RequestId: '8979fc1e-9564-4fc9-bf7d-2958ce679b72' },
+});
 
 /** Ours: serialise once, sign those bytes, parse and map the answer. */
 function ours(timestamp: number): number {
   const body = Buffer.from(JSON.stringify(payload));
-  const headers = { 'Content-Type': 'application/json', Host: 'sms.tencentcloudapi.com', 'X-TC-Action': 'PullSmsSendStatusByPhoneNumber' };
+  const headers = {
+    'Content-Type': 'application/json',
+    Host: 'sms.tencentcloudapi.com',
+    'X-TC-Action': 'PullSmsSendStatusByPhoneNumber',
+  };
   const { authorization } = sign({ ...credentials, service: 'sms', timestamp, headers, payload: body });
   const parsed = JSON.parse(responseBody) as { Response: { PullSmsSendStatusSet: PullSmsSendStatus[] } };
   return authorization.length + body.length + parsed.Response.PullSmsSendStatusSet.map(fromTencent).length;
@@ -77,5 +90,8 @@ export function comparePerRequestCpu(runs = 5, ms = 700): { ours: number[]; sdk:
 export function signerThroughput(ms = 1000): number {
   const body = Buffer.from(JSON.stringify(payload));
   const headers = { 'content-type': 'application/json', host: 'sms.tencentcloudapi.com' };
-  return opsPerSecond((timestamp) => sign({ ...credentials, service: 'sms', timestamp, headers, payload: body }).signature.length, ms);
+  return opsPerSecond(
+    (timestamp) => sign({ ...credentials, service: 'sms', timestamp, headers, payload: body }).signature.length,
+    ms,
+  );
 }

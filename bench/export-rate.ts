@@ -43,12 +43,22 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
   // The twin runs in a process of its own, as Tencent would: the local S3 server's work in this process
   // must not delay the twin's clock of arrivals.
   const twin = await twinProcess();
-  await twin.control.configure({ latencyMs: [100, 300], faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 } });
+  await twin.control.configure({
+    latencyMs: [100, 300],
+    faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 },
+  });
   const s3 = await startLocalS3();
   try {
     const numbers = benchNumbers(options.numbers);
     const begin = Math.floor(Date.now() / 1000) - 6 * 86400 + 600;
-    const env = { ...process.env, ...localEnv({ s3 }), ...twin.env, TENCENT_RPS_BUDGET: '20', TENCENT_TIMEOUT_MS: '2000', EXPORT_PREFIX: 'bench' };
+    const env = {
+      ...process.env,
+      ...localEnv({ s3 }),
+      ...twin.env,
+      TENCENT_RPS_BUDGET: '20',
+      TENCENT_TIMEOUT_MS: '2000',
+      EXPORT_PREFIX: 'bench',
+    };
     const started = performance.now();
     const child = await exportCli(['--phone-numbers', numbers.join(','), '--begin', String(begin)], env);
     const seconds = (performance.now() - started) / 1000;
@@ -58,7 +68,18 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
     const active = ((stats.lastAcceptedAt ?? 0) - (stats.firstAcceptedAt ?? 0)) / 1000;
     const rate = active > 0 ? (stats.accepted - 1) / active : 0;
     const { received: requests, throttled, faults } = stats;
-    return { numbers: numbers.length, requests, rate, ceiling: 20, throttled, faults, records, exact, exitCode: child.code, seconds };
+    return {
+      numbers: numbers.length,
+      requests,
+      rate,
+      ceiling: 20,
+      throttled,
+      faults,
+      records,
+      exact,
+      exitCode: child.code,
+      seconds,
+    };
   } finally {
     await twin.close();
     await s3.close();
@@ -67,28 +88,53 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
 
 /** `sms-status export` with these arguments: its exit code and standard output, whatever the code. */
 function exportCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
-  return run(process.execPath, ['cli/sms-status.js', 'export', ...args], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 }).then(
+  return run(process.execPath, ['cli/sms-status.js', 'export', ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  }).then(
     (out) => ({ code: 0, stdout: out.stdout }),
     (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
   );
 }
 
 /** The lake under `bench/` against the twin's truth for the numbers in the window: each receipt once, none missing. */
-async function comparedWithTwin(s3: LocalS3, control: ReturnType<typeof twinControl>, numbers: string[], window: Window): Promise<{ records: number; exact: boolean }> {
-  const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+async function comparedWithTwin(
+  s3: LocalS3,
+  control: ReturnType<typeof twinControl>,
+  numbers: string[],
+  window: Window,
+): Promise<{ records: number; exact: boolean }> {
+  const s3Client = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: s3.credentials,
+  });
   const exported = (await readExport(s3Client, s3.bucket, 'bench')).flatMap((o) => o.records.map((r) => r.serialNo));
   s3Client.destroy();
-  const truth = (await Promise.all(numbers.map((n) => control.truth(n, window.beginTime, window.endTime)))).flat().map((s) => s.SerialNo as string);
+  const truth = (await Promise.all(numbers.map((n) => control.truth(n, window.beginTime, window.endTime))))
+    .flat()
+    .map((s) => s.SerialNo as string);
   const held = new Set(exported);
   const exact = exported.length === truth.length && held.size === exported.length && truth.every((s) => held.has(s));
   return { records: exported.length, exact };
 }
 
 /** `sms-status twin` as a child process, reached through its control routes. */
-async function twinProcess(): Promise<{ url: string; env: Record<string, string>; control: ReturnType<typeof twinControl>; close(): Promise<void> }> {
+async function twinProcess(): Promise<{
+  url: string;
+  env: Record<string, string>;
+  control: ReturnType<typeof twinControl>;
+  close(): Promise<void>;
+}> {
   const { twin: port } = await freePorts('twin');
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['cli/sms-status.js', 'twin', '--port', String(port)], { cwd: PROJECT_ROOT, stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+  const child = spawn(process.execPath, ['cli/sms-status.js', 'twin', '--port', String(port)], {
+    cwd: PROJECT_ROOT,
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '' },
+  });
   const control = twinControl(url);
   for (let i = 0; ; i++) {
     try {

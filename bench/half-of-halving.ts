@@ -17,9 +17,19 @@ export interface HalvingRow {
   adaptiveMean: number[];
 }
 
-async function requests(records: PullSmsSendStatus[], order: AnswerOrder, split: Splitter, end: number, seed: number): Promise<number> {
+async function requests(
+  records: PullSmsSendStatus[],
+  order: AnswerOrder,
+  split: Splitter,
+  end: number,
+  seed: number,
+): Promise<number> {
   const api = fakeTencentApi({ receipts: () => records, order, seed });
-  const result = await collect(api, { phoneNumber: '+8613300133000', beginTime: end - SPAN, endTime: end, limit: 100, all: true }, { maxRequests: 10_000, concurrency: 4, split });
+  const result = await collect(
+    api,
+    { phoneNumber: '+8613300133000', beginTime: end - SPAN, endTime: end, limit: 100, all: true },
+    { maxRequests: 10_000, concurrency: 4, split },
+  );
   if (!result.complete) throw new Error('a pull of the benchmark came back incomplete');
   return api.calls.length;
 }
@@ -32,7 +42,9 @@ export async function halfOfHalving(draws: number): Promise<HalvingRow[]> {
   const rows = new Map<number, { draws: number; within: number[]; sums: number[] }>();
   for (let draw = 0; draw < draws; draw++) {
     const anchor = 1_800_000_000 + draw * 7919;
-    const records = generate('+8613300133000', DEMO_NUMBERS['+8613300133000'] as never, anchor).sort((a, b) => (a.UserReceiveTime as number) - (b.UserReceiveTime as number));
+    const records = generate('+8613300133000', DEMO_NUMBERS['+8613300133000'] as never, anchor).sort(
+      (a, b) => (a.UserReceiveTime as number) - (b.UserReceiveTime as number),
+    );
     const halved = await requests(records, 'shuffled', halving, anchor, draw);
     const adaptive = await Promise.all(ORDERS.map((order) => requests(records, order, adaptiveSplit, anchor, draw)));
     const row = rows.get(halved) ?? { draws: 0, within: [0, 0, 0, 0], sums: [0, 0, 0] };
@@ -46,5 +58,10 @@ export async function halfOfHalving(draws: number): Promise<HalvingRow[]> {
   }
   return [...rows]
     .sort(([a], [b]) => a - b)
-    .map(([h, row]) => ({ halving: h, draws: row.draws, withinHalf: row.within, adaptiveMean: row.sums.map((s) => s / row.draws) }));
+    .map(([h, row]) => ({
+      halving: h,
+      draws: row.draws,
+      withinHalf: row.within,
+      adaptiveMean: row.sums.map((s) => s / row.draws),
+    }));
 }

@@ -17,7 +17,8 @@ export interface LookupLoadResult {
 export async function hammerLookups(clients = 50, seconds = 10): Promise<LookupLoadResult> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
   const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false' };
-  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID']) delete env[name];
+  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID'])
+    delete env[name];
   const stack = await startStack({ ports, env, twin: { latencyMs: [100, 300] } });
   const twin = stack.twin;
   if (!twin) throw new Error('the load benchmark needs the local twin');

@@ -28,14 +28,30 @@ export async function exportMemory(records: number, nodeOptions?: string): Promi
   const s3 = await startLocalS3();
   try {
     const numbers = benchNumbers(Math.ceil(records / perNumber));
-    const s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
-    await s3Client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/bench.txt', Body: numbers.join('\n') }));
+    const s3Client = new S3Client({
+      ...s3ClientConfig({ local: true }),
+      endpoint: s3.url,
+      region: 'us-east-1',
+      credentials: s3.credentials,
+    });
+    await s3Client.send(
+      new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/bench.txt', Body: numbers.join('\n') }),
+    );
     s3Client.destroy();
     const begin = Math.floor(twin.now() / 1000) - 7 * 86400 + 600;
     const started = performance.now();
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--import', './bench/rss-on-exit.ts', 'cli/sms-status.js', 'export', '--manifest', `s3://${s3.bucket}/manifests/bench.txt`, '--begin', String(begin)],
+      [
+        '--import',
+        './bench/rss-on-exit.ts',
+        'cli/sms-status.js',
+        'export',
+        '--manifest',
+        `s3://${s3.bucket}/manifests/bench.txt`,
+        '--begin',
+        String(begin),
+      ],
       {
         cwd: PROJECT_ROOT,
         maxBuffer: 64 * 1024 * 1024,
@@ -51,7 +67,12 @@ export async function exportMemory(records: number, nodeOptions?: string): Promi
     const summary = JSON.parse(stdout) as { records: number; complete: boolean };
     if (!summary.complete) throw new Error('the memory benchmark export did not complete');
     const [, rss, heap] = /PEAK_RSS_KB=(\d+) PEAK_HEAP_KB=(\d+)/.exec(stderr) ?? [];
-    return { records: summary.records, peakRssMb: Number(rss) / 1024, peakHeapMb: Number(heap) / 1024, seconds: (performance.now() - started) / 1000 };
+    return {
+      records: summary.records,
+      peakRssMb: Number(rss) / 1024,
+      peakHeapMb: Number(heap) / 1024,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await twin.close();
     await s3.close();

@@ -30,7 +30,14 @@ export interface PushFigures {
 async function localStack(numbers: Record<string, NumberProfile>): Promise<Stack> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
   const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' };
-  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TWIN_PUSH_URL']) delete env[name];
+  for (const name of [
+    'TENCENT_SMS_ENDPOINT',
+    'TENCENTCLOUD_SECRET_ID',
+    'TENCENTCLOUD_SECRET_KEY',
+    'SMS_SDK_APP_ID',
+    'TWIN_PUSH_URL',
+  ])
+    delete env[name];
   return startStack({ ports, env, twin: { numbers } });
 }
 
@@ -39,7 +46,14 @@ async function pushAll(stack: Stack, numbers: string[], senders: number): Promis
   const twin = stack.twin as NonNullable<Stack['twin']>;
   const started = performance.now();
   const size = Math.ceil(numbers.length / senders);
-  const jobs = Array.from({ length: senders }, (_, i) => twin.push({ url: stack.callbackUrl, rate: 1_000_000, batchSize: 100, numbers: numbers.slice(i * size, (i + 1) * size) }));
+  const jobs = Array.from({ length: senders }, (_, i) =>
+    twin.push({
+      url: stack.callbackUrl,
+      rate: 1_000_000,
+      batchSize: 100,
+      numbers: numbers.slice(i * size, (i + 1) * size),
+    }),
+  );
   const stats = await Promise.all(jobs.map((job) => job.finished));
   const acked = stats.reduce((sum, s) => sum + s.acked, 0);
   return acked / ((performance.now() - started) / 1000);
@@ -60,18 +74,30 @@ async function fillLake(stack: Stack, s3: S3Client, phoneNumber: string, days: n
       userReceiveTime: now - ago * DAY + k * 60,
       sdkAppId: stack.env.SMS_SDK_APP_ID as string,
     }));
-    await mergeInto(store, stack.s3.bucket, objectKey('sms-status', utcDay(now - ago * DAY), groupOf(phoneNumber)), records);
+    await mergeInto(
+      store,
+      stack.s3.bucket,
+      objectKey('sms-status', utcDay(now - ago * DAY), groupOf(phoneNumber)),
+      records,
+    );
   }
 }
 
-async function historyLatency(stack: Stack, phoneNumber: string, days: number, runs: number): Promise<{ medianMs: number; statuses: number }> {
+async function historyLatency(
+  stack: Stack,
+  phoneNumber: string,
+  days: number,
+  runs: number,
+): Promise<{ medianMs: number; statuses: number }> {
   const begin = Math.floor(Date.now() / 1000) - days * DAY;
   const url = `${stack.offline.httpUrl}/dev/v1/phone-numbers/${encodeURIComponent(phoneNumber)}/statuses?all=true&beginTime=${begin}`;
   const ms: number[] = [];
   let statuses = 0;
   for (let i = 0; i < runs + 1; i++) {
     const started = performance.now();
-    const body = (await (await fetch(url, { headers: { 'x-api-key': stack.apiKey } })).json()) as { statuses: unknown[] };
+    const body = (await (await fetch(url, { headers: { 'x-api-key': stack.apiKey } })).json()) as {
+      statuses: unknown[];
+    };
     // The first run warms the Lambda (a cold start is measured elsewhere).
     if (i > 0) ms.push(performance.now() - started);
     statuses = body.statuses.length;
@@ -85,8 +111,16 @@ export async function pushFigures(): Promise<PushFigures> {
   const numbers = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
   const profile: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
   const history = '+8613920999999';
-  const stack = await localStack({ ...Object.fromEntries(numbers.map((n) => [n, profile])), [history]: { count: 60, fromAgo: 6 * DAY, toAgo: HOUR } });
-  const s3 = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: stack.s3.url, region: 'us-east-1', credentials: stack.s3.credentials });
+  const stack = await localStack({
+    ...Object.fromEntries(numbers.map((n) => [n, profile])),
+    [history]: { count: 60, fromAgo: 6 * DAY, toAgo: HOUR },
+  });
+  const s3 = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: stack.s3.url,
+    region: 'us-east-1',
+    credentials: stack.s3.credentials,
+  });
   const drain = startInboxDrain(stack.offline.lambdaUrl, 3_600_000);
   try {
     const ackedPerSecond = await pushAll(stack, numbers, 1);
@@ -96,7 +130,8 @@ export async function pushFigures(): Promise<PushFigures> {
     const parallel = { senders: 4, ackedPerSecond: await pushAll(stack, numbers, 4) };
     await fillLake(stack, s3, history, 90, 12);
     const lookups = [];
-    for (const days of [30, 90]) lookups.push({ days, lakeDays: days - 7, ...(await historyLatency(stack, history, days, 5)) });
+    for (const days of [30, 90])
+      lookups.push({ days, lakeDays: days - 7, ...(await historyLatency(stack, history, days, 5)) });
     return { receipts: numbers.length * profile.count, ackedPerSecond, parallel, drainSeconds, history: lookups };
   } finally {
     await drain.stop();

@@ -42,7 +42,12 @@ export interface ReportFigures {
 
 /** `receipts` spread over `days` × 64 day objects ending at `endDay` (unix seconds of a midnight). */
 export async function writeLake(s3: LocalS3, receipts: number, days: number, endDay: number): Promise<number> {
-  const client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+  const client = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: s3.credentials,
+  });
   const limit = pLimit(16);
   const random = prng(24);
   const objects = days * GROUPS;
@@ -56,25 +61,45 @@ export async function writeLake(s3: LocalS3, receipts: number, days: number, end
       const description = failed ? (FAILURES[Math.floor(random() * FAILURES.length)] as string) : 'DELIVRD';
       const reportStatus = failed ? 'FAIL' : 'SUCCESS';
       const userReceiveTime = dayStart + Math.floor(random() * DAY);
-      return toLine({ serialNo: `2433:${i}-${j}`, phoneNumber: `+${countryCode}${subscriberNumber}`, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId: '1400000000' });
+      return toLine({
+        serialNo: `2433:${i}-${j}`,
+        phoneNumber: `+${countryCode}${subscriberNumber}`,
+        countryCode,
+        subscriberNumber,
+        reportStatus,
+        description,
+        userReceiveTime,
+        sdkAppId: '1400000000',
+      });
     });
     const key = objectKey(PREFIX, utcDay(dayStart), i % GROUPS);
-    return limit(() => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: gzipSync(`${lines.join('\n')}\n`) })));
+    return limit(() =>
+      client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: gzipSync(`${lines.join('\n')}\n`) })),
+    );
   });
   await Promise.all(jobs);
   client.destroy();
   return objects;
 }
 
-async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
+async function timed(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
   const started = performance.now();
-  const { stdout, stderr } = await run(process.execPath, ['--import', './bench/rss-on-exit.ts', ...args], { cwd: PROJECT_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout, stderr } = await run(process.execPath, ['--import', './bench/rss-on-exit.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const seconds = (performance.now() - started) / 1000;
   const rss = /PEAK_RSS_KB=(\d+)/.exec(stderr)?.[1];
   return { seconds, peakRssMb: Number(rss) / 1024, stdout };
 }
 
-export async function reportFigures(options: { receipts?: number; days?: number; runs?: number } = {}): Promise<ReportFigures> {
+export async function reportFigures(
+  options: { receipts?: number; days?: number; runs?: number } = {},
+): Promise<ReportFigures> {
   const { receipts = 500_000, days = 20, runs = 3 } = options;
   const s3 = await startLocalS3({ bucket: 'bench-report' });
   try {
@@ -86,11 +111,27 @@ export async function reportFigures(options: { receipts?: number; days?: number;
     const report: ProcessFigures = { seconds: [], peakRssMb: [] };
     for (let i = 0; i < runs; i++) {
       const p = await timed(['bench/fixtures/plain-lake-read.ts', ...window], env);
-      if (Number(p.stdout) !== receipts) throw new Error(`the plain reader read ${p.stdout.trim()} receipts, not ${receipts}`);
-      const r = await timed(['cli/sms-status.js', 'report', '--begin', window[0] as string, '--end', window[1] as string, '--format', 'json'], env);
+      if (Number(p.stdout) !== receipts)
+        throw new Error(`the plain reader read ${p.stdout.trim()} receipts, not ${receipts}`);
+      const r = await timed(
+        [
+          'cli/sms-status.js',
+          'report',
+          '--begin',
+          window[0] as string,
+          '--end',
+          window[1] as string,
+          '--format',
+          'json',
+        ],
+        env,
+      );
       const answered = (JSON.parse(r.stdout) as { receipts: number }).receipts;
       if (answered !== receipts) throw new Error(`the report counted ${answered} receipts, not ${receipts}`);
-      for (const [figures, result] of [[plain, p], [report, r]] as const) {
+      for (const [figures, result] of [
+        [plain, p],
+        [report, r],
+      ] as const) {
         figures.seconds.push(result.seconds);
         figures.peakRssMb.push(result.peakRssMb);
       }
@@ -104,5 +145,7 @@ export async function reportFigures(options: { receipts?: number; days?: number;
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // `npx node bench/report.ts [receipts] [runs]`: 500,000 and 3 by default.
   const [receipts, runs] = process.argv.slice(2).map(Number);
-  process.stdout.write(`${JSON.stringify(await reportFigures({ receipts: receipts || undefined, runs: runs || undefined }), null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify(await reportFigures({ receipts: receipts || undefined, runs: runs || undefined }), null, 2)}\n`,
+  );
 }

@@ -5,4 +5,6 @@ let heapPeak = 0;
 setInterval(() => {
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
 }, 50).unref();
-process.on('exit', () => writeSync(2, `\nPEAK_RSS_KB=${process.resourceUsage().maxRSS} PEAK_HEAP_KB=${Math.round(heapPeak / 1024)}\n`));
+process.on('exit', () =>
+  writeSync(2, `\nPEAK_RSS_KB=${process.resourceUsage().maxRSS} PEAK_HEAP_KB=${Math.round(heapPeak / 1024)}\n`),
+);

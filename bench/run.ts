@@ -46,7 +46,9 @@ const memoryCapped = await exportMemory(100_000, '--max-old-space-size=48');
 
 log('50 concurrent clients hammering the lookup through serverless-offline for 10 s…');
 const load = await hammerLookups(50, 10);
-const fiveXX = Object.entries(load.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
+const fiveXX = Object.entries(load.byStatus)
+  .filter(([s]) => Number(s) >= 500)
+  .reduce((n, [, c]) => n + c, 0);
 
 log('callback ingestion (10,000 receipts pushed by the twin), the inbox drain, history lookups of 30 and 90 days…');
 const push = await pushFigures();

@@ -34,13 +34,26 @@ const WINDOWS: Array<[string, number]> = [
   ['7 days', 7 * DAY - 600],
 ];
 
-async function requestsFor(twin: Twin, phoneNumber: string, span: number, split: Splitter): Promise<{ requests: number; exact: boolean }> {
+async function requestsFor(
+  twin: Twin,
+  phoneNumber: string,
+  span: number,
+  split: Splitter,
+): Promise<{ requests: number; exact: boolean }> {
   const client = twinClient(twin, { now: twin.now });
   const endTime = Math.floor(twin.now() / 1000);
   const beginTime = endTime - span;
-  const result = await collect(client, { phoneNumber, beginTime, endTime, limit: 100, all: true }, { maxRequests: 10_000, concurrency: 4, split });
-  const truth = twin.truth(phoneNumber, beginTime, endTime).map((s) => s.SerialNo).sort();
-  const exact = result.complete && JSON.stringify(result.records.map((r) => r.serialNo).sort()) === JSON.stringify(truth);
+  const result = await collect(
+    client,
+    { phoneNumber, beginTime, endTime, limit: 100, all: true },
+    { maxRequests: 10_000, concurrency: 4, split },
+  );
+  const truth = twin
+    .truth(phoneNumber, beginTime, endTime)
+    .map((s) => s.SerialNo)
+    .sort();
+  const exact =
+    result.complete && JSON.stringify(result.records.map((r) => r.serialNo).sort()) === JSON.stringify(truth);
   return { requests: result.requests, exact };
 }
 
@@ -67,7 +80,15 @@ async function drawsFor(twin: Twin, number: string, span: number): Promise<Matri
 /** Requests per complete pull, halving beside the adaptive splitter, for every order, window and shape. */
 export async function splitMatrix(): Promise<MatrixCell[]> {
   // No rate limit here: the figure is requests, not time.
-  const twin = await startTwin({ rateLimit: 10_000, numbers: { ...DEMO_NUMBERS, ...Object.fromEntries(SHAPES.flatMap(([number]) => drawsOf(number).map((draw) => [draw, DEMO_NUMBERS[number] as NumberProfile]))) } });
+  const twin = await startTwin({
+    rateLimit: 10_000,
+    numbers: {
+      ...DEMO_NUMBERS,
+      ...Object.fromEntries(
+        SHAPES.flatMap(([number]) => drawsOf(number).map((draw) => [draw, DEMO_NUMBERS[number] as NumberProfile])),
+      ),
+    },
+  });
   const cells: MatrixCell[] = [];
   try {
     for (const [number, shape] of SHAPES) {
@@ -79,7 +100,18 @@ export async function splitMatrix(): Promise<MatrixCell[]> {
           const halved = await requestsFor(twin, number, span, halving);
           const adaptive = await requestsFor(twin, number, span, adaptiveSplit);
           const draws = await drawsFor(twin, number, span);
-          cells.push({ number, shape, order, window, receipts, lowerBound: Math.ceil(receipts / 100), halving: halved.requests, adaptive: adaptive.requests, exact: halved.exact && adaptive.exact, draws });
+          cells.push({
+            number,
+            shape,
+            order,
+            window,
+            receipts,
+            lowerBound: Math.ceil(receipts / 100),
+            halving: halved.requests,
+            adaptive: adaptive.requests,
+            exact: halved.exact && adaptive.exact,
+            draws,
+          });
         }
       }
     }
@@ -90,17 +122,26 @@ export async function splitMatrix(): Promise<MatrixCell[]> {
 }
 
 /** Wall time of the 600-record demo lookup (all=true, 6 h) through `npm start`'s serverless-offline. */
-export async function demoLookupTimes(runs = 3): Promise<{ ms: number[]; requests: number; complete: boolean; statuses: number }> {
+export async function demoLookupTimes(
+  runs = 3,
+): Promise<{ ms: number[]; requests: number; complete: boolean; statuses: number }> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
   const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false' };
-  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID']) delete env[name];
+  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID'])
+    delete env[name];
   const stack = await startStack({ ports, env });
   try {
     const begin = new Date(Date.now() - 6 * 3600 * 1000).toISOString().slice(0, 19);
     const url = `${stack.offline.httpUrl}/dev/v1/phone-numbers/%2B8613800138000/statuses?all=true&beginTime=${begin}Z`;
-    await fetch(`${stack.offline.httpUrl}/dev/v1/phone-numbers/%2B8613711112222/statuses?limit=1`, { headers: { 'x-api-key': stack.apiKey } });
+    await fetch(`${stack.offline.httpUrl}/dev/v1/phone-numbers/%2B8613711112222/statuses?limit=1`, {
+      headers: { 'x-api-key': stack.apiKey },
+    });
     const ms: number[] = [];
-    let last: { complete: boolean; statuses: unknown[]; requestIds: string[] } = { complete: false, statuses: [], requestIds: [] };
+    let last: { complete: boolean; statuses: unknown[]; requestIds: string[] } = {
+      complete: false,
+      statuses: [],
+      requestIds: [],
+    };
     for (let i = 0; i < runs; i++) {
       // A pause between runs, so each starts with the pacer at rest.
       await new Promise((resolve) => setTimeout(resolve, 1500));

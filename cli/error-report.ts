@@ -36,7 +36,7 @@ type Described = Error & { code?: unknown; BucketName?: unknown; errors?: unknow
 /** The error and its causes, outermost first (an AggregateError's first error counts as one). */
 function chain(error: unknown): Described[] {
   const out: Described[] = [];
-  for (let at = error; at instanceof Error && out.length < 8; ) {
+  for (let at = error; at instanceof Error && out.length < 8;) {
     out.push(at as Described);
     at = (at as Described).cause ?? (at as Described).errors?.[0];
   }
@@ -44,7 +44,9 @@ function chain(error: unknown): Described[] {
 }
 
 function networkCode(error: unknown): string | undefined {
-  const code = chain(error).map((e) => e.code).find((c) => typeof c === 'string' && NETWORK_CODES.has(c));
+  const code = chain(error)
+    .map((e) => e.code)
+    .find((c) => typeof c === 'string' && NETWORK_CODES.has(c));
   return code as string | undefined;
 }
 

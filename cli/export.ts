@@ -17,7 +17,9 @@ function progressReporter(): (event: ExportProgressEvent) => void {
     if (tty) {
       const width = 30;
       const filled = Math.round(share * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${numbersDone}/${numbersTotal} numbers, ${records} records`);
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${numbersDone}/${numbersTotal} numbers, ${records} records`,
+      );
       if (numbersDone >= numbersTotal) process.stderr.write('\n');
     } else if (Date.now() - last >= 2000 || numbersDone >= numbersTotal) {
       last = Date.now();
@@ -29,10 +31,15 @@ function progressReporter(): (event: ExportProgressEvent) => void {
 export async function runExportCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   const tencent = loadTencentConfig(process.env);
   const config = loadExportConfig(process.env);
-  const phoneNumbers = typeof values['phone-numbers'] === 'string' ? values['phone-numbers'].split(',').map((n) => n.trim()) : undefined;
+  const phoneNumbers =
+    typeof values['phone-numbers'] === 'string' ? values['phone-numbers'].split(',').map((n) => n.trim()) : undefined;
   const store = s3Store({ local: config.localS3 });
   // With EVENT_BUS_NAME set, the CLI's merges publish delivery events as the Lambda's do.
-  const events = eventsOut(loadEventsConfig(process.env)?.busName, { store, bucket: config.bucket, prefix: config.prefix }, 'pull');
+  const events = eventsOut(
+    loadEventsConfig(process.env)?.busName,
+    { store, bucket: config.bucket, prefix: config.prefix },
+    'pull',
+  );
   const { summary } = await runExport(
     {
       client: connect(tencent, { retry: EXPORT_RETRY, clampToRetention: true }),
@@ -44,7 +51,13 @@ export async function runExportCommand(values: Record<string, string | boolean |
     },
     exportSettings(config, tencent),
     // The same checks as an invoked export: a sweep takes no window of its own, for one.
-    requestOf({ phoneNumbers, manifest: values.manifest, beginTime: values.begin, endTime: values.end, reconcile: values.reconcile === true ? true : undefined }),
+    requestOf({
+      phoneNumbers,
+      manifest: values.manifest,
+      beginTime: values.begin,
+      endTime: values.end,
+      reconcile: values.reconcile === true ? true : undefined,
+    }),
   );
   process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   return summary.complete ? 0 : 1;

@@ -17,7 +17,8 @@ function depsFromEnv(): LookupDeps {
   const lake = loadLakeReadConfig(process.env);
   const tencent = loadTencentConfig(process.env);
   const days = lake && lakeDays(s3Store({ local: lake.localS3 }), lake.bucket, lake.prefix);
-  const onDayError = (day: string, error: unknown): void => void process.stderr.write(`sms-status: lake day ${day} unreadable: ${(error as Error).message}\n`);
+  const onDayError = (day: string, error: unknown): void =>
+    void process.stderr.write(`sms-status: lake day ${day} unreadable: ${(error as Error).message}\n`);
   return {
     client: connect(tencent, { retry: { ...LOOKUP_RETRY, maxAttempts: 5 } }),
     lake: lake && days && { days, sdkAppId: tencent.sdkAppId, onDayError, retentionDays: lake.retentionDays },
@@ -44,13 +45,21 @@ export async function runLookup(values: Values, positionals: string[]): Promise<
   if (positionals.length !== 1) {
     throw new InvalidInput('give exactly one phone number: sms-status lookup <phoneNumber>', { field: 'phoneNumber' });
   }
-  const raw: RawQuery = { phoneNumber: positionals[0], beginTime: values.begin, endTime: values.end, limit: values.limit, all: values.all, serialNo: values['serial-no'] };
+  const raw: RawQuery = {
+    phoneNumber: positionals[0],
+    beginTime: values.begin,
+    endTime: values.end,
+    limit: values.limit,
+    all: values.all,
+    serialNo: values['serial-no'],
+  };
   // Validate before reading credentials, so a typo never costs a request or a config error.
   parseQuery(raw, Math.floor(Date.now() / 1000), { lakeRetentionDays: loadLakeReadConfig(process.env)?.retentionDays });
   const deps = depsFromEnv();
   const run = { collect: { maxRequests: 2000, concurrency: 4 }, degrade: () => true };
   const pages = [await lookupPage(deps, raw, run)];
-  for (let next = pages[0]?.nextToken; next; next = pages.at(-1)?.nextToken) pages.push(await lookupPage(deps, { ...raw, nextToken: next }, run));
+  for (let next = pages[0]?.nextToken; next; next = pages.at(-1)?.nextToken)
+    pages.push(await lookupPage(deps, { ...raw, nextToken: next }, run));
   const { nextToken: _done, ...result } = joined(pages);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return 0;

@@ -14,7 +14,10 @@ type Run = Command['run'];
  * A command's module, loaded when it runs: each pulls in its own world (the AWS SDK, the Tencent
  * client, DuckDB's native library), and a command that loaded every other one's started ~0.6 s slower.
  */
-const lazy = <M>(load: () => Promise<M>, pick: (module: M) => Run): Run => async (values, positionals) => pick(await load())(values, positionals);
+const lazy =
+  <M>(load: () => Promise<M>, pick: (module: M) => Run): Run =>
+  async (values, positionals) =>
+    pick(await load())(values, positionals);
 const strings = (...names: string[]): Options => Object.fromEntries(names.map((name) => [name, { type: 'string' }]));
 const booleans = (...names: string[]): Options => Object.fromEntries(names.map((name) => [name, { type: 'boolean' }]));
 
@@ -23,31 +26,48 @@ const COMMANDS: Record<string, Command> = {
     summary: 'delivery statuses of one number, as JSON on stdout',
     usage: 'sms-status lookup <phoneNumber> [--begin T] [--end T] [--limit N] [--all] [--serial-no S]',
     options: { ...strings('begin', 'end', 'limit', 'serial-no'), ...booleans('all') },
-    run: lazy(() => import('./lookup.ts'), (m) => m.runLookup),
+    run: lazy(
+      () => import('./lookup.ts'),
+      (m) => m.runLookup,
+    ),
   },
   export: {
     summary: 'one export run to the configured bucket; prints the run summary',
     usage: 'sms-status export [--phone-numbers a,b,…] [--manifest s3://…] [--begin T] [--end T] [--reconcile]',
     options: { ...strings('phone-numbers', 'manifest', 'begin', 'end'), ...booleans('reconcile') },
-    run: lazy(() => import('./export.ts'), (m) => m.runExportCommand),
+    run: lazy(
+      () => import('./export.ts'),
+      (m) => m.runExportCommand,
+    ),
   },
   'push-test': {
-    summary: "POSTs one sample receipt in Tencent's callback format to a receiver; exit 0 on {\"result\":0}",
+    summary: 'POSTs one sample receipt in Tencent\'s callback format to a receiver; exit 0 on {"result":0}',
     usage: 'sms-status push-test <url> [--phone-number +86…] [--utc-offset +08:00]',
     options: strings('phone-number', 'utc-offset'),
-    run: lazy(() => import('./push-test.ts'), (m) => m.runPushTest),
+    run: lazy(
+      () => import('./push-test.ts'),
+      (m) => m.runPushTest,
+    ),
   },
   report: {
-    summary: 'delivery health of the lake over [begin, end) (default: the last 7 days): JSON, a terminal table or an HTML page',
+    summary:
+      'delivery health of the lake over [begin, end) (default: the last 7 days): JSON, a terminal table or an HTML page',
     usage: 'sms-status report [--begin T] [--end T] [--format text|json|html] [--out FILE]',
     options: strings('begin', 'end', 'format', 'out'),
-    run: lazy(() => import('./report.ts'), (m) => m.runReportCommand),
+    run: lazy(
+      () => import('./report.ts'),
+      (m) => m.runReportCommand,
+    ),
   },
   twin: {
     summary: 'the local Tencent twin, in the foreground',
-    usage: 'sms-status twin [--port P] [--order shuffled|ascending|descending] [--push-url URL] [--push-rate N] [--push-batch N]',
+    usage:
+      'sms-status twin [--port P] [--order shuffled|ascending|descending] [--push-url URL] [--push-rate N] [--push-batch N]',
     options: strings('port', 'order', 'push-url', 'push-rate', 'push-batch'),
-    run: lazy(() => import('./twin.ts'), (m) => m.runTwin),
+    run: lazy(
+      () => import('./twin.ts'),
+      (m) => m.runTwin,
+    ),
   },
 };
 

@@ -11,7 +11,8 @@ const TIMEOUT_MS = 10_000;
 /** A receipt no real message has: its SerialNo says it came from push-test, so it is easy to find and ignore. */
 function sampleReceipt(phoneNumber: string, offset: number): object {
   const countryCode = callingCodeOf(phoneNumber);
-  if (countryCode === undefined) throw new ConfigError('--phone-number', 'has no country calling code of the E.164 plan');
+  if (countryCode === undefined)
+    throw new ConfigError('--phone-number', 'has no country calling code of the E.164 plan');
   return callbackReceipt(
     {
       SerialNo: `push-test:${randomBytes(8).toString('hex')}`,
@@ -32,13 +33,22 @@ function sampleReceipt(phoneNumber: string, offset: number): object {
  */
 export async function runPushTest(values: Values, positionals: string[]): Promise<number> {
   const [url] = positionals;
-  if (!url || !/^https?:\/\//.test(url)) throw new ConfigError('url', 'must be the callback URL, http(s)://…/v1/callbacks/tencent/<token>');
-  const phoneNumber = parsePhoneNumber(typeof values['phone-number'] === 'string' ? values['phone-number'] : '+8613711112222', 'phone-number');
+  if (!url || !/^https?:\/\//.test(url))
+    throw new ConfigError('url', 'must be the callback URL, http(s)://…/v1/callbacks/tencent/<token>');
+  const phoneNumber = parsePhoneNumber(
+    typeof values['phone-number'] === 'string' ? values['phone-number'] : '+8613711112222',
+    'phone-number',
+  );
   const offsetText = typeof values['utc-offset'] === 'string' ? values['utc-offset'] : DEFAULT_UTC_OFFSET;
   const offset = offsetSeconds(offsetText);
   if (offset === undefined) throw new ConfigError('--utc-offset', 'must be ±HH:MM, e.g. +08:00');
   const batch = [sampleReceipt(phoneNumber, offset)];
-  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch), signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(batch),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
   const text = await response.text();
   let answer: unknown = text;
   try {

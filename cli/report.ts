@@ -33,20 +33,43 @@ async function output(text: string, out: string | boolean | undefined): Promise<
   try {
     await writeFile(out, text);
   } catch (error) {
-    throw new CliError(`cannot write --out ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CliError(
+      `cannot write --out ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
 /** `sms-status report`: the lake's delivery health over a window, as JSON, a terminal table or a page. */
-export async function runReportCommand(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
-  if (positionals.length > 0) throw new InvalidInput(`report takes no arguments, only options (got '${positionals[0]?.slice(0, 32)}')`, { field: 'report' });
+export async function runReportCommand(
+  values: Record<string, string | boolean | undefined>,
+  positionals: string[],
+): Promise<number> {
+  if (positionals.length > 0)
+    throw new InvalidInput(`report takes no arguments, only options (got '${positionals[0]?.slice(0, 32)}')`, {
+      field: 'report',
+    });
   // Input first, then configuration: a typo costs no S3 request.
   const format = parseFormat(values.format);
   const window = parseReportWindow({ begin: values.begin, end: values.end }, Math.floor(Date.now() / 1000));
   const config = loadReportConfig(process.env);
-  const place = { bucket: config.bucket, prefix: config.prefix, endpoint: process.env.AWS_ENDPOINT_URL_S3?.trim() || undefined };
+  const place = {
+    bucket: config.bucket,
+    prefix: config.prefix,
+    endpoint: process.env.AWS_ENDPOINT_URL_S3?.trim() || undefined,
+  };
   const report = await reportQueries()
-    .then((queries) => deliveryReport({ store: s3Store({ local: config.localS3 }), bucket: config.bucket, prefix: config.prefix, engine: duckDbEngine(), queries }, window))
+    .then((queries) =>
+      deliveryReport(
+        {
+          store: s3Store({ local: config.localS3 }),
+          bucket: config.bucket,
+          prefix: config.prefix,
+          engine: duckDbEngine(),
+          queries,
+        },
+        window,
+      ),
+    )
     .catch((error: unknown) => {
       throw reportFailure(error, place);
     });

@@ -5,7 +5,8 @@ import { pushNumber, pushUrl, twinOptionsFromEnv, twinOrder } from '../local/twi
 
 type Values = Record<string, string | boolean | undefined>;
 
-const flag = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+const flag = (value: string | boolean | undefined): string | undefined =>
+  typeof value === 'string' ? value : undefined;
 
 /** --push-url, --push-rate and --push-batch, each winning over its TWIN_PUSH_* variable; undefined without a URL. */
 function pushOptions(values: Values): PushOptions | undefined {
@@ -27,7 +28,9 @@ function reportPush(twin: Twin): void {
   const job = twin.lastPush();
   if (!job) return;
   const { url, receipts, batches } = job.stats();
-  process.stderr.write(`  pushing ${receipts} receipts in ${batches} batches to ${url} (GET ${twin.url}/_twin/push for progress)\n`);
+  process.stderr.write(
+    `  pushing ${receipts} receipts in ${batches} batches to ${url} (GET ${twin.url}/_twin/push for progress)\n`,
+  );
   void job.finished.then((s) => {
     if (s.done) process.stderr.write(`push done: ${s.acked} receipts acknowledged, ${s.retries} retries\n`);
   });
@@ -38,7 +41,8 @@ export async function runTwin(values: Values): Promise<number> {
     values.port === undefined
       ? boundedNumber(process.env, 'TWIN_PORT', DEFAULTS.TWIN_PORT.default, 0, 65535)
       : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be a port number from 0 to 65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error('--port must be a port number from 0 to 65535');
   const options = twinOptionsFromEnv(process.env);
   // --order wins over TWIN_ORDER.
   if (typeof values.order === 'string') options.order = twinOrder(values.order, '--order');

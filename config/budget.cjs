@@ -65,7 +65,11 @@ function instancesFor(f, share) {
  * integration failure, which resources/edge.yml answers 429 with Retry-After too (docs/edge.md).
  */
 function edgeFor(share) {
-  return { rateLimit: share, burstLimit: Math.max(1, Math.floor(share)), retryAfterSeconds: Math.max(RETRY_AFTER_SECONDS, Math.ceil(1 / share)) };
+  return {
+    rateLimit: share,
+    burstLimit: Math.max(1, Math.floor(share)),
+    retryAfterSeconds: Math.max(RETRY_AFTER_SECONDS, Math.ceil(1 / share)),
+  };
 }
 
 /** The split of `total` req/s. */
@@ -86,7 +90,8 @@ function budgetFor(total) {
     budget[name] = { share, reservedConcurrency, perInstance };
   }
   budget.lookup.edge = edgeFor(budget.lookup.share);
-  if (sum > total + 1e-9) throw configError(`config/budget.cjs: shares add up to ${sum} req/s, over TENCENT_RPS_TOTAL=${total}`);
+  if (sum > total + 1e-9)
+    throw configError(`config/budget.cjs: shares add up to ${sum} req/s, over TENCENT_RPS_TOTAL=${total}`);
   return budget;
 }
 

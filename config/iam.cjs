@@ -19,7 +19,9 @@ function kmsStatements(kmsKeyArn, actions) {
 /** A key's ARN, as IAM needs it: an alias or a bare key id would match no request. */
 function checkKmsKeyArn(kmsKeyArn) {
   if (kmsKeyArn && !/^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/.test(kmsKeyArn)) {
-    throw new Error(`KMS_KEY_ARN must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not ${JSON.stringify(kmsKeyArn)}`);
+    throw new Error(
+      `KMS_KEY_ARN must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not ${JSON.stringify(kmsKeyArn)}`,
+    );
   }
   return kmsKeyArn;
 }
@@ -43,7 +45,20 @@ function s3Arn(resource) {
 }
 
 function logStatement(stage, name) {
-  const arn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:/aws/lambda/sms-status-${stage}-${name}:*`]] };
+  const arn = {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':logs:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:log-group:/aws/lambda/sms-status-${stage}-${name}:*`,
+      ],
+    ],
+  };
   return { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arn };
 }
 
@@ -67,8 +82,17 @@ function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) 
     inbox: [
       logStatement(stage, 'inbox'),
       XRAY,
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: folders.map((folder) => s3Arn(`${bucket}/${prefix}/${folder}/*`)) },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`] } } },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        Resource: folders.map((folder) => s3Arn(`${bucket}/${prefix}/${folder}/*`)),
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: s3Arn(bucket),
+        Condition: { StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`] } },
+      },
       ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
     ],
     // EventBridge Scheduler's role for the drain's schedule: invoking the drain, nothing else.
@@ -77,7 +101,18 @@ function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) 
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
         Resource: ['', ':*'].map((qualifier) => ({
-          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:function:sms-status-${stage}-inbox${qualifier}`]],
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':lambda:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:function:sms-status-${stage}-inbox${qualifier}`,
+            ],
+          ],
         })),
       },
     ],
@@ -105,8 +140,17 @@ module.exports = async ({ resolveVariable }) => {
     ],
     // The default role: the framework adds its log groups and X-Ray.
     export: [
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], Resource: s3Arn(`${bucket}/${prefix}/*`) },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: s3Arn(bucket), Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        Resource: s3Arn(`${bucket}/${prefix}/*`),
+      },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: s3Arn(bucket),
+        Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+      },
       { Effect: 'Allow', Action: 's3:GetObject', Resource: manifestResource(bucket, manifest, manifestPrefix) },
       ...secretStatements(secretArn),
       ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),

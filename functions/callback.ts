@@ -11,7 +11,11 @@ import { callbackHttp } from './middleware/callback-http.ts';
 
 // Read once per container: a missing or short token fails the cold start, naming the variable.
 const config = loadCallbackConfig(process.env);
-const receive = callbackHttp({ store: s3Store({ local: config.localS3 }), settings: config, checkToken: tokenCheck(config.token) });
+const receive = callbackHttp({
+  store: s3Store({ local: config.localS3 }),
+  settings: config,
+  checkToken: tokenCheck(config.token),
+});
 
 /** Tencent's status callback (POST /v1/callbacks/tencent/{token}): validate, store one inbox object, answer. */
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()

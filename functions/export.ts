@@ -18,10 +18,18 @@ import { paceMetrics } from './middleware/pace-metrics.ts';
 // Read once per container: a wrong variable fails the cold start, naming the variable.
 const tencent = loadTencentConfig(process.env);
 const config = loadExportConfig(process.env);
-const client = connect(tencent, { retry: EXPORT_RETRY, clampToRetention: true, observe: upstreamObserver(logger, metrics) });
+const client = connect(tencent, {
+  retry: EXPORT_RETRY,
+  clampToRetention: true,
+  observe: upstreamObserver(logger, metrics),
+});
 const store = s3Store({ local: config.localS3 });
 const settings = exportSettings(config, tencent);
-const events = eventsOut(loadEventsConfig(process.env)?.busName, { store, bucket: config.bucket, prefix: config.prefix }, 'pull');
+const events = eventsOut(
+  loadEventsConfig(process.env)?.busName,
+  { store, bucket: config.bucket, prefix: config.prefix },
+  'pull',
+);
 const countries = loadMetricCountryCodes(process.env);
 const onNewReceipts = (tally: Record<string, number>): void => emitNewReceipts(tally, countries);
 const deps = { client, store, events, onNewReceipts, now: Date.now, reportRun: emitRunReport };
@@ -32,4 +40,6 @@ export const handler = middy<unknown, ExportEventResult>()
   .use(logMetrics(metrics))
   .use(paceMetrics(client))
   .use({ onError: ({ error }) => void logger.error('export failed', { error }) })
-  .handler((event, context) => handleExportEvent({ ...deps, remainingMs: () => context.getRemainingTimeInMillis() }, settings, event));
+  .handler((event, context) =>
+    handleExportEvent({ ...deps, remainingMs: () => context.getRemainingTimeInMillis() }, settings, event),
+  );

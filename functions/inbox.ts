@@ -14,7 +14,11 @@ import { reportDrain } from './middleware/drain-report.ts';
 const config = loadInboxConfig(process.env);
 const store = s3Store({ local: config.localS3 });
 const settings = { ...INBOX_DEFAULTS, ...config };
-const events = eventsOut(loadEventsConfig(process.env)?.busName, { store, bucket: config.bucket, prefix: config.prefix }, 'push');
+const events = eventsOut(
+  loadEventsConfig(process.env)?.busName,
+  { store, bucket: config.bucket, prefix: config.prefix },
+  'push',
+);
 const countries = loadMetricCountryCodes(process.env);
 
 /** The inbox drain (every minute, or `aws lambda invoke`): merges the callback's inbox into the lake. */
@@ -23,7 +27,10 @@ export const handler = middy<unknown, DrainSummary>()
   .use(logMetrics(metrics))
   .use({ onError: ({ error }) => void logger.error('inbox drain failed', { error }) })
   .handler(async (_event, context) => {
-    const summary = await drainInbox({ store, events, remainingMs: () => context.getRemainingTimeInMillis() }, settings);
+    const summary = await drainInbox(
+      { store, events, remainingMs: () => context.getRemainingTimeInMillis() },
+      settings,
+    );
     reportDrain(summary);
     emitNewReceipts(summary.newReceipts, countries);
     return summary;

@@ -58,7 +58,10 @@ const STAND_IN_MS = 3000;
  * inside the 2 s after which the pacer refuses it (a 429 for the whole lookup), also after a slow-down.
  */
 function collectOptionsFor(rpsBudget: number) {
-  return { maxRequests: Math.max(10, Math.floor(rpsBudget * 20)), concurrency: Math.min(4, Math.max(1, Math.floor(rpsBudget))) };
+  return {
+    maxRequests: Math.max(10, Math.floor(rpsBudget * 20)),
+    concurrency: Math.min(4, Math.max(1, Math.floor(rpsBudget))),
+  };
 }
 
 /**
@@ -88,9 +91,19 @@ function lookupRun(client: PacedClient, rpsBudget: number, requestMs: number, se
       // timeout: requestMs) has its answer RESERVE_MS before the Lambda's timeout.
       const deadlineAt = setDeadline(client, Date.now(), context.getRemainingTimeInMillis() - requestMs, RESERVE_MS);
       const standIn = degrade ? () => context.getRemainingTimeInMillis() > STAND_IN_MS : undefined;
-      const result = await lookupPage(deps, raw, { collect: { ...collectOptions, stopAt: deadlineAt }, degrade: standIn });
+      const result = await lookupPage(deps, raw, {
+        collect: { ...collectOptions, stopAt: deadlineAt },
+        degrade: standIn,
+      });
       const { complete, sources, requestIds } = result;
-      logger.info('lookup', { phoneNumber: result.phoneNumber, complete, sources, statuses: result.statuses.length, requestIds, paged: result.nextToken !== undefined });
+      logger.info('lookup', {
+        phoneNumber: result.phoneNumber,
+        complete,
+        sources,
+        statuses: result.statuses.length,
+        requestIds,
+        paged: result.nextToken !== undefined,
+      });
       return result;
     } catch (error) {
       logger.warn('lookup failed', { error });

@@ -16,12 +16,24 @@ const maxRecords = loadLookupMaxRecords(process.env);
 
 const MAX_QUEUE_MS = 2000;
 
-const client = connect(config, { retry: LOOKUP_RETRY, maxQueueMs: MAX_QUEUE_MS, observe: upstreamObserver(logger, metrics) });
+const client = connect(config, {
+  retry: LOOKUP_RETRY,
+  maxQueueMs: MAX_QUEUE_MS,
+  observe: upstreamObserver(logger, metrics),
+});
 
 // Past Tencent's 7 days, lookups read the lake the export writes (none without EXPORT_BUCKET).
-const history = lake && { days: lakeDays(s3Reads({ local: lake.localS3 }), lake.bucket, lake.prefix), retentionDays: lake.retentionDays, sdkAppId: config.sdkAppId };
+const history = lake && {
+  days: lakeDays(s3Reads({ local: lake.localS3 }), lake.bucket, lake.prefix),
+  retentionDays: lake.retentionDays,
+  sdkAppId: config.sdkAppId,
+};
 
 // nextTokens are signed for this deployment: its app and its lake.
 const tokenKey = pageTokenKey(config.sdkAppId, lake?.bucket ?? '', lake?.prefix ?? '');
 
-export const { handler } = lookupHandlers(client, config.rpsBudget, MAX_QUEUE_MS + config.timeoutMs, { lake: history, maxRecords, tokenKey });
+export const { handler } = lookupHandlers(client, config.rpsBudget, MAX_QUEUE_MS + config.timeoutMs, {
+  lake: history,
+  maxRecords,
+  tokenKey,
+});

@@ -58,7 +58,8 @@ export function boundedNumber(env: Env, name: string, fallback: number, min: num
 /** A whole number from `min` to `max` (a count, a size, milliseconds, seconds), `fallback` when unset or blank. */
 export function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
   const parsed = boundedNumber(env, name, fallback, min, max);
-  if (!Number.isInteger(parsed)) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${String(parsed)}'`);
+  if (!Number.isInteger(parsed))
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got '${String(parsed)}'`);
   return parsed;
 }
 
@@ -84,7 +85,10 @@ function lakePrefix(env: Env): string {
 
 /** AWS_ENDPOINT_URL_S3 is set (a local S3 server); the SDK reads it too, so it must be a URL. */
 function localS3(env: Env): boolean {
-  return optionalString(env, 'AWS_ENDPOINT_URL_S3', /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/, 'must be an http(s) URL') !== undefined;
+  return (
+    optionalString(env, 'AWS_ENDPOINT_URL_S3', /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/, 'must be an http(s) URL') !==
+    undefined
+  );
 }
 
 /** An S3 bucket name: 3 to 63 lower-case letters, digits, dots and hyphens. */
@@ -118,7 +122,12 @@ function endpoint(env: Env): string {
 }
 
 function credentials(env: Env): TencentConfig['credentials'] {
-  const secretArn = optionalString(env, 'TENCENTCLOUD_SECRET_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
+  const secretArn = optionalString(
+    env,
+    'TENCENTCLOUD_SECRET_ARN',
+    /^arn:aws[\w-]*:secretsmanager:/,
+    'must be a Secrets Manager ARN',
+  );
   const secretId = optionalString(env, 'TENCENTCLOUD_SECRET_ID');
   const secretKey = optionalString(env, 'TENCENTCLOUD_SECRET_KEY');
   if (secretId && secretKey) return { secretId, secretKey, token: optionalString(env, 'TENCENTCLOUD_SESSION_TOKEN') };
@@ -126,7 +135,10 @@ function credentials(env: Env): TencentConfig['credentials'] {
   if (secretId || secretKey) {
     throw new ConfigError(secretId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID', 'is required with its pair');
   }
-  throw new ConfigError('TENCENTCLOUD_SECRET_ID', 'and TENCENTCLOUD_SECRET_KEY (or TENCENTCLOUD_SECRET_ARN) are required');
+  throw new ConfigError(
+    'TENCENTCLOUD_SECRET_ID',
+    'and TENCENTCLOUD_SECRET_KEY (or TENCENTCLOUD_SECRET_ARN) are required',
+  );
 }
 
 const REGION = /^[a-z]{2,}(-[a-z]+)+(-\d+)?$/;
@@ -177,7 +189,10 @@ export function loadExportConfig(env: Env): ExportConfig {
     bucket: requiredString(env, 'EXPORT_BUCKET', S3_BUCKET, 'must be an S3 bucket name'),
     prefix,
     localS3: localS3(env),
-    phoneNumbers: optionalString(env, 'EXPORT_PHONE_NUMBERS')?.split(',').map((n) => n.trim()).filter(Boolean),
+    phoneNumbers: optionalString(env, 'EXPORT_PHONE_NUMBERS')
+      ?.split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
     manifest: optionalString(env, 'EXPORT_MANIFEST', S3_URL, S3_URL_RULE),
     latenessSeconds: wholeSetting(env, 'EXPORT_LATENESS_SECONDS'),
     initialLookbackSeconds: wholeSetting(env, 'EXPORT_INITIAL_LOOKBACK_SECONDS'),
@@ -237,15 +252,26 @@ function utcOffset(env: Env, name: 'TENCENT_CALLBACK_UTC_OFFSET'): number {
   const text = optionalString(env, name) ?? DEFAULTS[name].default;
   const match = /^([+-])(\d{2}):([0-5]\d)$/.exec(text);
   const minutes = match ? Number(match[2]) * 60 + Number(match[3]) : Number.NaN;
-  if (!match || minutes > 14 * 60) throw new ConfigError(name, `must be a UTC offset ±HH:MM such as +08:00, got '${text.slice(0, 16)}'`);
+  if (!match || minutes > 14 * 60)
+    throw new ConfigError(name, `must be a UTC offset ±HH:MM such as +08:00, got '${text.slice(0, 16)}'`);
   return match[1] === '-' ? -minutes : minutes;
 }
 
 function callbackToken(env: Env): CallbackConfig['token'] {
   // Never echo the value: the error names the variable and the rule only.
-  const token = optionalString(env, 'SMS_STATUS_CALLBACK_TOKEN', CALLBACK_TOKEN, `must be ${MIN_CALLBACK_TOKEN_LENGTH} to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)`);
+  const token = optionalString(
+    env,
+    'SMS_STATUS_CALLBACK_TOKEN',
+    CALLBACK_TOKEN,
+    `must be ${MIN_CALLBACK_TOKEN_LENGTH} to 256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)`,
+  );
   if (token) return { token };
-  const secretArn = optionalString(env, 'SMS_STATUS_CALLBACK_TOKEN_ARN', /^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager ARN');
+  const secretArn = optionalString(
+    env,
+    'SMS_STATUS_CALLBACK_TOKEN_ARN',
+    /^arn:aws[\w-]*:secretsmanager:/,
+    'must be a Secrets Manager ARN',
+  );
   if (secretArn) return { secretArn };
   throw new ConfigError('SMS_STATUS_CALLBACK_TOKEN', '(or SMS_STATUS_CALLBACK_TOKEN_ARN) is required');
 }
@@ -324,6 +350,11 @@ export function loadEventsConfig(env: Env): EventsConfig | undefined {
 
 /** The country calling codes that get a `Receipts` dimension of their own (METRIC_COUNTRY_CODES); the rest count as `other`. */
 export function loadMetricCountryCodes(env: Env): Set<string> {
-  const text = optionalString(env, 'METRIC_COUNTRY_CODES', /^\d{1,4}(,\d{1,4})*$/, 'must be country calling codes separated by commas, e.g. 86,852,1');
+  const text = optionalString(
+    env,
+    'METRIC_COUNTRY_CODES',
+    /^\d{1,4}(,\d{1,4})*$/,
+    'must be country calling codes separated by commas, e.g. 86,852,1',
+  );
   return new Set((text ?? '86,852,853,886,1,44,65,60,81,82').split(','));
 }

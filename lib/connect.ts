@@ -2,7 +2,14 @@ import type { TencentConfig } from '#lib/config.ts';
 import { TokenBucket } from '#lib/pace/bucket.ts';
 import { paced, type Paced, type PacedOptions } from '#lib/pace/paced.ts';
 import type { RetryPolicy } from '#lib/pace/retry.ts';
-import { createClient, MAX_SOCKETS, type Exchange, type PullPage, type PullRequest, type TencentClient } from '#lib/tencent/client.ts';
+import {
+  createClient,
+  MAX_SOCKETS,
+  type Exchange,
+  type PullPage,
+  type PullRequest,
+  type TencentClient,
+} from '#lib/tencent/client.ts';
 import { isThrottle, shouldResign } from '#lib/tencent/codes.ts';
 import { credentialSource, refreshingCredentials } from '#lib/tencent/credentials.ts';
 import { retentionClamped } from '#lib/tencent/retention.ts';
@@ -30,10 +37,23 @@ export interface ConnectOptions {
 export function connect(config: TencentConfig, options: ConnectOptions): PacedClient {
   const credentials = options.credentials ?? credentialSource(config.credentials);
   const { endpoint, region, sdkAppId, timeoutMs } = config;
-  const raw = createClient({ endpoint, region, sdkAppId, timeoutMs, credentials, now: options.now, observe: options.observe });
+  const raw = createClient({
+    endpoint,
+    region,
+    sdkAppId,
+    timeoutMs,
+    credentials,
+    now: options.now,
+    observe: options.observe,
+  });
   const refreshing = refreshingCredentials(raw, credentials);
   const sent = options.clampToRetention ? retentionClamped(refreshing, options.now ?? Date.now) : refreshing;
-  const pacing = { pacer: new TokenBucket(config.rpsBudget), retry: options.retry, maxQueueMs: options.maxQueueMs, maxInFlight: MAX_SOCKETS };
+  const pacing = {
+    pacer: new TokenBucket(config.rpsBudget),
+    retry: options.retry,
+    maxQueueMs: options.maxQueueMs,
+    maxInFlight: MAX_SOCKETS,
+  };
   return keyFirst(pacedTencent(sent, pacing), credentials);
 }
 
@@ -54,6 +74,10 @@ export type PacingOptions = Omit<PacedOptions, 'isThrottle'>;
 
 /** A Tencent client under a pacer and a retry policy that know Tencent's throttle and stale-signature codes. */
 export function pacedTencent(client: TencentClient, options: PacingOptions): PacedClient {
-  const pacing = paced((request: PullRequest) => client.pull(request), { ...options, retry: { ...options.retry, retryAtOnce: shouldResign }, isThrottle });
+  const pacing = paced((request: PullRequest) => client.pull(request), {
+    ...options,
+    retry: { ...options.retry, retryAtOnce: shouldResign },
+    isThrottle,
+  });
   return Object.assign(pacing, { pull: pacing.call });
 }

@@ -37,7 +37,9 @@ export abstract class SmsStatusError extends Error {
     const kind = KINDS.get(new.target) as ErrorKind;
     const code = details.code ?? kind.code;
     // Lambda serialises only name and message, so the code and RequestId travel in the message.
-    super(`${code}: ${detail}${details.requestId ? ` (RequestId ${details.requestId})` : ''}`, { cause: details.cause });
+    super(`${code}: ${detail}${details.requestId ? ` (RequestId ${details.requestId})` : ''}`, {
+      cause: details.cause,
+    });
     this.retryable = kind.retryable;
     this.code = code;
     this.detail = detail;
@@ -48,10 +50,18 @@ export abstract class SmsStatusError extends Error {
   }
 }
 
-export class InvalidInput extends SmsStatusError { override readonly name = 'InvalidInput'; }
-export class RateLimited extends SmsStatusError { override readonly name = 'RateLimited'; }
-export class UpstreamUnavailable extends SmsStatusError { override readonly name = 'UpstreamUnavailable'; }
-export class UpstreamRejected extends SmsStatusError { override readonly name = 'UpstreamRejected'; }
+export class InvalidInput extends SmsStatusError {
+  override readonly name = 'InvalidInput';
+}
+export class RateLimited extends SmsStatusError {
+  override readonly name = 'RateLimited';
+}
+export class UpstreamUnavailable extends SmsStatusError {
+  override readonly name = 'UpstreamUnavailable';
+}
+export class UpstreamRejected extends SmsStatusError {
+  override readonly name = 'UpstreamRejected';
+}
 
 /**
  * Each member of the taxonomy by default, as data:

@@ -19,7 +19,15 @@
  * Everything else — listings, multipart bookkeeping, parts — is forwarded untouched, bodies streamed.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ConditionalS3 {
@@ -59,7 +67,8 @@ export async function startConditionalS3(options: { upstream: string; port?: num
     const route = classify(req);
     if (route.kind === 'pass') return forward(upstream, req, res, false);
     await locks.run(route.lockKey, async () => {
-      const refusal = route.kind === 'write' ? await checkConditions(upstream, req, route.objectPath, route.key) : undefined;
+      const refusal =
+        route.kind === 'write' ? await checkConditions(upstream, req, route.objectPath, route.key) : undefined;
       if (refusal) return sendError(res, refusal);
       await forward(upstream, req, res, true);
     });
@@ -95,14 +104,20 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 /** The refusal S3 would give this write, or undefined to let it through. Called holding the key's lock. */
-async function checkConditions(upstream: Upstream, req: IncomingMessage, objectPath: string, key: string): Promise<S3Refusal | undefined> {
+async function checkConditions(
+  upstream: Upstream,
+  req: IncomingMessage,
+  objectPath: string,
+  key: string,
+): Promise<S3Refusal | undefined> {
   const conditions = { ifMatch: single(req.headers['if-match']), ifNoneMatch: single(req.headers['if-none-match']) };
   if (conditions.ifMatch === undefined && conditions.ifNoneMatch === undefined) return undefined;
   const unsupported = unsupportedConditions(conditions);
   if (unsupported) return unsupported;
   const current = await head(upstream, objectPath, req.headers.host);
   // No bucket: forward, so s3rver answers NoSuchBucket exactly as it does for any other write.
-  if (current === undefined && (await head(upstream, bucketPath(objectPath), req.headers.host)) === undefined) return undefined;
+  if (current === undefined && (await head(upstream, bucketPath(objectPath), req.headers.host)) === undefined)
+    return undefined;
   return evaluate(conditions, current, key);
 }
 
@@ -166,7 +181,13 @@ function classify(req: IncomingMessage): Route {
 }
 
 /** Conditions S3 does not implement on writes: an ETag in `If-None-Match`, or both headers together. */
-function unsupportedConditions({ ifMatch, ifNoneMatch }: { ifMatch?: string; ifNoneMatch?: string }): S3Refusal | undefined {
+function unsupportedConditions({
+  ifMatch,
+  ifNoneMatch,
+}: {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}): S3Refusal | undefined {
   if (ifNoneMatch === undefined || (ifNoneMatch.trim() === '*' && ifMatch === undefined)) return undefined;
   return {
     status: 501,
@@ -177,10 +198,16 @@ function unsupportedConditions({ ifMatch, ifNoneMatch }: { ifMatch?: string; ifN
 }
 
 /** S3's verdict on a write given the current ETag (undefined: no object at the key). */
-function evaluate(conditions: { ifMatch?: string; ifNoneMatch?: string }, current: string | undefined, key: string): S3Refusal | undefined {
-  if (conditions.ifNoneMatch !== undefined) return current === undefined ? undefined : preconditionFailed('If-None-Match');
+function evaluate(
+  conditions: { ifMatch?: string; ifNoneMatch?: string },
+  current: string | undefined,
+  key: string,
+): S3Refusal | undefined {
+  if (conditions.ifNoneMatch !== undefined)
+    return current === undefined ? undefined : preconditionFailed('If-None-Match');
   if (conditions.ifMatch === undefined) return undefined;
-  if (current === undefined) return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', detail: { Key: key } };
+  if (current === undefined)
+    return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.', detail: { Key: key } };
   const wanted = conditions.ifMatch.trim();
   return wanted === '*' || unquote(wanted) === unquote(current) ? undefined : preconditionFailed('If-Match');
 }
@@ -194,7 +221,11 @@ function preconditionFailed(condition: string): S3Refusal {
   };
 }
 
-const INTERNAL_ERROR: S3Refusal = { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
+const INTERNAL_ERROR: S3Refusal = {
+  status: 500,
+  code: 'InternalError',
+  message: 'We encountered an internal error. Please try again.',
+};
 
 /** S3's XML error body, with the request-id headers the SDK reads into `$metadata`. */
 function sendError(res: ServerResponse, { status, code, message, detail = {} }: S3Refusal): void {

@@ -14,7 +14,9 @@ export function startInboxDrain(lambdaUrl: string, everyMs: number, stage = 'dev
   let chain: Promise<unknown> = Promise.resolve();
   const stopped = new AbortController();
   const invoke = (): Promise<unknown> => {
-    const next = chain.then(async () => (await fetch(url, { method: 'POST', body: '{}', signal: stopped.signal })).json());
+    const next = chain.then(async () =>
+      (await fetch(url, { method: 'POST', body: '{}', signal: stopped.signal })).json(),
+    );
     chain = next.catch(() => undefined);
     return next;
   };

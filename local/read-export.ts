@@ -30,7 +30,11 @@ export async function readObject(s3: S3Client, bucket: string, key: string): Pro
 
 /** The JSON lines of a gzip object (an exported object's text ends with a newline: no empty record). */
 export function exportedLines(body: Buffer): ExportRecord[] {
-  return gunzipSync(body).toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as ExportRecord);
+  return gunzipSync(body)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ExportRecord);
 }
 
 /** Every exported object under `prefix/statuses/`, decompressed and parsed (tests and benchmarks). */

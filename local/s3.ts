@@ -26,7 +26,9 @@ export interface LocalS3 {
  * sits on an internal port behind the conditional-write proxy, which gets the requested port, so
  * conditional writes behave as on S3; `conditional: false` gives plain s3rver, which ignores them.
  */
-export async function startLocalS3(options: { port?: number; bucket?: string; conditional?: boolean } = {}): Promise<LocalS3> {
+export async function startLocalS3(
+  options: { port?: number; bucket?: string; conditional?: boolean } = {},
+): Promise<LocalS3> {
   const bucket = options.bucket ?? 'sms-status-local';
   const conditional = options.conditional ?? true;
   const directory = await mkdtemp(join(tmpdir(), 'sms-status-s3-'));
@@ -45,7 +47,8 @@ export async function startLocalS3(options: { port?: number; bucket?: string; co
   const address = (await server.run()) as AddressInfo;
   let proxy: ConditionalS3 | undefined;
   try {
-    if (conditional) proxy = await startConditionalS3({ upstream: `http://127.0.0.1:${address.port}`, port: options.port ?? 0 });
+    if (conditional)
+      proxy = await startConditionalS3({ upstream: `http://127.0.0.1:${address.port}`, port: options.port ?? 0 });
   } catch (error) {
     await stopS3rver();
     throw error;
@@ -68,7 +71,12 @@ export async function startLocalS3(options: { port?: number; bucket?: string; co
 interface FilesystemStore {
   getResourcePath(bucket: string, key: string, resource: 'object' | 'object.md5' | 'metadata.json'): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
-  putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: Record<string, string> }): Promise<{ size: number; md5: string }>;
+  putObject(object: {
+    bucket: string;
+    key: string;
+    content: Buffer | Readable;
+    metadata: Record<string, string>;
+  }): Promise<{ size: number; md5: string }>;
 }
 
 /**
@@ -107,14 +115,21 @@ function writeObjectsBeforeAnswering(server: S3rver): void {
   // Listings are not under the proxy's key locks: they read every object's metadata, which s3rver
   // writes in place, so a listing beside a write could parse half a file (a 500 InternalError).
   store.putMetadata = async (bucket, key, metadata, md5) => {
-    const kept = Object.entries(metadata).filter(([name]) => ALLOWED_METADATA.has(name) || name.startsWith('x-amz-meta-'));
+    const kept = Object.entries(metadata).filter(
+      ([name]) => ALLOWED_METADATA.has(name) || name.startsWith('x-amz-meta-'),
+    );
     if (md5) await replaceFile(store.getResourcePath(bucket, key, 'object.md5'), md5);
-    await replaceFile(store.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(Object.fromEntries(kept), null, 2));
+    await replaceFile(
+      store.getResourcePath(bucket, key, 'metadata.json'),
+      JSON.stringify(Object.fromEntries(kept), null, 2),
+    );
   };
 }
 
 /** S3's stored system metadata, as s3rver keeps it beside the x-amz-meta-* entries. */
-const ALLOWED_METADATA = new Set<string>(createRequire(import.meta.url)('s3rver/lib/models/object.js').ALLOWED_METADATA);
+const ALLOWED_METADATA = new Set<string>(
+  createRequire(import.meta.url)('s3rver/lib/models/object.js').ALLOWED_METADATA,
+);
 
 /** Writes a file whole or not at all: a temporary file renamed over it. */
 async function replaceFile(path: string, text: string): Promise<void> {

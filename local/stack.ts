@@ -103,12 +103,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const part of started.reverse()) await ('stop' in part ? part.stop() : part.close());
   };
   try {
-    const twin = useTwin ? await startTwin({ ...twinOptionsFromEnv(base), port: options.ports.twin, ...options.twin }) : undefined;
+    const twin = useTwin
+      ? await startTwin({ ...twinOptionsFromEnv(base), port: options.ports.twin, ...options.twin })
+      : undefined;
     if (twin) started.push(twin);
     const s3 = await startLocalS3({ port: options.ports.s3, bucket: base.EXPORT_BUCKET || undefined });
     started.push(s3);
     // EventBridge: a stand-in, unless AWS_ENDPOINT_URL_EVENTBRIDGE already names one.
-    const events = base.AWS_ENDPOINT_URL_EVENTBRIDGE ? undefined : await startEventBridge({ buses: [LOCAL_BUS], eventsFile: await eventsFile() });
+    const events = base.AWS_ENDPOINT_URL_EVENTBRIDGE
+      ? undefined
+      : await startEventBridge({ buses: [LOCAL_BUS], eventsFile: await eventsFile() });
     if (events) started.push(events);
     const env = functionEnv(base, { twin, s3, events });
     const apiKey = env.SMS_STATUS_API_KEY as string;

@@ -53,7 +53,9 @@ function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
     : `${stack.env.TENCENT_SMS_ENDPOINT || DEFAULTS.TENCENT_SMS_ENDPOINT.default}  (real Tencent Cloud)`;
   const cliEnv = `TENCENT_SMS_ENDPOINT=${stack.env.TENCENT_SMS_ENDPOINT ?? ''} TENCENTCLOUD_SECRET_ID=${stack.env.TENCENTCLOUD_SECRET_ID ?? ''} TENCENTCLOUD_SECRET_KEY=${stack.twin ? stack.env.TENCENTCLOUD_SECRET_KEY : '…'} SMS_SDK_APP_ID=${stack.env.SMS_SDK_APP_ID ?? ''}`;
   const s3Env = `EXPORT_BUCKET=${stack.s3.bucket} AWS_ENDPOINT_URL_S3=${stack.s3.url} AWS_ACCESS_KEY_ID=${stack.s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${stack.s3.credentials.secretAccessKey} AWS_REGION=us-east-1`;
-  const eventsEnv = stack.events ? ` EVENT_BUS_NAME=${stack.env.EVENT_BUS_NAME} AWS_ENDPOINT_URL_EVENTBRIDGE=${stack.events.url}` : '';
+  const eventsEnv = stack.events
+    ? ` EVENT_BUS_NAME=${stack.env.EVENT_BUS_NAME} AWS_ENDPOINT_URL_EVENTBRIDGE=${stack.events.url}`
+    : '';
   return `
 sms-status is running locally.
 
@@ -83,7 +85,12 @@ Ctrl-C stops everything.
 async function main(): Promise<void> {
   const mode = logMode(process.argv.slice(2), process.env);
   process.stderr.write('Starting the Tencent twin, the local S3 server and serverless-offline…\n');
-  const stack = await startStack({ ports: ports(process.env), env: process.env, onLine: functionLogWriter(mode), throttle: true });
+  const stack = await startStack({
+    ports: ports(process.env),
+    env: process.env,
+    onLine: functionLogWriter(mode),
+    throttle: true,
+  });
   const drain = startInboxDrain(stack.lambdaUrl, DRAIN_EVERY_MS);
   // The twin plays Tencent's callback too, unless TWIN_PUSH_URL already sent it somewhere else.
   if (stack.twin && !stack.twin.lastPush()) stack.twin.push({ url: stack.callbackUrl, rate: PUSH_RATE });

@@ -5,7 +5,14 @@ import { clip, escape, px } from './markup.ts';
 /** Inline SVG bar charts drawn from the report's numbers: no script, no library, no network. */
 
 const WIDTH = 1000;
-const COLORS = { delivered: '#2e7d32', failed: '#c62828', other: '#9e9e9e', rate: '#1565c0', grid: '#d0d7de', text: '#24292f' };
+const COLORS = {
+  delivered: '#2e7d32',
+  failed: '#c62828',
+  other: '#9e9e9e',
+  rate: '#1565c0',
+  grid: '#d0d7de',
+  text: '#24292f',
+};
 /** Countries drawn; the table under the chart lists every one. */
 export const MAX_COUNTRY_BARS = 15;
 /** A horizontal bar's thickness (rows are 28 px apart); text beside it sits on its middle. */
@@ -15,7 +22,8 @@ const LABEL_CHARS = 36;
 
 const svg = (height: number, label: string, body: string): string =>
   `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${escape(label)}" font-family="system-ui, sans-serif" font-size="12">${body}</svg>`;
-const text = (x: number, y: number, content: string, attrs = ''): string => `<text x="${px(x)}" y="${px(y)}" fill="${COLORS.text}" ${attrs}>${escape(content)}</text>`;
+const text = (x: number, y: number, content: string, attrs = ''): string =>
+  `<text x="${px(x)}" y="${px(y)}" fill="${COLORS.text}" ${attrs}>${escape(content)}</text>`;
 const rect = (x: number, y: number, w: number, h: number, fill: string, title: string): string =>
   `<rect x="${px(x)}" y="${px(y)}" width="${px(Math.max(w, 0))}" height="${px(h)}" fill="${fill}"><title>${escape(title)}</title></rect>`;
 
@@ -38,13 +46,34 @@ export function rateByDayChart(days: readonly DayCounts[]): string {
       d.deliveryRate === null
         ? `<g>${text(x + slot * 0.35, top + plot.height - 4, '–', 'text-anchor="middle" fill-opacity="0.6"')}<title>${escape(title)}</title></g>`
         : rect(x, top + plot.height - h, slot * 0.7, h, COLORS.rate, title);
-    const value = days.length <= 20 ? text(x + slot * 0.35, top + plot.height - h - 5, percent(d.deliveryRate), 'text-anchor="middle" font-size="11"') : '';
-    const label = i % step === 0 ? text(x + slot * 0.35, height - bottom + 16, d.day.slice(5), 'text-anchor="middle"') : '';
+    const value =
+      days.length <= 20
+        ? text(
+            x + slot * 0.35,
+            top + plot.height - h - 5,
+            percent(d.deliveryRate),
+            'text-anchor="middle" font-size="11"',
+          )
+        : '';
+    const label =
+      i % step === 0 ? text(x + slot * 0.35, height - bottom + 16, d.day.slice(5), 'text-anchor="middle"') : '';
     // A rate of 42 receipts weighs less than one of 1,370: the count under each day says so.
-    const weight = days.length <= 16 ? text(x + slot * 0.35, height - bottom + 30, `${count(d.receipts)} receipts`, 'text-anchor="middle" font-size="10" fill-opacity="0.6"') : '';
+    const weight =
+      days.length <= 16
+        ? text(
+            x + slot * 0.35,
+            height - bottom + 30,
+            `${count(d.receipts)} receipts`,
+            'text-anchor="middle" font-size="10" fill-opacity="0.6"',
+          )
+        : '';
     return bar + value + label + weight;
   });
-  return svg(height, 'Delivery rate by day', grid.join('') + bars.join('') + text(left, height - 2, 'UTC day (MM-DD)', 'font-size="11"'));
+  return svg(
+    height,
+    'Delivery rate by day',
+    grid.join('') + bars.join('') + text(left, height - 2, 'UTC day (MM-DD)', 'font-size="11"'),
+  );
 }
 
 /** Receipts of each country as one bar: delivered, failed and neither, side by side. */
@@ -63,20 +92,34 @@ export function receiptsByCountryChart(countries: readonly CountryCounts[]): str
     ];
     let x = label;
     const segments = parts.map(([n, fill, what]) => {
-      const segment = n > 0 ? rect(x, y, n * scale, BAR, fill, `${countryLabel(c.countryCode)}: ${count(n)} ${what}`) : '';
+      const segment =
+        n > 0 ? rect(x, y, n * scale, BAR, fill, `${countryLabel(c.countryCode)}: ${count(n)} ${what}`) : '';
       x += n * scale;
       return segment;
     });
     const name = text(label - 8, y + BAR / 2 + 4, countryLabel(c.countryCode), 'text-anchor="end"');
-    return name + segments.join('') + text(x + 8, y + BAR / 2 + 4, `${count(c.receipts)} receipts · ${percent(c.deliveryRate)} delivered`);
+    return (
+      name +
+      segments.join('') +
+      text(x + 8, y + BAR / 2 + 4, `${count(c.receipts)} receipts · ${percent(c.deliveryRate)} delivered`)
+    );
   });
   const legend = legendRow(top + shown.length * row + 14);
   return svg(top + shown.length * row + 26, 'Receipts by country', bars.join('') + legend);
 }
 
 function legendRow(y: number): string {
-  const items: Array<[string, string]> = [['delivered', COLORS.delivered], ['failed', COLORS.failed], ['neither', COLORS.other]];
-  return items.map(([name, fill], i) => `<rect x="${90 + i * 110}" y="${y - 10}" width="12" height="12" fill="${fill}"/>${text(90 + i * 110 + 18, y, name)}`).join('');
+  const items: Array<[string, string]> = [
+    ['delivered', COLORS.delivered],
+    ['failed', COLORS.failed],
+    ['neither', COLORS.other],
+  ];
+  return items
+    .map(
+      ([name, fill], i) =>
+        `<rect x="${90 + i * 110}" y="${y - 10}" width="12" height="12" fill="${fill}"/>${text(90 + i * 110 + 18, y, name)}`,
+    )
+    .join('');
 }
 
 /** The most frequent descriptions of failed receipts, longest bar first. */

@@ -37,7 +37,13 @@ export function duckDbEngine(options: DuckDbOptions = {}): ReportEngine {
   };
 }
 
-async function runIn(dir: string, objects: LakeObjects, queries: readonly string[], parameters: readonly number[], options: DuckDbOptions): Promise<Row[][]> {
+async function runIn(
+  dir: string,
+  objects: LakeObjects,
+  queries: readonly string[],
+  parameters: readonly number[],
+  options: DuckDbOptions,
+): Promise<Row[][]> {
   // A database file rather than ':memory:': past memory_limit the table's blocks live in the file, and
   // the process's memory stays flat (an in-memory table spilling to temp_directory still grew it).
   const instance = await DuckDBInstance.create(join(dir, 'report.duckdb'), {
@@ -64,6 +70,10 @@ async function runIn(dir: string, objects: LakeObjects, queries: readonly string
 
 async function query(connection: DuckDBConnection, sql: string, parameters: readonly number[]): Promise<Row[]> {
   const values = parameters.map((value) => BigInt(value));
-  const reader = await connection.runAndReadAll(sql, values, values.map(() => BIGINT));
+  const reader = await connection.runAndReadAll(
+    sql,
+    values,
+    values.map(() => BIGINT),
+  );
   return reader.getRowObjectsJS();
 }

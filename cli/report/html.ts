@@ -27,7 +27,8 @@ const STYLE = `
   footer { color: #57606a; font-size: 12px; }`;
 
 const cell = (value: string, text = false): string => `<td${text ? ' class="text"' : ''}>${escape(value)}</td>`;
-const counts = (c: Counts): string => [count(c.receipts), count(c.delivered), count(c.failed), percent(c.deliveryRate)].map((v) => cell(v)).join('');
+const counts = (c: Counts): string =>
+  [count(c.receipts), count(c.delivered), count(c.failed), percent(c.deliveryRate)].map((v) => cell(v)).join('');
 const COUNT_HEADS = '<th>receipts</th><th>delivered</th><th>failed</th><th>delivery rate</th>';
 
 function table(heads: string, rows: string[]): string {
@@ -52,16 +53,54 @@ function cards(report: DeliveryReport): string {
 function sections(report: DeliveryReport): string[] {
   const more = report.byCountry.length - MAX_COUNTRY_BARS;
   return [
-    section('by-day', 'Delivery rate by day (UTC)', report.byDay.length === 0, () =>
-      rateByDayChart(report.byDay) + table(`<th>day</th>${COUNT_HEADS}`, report.byDay.map((d) => cell(d.day) + counts(d)))),
-    section('by-country', 'Receipts by country', report.byCountry.length === 0, () =>
-      receiptsByCountryChart(report.byCountry) +
-      (more > 0 ? `<p class="note">The chart shows the first ${MAX_COUNTRY_BARS}; the table lists all ${report.byCountry.length}.</p>` : '') +
-      table(`<th>country</th>${COUNT_HEADS}`, report.byCountry.map((c) => cell(countryLabel(c.countryCode)) + counts(c)))),
-    section('top-failures', 'Top failures: descriptions of failed receipts', report.topFailures.length === 0, () =>
-      topFailuresChart(report.topFailures) + table('<th>description</th><th>failures</th>', report.topFailures.map((f) => cell(shown(f.description), true) + cell(count(f.count))))),
-    section('repeat-failures', 'Numbers failing repeatedly (3 or more failures)', report.repeatFailures.length === 0, () =>
-      table('<th>number</th><th>failures</th><th>last failure (UTC)</th>', report.repeatFailures.map((r) => cell(r.phoneNumber) + cell(count(r.failures)) + cell(utc(r.lastFailureTime))))),
+    section(
+      'by-day',
+      'Delivery rate by day (UTC)',
+      report.byDay.length === 0,
+      () =>
+        rateByDayChart(report.byDay) +
+        table(
+          `<th>day</th>${COUNT_HEADS}`,
+          report.byDay.map((d) => cell(d.day) + counts(d)),
+        ),
+    ),
+    section(
+      'by-country',
+      'Receipts by country',
+      report.byCountry.length === 0,
+      () =>
+        receiptsByCountryChart(report.byCountry) +
+        (more > 0
+          ? `<p class="note">The chart shows the first ${MAX_COUNTRY_BARS}; the table lists all ${report.byCountry.length}.</p>`
+          : '') +
+        table(
+          `<th>country</th>${COUNT_HEADS}`,
+          report.byCountry.map((c) => cell(countryLabel(c.countryCode)) + counts(c)),
+        ),
+    ),
+    section(
+      'top-failures',
+      'Top failures: descriptions of failed receipts',
+      report.topFailures.length === 0,
+      () =>
+        topFailuresChart(report.topFailures) +
+        table(
+          '<th>description</th><th>failures</th>',
+          report.topFailures.map((f) => cell(shown(f.description), true) + cell(count(f.count))),
+        ),
+    ),
+    section(
+      'repeat-failures',
+      'Numbers failing repeatedly (3 or more failures)',
+      report.repeatFailures.length === 0,
+      () =>
+        table(
+          '<th>number</th><th>failures</th><th>last failure (UTC)</th>',
+          report.repeatFailures.map(
+            (r) => cell(r.phoneNumber) + cell(count(r.failures)) + cell(utc(r.lastFailureTime)),
+          ),
+        ),
+    ),
   ];
 }
 

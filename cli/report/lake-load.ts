@@ -33,7 +33,11 @@ function corruptFile(error: unknown, objects: LakeObjects): CorruptObject | unde
   const file = /in file "([^"]+)"/.exec(message)?.[1];
   const key = file === undefined ? undefined : keyOfFile(objects, file);
   if (key === undefined) return undefined;
-  const reason = message.replace(/^[\w ]+Error: /, '').replace(/ in file "[^"]+"/, '').split('\n')[0] ?? message;
+  const reason =
+    message
+      .replace(/^[\w ]+Error: /, '')
+      .replace(/ in file "[^"]+"/, '')
+      .split('\n')[0] ?? message;
   return new CorruptObject(`s3://${objects.bucket}/${key}`, new Error(reason));
 }
 
@@ -42,5 +46,8 @@ async function checkReceipts(connection: DuckDBConnection, objects: LakeObjects)
   const [row] = (await connection.runAndReadAll(NOT_A_RECEIPT)).getRowObjectsJS();
   if (row === undefined) return;
   const key = keyOfFile(objects, String(row.source_file)) ?? String(row.source_file);
-  throw new CorruptObject(`s3://${objects.bucket}/${key}`, new Error('a line is not a delivery record (no serialNo or userReceiveTime)'));
+  throw new CorruptObject(
+    `s3://${objects.bucket}/${key}`,
+    new Error('a line is not a delivery record (no serialNo or userReceiveTime)'),
+  );
 }

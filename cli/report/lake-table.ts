@@ -39,4 +39,5 @@ export function insertFiles(files: readonly string[]): string {
  * The file of a line that is JSON but no receipt (`null`, `{}`, a record without its serial number or
  * receive time): DuckDB reads such a line as a row of NULLs, which every window would leave out unseen.
  */
-export const NOT_A_RECEIPT = 'SELECT source_file FROM delivery_statuses WHERE serialno IS NULL OR userreceivetime IS NULL LIMIT 1';
+export const NOT_A_RECEIPT =
+  'SELECT source_file FROM delivery_statuses WHERE serialno IS NULL OR userreceivetime IS NULL LIMIT 1';

@@ -5,7 +5,8 @@ type Cell = string;
 type Align = 'left' | 'right';
 
 /** Control characters (a description's line break) would break the table: shown as escapes instead. */
-const printable = (text: string): string => text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (text: string): string =>
+  text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Columns padded to their widest cell (by code points), numbers to the right. */
 function table(headers: Cell[], rows: Cell[][], align: Align[]): string {
@@ -37,9 +38,21 @@ const counts = (c: { receipts: number; delivered: number; failed: number; delive
 
 /** The report for a terminal: a heading with the totals, then one table per section. */
 export function textReport(report: DeliveryReport): string {
-  const days = table(['day (UTC)', ...COUNTS], report.byDay.map((d) => [d.day, ...counts(d)]), ['left', ...RIGHT4]);
-  const countries = table(['country', ...COUNTS], report.byCountry.map((c) => [countryLabel(c.countryCode), ...counts(c)]), ['left', ...RIGHT4]);
-  const failures = table(['failures', 'description'], report.topFailures.map((f) => [count(f.count), shown(f.description)]), ['right', 'left']);
+  const days = table(
+    ['day (UTC)', ...COUNTS],
+    report.byDay.map((d) => [d.day, ...counts(d)]),
+    ['left', ...RIGHT4],
+  );
+  const countries = table(
+    ['country', ...COUNTS],
+    report.byCountry.map((c) => [countryLabel(c.countryCode), ...counts(c)]),
+    ['left', ...RIGHT4],
+  );
+  const failures = table(
+    ['failures', 'description'],
+    report.topFailures.map((f) => [count(f.count), shown(f.description)]),
+    ['right', 'left'],
+  );
   const repeat = table(
     ['number', 'failures', 'last failure (UTC)'],
     report.repeatFailures.map((r) => [r.phoneNumber, count(r.failures), utc(r.lastFailureTime)]),

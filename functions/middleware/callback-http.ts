@@ -26,14 +26,22 @@ const ANSWER_RESERVE_MS = 2000;
 
 /** Tencent's answer shape: result 0 means stored; anything else makes the sender try again or give up. */
 function answer(statusCode: number, result: 0 | 1, errmsg: string): APIGatewayProxyResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ result, errmsg }) };
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+    body: JSON.stringify({ result, errmsg }),
+  };
 }
 
 /** The body as bytes; one too large is refused before it is decoded or parsed. */
 function bodyOf(event: APIGatewayProxyEvent): string | Buffer {
   const body = event.body ?? '';
   const limit = event.isBase64Encoded ? Math.ceil(MAX_BODY_BYTES / 3) * 4 : MAX_BODY_BYTES;
-  if (body.length > limit) throw new InvalidInput(`body is larger than ${MAX_BODY_BYTES} bytes`, { field: 'body', code: 'RequestSizeLimitExceeded' });
+  if (body.length > limit)
+    throw new InvalidInput(`body is larger than ${MAX_BODY_BYTES} bytes`, {
+      field: 'body',
+      code: 'RequestSizeLimitExceeded',
+    });
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : body;
 }
 
@@ -47,7 +55,13 @@ function failure(error: unknown): APIGatewayProxyResult {
   logger.error('callback not stored', { error });
   metrics.addMetric('CallbackUnavailable', MetricUnit.Count, 1);
   const late = error instanceof DeadlineExceeded;
-  return answer(503, 1, late ? 'the receipts could not be stored in time: send them again' : 'the receipts were not stored: send them again');
+  return answer(
+    503,
+    1,
+    late
+      ? 'the receipts could not be stored in time: send them again'
+      : 'the receipts were not stored: send them again',
+  );
 }
 
 function deadlineOf(deps: CallbackDeps, context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): number {
@@ -59,7 +73,9 @@ function deadlineOf(deps: CallbackDeps, context: Pick<Context, 'getRemainingTime
  * POST /v1/callbacks/tencent/{token}: the token (constant time), the body (size, then shape), then one
  * inbox object. 200 only once that object is durably in S3; 503 when that did not happen by the deadline.
  */
-export function callbackHttp(deps: CallbackDeps): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+export function callbackHttp(
+  deps: CallbackDeps,
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
   const receive = async (event: APIGatewayProxyEvent, signal: AbortSignal): Promise<APIGatewayProxyResult> => {
     if (!(await deps.checkToken(event.pathParameters?.token ?? ''))) {
       logger.warn('callback refused: wrong token');

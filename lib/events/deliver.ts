@@ -62,7 +62,12 @@ export const SWEEP_DEFAULTS: SweepSettings = { graceMs: 15 * 60_000, maxEntries:
  * lake does not hold. One whose receipt the lake holds otherwise (a later version: that merge tells it)
  * or not at all past the grace (its merge never wrote) is dropped.
  */
-export async function sweep(out: EventsOut, lake: { store: ObjectStore; bucket: string }, settings: SweepSettings, nowMs: number): Promise<Delivery> {
+export async function sweep(
+  out: EventsOut,
+  lake: { store: ObjectStore; bucket: string },
+  settings: SweepSettings,
+  nowMs: number,
+): Promise<Delivery> {
   const total = noDelivery();
   for (const handle of await out.outbox.waiting(settings.maxEntries)) {
     const entry = await out.outbox.read(handle);
@@ -77,17 +82,26 @@ export async function sweep(out: EventsOut, lake: { store: ObjectStore; bucket: 
     const dropped = entry.value.events.length - events.length - waiting.length;
     const sent = await publish(out.sink, events, out.busName, out.policy ?? PUBLISH_POLICY);
     await out.outbox.settle(handle, entry, [...sent.owed, ...waiting]);
-    addDelivery(total, { published: sent.published, owed: sent.owed.length + waiting.length, dropped, errors: sent.errors });
+    addDelivery(total, {
+      published: sent.published,
+      owed: sent.owed.length + waiting.length,
+      dropped,
+      errors: sent.errors,
+    });
   }
   return total;
 }
 
 /** Each receipt of a day object as its line (by serialNo); undefined when the object cannot be read whole. */
-async function heldVersions({ store, bucket }: { store: ObjectStore; bucket: string }, key: string): Promise<Map<string, string> | undefined> {
+async function heldVersions(
+  { store, bucket }: { store: ObjectStore; bucket: string },
+  key: string,
+): Promise<Map<string, string> | undefined> {
   const held = new Map<string, string>();
   try {
     const object = await store.read(bucket, key);
-    for await (const { record } of storedLines(key, object?.body)) held.set(record.serialNo, toLine(record as Parameters<typeof toLine>[0]));
+    for await (const { record } of storedLines(key, object?.body))
+      held.set(record.serialNo, toLine(record as Parameters<typeof toLine>[0]));
     return held;
   } catch {
     return undefined;
@@ -95,6 +109,11 @@ async function heldVersions({ store, bucket }: { store: ObjectStore; bucket: str
 }
 
 /** The delivery events of one writer (`origin`), to `busName`; none when events are off (EVENTS_ENABLED, EVENT_BUS_NAME). */
-export function eventsOut(busName: string | undefined, place: OutboxPlace, origin: Origin, sink: EventSink = eventBridgeSink()): EventsOut | undefined {
+export function eventsOut(
+  busName: string | undefined,
+  place: OutboxPlace,
+  origin: Origin,
+  sink: EventSink = eventBridgeSink(),
+): EventsOut | undefined {
   return busName === undefined ? undefined : { sink, busName, outbox: new Outbox(place, origin) };
 }

@@ -18,12 +18,26 @@ export interface DeliveryDetail extends ExportRecord {
 export function eventsOf(changes: MergeChanges, origin: Origin): DeliveryDetail[] {
   return [
     ...changes.added.map((record) => ({ ...fields(record), origin, change: 'new' as const })),
-    ...changes.updated.map(({ record, previous }) => ({ ...fields(record), origin, change: 'updated' as const, previous })),
+    ...changes.updated.map(({ record, previous }) => ({
+      ...fields(record),
+      origin,
+      change: 'updated' as const,
+      previous,
+    })),
   ];
 }
 
 /** The record's own fields in a fixed order: the same receipt always gives the same bytes (duplicates are identical). */
-function fields({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId }: ExportRecord): ExportRecord {
+function fields({
+  serialNo,
+  phoneNumber,
+  countryCode,
+  subscriberNumber,
+  reportStatus,
+  description,
+  userReceiveTime,
+  sdkAppId,
+}: ExportRecord): ExportRecord {
   return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId };
 }
 

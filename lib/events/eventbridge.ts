@@ -20,7 +20,11 @@ export function eventBridgeSink(): EventSink {
       });
       const { client, PutEventsCommand } = await loading;
       const answer = await client.send(new PutEventsCommand({ Entries: entries }));
-      return (answer.Entries ?? []).map((e) => ({ eventId: e.EventId, errorCode: e.ErrorCode, errorMessage: e.ErrorMessage }));
+      return (answer.Entries ?? []).map((e) => ({
+        eventId: e.EventId,
+        errorCode: e.ErrorCode,
+        errorMessage: e.ErrorMessage,
+      }));
     },
   };
 }

@@ -54,7 +54,13 @@ export class Outbox implements ChangeLog {
   /** What is left of an entry once some of its events are published: nothing (deleted), or the rest, on condition of the version read. */
   async settle(handle: string, entry: Versioned<OutboxEntry>, owed: DeliveryDetail[]): Promise<void> {
     if (owed.length === 0) return this.discard(handle);
-    await writeJson(this.#place.store, this.#place.bucket, handle, { ...entry.value, events: owed }, { ifMatch: entry.etag });
+    await writeJson(
+      this.#place.store,
+      this.#place.bucket,
+      handle,
+      { ...entry.value, events: owed },
+      { ifMatch: entry.etag },
+    );
   }
 
   /** The entries waiting, oldest first. */

@@ -42,7 +42,12 @@ export interface Published {
 }
 
 /** Sends events in calls of PutEvents' size; only the entries that failed are sent again, after a pause. */
-export async function publish(sink: EventSink, details: DeliveryDetail[], busName: string, policy = PUBLISH_POLICY): Promise<Published> {
+export async function publish(
+  sink: EventSink,
+  details: DeliveryDetail[],
+  busName: string,
+  policy = PUBLISH_POLICY,
+): Promise<Published> {
   const outcome: Published = { published: 0, owed: [], errors: {} };
   const { calls, tooLarge } = callsOf(details, busName);
   for (const detail of tooLarge) owe(outcome, [detail], 'EntryTooLarge');
@@ -96,8 +101,14 @@ async function sendCall(sink: EventSink, call: Call, policy: PublishPolicy, outc
       failure = (error as Error).name || 'CallFailed';
     }
     if (pending.length === 0) return;
-    if (attempt >= policy.attempts) return owe(outcome, pending.map((p) => p.detail), failure);
-    const pause = (policy.random ?? Math.random)() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    if (attempt >= policy.attempts)
+      return owe(
+        outcome,
+        pending.map((p) => p.detail),
+        failure,
+      );
+    const pause =
+      (policy.random ?? Math.random)() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
     await (policy.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms))))(pause);
   }
 }

@@ -14,12 +14,19 @@ import type { ExportDeps, ExportSettings, OwedWindow, Plan, RunSummary } from '.
 const STATE_CONCURRENCY = 8;
 
 /** Adds up the groups of a run; a group under way counts what it owes so far. */
-export async function runTotals(store: RunStore, plan: Plan, stuckAfterRuns: number): Promise<{ totals: RunTotals; progress: Array<GroupProgress | undefined> }> {
+export async function runTotals(
+  store: RunStore,
+  plan: Plan,
+  stuckAfterRuns: number,
+): Promise<{ totals: RunTotals; progress: Array<GroupProgress | undefined> }> {
   const limitReads = pLimit(STATE_CONCURRENCY);
-  const progress = await Promise.all(plan.groups.map((g) => limitReads(async () => (await store.groupProgress(plan, g))?.value)));
+  const progress = await Promise.all(
+    plan.groups.map((g) => limitReads(async () => (await store.groupProgress(plan, g))?.value)),
+  );
   const totals = emptyTotals();
   for (const p of progress) {
-    if (p) addTotals(totals, p.done ? p.totals : addTotals(structuredClone(p.totals), owedTotals(p.owed, stuckAfterRuns)));
+    if (p)
+      addTotals(totals, p.done ? p.totals : addTotals(structuredClone(p.totals), owedTotals(p.owed, stuckAfterRuns)));
   }
   totals.invocations = plan.invocations ?? shardInvocations(plan, progress);
   return { totals, progress };
@@ -43,7 +50,12 @@ function shardInvocations(plan: Plan, progress: Array<GroupProgress | undefined>
  * recorded as refused, its groups' windows owed; one neither done (by its own progress in S3) nor refused
  * is a forged or early commit, refused before anything is cleared. Safe to repeat.
  */
-export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now' | 'events'>, settings: ExportSettings, plan: Plan, results?: unknown[]): Promise<RunSummary> {
+export async function commitRun(
+  deps: Pick<ExportDeps, 'store' | 'now' | 'events'>,
+  settings: ExportSettings,
+  plan: Plan,
+  results?: unknown[],
+): Promise<RunSummary> {
   const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
   const jobs = new JobStore(deps.store, settings.bucket, settings.prefix);
   // Committed already, and killed while clearing its state: the summary stands, the clearing is redone.
@@ -57,14 +69,26 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now' | 'events
   const groupsDone = progress.every((p) => p?.done);
   const owed = await replaceOwed({ runs, jobs }, plan, progress, refused);
   addTotals(totals, owedTotals(owed, settings.stuckAfterRuns));
-  const ledger = await settleRebuilds(deps.store, settings.bucket, settings.prefix, paidRebuilds(plan, progress), plan.jobId, deps.now());
+  const ledger = await settleRebuilds(
+    deps.store,
+    settings.bucket,
+    settings.prefix,
+    paidRebuilds(plan, progress),
+    plan.jobId,
+    deps.now(),
+  );
   withRebuiltMeanwhile(totals, plan, ledger);
   const checkpoint = { endTime: plan.window.endTime, runId: plan.runId, updatedAt: new Date(deps.now()).toISOString() };
   const moved = groupsDone && plan.scheduled ? await jobs.advanceCheckpoint(plan.jobId, checkpoint) : undefined;
   const reached = moved ? moved.endTime : await checkpointReached(jobs, plan);
   const events = await sweepEvents(deps, settings);
   totals.eventsPublished += events?.published ?? 0;
-  const summary = summarize(deps, plan, totals, { finished: true, groupsDone, advanced: moved?.runId === plan.runId, reached });
+  const summary = summarize(deps, plan, totals, {
+    finished: true,
+    groupsDone,
+    advanced: moved?.runId === plan.runId,
+    reached,
+  });
   if (events) summary.eventsOwed = events.owed;
   const held = await runs.saveSummary(summary, await runs.problems(plan));
   await runs.clear(plan);
@@ -72,7 +96,10 @@ export async function commitRun(deps: Pick<ExportDeps, 'store' | 'now' | 'events
 }
 
 /** What earlier runs, killed invocations or an EventBridge outage left in the outbox: sent now, where the lake holds it. */
-function sweepEvents(deps: Pick<ExportDeps, 'store' | 'now' | 'events'>, settings: ExportSettings): Promise<Delivery | undefined> {
+function sweepEvents(
+  deps: Pick<ExportDeps, 'store' | 'now' | 'events'>,
+  settings: ExportSettings,
+): Promise<Delivery | undefined> {
   if (!deps.events) return Promise.resolve(undefined);
   return sweep(deps.events, { store: deps.store, bucket: settings.bucket }, SWEEP_DEFAULTS, deps.now());
 }
@@ -81,7 +108,12 @@ function sweepEvents(deps: Pick<ExportDeps, 'store' | 'now' | 'events'>, setting
  * Each done group's owed windows replace the ones it consumed; a refused group owes its whole frozen
  * work again (its numbers the run's window, its owed windows one run more). Answers the refused groups' debt.
  */
-async function replaceOwed(stores: { runs: RunStore; jobs: JobStore }, plan: Plan, progress: Array<GroupProgress | undefined>, refused: Set<number>): Promise<OwedWindow[]> {
+async function replaceOwed(
+  stores: { runs: RunStore; jobs: JobStore },
+  plan: Plan,
+  progress: Array<GroupProgress | undefined>,
+  refused: Set<number>,
+): Promise<OwedWindow[]> {
   const limitWrites = pLimit(STATE_CONCURRENCY);
   const added = await Promise.all(
     plan.groups.map((group, i) =>
@@ -91,7 +123,12 @@ async function replaceOwed(stores: { runs: RunStore; jobs: JobStore }, plan: Pla
         const work = await stores.runs.work(plan, group);
         const owed = done?.done ? done.owed : refusedWork(plan, work.numbers, work.owed);
         // The lake's ledger owes rebuilt days itself (owed-rebuilds.ts): they are not copied into the job's windows.
-        await stores.jobs.replaceOwed(plan.jobId, group, work.owed, owed.filter((p) => p.reason !== OWED.rebuild));
+        await stores.jobs.replaceOwed(
+          plan.jobId,
+          group,
+          work.owed,
+          owed.filter((p) => p.reason !== OWED.rebuild),
+        );
         return done?.done ? [] : owed;
       }),
     ),
@@ -104,16 +141,28 @@ async function replaceOwed(stores: { runs: RunStore; jobs: JobStore }, plan: Pla
  * it, or another writer): what stood after the damage is owed to the next run, so this one is not complete.
  */
 function withRebuiltMeanwhile(totals: RunTotals, plan: Plan, ledger: Ledger): void {
-  const found = ledger.rebuilds.filter((r) => plan.groups.includes(r.group) && r.foundAt >= plan.startedAt && r.paid[plan.jobId] === undefined);
+  const found = ledger.rebuilds.filter(
+    (r) => plan.groups.includes(r.group) && r.foundAt >= plan.startedAt && r.paid[plan.jobId] === undefined,
+  );
   for (const rebuild of found) {
     if (totals.corruptObjects.some((c) => c.key === rebuild.key)) continue;
-    const note = { key: rebuild.key, movedTo: rebuild.copies[0] ?? '', error: 'rebuilt while this run ran: owed to the next run' };
+    const note = {
+      key: rebuild.key,
+      movedTo: rebuild.copies[0] ?? '',
+      error: 'rebuilt while this run ran: owed to the next run',
+    };
     totals.corruptObjects = capped(totals.corruptObjects, [note]);
   }
 }
 
 function refusedWork(plan: Plan, numbers: string[], owed: OwedWindow[]): OwedWindow[] {
-  const again = numbers.map((phoneNumber) => ({ phoneNumber, ...plan.window, runs: 1, reason: OWED.refused, runId: plan.runId }));
+  const again = numbers.map((phoneNumber) => ({
+    phoneNumber,
+    ...plan.window,
+    runs: 1,
+    reason: OWED.refused,
+    runId: plan.runId,
+  }));
   return [...again, ...owed.map((p) => ({ ...p, runs: p.runs + 1, runId: plan.runId }))];
 }
 
@@ -125,7 +174,9 @@ function paidRebuilds(plan: Plan, progress: Array<GroupProgress | undefined>): P
   return plan.rebuilds.filter((rebuild) => {
     const group = progress[plan.groups.indexOf(rebuild.group)];
     const day = dayWindow(dayOfKey(rebuild.key) ?? '', Number.POSITIVE_INFINITY);
-    return group?.done && !group.owed.some((p) => p.reason !== OWED.incomplete && p.beginTime <= day.endTime && p.endTime >= day.beginTime);
+    return (
+      group?.done &&
+      !group.owed.some((p) => p.reason !== OWED.incomplete && p.beginTime <= day.endTime && p.endTime >= day.beginTime)
+    );
   });
 }
-

@@ -26,7 +26,11 @@ export interface GroupResult {
 /** One chunk of numbers: pull → merge → record (the ledger). */
 async function exportChunk(run: GroupRun, ledger: GroupLedger, numbers: NumberWork[], retried = false): Promise<void> {
   const outcomes = await pullNumbers(run, numbers, ledger.totals);
-  const merged = await mergeDays(run, ledger.progress.group, outcomes.flatMap((o) => o.records));
+  const merged = await mergeDays(
+    run,
+    ledger.progress.group,
+    outcomes.flatMap((o) => o.records),
+  );
   ledger.totals.objectsWritten += merged.written;
   for (const quarantined of merged.corrupt) ledger.corrupt(quarantined);
   if (merged.added.length > 0) run.deps.onNewReceipts?.(tallyOf(merged.added));
@@ -34,7 +38,10 @@ async function exportChunk(run: GroupRun, ledger: GroupLedger, numbers: NumberWo
   if (run.deps.events) ledger.totals.eventsPublished += (await deliver(run.deps.events, merged.staged)).published;
   const numbersDone = retried ? 0 : outcomes.filter((o) => o.work.listed).length;
   ledger.add(outcomes, { retried });
-  run.progressLine.add(numbersDone, outcomes.reduce((sum, o) => sum + o.records.length, 0));
+  run.progressLine.add(
+    numbersDone,
+    outcomes.reduce((sum, o) => sum + o.records.length, 0),
+  );
 }
 
 /**
@@ -72,7 +79,11 @@ export async function exportGroup(run: GroupRun, group: number): Promise<GroupRe
 }
 
 /** The windows that failed transiently in this run get another pass (Tencent may have recovered), while chances last. */
-async function retryFailing(run: GroupRun, ledger: GroupLedger, save: () => Promise<void>): Promise<GroupResult | undefined> {
+async function retryFailing(
+  run: GroupRun,
+  ledger: GroupLedger,
+  save: () => Promise<void>,
+): Promise<GroupResult | undefined> {
   const { progress } = ledger;
   const failing = ledger.failing(run.plan.runId);
   if (failing.length === 0 || progress.chances >= MAX_CHANCES) return undefined;
@@ -93,7 +104,9 @@ async function retryFailing(run: GroupRun, ledger: GroupLedger, save: () => Prom
 function retryError(still: OwedWindow[]): SmsStatusError {
   const first = still[0] as OwedWindow;
   const detail = `${still.length} windows still failing after retries (first: ${first.reason})`;
-  return failingName(first.reason) === 'RateLimited' ? new RateLimited(detail, { code: first.reason }) : new UpstreamUnavailable(detail, { code: first.reason });
+  return failingName(first.reason) === 'RateLimited'
+    ? new RateLimited(detail, { code: first.reason })
+    : new UpstreamUnavailable(detail, { code: first.reason });
 }
 
 export interface GroupsOutcome {
@@ -102,17 +115,33 @@ export interface GroupsOutcome {
 }
 
 /** Exports groups side by side; the first error stops the others after their current chunk. */
-export async function exportGroups(deps: ExportDeps, settings: ExportSettings, plan: Plan, groups: number[], planned?: Map<number, GroupWork>): Promise<GroupsOutcome> {
+export async function exportGroups(
+  deps: ExportDeps,
+  settings: ExportSettings,
+  plan: Plan,
+  groups: number[],
+  planned?: Map<number, GroupWork>,
+): Promise<GroupsOutcome> {
   setDeadline(deps.client, deps.now(), deps.remainingMs(), settings.reserveMs / 2);
   const store = new RunStore(deps.store, settings.bucket, settings.prefix);
-  const run: GroupRun = { deps, settings, plan, store, limitPulls: pLimit(settings.concurrency), progressLine: new ProgressLine(deps, plan), stop: new AbortController(), planned };
+  const run: GroupRun = {
+    deps,
+    settings,
+    plan,
+    store,
+    limitPulls: pLimit(settings.concurrency),
+    progressLine: new ProgressLine(deps, plan),
+    stop: new AbortController(),
+    planned,
+  };
   const limitGroups = pLimit(settings.groupConcurrency);
   const visit = (group: number): Promise<GroupResult> =>
     exportGroup(run, group).catch((error: unknown) => {
       run.stop.abort();
       // Another invocation runs this run (it saved the group's progress first, or committed the run):
       // what this one merged is merged, and the rest is left to that one.
-      if (error instanceof WriteConflict || error instanceof RunCleared) return { progress: newProgress(group), stopped: true };
+      if (error instanceof WriteConflict || error instanceof RunCleared)
+        return { progress: newProgress(group), stopped: true };
       throw error;
     });
   const results = await Promise.allSettled(groups.map((group) => limitGroups(() => visit(group))));

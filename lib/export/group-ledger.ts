@@ -27,7 +27,8 @@ export class GroupLedger {
     for (const o of outcomes) {
       if (o.work.listed && !retried) totals.numbersDone += 1;
       totals.records += o.records.length;
-      for (const record of o.records) totals.recordsByStatus[record.reportStatus] = (totals.recordsByStatus[record.reportStatus] ?? 0) + 1;
+      for (const record of o.records)
+        totals.recordsByStatus[record.reportStatus] = (totals.recordsByStatus[record.reportStatus] ?? 0) + 1;
       this.owe(o.owed);
       if (o.failure) this.fail(o.failure);
       if (o.incomplete) this.#note('incompleteCount', 'incompleteNumbers', o.work.phoneNumber);
@@ -49,7 +50,8 @@ export class GroupLedger {
 
   /** A corrupt day object met and rebuilt (the lake's ledger owes its day): named once. */
   corrupt(quarantined: Quarantined): void {
-    if (!this.totals.corruptObjects.some((c) => c.key === quarantined.key)) this.totals.corruptObjects = capped(this.totals.corruptObjects, [quarantined]);
+    if (!this.totals.corruptObjects.some((c) => c.key === quarantined.key))
+      this.totals.corruptObjects = capped(this.totals.corruptObjects, [quarantined]);
   }
 
   #note(count: 'incompleteCount' | 'gapCount', sample: 'incompleteNumbers' | 'gapNumbers', phoneNumber: string): void {
@@ -86,6 +88,15 @@ export function owedTotals(owed: OwedWindow[], stuckAfterRuns: number): RunTotal
   const failing = owed.filter((p) => isTransient(p.reason));
   totals.failureCount = numbers(failing).length;
   const message = 'still failing after retries; owed to the next run';
-  totals.failures = capped([], failing.map((p) => ({ phoneNumber: p.phoneNumber, kind: 'transient', name: failingName(p.reason), code: p.reason, message })));
+  totals.failures = capped(
+    [],
+    failing.map((p) => ({
+      phoneNumber: p.phoneNumber,
+      kind: 'transient',
+      name: failingName(p.reason),
+      code: p.reason,
+      message,
+    })),
+  );
   return totals;
 }

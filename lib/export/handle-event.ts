@@ -22,7 +22,11 @@ export type ExportEventResult = RunSummary | Plan | ShardResult;
  * reported, so the platform retries after a pause and the resumed run gives just those numbers
  * another chance (a shard step throws the same way: exportShard). Errors keep their taxonomy names.
  */
-export async function handleExportEvent(deps: ExportEventDeps, settings: ExportSettings, event: unknown): Promise<ExportEventResult> {
+export async function handleExportEvent(
+  deps: ExportEventDeps,
+  settings: ExportSettings,
+  event: unknown,
+): Promise<ExportEventResult> {
   const step = workflowEventOf(event);
   switch (step?.action) {
     case undefined: {
@@ -55,5 +59,7 @@ export async function handleExportEvent(deps: ExportEventDeps, settings: ExportS
  * the full lists are in the run's objects in S3 (`_state/<job>/…`), under the bucket's access rules.
  */
 function masked(summary: RunSummary): RunSummary {
-  return JSON.parse(JSON.stringify(summary), (_key, value: unknown) => (typeof value === 'string' ? redactText(value) : value)) as RunSummary;
+  return JSON.parse(JSON.stringify(summary), (_key, value: unknown) =>
+    typeof value === 'string' ? redactText(value) : value,
+  ) as RunSummary;
 }

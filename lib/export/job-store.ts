@@ -42,7 +42,10 @@ export class JobStore {
 
   /** The windows a group owes (kept under `pending/part-GG.json`, the name its first version gave them). */
   async owed(jobId: string, group: number): Promise<OwedWindow[]> {
-    return (await readJson<OwedWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${groupPart(group)}`)))?.value ?? [];
+    return (
+      (await readJson<OwedWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${groupPart(group)}`)))
+        ?.value ?? []
+    );
   }
 
   /**
@@ -53,11 +56,18 @@ export class JobStore {
   async replaceOwed(jobId: string, group: number, consumed: OwedWindow[], owed: OwedWindow[]): Promise<void> {
     const entry = (p: OwedWindow): string => `${p.runId}|${p.phoneNumber}|${p.beginTime}|${p.endTime}`;
     const gone = new Set(consumed.map(entry));
-    await updateJson<OwedWindow[]>(this.#store, this.#bucket, this.#key(jobId, `pending/${groupPart(group)}`), (current = []) => {
-      const next = coalesceOwed([...current.filter((p) => !gone.has(entry(p))), ...owed]);
-      if (next.length === 0 && current.length === 0) return undefined;
-      return next.length === current.length && next.every((p, i) => entry(p) === entry(current[i] as OwedWindow)) ? undefined : next;
-    });
+    await updateJson<OwedWindow[]>(
+      this.#store,
+      this.#bucket,
+      this.#key(jobId, `pending/${groupPart(group)}`),
+      (current = []) => {
+        const next = coalesceOwed([...current.filter((p) => !gone.has(entry(p))), ...owed]);
+        if (next.length === 0 && current.length === 0) return undefined;
+        return next.length === current.length && next.every((p, i) => entry(p) === entry(current[i] as OwedWindow))
+          ? undefined
+          : next;
+      },
+    );
   }
 
   /** The job's plain run under way, its invocations counted one more; undefined if none is. */
@@ -70,7 +80,13 @@ export class JobStore {
   /** Creates the job's plain run as its first invocation; if another invocation created one first, joins that one. */
   async startRun(jobId: string, plan: Plan): Promise<Plan> {
     try {
-      await writeJson(this.#store, this.#bucket, this.#key(jobId, 'run'), { ...plan, invocations: 1 }, { ifNoneMatch: '*' });
+      await writeJson(
+        this.#store,
+        this.#bucket,
+        this.#key(jobId, 'run'),
+        { ...plan, invocations: 1 },
+        { ifNoneMatch: '*' },
+      );
       return { ...plan, invocations: 1 };
     } catch (error) {
       const other = await this.resumeRun(jobId);

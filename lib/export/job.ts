@@ -5,9 +5,10 @@ import type { NumberDefaults } from './types.ts';
 
 /** The job a request belongs to: runs of the same job share a checkpoint and resume each other. */
 export function jobIdOf(request: ExportRequest, defaults: NumberDefaults): string {
-  const source = present(request.phoneNumbers) || present(request.manifest)
-    ? { phoneNumbers: request.phoneNumbers, manifest: request.manifest }
-    : { phoneNumbers: defaults.phoneNumbers, manifest: defaults.manifest };
+  const source =
+    present(request.phoneNumbers) || present(request.manifest)
+      ? { phoneNumbers: request.phoneNumbers, manifest: request.manifest }
+      : { phoneNumbers: defaults.phoneNumbers, manifest: defaults.manifest };
   const sourceId = digest(source);
   if (request.reconcile === true) return `reconcile-${sourceId}`;
   if (!explicitWindow(request)) return `scheduled-${sourceId}`;

@@ -52,19 +52,30 @@ function plainValues(lines: string[]): Array<{ line: number; value: string }> {
  * The `phoneNumber` cell of each CSV record from the header on (`offset` lines before it), with the line
  * it ends on; records csv-parse cannot read are problems.
  */
-function csvValues(csv: string, offset: number): { values: Array<{ line: number; value: string }>; unreadable: ManifestProblem[] } {
+function csvValues(
+  csv: string,
+  offset: number,
+): { values: Array<{ line: number; value: string }>; unreadable: ManifestProblem[] } {
   const unreadable: ManifestProblem[] = [];
   const records = parse(csv, {
-    columns: (header: string[]) => header.map((cell) => (cell.trim().toLowerCase() === 'phonenumber' ? 'phoneNumber' : cell)),
+    columns: (header: string[]) =>
+      header.map((cell) => (cell.trim().toLowerCase() === 'phonenumber' ? 'phoneNumber' : cell)),
     relax_column_count: true,
     raw: true,
     skip_records_with_error: true,
     info: true,
     // A blank line or a `#` comment as the text has it (an empty quoted cell is no blank line).
     on_record: (record: { raw: string }) => (skipped(record.raw) ? null : record),
-    on_skip: (error) => void unreadable.push({ line: offset + Number((error as { lines?: number } | undefined)?.lines ?? 1), reason: `not a CSV record: ${error?.message ?? 'unreadable'}` }),
+    on_skip: (error) =>
+      void unreadable.push({
+        line: offset + Number((error as { lines?: number } | undefined)?.lines ?? 1),
+        reason: `not a CSV record: ${error?.message ?? 'unreadable'}`,
+      }),
   }) as unknown as Array<{ record: Record<string, string | undefined>; info: { lines: number } }>;
-  const values = records.map(({ record, info }) => ({ line: offset + info.lines, value: (record.phoneNumber ?? '').trim() }));
+  const values = records.map(({ record, info }) => ({
+    line: offset + info.lines,
+    value: (record.phoneNumber ?? '').trim(),
+  }));
   return { values, unreadable };
 }
 
@@ -80,7 +91,8 @@ export function collect(values: Array<{ line: number; value: unknown }>): Parsed
       seen.add(number);
     } catch (error) {
       problemCount += 1;
-      if (problems.length < MAX_LISTED_PROBLEMS) problems.push({ line, reason: (error as Error).message.replace(/^[\w.]+: /, '') });
+      if (problems.length < MAX_LISTED_PROBLEMS)
+        problems.push({ line, reason: (error as Error).message.replace(/^[\w.]+: /, '') });
     }
   }
   return { numbers: [...seen].sort(), problems, problemCount, duplicates };
@@ -98,9 +110,11 @@ export async function readManifest(url: unknown, store: ObjectStore, maxBytes: n
   try {
     text = await readText(store, location.bucket, location.key, maxBytes);
   } catch (error) {
-    if (error instanceof RangeError) throw new InvalidInput(`manifest is larger than ${maxBytes} bytes`, { field: 'manifest' });
+    if (error instanceof RangeError)
+      throw new InvalidInput(`manifest is larger than ${maxBytes} bytes`, { field: 'manifest' });
     throw error;
   }
-  if (text === undefined) throw new InvalidInput(`manifest s3://${location.bucket}/${location.key} does not exist`, { field: 'manifest' });
+  if (text === undefined)
+    throw new InvalidInput(`manifest s3://${location.bucket}/${location.key} does not exist`, { field: 'manifest' });
   return text;
 }

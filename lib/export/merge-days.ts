@@ -13,12 +13,18 @@ const DAY_MERGES = 2;
  * is copied aside and rebuilt, and the lake's ledger owes its day to every job of its group (lib/lake).
  * Answers how many objects it wrote, and the corrupt ones.
  */
-export async function mergeDays({ deps, settings }: GroupRun, group: number, records: ExportRecord[]): Promise<MergedDays> {
+export async function mergeDays(
+  { deps, settings }: GroupRun,
+  group: number,
+  records: ExportRecord[],
+): Promise<MergedDays> {
   const byDay = Map.groupBy(records, (record) => utcDay(record.userReceiveTime));
   const limitMerges = pLimit(DAY_MERGES);
   const options = { prefix: settings.prefix, now: deps.now, changeLog: deps.events?.outbox };
   const merged = await Promise.all(
-    [...byDay].map(([day, list]) => limitMerges(() => mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group), list, options))),
+    [...byDay].map(([day, list]) =>
+      limitMerges(() => mergeInto(deps.store, settings.bucket, objectKey(settings.prefix, day, group), list, options)),
+    ),
   );
   return {
     written: merged.length,

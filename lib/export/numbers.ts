@@ -35,9 +35,12 @@ export async function resolveNumbers(
   const fromList = collect(listValues(list));
   if (!present(manifest)) {
     if (fromList.numbers.length === 0 && fromList.problemCount === 0) {
-      throw new InvalidInput('no phone numbers: give phoneNumbers or manifest, or configure EXPORT_PHONE_NUMBERS / EXPORT_MANIFEST', {
-        field: 'phoneNumbers',
-      });
+      throw new InvalidInput(
+        'no phone numbers: give phoneNumbers or manifest, or configure EXPORT_PHONE_NUMBERS / EXPORT_MANIFEST',
+        {
+          field: 'phoneNumbers',
+        },
+      );
     }
     return withSome(fromList, 'phoneNumbers');
   }
@@ -49,7 +52,12 @@ export async function resolveNumbers(
     numbers,
     problems: [...fromList.problems, ...fromManifest.problems],
     problemCount: fromList.problemCount + fromManifest.problemCount,
-    duplicates: fromList.numbers.length + fromManifest.numbers.length - numbers.length + fromList.duplicates + fromManifest.duplicates,
+    duplicates:
+      fromList.numbers.length +
+      fromManifest.numbers.length -
+      numbers.length +
+      fromList.duplicates +
+      fromManifest.duplicates,
   };
 }
 
@@ -57,9 +65,12 @@ export async function resolveNumbers(
 function listValues(list: unknown): Array<{ line: number; value: unknown }> {
   if (!present(list)) return [];
   if (!Array.isArray(list) || list.length > MAX_EVENT_NUMBERS) {
-    throw new InvalidInput(`phoneNumbers must be an array of at most ${MAX_EVENT_NUMBERS} E.164 numbers (use a manifest for more)`, {
-      field: 'phoneNumbers',
-    });
+    throw new InvalidInput(
+      `phoneNumbers must be an array of at most ${MAX_EVENT_NUMBERS} E.164 numbers (use a manifest for more)`,
+      {
+        field: 'phoneNumbers',
+      },
+    );
   }
   return list.map((value, index) => ({ line: index + 1, value }));
 }

@@ -55,7 +55,9 @@ export function dayWindow(day: string, nowSeconds: number): Window {
  * most runs any of them took, the reason and run of the one that ends last. Sorted by number, then time.
  */
 export function coalesceOwed(entries: OwedWindow[]): OwedWindow[] {
-  const sorted = [...entries].sort((a, b) => (a.phoneNumber < b.phoneNumber ? -1 : a.phoneNumber > b.phoneNumber ? 1 : a.beginTime - b.beginTime));
+  const sorted = [...entries].sort((a, b) =>
+    a.phoneNumber < b.phoneNumber ? -1 : a.phoneNumber > b.phoneNumber ? 1 : a.beginTime - b.beginTime,
+  );
   const out: OwedWindow[] = [];
   for (const p of sorted) {
     const last = out.at(-1);
@@ -64,7 +66,12 @@ export function coalesceOwed(entries: OwedWindow[]): OwedWindow[] {
       continue;
     }
     const later = p.endTime >= last.endTime ? p : last;
-    Object.assign(last, { endTime: later.endTime, runs: Math.max(last.runs, p.runs), reason: later.reason, runId: later.runId });
+    Object.assign(last, {
+      endTime: later.endTime,
+      runs: Math.max(last.runs, p.runs),
+      reason: later.reason,
+      runId: later.runId,
+    });
   }
   return out;
 }

@@ -19,7 +19,11 @@ const STATE_CONCURRENCY = 8;
  * and the windows the group still owed). Nothing after this reads the manifest again, so a list that
  * changes while the run goes on can neither skip a number nor shift a cursor.
  */
-export async function planRun(deps: Pick<ExportDeps, 'store' | 'now'>, settings: ExportSettings, request: ExportRequest): Promise<Plan> {
+export async function planRun(
+  deps: Pick<ExportDeps, 'store' | 'now'>,
+  settings: ExportSettings,
+  request: ExportRequest,
+): Promise<Plan> {
   return (await planWork(deps, settings, request)).plan;
 }
 
@@ -39,7 +43,13 @@ export async function planWork(
   const nowSeconds = Math.floor(now / 1000);
   const runId = `${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(4).toString('hex')}`;
   const aged = scheduled ? agedOut(checkpoint?.endTime, nowSeconds) : undefined;
-  const { works, rebuilds } = await freezeWork(deps, settings, { jobs, jobId, runId, numbers: byGroup(resolved.numbers), now });
+  const { works, rebuilds } = await freezeWork(deps, settings, {
+    jobs,
+    jobId,
+    runId,
+    numbers: byGroup(resolved.numbers),
+    now,
+  });
   const groups = [...works.keys()];
   const plan: Plan = {
     jobId,
@@ -74,7 +84,11 @@ interface Freezing {
  * Each group's work: its numbers of the list, the windows the job owed for it, and the rebuilt days the
  * lake's ledger says it owes (the job is registered with its groups as the ledger is read).
  */
-async function freezeWork(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, { jobs, jobId, runId, numbers, now }: Freezing) {
+async function freezeWork(
+  deps: Pick<ExportDeps, 'store'>,
+  settings: ExportSettings,
+  { jobs, jobId, runId, numbers, now }: Freezing,
+) {
   const limitReads = pLimit(STATE_CONCURRENCY);
   const [owed, ledger] = await Promise.all([
     Promise.all(Array.from({ length: GROUPS }, (_, g) => limitReads(() => jobs.owed(jobId, g)))),

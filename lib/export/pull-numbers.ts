@@ -47,14 +47,19 @@ export function numberWork(work: GroupWork, window: Window): NumberWork[] {
 
 /** Pulls numbers side by side; their requests, retries and throttles count in `stats`. Credentials or app refused abort. */
 export async function pullNumbers(run: GroupRun, numbers: NumberWork[], stats: PaceStats): Promise<PullOutcome[]> {
-  const outcomes = await countedIn(stats, () => Promise.all(numbers.map((work) => run.limitPulls(() => pullNumber(run, work)))));
+  const outcomes = await countedIn(stats, () =>
+    Promise.all(numbers.map((work) => run.limitPulls(() => pullNumber(run, work)))),
+  );
   const fatal = outcomes.find((o) => o instanceof UpstreamRejected);
   if (fatal) throw fatal;
   return outcomes as PullOutcome[];
 }
 
 /** A number that fails is owed, not fatal: its window is kept owed and the rest go on. */
-async function pullNumber({ deps, settings, plan }: GroupRun, work: NumberWork): Promise<PullOutcome | UpstreamRejected> {
+async function pullNumber(
+  { deps, settings, plan }: GroupRun,
+  work: NumberWork,
+): Promise<PullOutcome | UpstreamRejected> {
   const outcome: PullOutcome = { work, records: [], owed: [], incomplete: false, gapSeconds: 0 };
   const owe = (window: Window, reason: string): void => {
     outcome.owed.push({ phoneNumber: work.phoneNumber, ...window, runs: work.runs + 1, reason, runId: plan.runId });
@@ -64,7 +69,8 @@ async function pullNumber({ deps, settings, plan }: GroupRun, work: NumberWork):
       const query = { phoneNumber: work.phoneNumber, ...window, limit: MAX_LIMIT, all: true };
       const result = await collect(deps.client, query, { maxRequests: 10_000, concurrency: 2 });
       for (const record of result.records) outcome.records.push(Object.assign(record, { sdkAppId: settings.sdkAppId }));
-      if (result.agedUntil !== undefined) outcome.gapSeconds += Math.min(result.agedUntil, window.endTime + 1) - window.beginTime;
+      if (result.agedUntil !== undefined)
+        outcome.gapSeconds += Math.min(result.agedUntil, window.endTime + 1) - window.beginTime;
       for (const part of result.incompleteWindows) owe(part, OWED.incomplete);
       if (result.incompleteWindows.length > 0) outcome.incomplete = true;
     } catch (error) {
@@ -78,5 +84,12 @@ async function pullNumber({ deps, settings, plan }: GroupRun, work: NumberWork):
 }
 
 function failureOf(phoneNumber: string, error: SmsStatusError): Failure {
-  return { phoneNumber, kind: 'rejected', name: error.name, code: error.code, message: error.detail, requestId: error.requestId };
+  return {
+    phoneNumber,
+    kind: 'rejected',
+    name: error.name,
+    code: error.code,
+    message: error.detail,
+    requestId: error.requestId,
+  };
 }

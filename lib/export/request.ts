@@ -18,7 +18,9 @@ const FIELDS = new Set(['phoneNumbers', 'manifest', 'beginTime', 'endTime', 'rec
 export function requestOf(event: unknown): ExportRequest {
   if (event === undefined || event === null) return {};
   if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new InvalidInput('the export event must be an object: {phoneNumbers?, manifest?, beginTime?, endTime?}', { field: 'event' });
+    throw new InvalidInput('the export event must be an object: {phoneNumbers?, manifest?, beginTime?, endTime?}', {
+      field: 'event',
+    });
   }
   const record = event as Record<string, unknown>;
   // Our Scheduler inputs {"schedule": "hourly" | "reconcile"}, or an EventBridge rule's event: the configured numbers.
@@ -28,14 +30,27 @@ export function requestOf(event: unknown): ExportRequest {
     return {};
   }
   rejectUnknownFields(record, FIELDS);
-  if (present(record.reconcile) && typeof record.reconcile !== 'boolean') throw new InvalidInput('reconcile must be true or false', { field: 'reconcile' });
+  if (present(record.reconcile) && typeof record.reconcile !== 'boolean')
+    throw new InvalidInput('reconcile must be true or false', { field: 'reconcile' });
   if (record.reconcile === true && explicitWindow(record)) {
-    throw new InvalidInput('reconcile sweeps the last EXPORT_RECONCILE_SECONDS: give no beginTime or endTime with it', { field: 'reconcile' });
+    throw new InvalidInput('reconcile sweeps the last EXPORT_RECONCILE_SECONDS: give no beginTime or endTime with it', {
+      field: 'reconcile',
+    });
   }
   return record;
 }
 
-const EVENTBRIDGE_FIELDS = new Set(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+const EVENTBRIDGE_FIELDS = new Set([
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+]);
 
 /** A schedule's input stands alone: numbers or a window beside it would be dropped without a word. */
 function scheduleOf(record: Record<string, unknown>): ExportRequest {

@@ -13,12 +13,16 @@ export function refusedShards(plan: Plan, progress: Array<GroupProgress | undefi
   const refused = new Set<number>();
   for (const entry of results) {
     const shard = (entry as { shard?: unknown } | null)?.shard;
-    if (typeof shard !== 'number' || !plan.shards.includes(shard)) throw invalid(`each result must name a shard of the run (${plan.shards.join(', ')})`);
+    if (typeof shard !== 'number' || !plan.shards.includes(shard))
+      throw invalid(`each result must name a shard of the run (${plan.shards.join(', ')})`);
     if ((entry as { error?: unknown }).error !== undefined) refused.add(shard);
   }
   for (const shard of plan.shards) {
     const done = plan.groups.every((group, i) => shardOfGroup(group) !== shard || progress[i]?.done);
-    if (!done && !refused.has(shard)) throw invalid(`shard ${shard} is neither done (its progress says so) nor recorded as refused: commit once the Map has finished`);
+    if (!done && !refused.has(shard))
+      throw invalid(
+        `shard ${shard} is neither done (its progress says so) nor recorded as refused: commit once the Map has finished`,
+      );
   }
   return refused;
 }

@@ -1,5 +1,13 @@
 import { groupPart, runKey, runPrefix, summaryKey } from '#lib/lake/layout.ts';
-import { conditionFor, readJson, updateJson, writeJson, type ListingStore, type Versioned, type WriteCondition } from '#lib/lake/store.ts';
+import {
+  conditionFor,
+  readJson,
+  updateJson,
+  writeJson,
+  type ListingStore,
+  type Versioned,
+  type WriteCondition,
+} from '#lib/lake/store.ts';
 import { emptyTotals, type RunTotals } from './totals.ts';
 import type { ManifestProblem, OwedWindow, Plan, RunSummary } from './types.ts';
 
@@ -114,7 +122,10 @@ export class RunStore {
 
   async work(run: RunRef, group: number): Promise<GroupWork> {
     const work = await this.#read<Written<GroupWork>>(this.#key(run, `work/${groupPart(group)}`));
-    if (!work) throw new RunCleared(`the run ${run.runId} has no frozen work for group ${group}: another invocation committed it`);
+    if (!work)
+      throw new RunCleared(
+        `the run ${run.runId} has no frozen work for group ${group}: another invocation committed it`,
+      );
     return owedOf(work.value);
   }
 
@@ -136,7 +147,9 @@ export class RunStore {
   async saveSummary(summary: RunSummary, allProblems?: ManifestProblem[]): Promise<RunSummary> {
     const stored = allProblems ? { ...summary, manifestProblems: allProblems } : summary;
     const key = summaryKey(this.#prefix, summary.runId);
-    const held = await updateJson<RunSummary>(this.#store, this.#bucket, key, (current) => (current?.finished ? undefined : stored));
+    const held = await updateJson<RunSummary>(this.#store, this.#bucket, key, (current) =>
+      current?.finished ? undefined : stored,
+    );
     return { ...(held ?? stored), manifestProblems: summary.manifestProblems };
   }
 

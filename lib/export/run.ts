@@ -20,7 +20,11 @@ export interface RunOutcome {
  * group (saving progress after each chunk), stops cleanly when time runs short, and commits once
  * every group is done.
  */
-export async function runExport(deps: ExportDeps, settings: ExportSettings, request: ExportRequest): Promise<RunOutcome> {
+export async function runExport(
+  deps: ExportDeps,
+  settings: ExportSettings,
+  request: ExportRequest,
+): Promise<RunOutcome> {
   const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
   const jobs = new JobStore(deps.store, settings.bucket, settings.prefix);
   const jobId = jobIdOf(request, settings.defaults);

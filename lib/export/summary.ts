@@ -22,9 +22,18 @@ export interface RunState {
   reached: number;
 }
 
-export function summarize(deps: Pick<ExportDeps, 'now'>, plan: Plan, counted: RunTotals, { finished, groupsDone, advanced, reached }: RunState): RunSummary {
+export function summarize(
+  deps: Pick<ExportDeps, 'now'>,
+  plan: Plan,
+  counted: RunTotals,
+  { finished, groupsDone, advanced, reached }: RunState,
+): RunSummary {
   const totals = withLost(withAgedOut(counted, plan), plan);
-  const owesNothing = totals.pendingWindows === 0 && totals.retentionGapSeconds === 0 && totals.corruptObjects.length === 0 && totals.lostObjects.length === 0;
+  const owesNothing =
+    totals.pendingWindows === 0 &&
+    totals.retentionGapSeconds === 0 &&
+    totals.corruptObjects.length === 0 &&
+    totals.lostObjects.length === 0;
   const now = deps.now();
   return {
     runId: plan.runId,
@@ -56,5 +65,9 @@ function withLost(totals: RunTotals, plan: Plan): RunTotals {
 function withAgedOut(totals: RunTotals, plan: Plan): RunTotals {
   if (!plan.agedOut) return totals;
   const seconds = plan.agedOut.endTime - plan.agedOut.beginTime + 1;
-  return { ...totals, retentionGapSeconds: totals.retentionGapSeconds + seconds * plan.numbers.total, gapCount: totals.gapCount + plan.numbers.total };
+  return {
+    ...totals,
+    retentionGapSeconds: totals.retentionGapSeconds + seconds * plan.numbers.total,
+    gapCount: totals.gapCount + plan.numbers.total,
+  };
 }

@@ -15,7 +15,8 @@ export interface Window {
 }
 
 /** The window rule's settings (documented on ExportConfig); the reconciliation sweep re-pulls 72 h when unset. */
-export type WindowSettings = Pick<ExportConfig, 'latenessSeconds' | 'initialLookbackSeconds'> & Partial<Pick<ExportConfig, 'reconcileSeconds'>>;
+export type WindowSettings = Pick<ExportConfig, 'latenessSeconds' | 'initialLookbackSeconds'> &
+  Partial<Pick<ExportConfig, 'reconcileSeconds'>>;
 
 /** The numbers of a request that names none: the configured list and manifest. */
 export type NumberDefaults = Pick<ExportConfig, 'phoneNumbers' | 'manifest'>;
@@ -24,8 +25,17 @@ export type NumberDefaults = Pick<ExportConfig, 'phoneNumbers' | 'manifest'>;
  * What a run needs of the configuration (fields documented on ExportConfig), with the window rule's
  * and the default numbers' settings grouped; exportSettings() in from-config.ts maps one to the other.
  */
-export interface ExportSettings
-  extends Pick<ExportConfig, 'bucket' | 'prefix' | 'concurrency' | 'groupConcurrency' | 'chunkSize' | 'reserveMs' | 'manifestMaxBytes' | 'stuckAfterRuns'> {
+export interface ExportSettings extends Pick<
+  ExportConfig,
+  | 'bucket'
+  | 'prefix'
+  | 'concurrency'
+  | 'groupConcurrency'
+  | 'chunkSize'
+  | 'reserveMs'
+  | 'manifestMaxBytes'
+  | 'stuckAfterRuns'
+> {
   sdkAppId: TencentConfig['sdkAppId'];
   window: WindowSettings;
   defaults: NumberDefaults;

@@ -15,14 +15,27 @@ export function windowOf(
   settings: WindowSettings,
 ): Window {
   if (explicitWindow(request)) return parseWindow(request, nowSeconds, settings.initialLookbackSeconds);
-  if (request.reconcile === true) return { beginTime: Math.max(nowSeconds - (settings.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS), oldestDefaultBegin(nowSeconds)), endTime: nowSeconds };
+  if (request.reconcile === true)
+    return {
+      beginTime: Math.max(
+        nowSeconds - (settings.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS),
+        oldestDefaultBegin(nowSeconds),
+      ),
+      endTime: nowSeconds,
+    };
   return scheduledWindow(checkpointEnd, nowSeconds, settings);
 }
 
 /** The scheduled window: from the checkpoint less the lateness overlap (or the first look-back) to now. */
-export function scheduledWindow(checkpointEnd: number | undefined, nowSeconds: number, settings: WindowSettings): Window {
+export function scheduledWindow(
+  checkpointEnd: number | undefined,
+  nowSeconds: number,
+  settings: WindowSettings,
+): Window {
   const wanted =
-    checkpointEnd === undefined ? nowSeconds - settings.initialLookbackSeconds : checkpointEnd - settings.latenessSeconds;
+    checkpointEnd === undefined
+      ? nowSeconds - settings.initialLookbackSeconds
+      : checkpointEnd - settings.latenessSeconds;
   return { beginTime: Math.min(nowSeconds, Math.max(wanted, oldestDefaultBegin(nowSeconds))), endTime: nowSeconds };
 }
 
@@ -33,5 +46,7 @@ export function scheduledWindow(checkpointEnd: number | undefined, nowSeconds: n
  */
 export function agedOut(checkpointEnd: number | undefined, nowSeconds: number): Window | undefined {
   const oldest = oldestDefaultBegin(nowSeconds);
-  return checkpointEnd !== undefined && checkpointEnd < oldest ? { beginTime: checkpointEnd, endTime: oldest - 1 } : undefined;
+  return checkpointEnd !== undefined && checkpointEnd < oldest
+    ? { beginTime: checkpointEnd, endTime: oldest - 1 }
+    : undefined;
 }

@@ -16,7 +16,12 @@ export interface ShardResult {
 }
 
 /** One invocation's worth of one shard; `done: false` tells the workflow to invoke again. */
-export async function exportShard(deps: ExportDeps, settings: ExportSettings, run: RunRef, shard: number): Promise<ShardResult> {
+export async function exportShard(
+  deps: ExportDeps,
+  settings: ExportSettings,
+  run: RunRef,
+  shard: number,
+): Promise<ShardResult> {
   if (!Number.isInteger(shard) || shard < 0 || shard >= SHARDS) {
     throw new InvalidInput(`shard must be a whole number from 0 to ${SHARDS - 1}`, { field: 'shard' });
   }
@@ -28,7 +33,8 @@ export async function exportShard(deps: ExportDeps, settings: ExportSettings, ru
     return { shard, done: true };
   }
   const plan = stored.plan as Plan;
-  if (!plan.shards.includes(shard)) throw new InvalidInput(`shard ${shard} is not a shard of the run ${plan.runId}`, { field: 'shard' });
+  if (!plan.shards.includes(shard))
+    throw new InvalidInput(`shard ${shard} is not a shard of the run ${plan.runId}`, { field: 'shard' });
   const groups = plan.groups.filter((g) => shardOfGroup(g) === shard);
   const { stopped, retryLater } = await exportGroups(deps, settings, plan, groups);
   // Numbers still failing: fail the task so the workflow's Retry backs off and invokes it again; that
@@ -54,7 +60,12 @@ export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
   const { action, ...rest } = event as Record<string, unknown>;
   if (action === 'plan') return { action, request: rest.request ?? {} };
   const plan = rest.plan as Partial<RunRef> | null | undefined;
-  if (typeof plan?.jobId !== 'string' || !JOB_ID.test(plan.jobId) || typeof plan.runId !== 'string' || !RUN_ID.test(plan.runId)) {
+  if (
+    typeof plan?.jobId !== 'string' ||
+    !JOB_ID.test(plan.jobId) ||
+    typeof plan.runId !== 'string' ||
+    !RUN_ID.test(plan.runId)
+  ) {
     throw new InvalidInput('plan must be the output of the plan step', { field: 'plan' });
   }
   const run = { jobId: plan.jobId, runId: plan.runId };
@@ -70,10 +81,16 @@ export function workflowEventOf(event: unknown): WorkflowEvent | undefined {
  * The run's stored plan, and its committed summary once it has one: a summary that says `finished` is the
  * mark of a committed run, whatever of its state a cut-off clean-up left behind. A run never planned is refused.
  */
-export async function storedRun(deps: Pick<ExportDeps, 'store'>, settings: ExportSettings, run: RunRef): Promise<{ plan?: Plan; committed?: RunSummary }> {
+export async function storedRun(
+  deps: Pick<ExportDeps, 'store'>,
+  settings: ExportSettings,
+  run: RunRef,
+): Promise<{ plan?: Plan; committed?: RunSummary }> {
   const runs = new RunStore(deps.store, settings.bucket, settings.prefix);
   const [plan, summary] = await Promise.all([runs.plan(run), runs.summary(run)]);
   const committed = summary?.finished ? summary : undefined;
   if (plan || committed) return { ...(plan && { plan }), ...(committed && { committed }) };
-  throw new InvalidInput(`plan names no run of this export: ${run.runId} of ${run.jobId} was never planned`, { field: 'plan' });
+  throw new InvalidInput(`plan names no run of this export: ${run.runId} of ${run.jobId} was never planned`, {
+    field: 'plan',
+  });
 }

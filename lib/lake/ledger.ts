@@ -57,7 +57,13 @@ export interface FoundCorrupt {
 }
 
 /** A writer rebuilt a corrupt day object: the debt is written at once, before the object is overwritten. */
-export async function recordRebuild(store: ObjectStore, bucket: string, prefix: string, found: FoundCorrupt, nowMs: number): Promise<void> {
+export async function recordRebuild(
+  store: ObjectStore,
+  bucket: string,
+  prefix: string,
+  found: FoundCorrupt,
+  nowMs: number,
+): Promise<void> {
   await updateJson<Ledger>(store, bucket, ledgerKey(prefix), (current = { jobs: {}, rebuilds: [] }) => {
     const known = current.rebuilds.find((debt) => debt.key === found.key);
     const others = current.rebuilds.filter((debt) => debt !== known);
@@ -78,12 +84,22 @@ export async function recordRebuild(store: ObjectStore, bucket: string, prefix: 
 }
 
 /** A job is planned: it owns these groups now. Written when they change, or once its entry grows stale. */
-export async function registerJob(store: ObjectStore, bucket: string, prefix: string, jobId: string, groups: number[], nowMs: number): Promise<void> {
+export async function registerJob(
+  store: ObjectStore,
+  bucket: string,
+  prefix: string,
+  jobId: string,
+  groups: number[],
+  nowMs: number,
+): Promise<void> {
   await updateJson<Ledger>(store, bucket, ledgerKey(prefix), (current = { jobs: {}, rebuilds: [] }) => {
     const entry = current.jobs[jobId];
-    const same = entry && entry.groups.join() === groups.join() && nowMs - Date.parse(entry.seenAt) < JOB_ACTIVE_MS / 32;
+    const same =
+      entry && entry.groups.join() === groups.join() && nowMs - Date.parse(entry.seenAt) < JOB_ACTIVE_MS / 32;
     if (same) return undefined;
-    const jobs = Object.fromEntries(Object.entries(current.jobs).filter(([, job]) => nowMs - Date.parse(job.seenAt) < JOB_ACTIVE_MS));
+    const jobs = Object.fromEntries(
+      Object.entries(current.jobs).filter(([, job]) => nowMs - Date.parse(job.seenAt) < JOB_ACTIVE_MS),
+    );
     return { ...current, jobs: { ...jobs, [jobId]: { groups, seenAt: new Date(nowMs).toISOString() } } };
   });
 }
@@ -108,7 +124,11 @@ export async function settleRebuilds(
     const rebuilds = current.rebuilds.map((debt) => {
       const mine = settled.find((s) => s.key === debt.key && s.foundAt === debt.foundAt);
       if (!mine) return debt;
-      return { ...debt, paid: { ...debt.paid, [jobId]: at }, ...(mine.lost && { lost: { ...debt.lost, [jobId]: at } }) };
+      return {
+        ...debt,
+        paid: { ...debt.paid, [jobId]: at },
+        ...(mine.lost && { lost: { ...debt.lost, [jobId]: at } }),
+      };
     });
     return { ...current, rebuilds: rebuilds.filter((debt) => !isSettled(debt, current.jobs, nowMs)) };
   });

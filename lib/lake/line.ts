@@ -10,14 +10,25 @@ export type ExportRecord = StatusRecord & { sdkAppId: string };
 
 export function toLine(record: ExportRecord): string {
   // Fixed field order, so the same records always give the same bytes.
-  const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } = record;
-  return JSON.stringify({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId });
+  const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } =
+    record;
+  return JSON.stringify({
+    serialNo,
+    phoneNumber,
+    countryCode,
+    subscriberNumber,
+    reportStatus,
+    description,
+    userReceiveTime,
+    sdkAppId,
+  });
 }
 
 /** A stored line as written, and its record: checked for what a merge needs (a damaged line may lack the rest). */
 export interface StoredLine {
   line: string;
-  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'> & Partial<Omit<ExportRecord, 'phoneNumber'>> & { phoneNumber?: unknown };
+  record: Pick<ExportRecord, 'serialNo' | 'userReceiveTime'> &
+    Partial<Omit<ExportRecord, 'phoneNumber'>> & { phoneNumber?: unknown };
 }
 
 /**

@@ -114,13 +114,26 @@ const MAX_CORRUPT_BYTES = 512 * 1024 * 1024;
  * records are never lost: on a conflict the object is read and merged again. Merges commute and are
  * idempotent: any order and batching of the same versions gives the same object.
  */
-export async function mergeInto(store: ObjectStore, bucket: string, key: string, fresh: ExportRecord[], options?: MergeOptions): Promise<MergeOutcome> {
+export async function mergeInto(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  fresh: ExportRecord[],
+  options?: MergeOptions,
+): Promise<MergeOutcome> {
   let sorted = uniqueBySerial(fresh);
   return withConflictRetry(async () => {
     for (;;) {
       const stored = await store.read(bucket, key);
       try {
-        if (options?.changeLog) return await stagedMerge(store, { bucket, key, etag: stored?.etag }, storedLines(key, stored?.body), sorted, options.changeLog);
+        if (options?.changeLog)
+          return await stagedMerge(
+            store,
+            { bucket, key, etag: stored?.etag },
+            storedLines(key, stored?.body),
+            sorted,
+            options.changeLog,
+          );
         return { changes: await writeMerged(store, bucket, key, storedLines(key, stored?.body), sorted, stored?.etag) };
       } catch (error) {
         if (error instanceof StaleVersions) {
@@ -164,7 +177,8 @@ async function stagedMerge(
   linesOf: (again: Readable | undefined) => AsyncIterable<StoredLine> = (again) => storedLines(found.key, again),
 ): Promise<MergeOutcome> {
   const changes = await changesOf(stored, sorted);
-  const staged = changes.added.length + changes.updated.length > 0 ? await changeLog.stage(found.key, changes) : undefined;
+  const staged =
+    changes.added.length + changes.updated.length > 0 ? await changeLog.stage(found.key, changes) : undefined;
   try {
     const again = await store.read(found.bucket, found.key);
     if (again?.etag !== found.etag) {
@@ -186,7 +200,13 @@ async function stagedMerge(
  * object rewritten from its readable lines and the fresh records, on condition of that version: a writer
  * killed in between leaves the object still corrupt or the day owed, never neither.
  */
-async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[], options: MergeOptions, error: CorruptObject): Promise<MergeOutcome> {
+async function rebuild(
+  store: ObjectStore,
+  found: Version,
+  sorted: ExportRecord[],
+  options: MergeOptions,
+  error: CorruptObject,
+): Promise<MergeOutcome> {
   const bytes = await readVersion(store, found);
   const movedTo = quarantineKey(options.prefix, found.key, createHash('sha256').update(bytes).digest('hex'));
   await keepCopy(store, found.bucket, movedTo, bytes);
@@ -198,7 +218,10 @@ async function rebuild(store: ObjectStore, found: Version, sorted: ExportRecord[
     await recordRebuild(store, found.bucket, options.prefix, owed, (options.now ?? Date.now)());
   }
   if (options.changeLog) {
-    const fromReadable = (again: Readable | undefined): AsyncIterable<StoredLine> => (again?.destroy(), Readable.from(readable));
+    const fromReadable = (again: Readable | undefined): AsyncIterable<StoredLine> => (
+      again?.destroy(),
+      Readable.from(readable)
+    );
     const outcome = await stagedMerge(store, found, Readable.from(readable), sorted, options.changeLog, fromReadable);
     return { ...outcome, quarantined };
   }
@@ -218,7 +241,10 @@ async function readVersion(store: ObjectStore, { bucket, key, etag }: Version): 
 
 async function keepCopy(store: ObjectStore, bucket: string, key: string, bytes: Buffer): Promise<void> {
   try {
-    await store.write(bucket, key, Readable.from([bytes]), { contentType: 'application/octet-stream', condition: { ifNoneMatch: '*' } });
+    await store.write(bucket, key, Readable.from([bytes]), {
+      contentType: 'application/octet-stream',
+      condition: { ifNoneMatch: '*' },
+    });
   } catch (error) {
     // The same bytes are kept there already: another writer found the same corrupt version.
     if (!(error instanceof WriteConflict)) throw error;

@@ -66,7 +66,12 @@ export async function readBytes(stream: Readable, maxBytes: number, what: string
   return Buffer.concat(chunks);
 }
 
-export async function readText(store: ObjectStore, bucket: string, key: string, maxBytes: number): Promise<string | undefined> {
+export async function readText(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  maxBytes: number,
+): Promise<string | undefined> {
   const object = await store.read(bucket, key);
   if (!object) return undefined;
   return (await readBytes(object.body, maxBytes, `s3://${bucket}/${key}`)).toString('utf8');
@@ -87,8 +92,17 @@ export async function readJson<T>(store: ObjectStore, bucket: string, key: strin
   return { value: JSON.parse(text) as T, etag: object.etag };
 }
 
-export async function writeJson(store: ObjectStore, bucket: string, key: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
-  const { etag } = await store.write(bucket, key, `${JSON.stringify(value)}\n`, { contentType: 'application/json', condition });
+export async function writeJson(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  value: unknown,
+  condition: WriteCondition = {},
+): Promise<string> {
+  const { etag } = await store.write(bucket, key, `${JSON.stringify(value)}\n`, {
+    contentType: 'application/json',
+    condition,
+  });
   return etag;
 }
 
@@ -103,7 +117,10 @@ export interface ConflictRetry {
 export const CONFLICT_RETRY: ConflictRetry = { attempts: 10, baseDelayMs: 25 };
 
 /** Runs `attempt` again while another writer wins the race (bounded, with full jitter). */
-export async function withConflictRetry<T>(attempt: () => Promise<T>, policy: ConflictRetry = CONFLICT_RETRY): Promise<T> {
+export async function withConflictRetry<T>(
+  attempt: () => Promise<T>,
+  policy: ConflictRetry = CONFLICT_RETRY,
+): Promise<T> {
   for (let n = 1; ; n += 1) {
     try {
       return await attempt();

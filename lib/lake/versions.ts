@@ -28,7 +28,10 @@ export interface Previous {
   description: string;
 }
 
-export function previousIfChanged(stored: Pick<ExportRecord, 'reportStatus' | 'description'>, next: ExportRecord): Previous | undefined {
+export function previousIfChanged(
+  stored: Pick<ExportRecord, 'reportStatus' | 'description'>,
+  next: ExportRecord,
+): Previous | undefined {
   if (stored.reportStatus === next.reportStatus && stored.description === next.description) return undefined;
   return { reportStatus: stored.reportStatus, description: stored.description };
 }

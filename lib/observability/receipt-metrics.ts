@@ -14,9 +14,13 @@ export function emitNewReceipts(tally: Record<string, number>, countries: Readon
     byStatus.set(status, (byStatus.get(status) ?? 0) + count);
     byCountry.set(`${status} ${country}`, (byCountry.get(`${status} ${country}`) ?? 0) + count);
   }
-  for (const [status, count] of byStatus) metrics.singleMetric().addDimension('ReportStatus', status).addMetric('Receipts', MetricUnit.Count, count);
+  for (const [status, count] of byStatus)
+    metrics.singleMetric().addDimension('ReportStatus', status).addMetric('Receipts', MetricUnit.Count, count);
   for (const [key, count] of byCountry) {
     const [status = '', country = ''] = key.split(' ');
-    metrics.singleMetric().addDimensions({ ReportStatus: status, CountryCode: country }).addMetric('Receipts', MetricUnit.Count, count);
+    metrics
+      .singleMetric()
+      .addDimensions({ ReportStatus: status, CountryCode: country })
+      .addMetric('Receipts', MetricUnit.Count, count);
   }
 }

@@ -13,7 +13,9 @@ const NUMBER_KEYS = /^(phoneNumber|subscriberNumber|PhoneNumber|SubscriberNumber
 /** ITU-T E.164 country calling codes of one and two digits; all others have three. */
 const ONE_DIGIT_CODES = new Set(['1', '7']);
 const TWO_DIGIT_CODES = new Set(
-  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(' '),
+  '20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98'.split(
+    ' ',
+  ),
 );
 
 function countryCodeOf(digits: string): string {
@@ -47,10 +49,18 @@ function withMaskedKeys(value: object): object {
 /** A JSON replacer (Powertools Logger's `jsonReplacerFn`): applied to every key and value logged. */
 export function redact(key: string, value: unknown): unknown {
   if (SECRET_KEYS.test(key) && value !== undefined && value !== null && typeof value !== 'object') return '[REDACTED]';
-  if (typeof value === 'string') return NUMBER_KEYS.test(key) && /^(\+|%2[Bb])?\d+$/.test(value) ? maskPhoneNumber(value) : redactText(value);
+  if (typeof value === 'string')
+    return NUMBER_KEYS.test(key) && /^(\+|%2[Bb])?\d+$/.test(value) ? maskPhoneNumber(value) : redactText(value);
   if (value instanceof Error) {
     const { code, requestId, field } = value as Error & { code?: string; requestId?: string; field?: string };
-    return { name: value.name, message: redactText(value.message), code, requestId, field, stack: value.stack && redactText(value.stack) };
+    return {
+      name: value.name,
+      message: redactText(value.message),
+      code,
+      requestId,
+      field,
+      stack: value.stack && redactText(value.stack),
+    };
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return withMaskedKeys(value);
   return value;

@@ -31,6 +31,18 @@ export function emitRunReport<Summary extends RunFigures>(summary: Summary): voi
   metrics.addMetric('RetentionGap', MetricUnit.Seconds, summary.retentionGapSeconds);
   metrics.addMetric('CorruptObjects', MetricUnit.Count, summary.corruptObjects.length);
   metrics.addMetric('CheckpointAgeSeconds', MetricUnit.Seconds, summary.checkpointAgeSeconds);
-  const { failures, incompleteNumbers, manifestProblems, stuckNumbers: _stuck, gapNumbers: _gaps, ...figures } = summary;
-  logger.info('export run', { ...figures, failures: failures.length, incompleteNumbers: incompleteNumbers.length, manifestProblems: manifestProblems.length });
+  const {
+    failures,
+    incompleteNumbers,
+    manifestProblems,
+    stuckNumbers: _stuck,
+    gapNumbers: _gaps,
+    ...figures
+  } = summary;
+  logger.info('export run', {
+    ...figures,
+    failures: failures.length,
+    incompleteNumbers: incompleteNumbers.length,
+    manifestProblems: manifestProblems.length,
+  });
 }

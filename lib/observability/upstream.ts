@@ -6,6 +6,10 @@ import type { Exchange } from '#lib/tencent/client.ts';
 export function upstreamObserver(logger: Logger, metrics: Metrics): (exchange: Exchange) => void {
   return ({ request, latencyMs, ...outcome }) => {
     metrics.addMetric('UpstreamLatency', MetricUnit.Milliseconds, latencyMs);
-    logger.debug('Tencent PullSmsSendStatusByPhoneNumber', { ...request, ...outcome, latencyMs: Math.round(latencyMs) });
+    logger.debug('Tencent PullSmsSendStatusByPhoneNumber', {
+      ...request,
+      ...outcome,
+      latencyMs: Math.round(latencyMs),
+    });
   };
 }

@@ -79,7 +79,8 @@ export class TokenBucket implements Pacer {
     const cap = Math.max(1, Math.floor(this.#rate));
     for (;;) {
       const now = this.#now();
-      const windowFull = this.#sent.length >= cap ? (this.#sent[this.#sent.length - cap] as number) + WINDOW_MS + JITTER_GUARD_MS : 0;
+      const windowFull =
+        this.#sent.length >= cap ? (this.#sent[this.#sent.length - cap] as number) + WINDOW_MS + JITTER_GUARD_MS : 0;
       const ready = Math.max(this.#nextSlot, windowFull);
       if (ready <= now) break;
       await this.#sleep(ready - now);

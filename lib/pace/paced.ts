@@ -48,13 +48,21 @@ function tally(stats: PaceStats, name: keyof PaceStats): void {
 }
 
 /** Sets the time after which no retry starts: `remainingMs` from now, less `reserveMs`. */
-export function setDeadline(paced: Pick<Paced<unknown, unknown>, 'deadlineAt'>, now: number, remainingMs: number, reserveMs: number): number {
+export function setDeadline(
+  paced: Pick<Paced<unknown, unknown>, 'deadlineAt'>,
+  now: number,
+  remainingMs: number,
+  reserveMs: number,
+): number {
   paced.deadlineAt = now + remainingMs - reserveMs;
   return paced.deadlineAt;
 }
 
 /** Wraps one upstream call: each request waits for the pacer, failures are retried by the policy. */
-export function paced<Request, Response>(send: (request: Request) => Promise<Response>, options: PacedOptions): Paced<Request, Response> {
+export function paced<Request, Response>(
+  send: (request: Request) => Promise<Response>,
+  options: PacedOptions,
+): Paced<Request, Response> {
   const result: Paced<Request, Response> = {
     stats: { requests: 0, retries: 0, throttles: 0 },
     deadlineAt: Number.POSITIVE_INFINITY,

@@ -36,7 +36,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy): number {
  */
 export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   let resigned = false;
-  for (let n = 1; ; ) {
+  for (let n = 1; ;) {
     try {
       return await attempt();
     } catch (error) {

@@ -49,7 +49,8 @@ function invalid(field: string, rule: string, code = 'InvalidParameterValue'): I
 /** The body's bytes → records. The size is checked before anything is parsed. */
 export function parseCallbackBody(body: string | Buffer, settings: CallbackParseSettings): ExportRecord[] {
   const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
-  if (size > MAX_BODY_BYTES) throw invalid('body', `is larger than ${MAX_BODY_BYTES} bytes`, 'RequestSizeLimitExceeded');
+  if (size > MAX_BODY_BYTES)
+    throw invalid('body', `is larger than ${MAX_BODY_BYTES} bytes`, 'RequestSizeLimitExceeded');
   let value: unknown;
   try {
     value = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
@@ -66,20 +67,24 @@ export function parseCallbackBody(body: string | Buffer, settings: CallbackParse
  */
 export function parseBatch(value: unknown, settings: CallbackParseSettings): ExportRecord[] {
   if (!Array.isArray(value)) throw invalid('body', 'must be a JSON array of receipts');
-  if (value.length > MAX_BATCH) throw invalid('body', `holds more than ${MAX_BATCH} receipts`, 'RequestSizeLimitExceeded');
+  if (value.length > MAX_BATCH)
+    throw invalid('body', `holds more than ${MAX_BATCH} receipts`, 'RequestSizeLimitExceeded');
   return uniqueBySerial(value.map((item: unknown, index) => parseReceipt(item, index, settings)));
 }
 
 function parseReceipt(item: unknown, index: number, settings: CallbackParseSettings): ExportRecord {
   const at = `[${index}]`;
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) throw invalid(at, 'must be an object with the receipt fields');
+  if (typeof item !== 'object' || item === null || Array.isArray(item))
+    throw invalid(at, 'must be an object with the receipt fields');
   const raw = item as Record<string, unknown>;
   for (const name of REQUIRED_FIELDS) {
     if (typeof raw[name] !== 'string') throw invalid(`${at}.${name}`, 'is required and must be a string');
   }
   const receipt = raw as unknown as TencentReceipt;
-  if (receipt.sid === '' || receipt.sid.length > MAX_SID_LENGTH) throw invalid(`${at}.sid`, `must be 1 to ${MAX_SID_LENGTH} characters`);
-  if (receipt.report_status !== 'SUCCESS' && receipt.report_status !== 'FAIL') throw invalid(`${at}.report_status`, 'must be SUCCESS or FAIL');
+  if (receipt.sid === '' || receipt.sid.length > MAX_SID_LENGTH)
+    throw invalid(`${at}.sid`, `must be 1 to ${MAX_SID_LENGTH} characters`);
+  if (receipt.report_status !== 'SUCCESS' && receipt.report_status !== 'FAIL')
+    throw invalid(`${at}.report_status`, 'must be SUCCESS or FAIL');
   const { countryCode, subscriberNumber, phoneNumber } = parseNumber(receipt, at);
   return {
     serialNo: receipt.sid,
@@ -106,9 +111,22 @@ function optionalText(value: unknown, field: string): string {
 }
 
 /** nationcode + mobile → E.164, checked as lookups check a number. */
-function parseNumber(receipt: TencentReceipt, at: string): { countryCode: string; subscriberNumber: string; phoneNumber: string } {
-  if (!NATION_CODE.test(receipt.nationcode)) throw invalid(`${at}.nationcode`, 'must be a country calling code: 1 to 4 digits, not starting with 0', 'InvalidParameterValue.IncorrectPhoneNumber');
-  if (!MOBILE.test(receipt.mobile)) throw invalid(`${at}.mobile`, 'must be the national number: 4 to 14 digits', 'InvalidParameterValue.IncorrectPhoneNumber');
+function parseNumber(
+  receipt: TencentReceipt,
+  at: string,
+): { countryCode: string; subscriberNumber: string; phoneNumber: string } {
+  if (!NATION_CODE.test(receipt.nationcode))
+    throw invalid(
+      `${at}.nationcode`,
+      'must be a country calling code: 1 to 4 digits, not starting with 0',
+      'InvalidParameterValue.IncorrectPhoneNumber',
+    );
+  if (!MOBILE.test(receipt.mobile))
+    throw invalid(
+      `${at}.mobile`,
+      'must be the national number: 4 to 14 digits',
+      'InvalidParameterValue.IncorrectPhoneNumber',
+    );
   const phoneNumber = parsePhoneNumber(`+${receipt.nationcode}${receipt.mobile}`, `${at}.mobile`);
   return { countryCode: receipt.nationcode, subscriberNumber: receipt.mobile, phoneNumber };
 }
@@ -120,7 +138,14 @@ function parseNumber(receipt: TencentReceipt, at: string): { countryCode: string
 export function parseLocalTime(text: string, offsetMinutes: number, field = 'user_receive_time'): number {
   const match = LOCAL_TIME.exec(text);
   if (!match) throw invalid(field, "must be a time 'YYYY-MM-DD hh:mm:ss'");
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   const back = new Date(wall);
   const exists =

@@ -6,7 +6,15 @@ import { groupOf, inboxKey, inboxPrefix, objectKey, quarantineKey } from '#lib/l
 import { readBytes, WriteConflict, type ListingStore, type ObjectStore } from '#lib/lake/store.ts';
 import { mergeInto, type MergeOutcome } from '#lib/lake/merge.ts';
 import { toLine, type ExportRecord } from '#lib/lake/line.ts';
-import { addDelivery, deliver, noDelivery, sweep, SWEEP_DEFAULTS, type Delivery, type EventsOut } from '#lib/events/deliver.ts';
+import {
+  addDelivery,
+  deliver,
+  noDelivery,
+  sweep,
+  SWEEP_DEFAULTS,
+  type Delivery,
+  type EventsOut,
+} from '#lib/events/deliver.ts';
 import { tallyOf } from '#lib/receipt.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { parseInboxLine } from './inbox-line.ts';
@@ -64,14 +72,23 @@ export interface StoredBatch {
  * means the same content is already there: the batch is stored, and a redelivery changes nothing.
  * `signal` aborts the write (the receiver's deadline): then the batch is not stored, or stored whole.
  */
-export async function storeBatch(store: ObjectStore, location: InboxLocation, records: ExportRecord[], signal?: AbortSignal): Promise<StoredBatch> {
+export async function storeBatch(
+  store: ObjectStore,
+  location: InboxLocation,
+  records: ExportRecord[],
+  signal?: AbortSignal,
+): Promise<StoredBatch> {
   const canonical = uniqueBySerial(records);
   const first = canonical[0];
   if (first === undefined) return { created: false, receipts: 0 };
   const text = canonical.map((record) => `${toLine(record)}\n`).join('');
   const key = batchKey(location.prefix, text, first.userReceiveTime);
   try {
-    await store.write(location.bucket, key, Readable.from([gzipSync(text)]), { contentType: 'application/gzip', condition: { ifNoneMatch: '*' }, signal });
+    await store.write(location.bucket, key, Readable.from([gzipSync(text)]), {
+      contentType: 'application/gzip',
+      condition: { ifNoneMatch: '*' },
+      signal,
+    });
     return { key, created: true, receipts: canonical.length };
   } catch (error) {
     if (error instanceof WriteConflict) return { key, created: false, receipts: canonical.length };
@@ -157,8 +174,16 @@ export async function drainInbox(deps: DrainDeps, settings: InboxSettings): Prom
 /** This drain's events first, then what earlier writers left in the outbox (it runs every minute). */
 async function deliverEvents(deps: DrainDeps, settings: InboxSettings, outcomes: MergeOutcome[]): Promise<Delivery> {
   if (!deps.events) return noDelivery();
-  const own = await deliver(deps.events, outcomes.flatMap((outcome) => (outcome.staged ? [outcome.staged] : [])));
-  const left = await sweep(deps.events, { store: deps.store, bucket: settings.bucket }, SWEEP_DEFAULTS, (deps.now ?? Date.now)());
+  const own = await deliver(
+    deps.events,
+    outcomes.flatMap((outcome) => (outcome.staged ? [outcome.staged] : [])),
+  );
+  const left = await sweep(
+    deps.events,
+    { store: deps.store, bucket: settings.bucket },
+    SWEEP_DEFAULTS,
+    (deps.now ?? Date.now)(),
+  );
   return addDelivery(own, left);
 }
 
@@ -170,7 +195,11 @@ async function readInbox(deps: DrainDeps, settings: InboxSettings, keys: string[
   const found = await Promise.all(
     keys.map((key) =>
       limit(async (): Promise<Batch | undefined> => {
-        if (outcome.stoppedEarly || held >= settings.maxRecords || (deps.remainingMs?.() ?? Infinity) < settings.reserveMs) {
+        if (
+          outcome.stoppedEarly ||
+          held >= settings.maxRecords ||
+          (deps.remainingMs?.() ?? Infinity) < settings.reserveMs
+        ) {
           outcome.stoppedEarly = true;
           return undefined;
         }
@@ -188,7 +217,12 @@ async function readInbox(deps: DrainDeps, settings: InboxSettings, keys: string[
  * One inbox object's receipts; undefined when it is gone (another drain took it) or corrupt (moved to
  * `_quarantine/` and listed). A stream that fails for any other reason fails the drain: nothing is lost.
  */
-async function readBatch(store: ObjectStore, settings: InboxSettings, key: string, quarantined: Quarantined[]): Promise<Batch | undefined> {
+async function readBatch(
+  store: ObjectStore,
+  settings: InboxSettings,
+  key: string,
+  quarantined: Quarantined[],
+): Promise<Batch | undefined> {
   const object = await store.read(settings.bucket, key);
   if (!object) return undefined;
   let bytes: Buffer;
@@ -209,12 +243,21 @@ async function readBatch(store: ObjectStore, settings: InboxSettings, key: strin
 }
 
 /** Copies a corrupt inbox object (as it is) to `_quarantine/_inbox/…`, then takes it out of the inbox. */
-async function quarantine(store: ObjectStore, settings: InboxSettings, key: string, bytes: Buffer | undefined, error: unknown): Promise<Quarantined> {
+async function quarantine(
+  store: ObjectStore,
+  settings: InboxSettings,
+  key: string,
+  bytes: Buffer | undefined,
+  error: unknown,
+): Promise<Quarantined> {
   const movedTo = quarantineKey(settings.prefix, key);
   const body = bytes ? Readable.from([bytes]) : (await store.read(settings.bucket, key))?.body;
   if (body !== undefined) {
     try {
-      await store.write(settings.bucket, movedTo, body, { contentType: 'application/octet-stream', condition: { ifNoneMatch: '*' } });
+      await store.write(settings.bucket, movedTo, body, {
+        contentType: 'application/octet-stream',
+        condition: { ifNoneMatch: '*' },
+      });
     } catch (conflict) {
       // Already quarantined by an earlier drain that stopped before the delete.
       if (!(conflict instanceof WriteConflict)) throw conflict;
@@ -228,9 +271,17 @@ async function quarantine(store: ObjectStore, settings: InboxSettings, key: stri
  * One conditional merge per (UTC day, group) object, a few side by side. A corrupt one is rebuilt, and
  * its day owed in the lake's ledger to every export job of its group (the pulled receipts it held).
  */
-async function mergeRecords(deps: DrainDeps, settings: InboxSettings, records: ExportRecord[]): Promise<MergeOutcome[]> {
-  const byObject = Map.groupBy(records, (record) => objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)));
+async function mergeRecords(
+  deps: DrainDeps,
+  settings: InboxSettings,
+  records: ExportRecord[],
+): Promise<MergeOutcome[]> {
+  const byObject = Map.groupBy(records, (record) =>
+    objectKey(settings.prefix, utcDay(record.userReceiveTime), groupOf(record.phoneNumber)),
+  );
   const limit = pLimit(settings.mergeConcurrency);
   const options = { prefix: settings.prefix, now: deps.now, changeLog: deps.events?.outbox };
-  return Promise.all([...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, options))));
+  return Promise.all(
+    [...byObject].map(([key, list]) => limit(() => mergeInto(deps.store, settings.bucket, key, list, options))),
+  );
 }

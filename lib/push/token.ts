@@ -18,7 +18,11 @@ export function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-export function tokenCheck(config: CallbackConfig['token'], client?: SecretsManagerClient, now: () => number = Date.now): TokenCheck {
+export function tokenCheck(
+  config: CallbackConfig['token'],
+  client?: SecretsManagerClient,
+  now: () => number = Date.now,
+): TokenCheck {
   if ('token' in config) return async (given) => sameToken(given, config.token);
   let cached: Promise<{ token: string; readAt: number }> | undefined;
   const load = (): Promise<{ token: string; readAt: number }> => {
@@ -56,7 +60,10 @@ async function readSecretToken(secretArn: string, client?: SecretsManagerClient)
     }
   }
   if (token.length < MIN_CALLBACK_TOKEN_LENGTH) {
-    throw new ConfigError('SMS_STATUS_CALLBACK_TOKEN_ARN', `must name a secret holding a token of at least ${MIN_CALLBACK_TOKEN_LENGTH} characters`);
+    throw new ConfigError(
+      'SMS_STATUS_CALLBACK_TOKEN_ARN',
+      `must name a secret holding a token of at least ${MIN_CALLBACK_TOKEN_LENGTH} characters`,
+    );
   }
   return token;
 }

@@ -21,6 +21,9 @@ export async function deliveryReport(deps: ReportDeps, window: ReportWindow): Pr
     SECTIONS.map((section) => deps.queries[section]),
     queryParameters(window),
   );
-  const rows = Object.fromEntries(SECTIONS.map((section, i) => [section, results[i] ?? []])) as Record<Section, typeof results[number]>;
+  const rows = Object.fromEntries(SECTIONS.map((section, i) => [section, results[i] ?? []])) as Record<
+    Section,
+    (typeof results)[number]
+  >;
   return assembleReport(window, rows);
 }

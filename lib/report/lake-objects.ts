@@ -16,7 +16,12 @@ export type LakeStore = Pick<ListingStore, 'list' | 'read'>;
  * The day objects a window's receipts can be in: one listing per UTC day of the window (the `dt`
  * partitions Athena would read), never the whole lake.
  */
-export async function windowObjects(store: LakeStore, bucket: string, prefix: string, window: ReportWindow): Promise<LakeObjects> {
+export async function windowObjects(
+  store: LakeStore,
+  bucket: string,
+  prefix: string,
+  window: ReportWindow,
+): Promise<LakeObjects> {
   const limit = pLimit(LIST_CONCURRENCY);
   const days = windowDays(window);
   const listed = await Promise.all(days.map((day) => limit(() => store.list(bucket, dayPrefix(prefix, day)))));

@@ -68,7 +68,10 @@ export function assembleReport(window: ReportWindow, rows: Readonly<Record<Secti
     endTime: window.endTime,
     ...counts(totals, 'totals'),
     byDay: rows.byDay.map(day),
-    byCountry: rows.byCountry.map((row) => ({ countryCode: textOf(row, 'country_code', 'byCountry'), ...counts(row, 'byCountry') })),
+    byCountry: rows.byCountry.map((row) => ({
+      countryCode: textOf(row, 'country_code', 'byCountry'),
+      ...counts(row, 'byCountry'),
+    })),
     topFailures: rows.topFailures.map((row) => ({
       description: textOf(row, 'description', 'topFailures'),
       count: countOf(row, 'failures', 'topFailures'),

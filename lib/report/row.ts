@@ -13,7 +13,8 @@ export class UnexpectedRow extends Error {
 export function countOf(row: Row, column: string, query: string): number {
   const value = row[column];
   const number = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) throw new UnexpectedRow(query, column, value);
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0)
+    throw new UnexpectedRow(query, column, value);
   return number;
 }
 

@@ -28,10 +28,16 @@ export function parseReportWindow(raw: { begin?: unknown; end?: unknown }, nowSe
     ? parseTime(raw.begin, 'begin', 'InvalidParameterValue.BeginTimeVerifyFail')
     : endTime - DEFAULT_REPORT_DAYS * DAY;
   if (endTime <= beginTime) {
-    throw new InvalidInput('end must be after begin (the window is [begin, end))', { field: 'end', code: 'InvalidParameterValue.InvalidStartTime' });
+    throw new InvalidInput('end must be after begin (the window is [begin, end))', {
+      field: 'end',
+      code: 'InvalidParameterValue.InvalidStartTime',
+    });
   }
   if (endTime - beginTime > MAX_REPORT_DAYS * DAY) {
-    throw new InvalidInput(`the window may span at most ${MAX_REPORT_DAYS} days`, { field: 'begin', code: 'InvalidParameterValue.BeginTimeVerifyFail' });
+    throw new InvalidInput(`the window may span at most ${MAX_REPORT_DAYS} days`, {
+      field: 'begin',
+      code: 'InvalidParameterValue.BeginTimeVerifyFail',
+    });
   }
   return { beginTime, endTime };
 }

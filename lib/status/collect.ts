@@ -57,11 +57,20 @@ export const DEFAULT_COLLECT_OPTIONS: CollectOptions = { maxRequests: 1000, conc
  * (stretches cut at a second may meet there). Never more than `maxRequests`, and no new window after
  * `stopAt`.
  */
-export async function collect(client: TencentClient, query: CollectQuery, options = DEFAULT_COLLECT_OPTIONS): Promise<CollectResult> {
+export async function collect(
+  client: TencentClient,
+  query: CollectQuery,
+  options = DEFAULT_COLLECT_OPTIONS,
+): Promise<CollectResult> {
   if (!query.all) return onePage(client, query);
   const walk = new Walk(client, query, options);
   const queue: Stretch[] = [{ beginTime: query.beginTime, endTime: query.endTime }];
-  const { requests } = await drain(queue, (stretch) => walk.visit(stretch), options, () => walk.stopped);
+  const { requests } = await drain(
+    queue,
+    (stretch) => walk.visit(stretch),
+    options,
+    () => walk.stopped,
+  );
   return walk.result(queue, requests);
 }
 
@@ -70,7 +79,14 @@ async function onePage(client: TencentClient, query: CollectQuery): Promise<Coll
   const records = dedupe(within(page.statuses, query).map(fromTencent));
   const complete = page.statuses.length < query.limit;
   const incompleteWindows = complete ? [] : [{ beginTime: query.beginTime, endTime: query.endTime }];
-  return { records, complete, requestIds: [page.requestId], requests: 1, incompleteWindows, agedUntil: page.servedFrom };
+  return {
+    records,
+    complete,
+    requestIds: [page.requestId],
+    requests: 1,
+    incompleteWindows,
+    agedUntil: page.servedFrom,
+  };
 }
 
 /** What a walk over the window has gathered so far: stretches are visited concurrently, each adds here. */
@@ -94,7 +110,12 @@ class Walk {
   /** Pulls a stretch (a walked stretch one window at a time, see nextAsk); a full page is cut by `split`. */
   async visit(stretch: Stretch): Promise<Stretch[]> {
     const { ask, rest } = nextAsk(stretch);
-    const page = await this.client.pull({ beginTime: ask.beginTime, endTime: ask.endTime, phoneNumber: this.query.phoneNumber, limit: MAX_LIMIT });
+    const page = await this.client.pull({
+      beginTime: ask.beginTime,
+      endTime: ask.endTime,
+      phoneNumber: this.query.phoneNumber,
+      limit: MAX_LIMIT,
+    });
     if (page.requestId) this.requestIds.push(page.requestId);
     const statuses = within(page.statuses, ask);
     this.keep(statuses);
@@ -124,7 +145,10 @@ class Walk {
 
   /** The walk's answer, the stretches still queued (unreached) counted as incomplete. */
   result(queue: Stretch[], requests: number): CollectResult {
-    const incompleteWindows = [...this.incompleteWindows, ...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime }))];
+    const incompleteWindows = [
+      ...this.incompleteWindows,
+      ...queue.map(({ beginTime, endTime }) => ({ beginTime, endTime })),
+    ];
     const unreachedFrom = queue.length > 0 ? Math.min(...queue.map((stretch) => stretch.beginTime)) : undefined;
     return {
       records: [...this.seen.values()].sort(byReceiveTime),
@@ -144,7 +168,9 @@ class Walk {
  * belongs to another window, and would steer the split by a second the window does not hold.
  */
 function within(statuses: PullSmsSendStatus[], window: Window): PullSmsSendStatus[] {
-  return statuses.filter((s) => (s.UserReceiveTime as number) >= window.beginTime && (s.UserReceiveTime as number) <= window.endTime);
+  return statuses.filter(
+    (s) => (s.UserReceiveTime as number) >= window.beginTime && (s.UserReceiveTime as number) <= window.endTime,
+  );
 }
 
 function dedupe(records: StatusRecord[]): StatusRecord[] {

@@ -10,7 +10,10 @@ export interface Cursor {
 }
 
 export function isAfter(record: Pick<StatusRecord, 'userReceiveTime' | 'serialNo'>, cursor: Cursor): boolean {
-  return record.userReceiveTime > cursor.time || (record.userReceiveTime === cursor.time && record.serialNo > cursor.serialNo);
+  return (
+    record.userReceiveTime > cursor.time ||
+    (record.userReceiveTime === cursor.time && record.serialNo > cursor.serialNo)
+  );
 }
 
 export function cursorAt(record: Pick<StatusRecord, 'userReceiveTime' | 'serialNo'>): Cursor {

@@ -53,22 +53,41 @@ interface Answered {
  * serialNo by the lake's merge rule, sorted by receive time. Without a lake, or for a window inside
  * Tencent's reach, Tencent answers the whole window.
  */
-export async function history(client: TencentClient, lake: Lake | undefined, query: Query, options: HistoryOptions = {}): Promise<HistoryAnswer> {
+export async function history(
+  client: TencentClient,
+  lake: Lake | undefined,
+  query: Query,
+  options: HistoryOptions = {},
+): Promise<HistoryAnswer> {
   const nowMs = (options.now ?? Date.now)();
   const seam = retentionEdge(nowMs) + SEAM_SECONDS;
   // A later page without a lake: what aged past Tencent's edge since the first page cannot be asked for.
   const aged = !lake && options.after !== undefined ? retentionEdge(nowMs) : Number.NEGATIVE_INFINITY;
-  const window: Window = { beginTime: Math.max(query.beginTime, options.after?.time ?? query.beginTime, aged), endTime: query.endTime };
-  const older = lake && window.beginTime < seam ? { beginTime: window.beginTime, endTime: Math.min(window.endTime, seam - 1) } : undefined;
+  const window: Window = {
+    beginTime: Math.max(query.beginTime, options.after?.time ?? query.beginTime, aged),
+    endTime: query.endTime,
+  };
+  const older =
+    lake && window.beginTime < seam
+      ? { beginTime: window.beginTime, endTime: Math.min(window.endTime, seam - 1) }
+      : undefined;
   const recent = !older ? window : window.endTime >= seam ? { beginTime: seam, endTime: window.endTime } : undefined;
   const cap = options.lakeCap ?? (query.all || query.serialNo !== undefined ? MAX_LAKE_RECORDS : query.limit);
   // Refused past MAX_LAKE_DAYS before anything is read or sent.
   const days = older && daysOf(older);
   const [fromLake, fromTencent] = await Promise.all([
-    older && lake && days ? readLake(lake, query, { window: older, days, cap, after: options.after }).then((part) => lakeAnswer(part, older)) : undefined,
+    older && lake && days
+      ? readLake(lake, query, { window: older, days, cap, after: options.after }).then((part) =>
+          lakeAnswer(part, older),
+        )
+      : undefined,
     recent ? tencentOrLake(client, lake, query, recent, { ...options, lakeCap: cap }) : undefined,
   ]);
-  const answer = combined(query, [fromLake, fromTencent].filter((part): part is Answered => part !== undefined), options.after);
+  const answer = combined(
+    query,
+    [fromLake, fromTencent].filter((part): part is Answered => part !== undefined),
+    options.after,
+  );
   // Receipts that aged away between the pages were never answered: this page cannot say it is whole.
   if (options.after && aged > options.after.time) answer.result.complete = false;
   return answer;
@@ -85,16 +104,32 @@ function lakeAnswer(part: LakePart, window: Window): Answered {
 }
 
 /** Tencent's part; when Tencent cannot answer and the lake may stand in, the lake's, beside Tencent's error. */
-async function tencentOrLake(client: TencentClient, lake: Lake | undefined, query: Query, window: Window, options: HistoryOptions): Promise<Answered> {
+async function tencentOrLake(
+  client: TencentClient,
+  lake: Lake | undefined,
+  query: Query,
+  window: Window,
+  options: HistoryOptions,
+): Promise<Answered> {
   try {
     const part = await pullTencent(client, { ...query, ...window }, options.collect);
     const unreached = part.unreachedFrom;
-    return { records: part.records, sources: [part.source], requestIds: part.requestIds, ...(unreached !== undefined && { reachedUntil: startOfSecond(unreached) }) };
+    return {
+      records: part.records,
+      sources: [part.source],
+      requestIds: part.requestIds,
+      ...(unreached !== undefined && { reachedUntil: startOfSecond(unreached) }),
+    };
   } catch (error) {
     if (!lake || !isOutage(error) || !options.degrade?.()) throw error;
     const ask = { window, days: daysOf(window), cap: options.lakeCap ?? MAX_LAKE_RECORDS, after: options.after };
     const standIn = lakeAnswer(await readLake(lake, query, ask), window);
-    const down: Source = { source: 'tencent', ...window, complete: false, error: { code: error.code, message: error.detail } };
+    const down: Source = {
+      source: 'tencent',
+      ...window,
+      complete: false,
+      error: { code: error.code, message: error.detail },
+    };
     return { ...standIn, sources: [down, ...standIn.sources], requestIds: error.requestId ? [error.requestId] : [] };
   }
 }

@@ -82,21 +82,33 @@ export async function readLake(lake: Lake, query: Query, ask: LakeAsk): Promise<
     return held;
   };
   const limit = pLimit(LAKE_CONCURRENCY);
-  await Promise.all(days.map((day, i) => limit(() => readDay(lake, query, ask, day, reads[i] as DayRead, () => ask.cap - heldBefore(i)))));
+  await Promise.all(
+    days.map((day, i) =>
+      limit(() => readDay(lake, query, ask, day, reads[i] as DayRead, () => ask.cap - heldBefore(i))),
+    ),
+  );
   const records = reads.flatMap((read) => read.records);
   const cut = records.length > ask.cap || reads.some((read) => read.capped);
   const complete = !cut && !reads.some((read) => read.failed) && reads.some((read) => read.covered);
   return { records: records.slice(0, ask.cap), complete, cut };
 }
 
-async function readDay(lake: Lake, query: Query, ask: LakeAsk, day: string, read: DayRead, room: () => number): Promise<void> {
+async function readDay(
+  lake: Lake,
+  query: Query,
+  ask: LakeAsk,
+  day: string,
+  read: DayRead,
+  room: () => number,
+): Promise<void> {
   try {
     if (room() <= 0) {
       read.capped = true;
       return;
     }
     for await (const record of lake.days.records(day, query.phoneNumber)) {
-      if (!inside(record, ask.window) || (lake.sdkAppId && record.sdkAppId && record.sdkAppId !== lake.sdkAppId)) continue;
+      if (!inside(record, ask.window) || (lake.sdkAppId && record.sdkAppId && record.sdkAppId !== lake.sdkAppId))
+        continue;
       read.covered = true;
       if (query.serialNo !== undefined && record.serialNo !== query.serialNo) continue;
       if (ask.after && !isAfter(record, ask.after)) continue;
@@ -118,6 +130,14 @@ function inside(record: StatusRecord, { beginTime, endTime }: Window): boolean {
   return record.userReceiveTime >= beginTime && record.userReceiveTime <= endTime;
 }
 
-function statusOf({ serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime }: LakeRecord): StatusRecord {
+function statusOf({
+  serialNo,
+  phoneNumber,
+  countryCode,
+  subscriberNumber,
+  reportStatus,
+  description,
+  userReceiveTime,
+}: LakeRecord): StatusRecord {
   return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime };
 }

@@ -34,7 +34,10 @@ export async function lookupPage(deps: LookupDeps, raw: RawQuery, run: LookupRun
   const nowSeconds = Math.floor(nowMs / 1000);
   const nextToken = typeof raw === 'object' && raw !== null ? raw.nextToken : undefined;
   const token = present(nextToken) ? decodeToken(nextToken, deps.tokenKey, nowSeconds) : undefined;
-  const query = parseQuery(token ? withTokenWindow(raw, token) : raw, nowSeconds, { lakeRetentionDays: deps.lake?.retentionDays, continuing: token !== undefined });
+  const query = parseQuery(token ? withTokenWindow(raw, token) : raw, nowSeconds, {
+    lakeRetentionDays: deps.lake?.retentionDays,
+    continuing: token !== undefined,
+  });
   if (token) checkSameQuery(token, query);
   const paged = query.all && query.serialNo === undefined;
   const answer = await history(deps.client, deps.lake, query, {
@@ -47,11 +50,21 @@ export async function lookupPage(deps: LookupDeps, raw: RawQuery, run: LookupRun
   if (!paged) return answer.result;
   const page = pageOf(answer, deps.limits);
   if (!page.next) return page.result;
-  const next: PageToken = { phoneNumber: query.phoneNumber, beginTime: query.beginTime, endTime: query.endTime, after: page.next, issuedAt: nowSeconds };
+  const next: PageToken = {
+    phoneNumber: query.phoneNumber,
+    beginTime: query.beginTime,
+    endTime: query.endTime,
+    after: page.next,
+    issuedAt: nowSeconds,
+  };
   return { ...page.result, nextToken: encodeToken(next, deps.tokenKey) };
 }
 
 /** The window a token was issued for, where the request gives none (a default `endTime` of now would move). */
 function withTokenWindow(raw: RawQuery, token: PageToken): RawQuery {
-  return { ...raw, beginTime: present(raw.beginTime) ? raw.beginTime : token.beginTime, endTime: present(raw.endTime) ? raw.endTime : token.endTime };
+  return {
+    ...raw,
+    beginTime: present(raw.beginTime) ? raw.beginTime : token.beginTime,
+    endTime: present(raw.endTime) ? raw.endTime : token.endTime,
+  };
 }

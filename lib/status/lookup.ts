@@ -44,7 +44,11 @@ export async function pullTencent(client: TencentClient, query: Query, options?:
   const { beginTime, endTime, serialNo } = query;
   const bySerial = serialNo !== undefined;
   const result = bySerial
-    ? await collect(client, { ...query, all: true }, { ...(options ?? DEFAULT_COLLECT_OPTIONS), stopWhen: (r) => r.serialNo === serialNo })
+    ? await collect(
+        client,
+        { ...query, all: true },
+        { ...(options ?? DEFAULT_COLLECT_OPTIONS), stopWhen: (r) => r.serialNo === serialNo },
+      )
     : await collect(client, query, options);
   const records = bySerial ? result.records.filter((record) => record.serialNo === serialNo) : result.records;
   // Found: the answer is that receipt, whatever of the window was left unasked.

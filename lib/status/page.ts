@@ -30,7 +30,8 @@ export function pageOf({ result, reachedUntil }: HistoryAnswer, limits: PageLimi
   const eligible = stuck ? result.statuses : known;
   const statuses = fitting(result, eligible, limits);
   // A record is far smaller than a page, so a cut page holds at least one: the next one starts after it.
-  const next = statuses.length < eligible.length ? cursorAt(statuses.at(-1) as StatusRecord) : stuck ? undefined : reachedUntil;
+  const next =
+    statuses.length < eligible.length ? cursorAt(statuses.at(-1) as StatusRecord) : stuck ? undefined : reachedUntil;
   const complete = result.complete && next === undefined;
   return { result: { ...result, statuses, complete }, ...(next && { next }) };
 }

@@ -47,7 +47,10 @@ const TENCENT_REACH: Reach = { seconds: MAX_LOOKBACK_SECONDS, why: '7 days back:
 /** A lookup's reach: the lake's retention, or Tencent's 7 days when no lake is configured. */
 export function lookupReach({ lakeRetentionDays }: QueryOptions = {}): Reach {
   if (lakeRetentionDays === undefined) return { ...TENCENT_REACH, why: `${TENCENT_REACH.why} (no lake configured)` };
-  return { seconds: lakeRetentionDays * 86400, why: `${lakeRetentionDays} days back: the lake keeps receipts for ${lakeRetentionDays} days (EXPORT_RETENTION_DAYS)` };
+  return {
+    seconds: lakeRetentionDays * 86400,
+    why: `${lakeRetentionDays} days back: the lake keeps receipts for ${lakeRetentionDays} days (EXPORT_RETENTION_DAYS)`,
+  };
 }
 
 const FIELDS = new Set(['phoneNumber', 'beginTime', 'endTime', 'limit', 'all', 'serialNo', 'nextToken']);
@@ -87,11 +90,25 @@ export function parseQuery(raw: RawQuery, nowSeconds: number, options: QueryOpti
   checkShape(raw);
   const phoneNumber = parsePhoneNumber(raw.phoneNumber);
   // A later page keeps the window its token was issued for: no grace moves it, and it may have aged since.
-  const grace = (begin: number, end: number): number => (options.continuing ? begin : graceBegin(begin, end, nowSeconds));
+  const grace = (begin: number, end: number): number =>
+    options.continuing ? begin : graceBegin(begin, end, nowSeconds);
   const reach = lookupReach(options);
-  const { beginTime, endTime } = parseWindow(raw, nowSeconds, DEFAULT_SPAN_SECONDS, options.continuing ? { ...reach, seconds: reach.seconds + TOKEN_TTL_SECONDS } : reach, grace);
+  const { beginTime, endTime } = parseWindow(
+    raw,
+    nowSeconds,
+    DEFAULT_SPAN_SECONDS,
+    options.continuing ? { ...reach, seconds: reach.seconds + TOKEN_TTL_SECONDS } : reach,
+    grace,
+  );
   const serialNo = parseSerialNo(raw.serialNo);
-  return { phoneNumber, beginTime, endTime, limit: parseLimit(raw.limit), all: parseAll(raw.all), ...(serialNo !== undefined && { serialNo }) };
+  return {
+    phoneNumber,
+    beginTime,
+    endTime,
+    limit: parseLimit(raw.limit),
+    all: parseAll(raw.all),
+    ...(serialNo !== undefined && { serialNo }),
+  };
 }
 
 /**
@@ -125,7 +142,8 @@ function checkShape(raw: RawQuery): void {
   rejectUnknownFields(raw, FIELDS);
   for (const [field, value] of Object.entries(raw)) {
     const max = field === 'nextToken' ? MAX_TOKEN_LENGTH : MAX_VALUE_LENGTH;
-    if (typeof value === 'string' && value.length > max) throw new InvalidInput(`${field} is longer than ${max} characters`, { field });
+    if (typeof value === 'string' && value.length > max)
+      throw new InvalidInput(`${field} is longer than ${max} characters`, { field });
   }
 }
 
@@ -181,7 +199,9 @@ function parseLimit(value: unknown): number {
 function parseSerialNo(value: unknown): string | undefined {
   if (!present(value)) return undefined;
   if (typeof value !== 'string' || !SERIAL_NO.test(value)) {
-    throw new InvalidInput('serialNo must be a SerialNo as SendSms returned it: 1 to 64 letters, digits, and : . _ -', { field: 'serialNo' });
+    throw new InvalidInput('serialNo must be a SerialNo as SendSms returned it: 1 to 64 letters, digits, and : . _ -', {
+      field: 'serialNo',
+    });
   }
   return value;
 }
@@ -190,5 +210,5 @@ function parseAll(value: unknown): boolean {
   if (!present(value)) return false;
   if (value === true || value === 'true' || value === '1') return true;
   if (value === false || value === 'false' || value === '0') return false;
-  throw new InvalidInput("all must be true or false", { field: 'all' });
+  throw new InvalidInput('all must be true or false', { field: 'all' });
 }

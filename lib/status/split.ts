@@ -68,8 +68,14 @@ export const adaptiveSplit: Splitter = (stretch, asked, statuses) => {
   if (times.length === 0) return withRest({ next: halves(asked, []) }, stretch, asked);
   // A full page from one second: that second holds a page or more, whatever the order.
   if (times.every((t) => t === times[0])) return withRest(saturatedAround(asked, times[0] as number), stretch, asked);
-  if (isSorted(times, 1)) return direction === 1 ? pageForward(stretch, asked.beginTime, times) : withRest(pageForward(asked, asked.beginTime, times), stretch, asked);
-  if (isSorted(times, -1)) return direction === -1 ? pageBackward(stretch, asked.endTime, times) : withRest(pageBackward(asked, asked.endTime, times), stretch, asked);
+  if (isSorted(times, 1))
+    return direction === 1
+      ? pageForward(stretch, asked.beginTime, times)
+      : withRest(pageForward(asked, asked.beginTime, times), stretch, asked);
+  if (isSorted(times, -1))
+    return direction === -1
+      ? pageBackward(stretch, asked.endTime, times)
+      : withRest(pageBackward(asked, asked.endTime, times), stretch, asked);
   const guide = [...times].sort((a, b) => a - b);
   const rest = remainder(stretch, asked);
   if (!stretch.walk) return { next: [{ ...asked, walk: { direction: 1, guide } }] };
@@ -78,15 +84,21 @@ export const adaptiveSplit: Splitter = (stretch, asked, statuses) => {
 };
 
 function isSorted(times: number[], direction: 1 | -1): boolean {
-  for (let i = 1; i < times.length; i++) if (((times[i] as number) - (times[i - 1] as number)) * direction < 0) return false;
+  for (let i = 1; i < times.length; i++)
+    if (((times[i] as number) - (times[i - 1] as number)) * direction < 0) return false;
   return true;
 }
 
 /** What is left of a walked stretch once `asked` is taken from it, with the same walk. */
 function remainder(stretch: Stretch, asked: Window): Stretch | undefined {
   if (!stretch.walk) return undefined;
-  if (stretch.walk.direction === 1) return asked.endTime < stretch.endTime ? { beginTime: asked.endTime + 1, endTime: stretch.endTime, walk: stretch.walk } : undefined;
-  return stretch.beginTime < asked.beginTime ? { beginTime: stretch.beginTime, endTime: asked.beginTime - 1, walk: stretch.walk } : undefined;
+  if (stretch.walk.direction === 1)
+    return asked.endTime < stretch.endTime
+      ? { beginTime: asked.endTime + 1, endTime: stretch.endTime, walk: stretch.walk }
+      : undefined;
+  return stretch.beginTime < asked.beginTime
+    ? { beginTime: stretch.beginTime, endTime: asked.beginTime - 1, walk: stretch.walk }
+    : undefined;
 }
 
 function withRest(cut: SplitResult, stretch: Stretch, asked: Window): SplitResult {
@@ -110,7 +122,10 @@ function halves(asked: Window, sample: number[]): Stretch[] {
 
 /** A walked window came back full: it held at least a page, for its seconds and its guide points. */
 function overflowed(rest: Stretch, asked: Window, walk: Walk): Stretch {
-  const measured = { records: (walk.measured?.records ?? 0) / 2 + MAX_PAGE, seconds: (walk.measured?.seconds ?? 0) / 2 + asked.endTime - asked.beginTime + 1 };
+  const measured = {
+    records: (walk.measured?.records ?? 0) / 2 + MAX_PAGE,
+    seconds: (walk.measured?.seconds ?? 0) / 2 + asked.endTime - asked.beginTime + 1,
+  };
   if (!walk.guide) return { ...rest, walk: { ...walk, measured } };
   const points = walk.guide.filter((t) => t >= asked.beginTime && t <= asked.endTime).length;
   const perPoint = { records: (walk.perPoint?.records ?? 0) + MAX_PAGE, points: (walk.perPoint?.points ?? 0) + points };
@@ -125,17 +140,35 @@ function overflowed(rest: Stretch, asked: Window, walk: Walk): Stretch {
  */
 function pageForward(stretch: Stretch, from: number, times: number[]): SplitResult {
   const last = times.at(-1) as number;
-  if (last <= from) return saturatedAt(from, from < stretch.endTime ? [{ beginTime: from + 1, endTime: stretch.endTime, walk: stretch.walk }] : []);
+  if (last <= from)
+    return saturatedAt(
+      from,
+      from < stretch.endTime ? [{ beginTime: from + 1, endTime: stretch.endTime, walk: stretch.walk }] : [],
+    );
   const measured = { records: times.filter((t) => t < last).length, seconds: last - (times[0] as number) };
-  return { next: [{ beginTime: from, endTime: last - 1 }, { beginTime: last, endTime: stretch.endTime, walk: { direction: 1, measured } }] };
+  return {
+    next: [
+      { beginTime: from, endTime: last - 1 },
+      { beginTime: last, endTime: stretch.endTime, walk: { direction: 1, measured } },
+    ],
+  };
 }
 
 /** A descending page holds the newest records: the mirror image of `pageForward`. */
 function pageBackward(stretch: Stretch, to: number, times: number[]): SplitResult {
   const first = times.at(-1) as number;
-  if (first >= to) return saturatedAt(to, stretch.beginTime < to ? [{ beginTime: stretch.beginTime, endTime: to - 1, walk: stretch.walk }] : []);
+  if (first >= to)
+    return saturatedAt(
+      to,
+      stretch.beginTime < to ? [{ beginTime: stretch.beginTime, endTime: to - 1, walk: stretch.walk }] : [],
+    );
   const measured = { records: times.filter((t) => t > first).length, seconds: (times[0] as number) - first };
-  return { next: [{ beginTime: first + 1, endTime: to }, { beginTime: stretch.beginTime, endTime: first, walk: { direction: -1, measured } }] };
+  return {
+    next: [
+      { beginTime: first + 1, endTime: to },
+      { beginTime: stretch.beginTime, endTime: first, walk: { direction: -1, measured } },
+    ],
+  };
 }
 
 /**
@@ -158,7 +191,10 @@ export function nextAsk(stretch: Stretch): { ask: Window; rest?: Stretch } {
 /** Seconds the next window of a walk spans (at least one). */
 function walkWidth(stretch: Stretch, walk: Walk): number {
   const length = stretch.endTime - stretch.beginTime + 1;
-  const byTime = walk.measured && walk.measured.records > 0 ? timeWidth(length, walk.measured.records / walk.measured.seconds) : undefined;
+  const byTime =
+    walk.measured && walk.measured.records > 0
+      ? timeWidth(length, walk.measured.records / walk.measured.seconds)
+      : undefined;
   if (walk.direction === -1 || !walk.guide) return byTime ?? length;
   const points = walk.guide.filter((t) => t >= stretch.beginTime && t <= stretch.endTime);
   const rate = walk.perPoint && walk.perPoint.points > 0 ? walk.perPoint.records / walk.perPoint.points : undefined;
@@ -198,10 +234,16 @@ export function continueWalk(rest: Stretch, asked: Window, statuses: PullSmsSend
   if (!walk.guide && thinnedOut(walk, asked, times)) return { beginTime: rest.beginTime, endTime: rest.endTime };
   const edge = walk.direction === 1 ? Math.min(asked.endTime, ...times) : Math.max(asked.beginTime, ...times);
   const seconds = walk.direction === 1 ? asked.endTime - edge + 1 : edge - asked.beginTime + 1;
-  const measured = { records: (walk.measured?.records ?? 0) / 2 + times.length, seconds: (walk.measured?.seconds ?? 0) / 2 + seconds };
+  const measured = {
+    records: (walk.measured?.records ?? 0) / 2 + times.length,
+    seconds: (walk.measured?.seconds ?? 0) / 2 + seconds,
+  };
   if (!walk.guide) return { ...rest, walk: { ...walk, measured } };
   const inside = walk.guide.filter((t) => t >= asked.beginTime && t <= asked.endTime).length;
-  const perPoint = { records: (walk.perPoint?.records ?? 0) + times.length, points: (walk.perPoint?.points ?? 0) + inside };
+  const perPoint = {
+    records: (walk.perPoint?.records ?? 0) + times.length,
+    points: (walk.perPoint?.points ?? 0) + inside,
+  };
   return { ...rest, walk: { ...walk, measured, perPoint, guide: walk.guide.filter((t) => t > asked.endTime) } };
 }
 

@@ -68,9 +68,9 @@ export function createClient(options: ClientOptions): TencentClient {
   const url = new URL(options.endpoint);
   // getBuiltinModule skips building the ESM namespace of node:http, whose lazy exports cost ~25 ms
   // of every cold start; only the transport in use is loaded.
-  const transport = (url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')) as
-    | typeof http
-    | typeof https;
+  const transport = (
+    url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http')
+  ) as typeof http | typeof https;
   const agent = options.agent ?? new transport.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const timeoutMs = options.timeoutMs ?? 5000;
   const now = options.now ?? Date.now;
@@ -128,14 +128,25 @@ function send(
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = transport.request(
-      { protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent },
+      {
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers,
+        agent,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           // A page of 100 records is ~30 KB: an answer this large is not one, and reading it whole could exhaust memory.
-          if (size > MAX_ANSWER_BYTES) req.destroy(new UpstreamUnavailable(`Tencent's answer passed ${MAX_ANSWER_BYTES} bytes`, { code: 'InvalidResponse' }));
+          if (size > MAX_ANSWER_BYTES)
+            req.destroy(
+              new UpstreamUnavailable(`Tencent's answer passed ${MAX_ANSWER_BYTES} bytes`, { code: 'InvalidResponse' }),
+            );
           else chunks.push(chunk);
         });
         res.on('end', () => {
@@ -147,7 +158,10 @@ function send(
     );
     const timer = setTimeout(() => {
       req.destroy(
-        new UpstreamUnavailable(`Tencent did not answer within ${timeoutMs} ms`, { code: 'RequestTimeout', statusCode: 504 }),
+        new UpstreamUnavailable(`Tencent did not answer within ${timeoutMs} ms`, {
+          code: 'RequestTimeout',
+          statusCode: 504,
+        }),
       );
     }, timeoutMs);
     function fail(error: unknown): void {
@@ -197,7 +211,12 @@ function parse({ status, body }: RawResponse): PullPage {
 
 function isStatus(value: unknown): value is PullSmsSendStatus {
   const status = value as PullSmsSendStatus | null;
-  return typeof status === 'object' && status !== null && typeof status.SerialNo === 'string' && Number.isInteger(status.UserReceiveTime);
+  return (
+    typeof status === 'object' &&
+    status !== null &&
+    typeof status.SerialNo === 'string' &&
+    Number.isInteger(status.UserReceiveTime)
+  );
 }
 
 function invalidAnswer(what: string, requestId: string | undefined): SmsStatusError {

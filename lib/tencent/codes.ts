@@ -62,7 +62,10 @@ const PREFIXES: Array<[string, ErrorName]> = [
 ];
 
 /** Codes worth one immediate retry with a fresh timestamp (clock skew), not a backoff. */
-export const RESIGN_CODES: ReadonlySet<string> = new Set(['AuthFailure.SignatureExpire', 'InternalError.RequestTimeException']);
+export const RESIGN_CODES: ReadonlySet<string> = new Set([
+  'AuthFailure.SignatureExpire',
+  'InternalError.RequestTimeException',
+]);
 
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;

@@ -33,10 +33,13 @@ export function retentionClamped(client: TencentClient, now: () => number): Tenc
         if (!isSmsStatusError(error) || error.code !== 'InvalidParameterValue.BeginTimeVerifyFail') throw error;
         if (beginTime > edge + RETENTION_MARGIN_SECONDS) throw error;
         extraMargin = Math.min(MAX_EXTRA_MARGIN_SECONDS, extraMargin + RETENTION_MARGIN_SECONDS);
-        throw new UpstreamUnavailable(`BeginTime ${beginTime} reached Tencent's 7-day edge (clock skew?); retried further inside it`, {
-          code: error.code,
-          requestId: error.requestId,
-        });
+        throw new UpstreamUnavailable(
+          `BeginTime ${beginTime} reached Tencent's 7-day edge (clock skew?); retried further inside it`,
+          {
+            code: error.code,
+            requestId: error.requestId,
+          },
+        );
       }
     },
   };

@@ -102,11 +102,13 @@ export async function loadEdgeDefinition(env: NodeJS.ProcessEnv): Promise<EdgeDe
       .filter((r) => r.Type === 'AWS::ApiGateway::GatewayResponse')
       .map((r) => [r.Properties.ResponseType, r.Properties]),
   );
-  const answers = new Map(RENDERED.map((type) => {
-    const properties = byType.get(type);
-    if (!properties) throw new Error(`local edge: resources/edge.yml has no ${type} gateway response`);
-    return [type, answerOf(properties, type)] as const;
-  }));
+  const answers = new Map(
+    RENDERED.map((type) => {
+      const properties = byType.get(type);
+      if (!properties) throw new Error(`local edge: resources/edge.yml has no ${type} gateway response`);
+      return [type, answerOf(properties, type)] as const;
+    }),
+  );
   // Rendered once now: a template the edge cannot render fails `npm start`, not a request.
   for (const answer of answers.values()) JSON.parse(answer('check').body);
   const throttle = edge.extensions?.ApiGatewayUsagePlan?.Properties?.Throttle;

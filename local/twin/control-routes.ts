@@ -86,13 +86,20 @@ const push: Route = (target, _url, body, json, method) => {
     return json(job.stats());
   }
   if (method !== 'POST') return json({ error: 'GET, POST or DELETE /_twin/push' }, 405);
-  const options = readObject(body, `{"url", ${PUSH_FIELDS.filter((f) => f !== 'url').map((f) => `"${f}"?`).join(', ')}}`, json);
+  const options = readObject(
+    body,
+    `{"url", ${PUSH_FIELDS.filter((f) => f !== 'url')
+      .map((f) => `"${f}"?`)
+      .join(', ')}}`,
+    json,
+  );
   if (!options) return;
   const problem = pushProblem(options);
   if (problem) return json({ error: problem }, 400);
   const running = job?.stats();
   // Two pushes at once would interleave on the receiver and break the pacing each one promises.
-  if (running && !running.done && !running.stopped) return json({ error: 'a push is running: DELETE /_twin/push first', push: running }, 409);
+  if (running && !running.done && !running.stopped)
+    return json({ error: 'a push is running: DELETE /_twin/push first', push: running }, 409);
   json(target.push(options as unknown as PushOptions).stats(), 202);
 };
 

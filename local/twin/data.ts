@@ -44,14 +44,44 @@ export const DEMO_NUMBERS: Record<string, NumberProfile> = {
   '+8613500135000': { count: 450, fromAgo: 4 * HOUR, toAgo: 3 * HOUR, failRate: 0.05 },
   '+8613300133000': { count: 700, fromAgo: 6 * DAY - HOUR, toAgo: HOUR, failRate: 0.1 },
   // All 600 in three bursts of 200 (around 30, 20 and 5 hours ago); none spread over the rest of the span.
-  '+8613400134000': { count: 600, fromAgo: 31 * HOUR, toAgo: 4 * HOUR, bursts: [burst(30), burst(20), burst(5)], failRate: 0.05 },
+  '+8613400134000': {
+    count: 600,
+    fromAgo: 31 * HOUR,
+    toAgo: 4 * HOUR,
+    bursts: [burst(30), burst(20), burst(5)],
+    failRate: 0.05,
+  },
   // Beyond mainland China, each with its carriers' codes, for the delivery report (sms-status report):
   // Hong Kong and Taiwan fail now and then, Singapore fails most of the time (a number failing repeatedly).
-  '+85291234567': { count: 120, fromAgo: 6 * DAY - HOUR, toAgo: HOUR, failRate: 0.15, failures: ['UNDELIV', 'EXPIRED', 'DB:0141'] },
-  '+447700900456': { count: 80, fromAgo: 5 * DAY, toAgo: 2 * HOUR, failRate: 0.1, failures: ['EXPIRED', 'REJECTD', 'UNDELIV'] },
-  '+6591234567': { count: 60, fromAgo: 6 * DAY - HOUR, toAgo: 3 * HOUR, failRate: 0.6, failures: ['REJECTD', 'MK:0005'] },
+  '+85291234567': {
+    count: 120,
+    fromAgo: 6 * DAY - HOUR,
+    toAgo: HOUR,
+    failRate: 0.15,
+    failures: ['UNDELIV', 'EXPIRED', 'DB:0141'],
+  },
+  '+447700900456': {
+    count: 80,
+    fromAgo: 5 * DAY,
+    toAgo: 2 * HOUR,
+    failRate: 0.1,
+    failures: ['EXPIRED', 'REJECTD', 'UNDELIV'],
+  },
+  '+6591234567': {
+    count: 60,
+    fromAgo: 6 * DAY - HOUR,
+    toAgo: 3 * HOUR,
+    failRate: 0.6,
+    failures: ['REJECTD', 'MK:0005'],
+  },
   '+819012345678': { count: 50, fromAgo: 4 * DAY, toAgo: HOUR, failRate: 0.05, failures: ['EXPIRED', 'UNDELIV'] },
-  '+886912345678': { count: 40, fromAgo: 6 * DAY - HOUR, toAgo: 30 * MINUTE, failRate: 0.3, failures: ['DB:0141', 'UNDELIV', 'MK:0005'] },
+  '+886912345678': {
+    count: 40,
+    fromAgo: 6 * DAY - HOUR,
+    toAgo: 30 * MINUTE,
+    failRate: 0.3,
+    failures: ['DB:0141', 'UNDELIV', 'MK:0005'],
+  },
 };
 
 /** What each demo number shows, for the banners (`npm start`, README's table). */
@@ -82,7 +112,10 @@ function countryCode(phoneNumber: string): string {
 
 function hex(random: () => number, length: number): string {
   let out = '';
-  while (out.length < length) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  while (out.length < length)
+    out += Math.floor(random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, length);
 }
 

@@ -48,7 +48,8 @@ export function pushUrl(text: string | undefined, name: string): string | undefi
 export function pushNumber(text: string | undefined, name: string, field: 'rate' | 'batchSize'): number | undefined {
   const value = text?.trim();
   if (!value) return undefined;
-  if (!PUSH_RULES[field].ok(Number(value))) throw new ConfigError(name, `${PUSH_RULES[field].rule}, got '${value.slice(0, 32)}'`);
+  if (!PUSH_RULES[field].ok(Number(value)))
+    throw new ConfigError(name, `${PUSH_RULES[field].rule}, got '${value.slice(0, 32)}'`);
   return Number(value);
 }
 

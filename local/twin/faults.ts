@@ -48,7 +48,8 @@ export function injectFault(
   hangMs = 30_000,
 ): void {
   stats.fault();
-  if (typeof fault === 'object') return respondError(res, stats, { code: fault.code, message: `Injected ${fault.code}.` });
+  if (typeof fault === 'object')
+    return respondError(res, stats, { code: fault.code, message: `Injected ${fault.code}.` });
   switch (fault) {
     case 'timeout': {
       const timer = setTimeout(() => req.socket.destroy(), hangMs);

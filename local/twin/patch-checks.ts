@@ -35,14 +35,21 @@ function faultsProblem(value: unknown, field: string): string | undefined {
   const extra = unknownField(value, ['rate', 'kinds', 'hangMs', 'script'], field);
   if (extra) return extra;
   if (value.rate !== undefined && !isNumberIn(value.rate, 0, 1)) return `${field}.rate must be a number from 0 to 1`;
-  if (value.hangMs !== undefined && !isNumberIn(value.hangMs, 0, 600_000)) return `${field}.hangMs must be milliseconds from 0 to 600000`;
-  if (value.kinds !== undefined && !(Array.isArray(value.kinds) && value.kinds.length > 0 && value.kinds.every(isFaultKind))) {
+  if (value.hangMs !== undefined && !isNumberIn(value.hangMs, 0, 600_000))
+    return `${field}.hangMs must be milliseconds from 0 to 600000`;
+  if (
+    value.kinds !== undefined &&
+    !(Array.isArray(value.kinds) && value.kinds.length > 0 && value.kinds.every(isFaultKind))
+  ) {
     return `${field}.kinds must be a non-empty list of ${FAULT_KINDS.join(', ')}`;
   }
   if (value.script !== undefined) {
     if (!Array.isArray(value.script)) return `${field}.script must be a list of faults`;
-    const bad = value.script.findIndex((f) => !(isFaultKind(f) || (isObject(f) && typeof f.code === 'string' && f.code !== '')));
-    if (bad >= 0) return `${field}.script[${bad}] must be one of ${FAULT_KINDS.join(', ')} or {"code": "<Tencent error code>"}`;
+    const bad = value.script.findIndex(
+      (f) => !(isFaultKind(f) || (isObject(f) && typeof f.code === 'string' && f.code !== '')),
+    );
+    if (bad >= 0)
+      return `${field}.script[${bad}] must be one of ${FAULT_KINDS.join(', ')} or {"code": "<Tencent error code>"}`;
   }
   return undefined;
 }
@@ -64,11 +71,13 @@ function holdProblem(value: unknown, field: string): string | undefined {
 /** Checks of every field `configure` takes; each answers what is wrong, naming the field, or undefined. */
 const PATCH_CHECKS: Record<keyof TwinPatch, (value: unknown, field: string) => string | undefined> = {
   latencyMs: (value, field) => rangeProblem(value, field, 0, 600_000, 'milliseconds'),
-  rateLimit: (value, field) => (isNumberIn(value, 0, 1e9) && value > 0 ? undefined : `${field} must be a number of requests above 0`),
+  rateLimit: (value, field) =>
+    isNumberIn(value, 0, 1e9) && value > 0 ? undefined : `${field} must be a number of requests above 0`,
   faults: faultsProblem,
   lateReports: lateReportsProblem,
   hold: holdProblem,
-  order: (value, field) => (TWIN_ORDERS.includes(value as TwinOrder) ? undefined : `${field} must be one of ${TWIN_ORDERS.join(', ')}`),
+  order: (value, field) =>
+    TWIN_ORDERS.includes(value as TwinOrder) ? undefined : `${field} must be one of ${TWIN_ORDERS.join(', ')}`,
 };
 export const PATCH_FIELDS = Object.keys(PATCH_CHECKS) as (keyof TwinPatch)[];
 

@@ -1,7 +1,10 @@
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 
 /** One receipt as Tencent's status callback carries it: every field a string, as Tencent documents it. */
-export type CallbackReceipt = Record<'user_receive_time' | 'nationcode' | 'mobile' | 'report_status' | 'errmsg' | 'description' | 'sid', string>;
+export type CallbackReceipt = Record<
+  'user_receive_time' | 'nationcode' | 'mobile' | 'report_status' | 'errmsg' | 'description' | 'sid',
+  string
+>;
 
 /** Tencent's console and docs give callback times in Beijing time, with no zone in the field itself. */
 export const DEFAULT_UTC_OFFSET = '+08:00';

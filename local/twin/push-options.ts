@@ -59,15 +59,24 @@ function isBackoff(value: unknown): boolean {
  */
 export const PUSH_RULES: Record<keyof PushOptions, { ok(value: unknown): boolean; rule: string }> = {
   url: { ok: isHttpUrl, rule: 'must be an http(s) URL, e.g. http://127.0.0.1:3000/v1/callbacks/tencent/<token>' },
-  rate: { ok: (v) => isNumberIn(v, 0, 1e6) && v > 0, rule: 'must be receipts per second, a number above 0 up to 1000000' },
-  batchSize: { ok: (v) => Number.isInteger(v) && isNumberIn(v, 1, 10_000), rule: 'must be a whole number of receipts from 1 to 10000' },
+  rate: {
+    ok: (v) => isNumberIn(v, 0, 1e6) && v > 0,
+    rule: 'must be receipts per second, a number above 0 up to 1000000',
+  },
+  batchSize: {
+    ok: (v) => Number.isInteger(v) && isNumberIn(v, 1, 10_000),
+    rule: 'must be a whole number of receipts from 1 to 10000',
+  },
   numbers: {
     ok: (v) => Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === 'string' && E164.test(n)),
     rule: 'must be a non-empty list of E.164 phone numbers such as +8613711112222',
   },
   beginTime: { ok: (v) => isNumberIn(v, 0, Number.MAX_SAFE_INTEGER), rule: 'must be unix seconds' },
   endTime: { ok: (v) => isNumberIn(v, 0, Number.MAX_SAFE_INTEGER), rule: 'must be unix seconds' },
-  utcOffset: { ok: (v) => offsetSeconds(v) !== undefined, rule: 'must be a UTC offset from -14:00 to +14:00 such as +08:00' },
+  utcOffset: {
+    ok: (v) => offsetSeconds(v) !== undefined,
+    rule: 'must be a UTC offset from -14:00 to +14:00 such as +08:00',
+  },
   timeoutMs: { ok: (v) => isNumberIn(v, 1, MAX_MS), rule: `must be milliseconds from 1 to ${MAX_MS}` },
   backoffMs: { ok: isBackoff, rule: `must be a [first, most] pair of milliseconds from 1 to ${MAX_MS}, first <= most` },
 };
@@ -75,13 +84,15 @@ export const PUSH_FIELDS = Object.keys(PUSH_RULES) as (keyof PushOptions)[];
 
 /** What is wrong with push options, naming the field (after `prefix`), or undefined; `url` is required. */
 export function pushProblem(options: unknown, prefix = ''): string | undefined {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) return `${prefix || 'push options '}must be an object`;
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    return `${prefix || 'push options '}must be an object`;
   const value = options as Record<string, unknown>;
   const extra = Object.keys(value).find((key) => !(PUSH_FIELDS as string[]).includes(key));
   if (extra !== undefined) return `${prefix}${extra || '(empty)'} is not a push field (${PUSH_FIELDS.join(', ')})`;
   if (value.url === undefined) return `${prefix}url is required: ${PUSH_RULES.url.rule}`;
   for (const field of PUSH_FIELDS) {
-    if (value[field] !== undefined && !PUSH_RULES[field].ok(value[field])) return `${prefix}${field} ${PUSH_RULES[field].rule}`;
+    if (value[field] !== undefined && !PUSH_RULES[field].ok(value[field]))
+      return `${prefix}${field} ${PUSH_RULES[field].rule}`;
   }
   if (typeof value.beginTime === 'number' && typeof value.endTime === 'number' && value.beginTime > value.endTime) {
     return `${prefix}beginTime must not be after endTime`;

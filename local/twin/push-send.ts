@@ -32,7 +32,12 @@ function failure(error: unknown, timeoutMs: number): string {
  * POSTs one batch as Tencent does (a JSON array, UTF-8, no signature), and answers undefined when the
  * receiver acknowledged it, or why not. `stop` aborts the request at once.
  */
-export async function sendBatch(url: string, batch: CallbackReceipt[], timeoutMs: number, stop: AbortSignal): Promise<string | undefined> {
+export async function sendBatch(
+  url: string,
+  batch: CallbackReceipt[],
+  timeoutMs: number,
+  stop: AbortSignal,
+): Promise<string | undefined> {
   try {
     const res = await fetch(url, {
       method: 'POST',

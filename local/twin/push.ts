@@ -55,7 +55,8 @@ function planBatches(options: PushOptions, source: PushSource): CallbackReceipt[
   const offset = offsetSeconds(options.utcOffset ?? PUSH_DEFAULTS.utcOffset) ?? 0;
   const size = options.batchSize ?? PUSH_DEFAULTS.batchSize;
   const batches: CallbackReceipt[][] = [];
-  for (let i = 0; i < receipts.length; i += size) batches.push(receipts.slice(i, i + size).map((r) => callbackReceipt(r, offset)));
+  for (let i = 0; i < receipts.length; i += size)
+    batches.push(receipts.slice(i, i + size).map((r) => callbackReceipt(r, offset)));
   return batches;
 }
 

@@ -11,7 +11,8 @@ export interface Receipts {
 /** Receipts laid out relative to `anchor` (unix seconds on the hour), so the truth is stable for the twin's life. */
 export function createReceipts(numbers: Record<string, NumberProfile>, anchor: number, perNumber?: number): Receipts {
   const store = new Map<string, PullSmsSendStatus[]>();
-  const profile = (phoneNumber: string): NumberProfile => numbers[phoneNumber] ?? defaultProfile(phoneNumber, perNumber);
+  const profile = (phoneNumber: string): NumberProfile =>
+    numbers[phoneNumber] ?? defaultProfile(phoneNumber, perNumber);
   function statuses(phoneNumber: string): PullSmsSendStatus[] {
     let list = store.get(phoneNumber);
     if (!list) {

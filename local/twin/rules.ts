@@ -33,7 +33,8 @@ export function checkHeaders(method: string | undefined, headers: IncomingHttpHe
   if (headers['x-tc-version'] !== VERSION) return error('NoSuchVersion', `The version must be ${VERSION}.`);
   const region = headers['x-tc-region'];
   if (!region) return error('MissingParameter', 'The request is missing X-TC-Region.');
-  if (!/^[a-z]{2,}(-[a-z]+)+(-\d+)?$/.test(String(region))) return error('UnsupportedRegion', 'The region is not supported.');
+  if (!/^[a-z]{2,}(-[a-z]+)+(-\d+)?$/.test(String(region)))
+    return error('UnsupportedRegion', 'The region is not supported.');
   if (!String(headers['content-type'] ?? '').startsWith('application/json')) {
     return error('InvalidRequest', 'Content-Type must be application/json.');
   }
@@ -59,17 +60,24 @@ export function checkParams(body: unknown, sdkAppId: string, nowSeconds: number)
     }
   }
   const p = params as unknown as PullParams;
-  if (!/^\d+$/.test(p.SmsSdkAppId)) return error('InvalidParameterValue.SdkAppIdNotExist', 'The SdkAppId does not exist.');
+  if (!/^\d+$/.test(p.SmsSdkAppId))
+    return error('InvalidParameterValue.SdkAppIdNotExist', 'The SdkAppId does not exist.');
   if (p.SmsSdkAppId !== sdkAppId) {
-    return error('UnauthorizedOperation.SmsSdkAppIdVerifyFail', 'The SmsSdkAppId is not under the account of this key.');
+    return error(
+      'UnauthorizedOperation.SmsSdkAppIdVerifyFail',
+      'The SmsSdkAppId is not under the account of this key.',
+    );
   }
   if (p.Offset !== 0) return error('InvalidParameterValue.OffsetVerifyFail', 'Offset is fixed at 0.');
-  if (p.Limit < 1 || p.Limit > MAX_LIMIT) return error('InvalidParameterValue.LimitVerifyFail', `Limit must be 1 to ${MAX_LIMIT}.`);
-  if (!E164.test(p.PhoneNumber)) return error('InvalidParameterValue.IncorrectPhoneNumber', 'Incorrect mobile number format.');
+  if (p.Limit < 1 || p.Limit > MAX_LIMIT)
+    return error('InvalidParameterValue.LimitVerifyFail', `Limit must be 1 to ${MAX_LIMIT}.`);
+  if (!E164.test(p.PhoneNumber))
+    return error('InvalidParameterValue.IncorrectPhoneNumber', 'Incorrect mobile number format.');
   if (p.BeginTime < nowSeconds - MAX_LOOKBACK_SECONDS || p.BeginTime > nowSeconds) {
     return error('InvalidParameterValue.BeginTimeVerifyFail', 'BeginTime must lie within the last 7 days.');
   }
-  if (p.EndTime !== undefined && p.EndTime < 0) return error('InvalidParameterValue.EndTimeVerifyFail', 'EndTime is invalid.');
+  if (p.EndTime !== undefined && p.EndTime < 0)
+    return error('InvalidParameterValue.EndTimeVerifyFail', 'EndTime is invalid.');
   if (p.EndTime !== undefined && p.EndTime < p.BeginTime) {
     return error('InvalidParameterValue.InvalidStartTime', 'BeginTime is later than EndTime.');
   }

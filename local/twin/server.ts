@@ -34,7 +34,11 @@ export async function listen(
       const body = Buffer.concat(chunks);
       const url = new URL(req.url ?? '/', 'http://twin');
       if (url.pathname.startsWith('/_twin/')) return handleControl(control, url, body, res);
-      if (size > MAX_BODY_BYTES) return respondError(res, stats, { code: 'RequestSizeLimitExceeded', message: 'The request body is too large.' });
+      if (size > MAX_BODY_BYTES)
+        return respondError(res, stats, {
+          code: 'RequestSizeLimitExceeded',
+          message: 'The request body is too large.',
+        });
       api.handle(req, res, body);
     });
   });

@@ -44,7 +44,10 @@ export function createSmsApi(context: SmsApiContext): SmsApi {
       const inWindow = limiter.admit(at, context.settings().rateLimit);
       if (inWindow === undefined) {
         stats.throttled();
-        return respondError(res, stats, { code: 'RequestLimitExceeded', message: 'Your current request times exceeds the limit.' });
+        return respondError(res, stats, {
+          code: 'RequestLimitExceeded',
+          message: 'Your current request times exceeds the limit.',
+        });
       }
       stats.accepted(at, inWindow);
       const answer = (): void => {
@@ -70,12 +73,18 @@ function pull(context: SmsApiContext, req: http.IncomingMessage, res: http.Serve
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    return respondError(res, stats, { code: 'FailedOperation.JsonParseFail', message: 'Failed to parse the request body.' });
+    return respondError(res, stats, {
+      code: 'FailedOperation.JsonParseFail',
+      message: 'Failed to parse the request body.',
+    });
   }
   const params = checkParams(parsed, context.sdkAppId, nowSeconds);
   if (isError(params)) return respondError(res, stats, params);
   if (context.receipts.profile(params.PhoneNumber).optedOut) {
-    return respondError(res, stats, { code: 'FailedOperation.PhoneNumberInBlacklist', message: 'The mobile number is in the opt-out list.' });
+    return respondError(res, stats, {
+      code: 'FailedOperation.PhoneNumberInBlacklist',
+      message: 'The mobile number is in the opt-out list.',
+    });
   }
   const matching = context.visible(params.PhoneNumber, params.BeginTime, params.EndTime ?? nowSeconds);
   const { order } = context.settings();

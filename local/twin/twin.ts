@@ -56,7 +56,8 @@ export const DEMO_CREDENTIALS: TwinCredentials = {
 export const DEMO_SDK_APP_ID = '1400000000';
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
-  const problem = optionsProblem(options) ?? (options.push === undefined ? undefined : pushProblem(options.push, 'push.'));
+  const problem =
+    optionsProblem(options) ?? (options.push === undefined ? undefined : pushProblem(options.push, 'push.'));
   if (problem) throw new TypeError(`twin option ${problem}`);
   const credentials = options.credentials ?? DEMO_CREDENTIALS;
   const sdkAppId = options.sdkAppId ?? DEMO_SDK_APP_ID;
@@ -75,7 +76,16 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   };
   const getSettings = () => settings;
   const pushes = createPushes({ now: clock.now, truth: receipts.truth, numbers: Object.keys(profiles) });
-  const api = createSmsApi({ credentials, sdkAppId, now: clock.now, settings: getSettings, stats, receipts, visible, random: prng(seed) });
+  const api = createSmsApi({
+    credentials,
+    sdkAppId,
+    now: clock.now,
+    settings: getSettings,
+    stats,
+    receipts,
+    visible,
+    random: prng(seed),
+  });
   const handles = {
     now: clock.now,
     advance: clock.advance,

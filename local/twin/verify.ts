@@ -14,7 +14,8 @@ export interface AuthFailure {
   message: string;
 }
 
-const AUTHORIZATION = /^TC3-HMAC-SHA256 Credential=([^/\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/\s]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^TC3-HMAC-SHA256 Credential=([^/\s]+)\/(\d{4}-\d{2}-\d{2})\/([^/\s]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 const MAX_SKEW_SECONDS = 300;
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -36,13 +37,22 @@ export function verify(
   const authorization = header(headers, 'authorization');
   if (!authorization) return { code: 'AuthFailure.InvalidAuthorization', message: 'Authorization header is missing.' };
   const match = AUTHORIZATION.exec(authorization);
-  if (!match) return { code: 'AuthFailure.InvalidAuthorization', message: `Authorization must be ${ALGORITHM} Credential=…, SignedHeaders=…, Signature=….` };
+  if (!match)
+    return {
+      code: 'AuthFailure.InvalidAuthorization',
+      message: `Authorization must be ${ALGORITHM} Credential=…, SignedHeaders=…, Signature=….`,
+    };
   const [, secretId, date, service, signedHeaders, signature] = match as unknown as string[];
-  if (secretId !== credentials.secretId) return { code: 'AuthFailure.SecretIdNotFound', message: 'The SecretId is not found.' };
+  if (secretId !== credentials.secretId)
+    return { code: 'AuthFailure.SecretIdNotFound', message: 'The SecretId is not found.' };
   const timestamp = Number(header(headers, 'x-tc-timestamp'));
-  if (!Number.isInteger(timestamp)) return { code: 'AuthFailure.InvalidAuthorization', message: 'X-TC-Timestamp is not a unix time in seconds.' };
+  if (!Number.isInteger(timestamp))
+    return { code: 'AuthFailure.InvalidAuthorization', message: 'X-TC-Timestamp is not a unix time in seconds.' };
   if (Math.abs(timestamp - nowSeconds) > MAX_SKEW_SECONDS) {
-    return { code: 'AuthFailure.SignatureExpire', message: `Signature expired, timestamp ${timestamp}, server time ${nowSeconds}.` };
+    return {
+      code: 'AuthFailure.SignatureExpire',
+      message: `Signature expired, timestamp ${timestamp}, server time ${nowSeconds}.`,
+    };
   }
   const names = (signedHeaders as string).split(';');
   if (!names.includes('content-type') || !names.includes('host')) {
@@ -57,7 +67,13 @@ export function verify(
   const ok = candidates.some((candidateHost) => {
     const signed: Record<string, string> = {};
     for (const name of names) signed[name] = name === 'host' ? candidateHost : (header(headers, name) ?? '');
-    const expected = sign({ ...credentials, service: service as string, timestamp, headers: signed, payload: body }).signature;
+    const expected = sign({
+      ...credentials,
+      service: service as string,
+      timestamp,
+      headers: signed,
+      payload: body,
+    }).signature;
     return timingSafeEqual(Buffer.from(expected), Buffer.from(signature as string));
   });
   if (!ok) return { code: 'AuthFailure.SignatureFailure', message: 'The provided credentials could not be validated.' };

@@ -30,7 +30,15 @@ function beijing(seconds: number): string {
 
 function receipt(mobile: string, sid: string, at: number, status: 'SUCCESS' | 'FAIL') {
   const errmsg = status === 'SUCCESS' ? 'DELIVRD' : 'UNDELIV';
-  return { user_receive_time: beijing(at), nationcode: '86', mobile, report_status: status, errmsg, description: errmsg, sid };
+  return {
+    user_receive_time: beijing(at),
+    nationcode: '86',
+    mobile,
+    report_status: status,
+    errmsg,
+    description: errmsg,
+    sid,
+  };
 }
 
 async function push(batch: unknown[]): Promise<void> {
@@ -39,7 +47,9 @@ async function push(batch: unknown[]): Promise<void> {
 }
 
 async function drain(): Promise<DrainSummary> {
-  const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-inbox', Payload: Buffer.from('{}') }));
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: 'sms-status-dev-inbox', Payload: Buffer.from('{}') }),
+  );
   const body = JSON.parse(Buffer.from(out.Payload ?? []).toString() || 'null');
   expect(out.FunctionError, JSON.stringify(body)).toBeUndefined();
   return body as DrainSummary;
@@ -49,7 +59,11 @@ async function drainAll(): Promise<void> {
   for (let i = 0; i < 10 && (await drain()).remaining; i++);
 }
 
-async function lookup(phoneNumber: string, beginTime: number, endTime: number): Promise<{ statuses: Array<{ serialNo: string; reportStatus: string; userReceiveTime: number }> }> {
+async function lookup(
+  phoneNumber: string,
+  beginTime: number,
+  endTime: number,
+): Promise<{ statuses: Array<{ serialNo: string; reportStatus: string; userReceiveTime: number }> }> {
   const url = `${stack.httpUrl}/dev/v1/phone-numbers/${encodeURIComponent(phoneNumber)}/statuses?all=true&beginTime=${beginTime}&endTime=${endTime}`;
   const response = await fetch(url, { headers: { 'x-api-key': stack.apiKey } });
   expect(response.status).toBe(200);
@@ -77,11 +91,15 @@ describe('a redelivered old batch (callback → drain → lookup)', () => {
     await push([receipt(mobile, sid, at + 300, 'SUCCESS')]);
     await drainAll();
     const window = [at - 60, at + 600] as const;
-    expect((await lookup(`+86${mobile}`, ...window)).statuses).toMatchObject([{ serialNo: sid, reportStatus: 'SUCCESS', userReceiveTime: at + 300 }]);
+    expect((await lookup(`+86${mobile}`, ...window)).statuses).toMatchObject([
+      { serialNo: sid, reportStatus: 'SUCCESS', userReceiveTime: at + 300 },
+    ]);
     // Tencent sends the first batch again (its first answer timed out).
     await push(first);
     await drainAll();
-    expect((await lookup(`+86${mobile}`, ...window)).statuses).toMatchObject([{ serialNo: sid, reportStatus: 'SUCCESS', userReceiveTime: at + 300 }]);
+    expect((await lookup(`+86${mobile}`, ...window)).statuses).toMatchObject([
+      { serialNo: sid, reportStatus: 'SUCCESS', userReceiveTime: at + 300 },
+    ]);
   });
 });
 
@@ -111,12 +129,26 @@ describe('two inbox drains at once over a corrupt day object', () => {
       const lag = Math.floor(Math.random() * 50);
       const summaries = await Promise.all([drain(), new Promise((resolve) => setTimeout(resolve, lag)).then(drain)]);
       await drainAll();
-      const quarantined = await Promise.all((await keys(`${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}`)).map(bytesOf));
-      expect(quarantined.some((kept) => kept.equals(corrupt)), `try ${t} (lag ${lag} ms): the original bytes are in _quarantine/`).toBe(true);
-      expect(quarantined.every((kept) => kept.equals(corrupt)), `try ${t}: nothing else was quarantined`).toBe(true);
+      const quarantined = await Promise.all(
+        (await keys(`${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}`)).map(bytesOf),
+      );
+      expect(
+        quarantined.some((kept) => kept.equals(corrupt)),
+        `try ${t} (lag ${lag} ms): the original bytes are in _quarantine/`,
+      ).toBe(true);
+      expect(
+        quarantined.every((kept) => kept.equals(corrupt)),
+        `try ${t}: nothing else was quarantined`,
+      ).toBe(true);
       // Reported once at most (a drain of another test file may have met it first), rebuilt once.
-      expect(summaries.flatMap((s) => s.corruptObjects.map((c) => c.key)).filter((k) => k === key).length).toBeLessThanOrEqual(1);
-      const lines = gunzipSync(await bytesOf(key)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ExportRecord);
+      expect(
+        summaries.flatMap((s) => s.corruptObjects.map((c) => c.key)).filter((k) => k === key).length,
+      ).toBeLessThanOrEqual(1);
+      const lines = gunzipSync(await bytesOf(key))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ExportRecord);
       expect(lines.map((r) => r.serialNo)).toContain(sid);
       expect(new Set(lines.map((r) => r.serialNo)).size).toBe(lines.length);
     }

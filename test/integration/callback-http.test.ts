@@ -47,7 +47,11 @@ function receipt(i: number, at = NOW - 3600 - i, status = 'SUCCESS') {
 const statuses: number[] = [];
 
 async function post(body: string, token = TOKEN): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${CALLBACK}/${token}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  const response = await fetch(`${CALLBACK}/${token}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body,
+  });
   statuses.push(response.status);
   const text = await response.text();
   try {
@@ -71,11 +75,17 @@ async function listKeys(prefix: string): Promise<string[]> {
 async function lines(key: string): Promise<ExportRecord[]> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: key }));
   const bytes = Buffer.from(await (Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-  return gunzipSync(bytes).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ExportRecord);
+  return gunzipSync(bytes)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ExportRecord);
 }
 
 async function drain(): Promise<DrainSummary> {
-  const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-inbox', Payload: Buffer.from('{}') }));
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: 'sms-status-dev-inbox', Payload: Buffer.from('{}') }),
+  );
   const body = JSON.parse(Buffer.from(out.Payload ?? []).toString() || 'null');
   expect(out.FunctionError, JSON.stringify(body)).toBeUndefined();
   return body as DrainSummary;
@@ -118,8 +128,16 @@ describe('Tencent status callback (serverless-offline)', () => {
   it.each<[string, () => string, string]>([
     ['not JSON', () => 'user_receive_time=2015-10-17', 'body'],
     ['not an array', () => JSON.stringify(receipt(9)), 'body'],
-    ['a missing field', () => JSON.stringify([receipt(9), { ...receipt(10), nationcode: undefined }]), '[1].nationcode'],
-    ['a bad time', () => JSON.stringify([{ ...receipt(9), user_receive_time: '2024-02-30 08:00:00' }]), '[0].user_receive_time'],
+    [
+      'a missing field',
+      () => JSON.stringify([receipt(9), { ...receipt(10), nationcode: undefined }]),
+      '[1].nationcode',
+    ],
+    [
+      'a bad time',
+      () => JSON.stringify([{ ...receipt(9), user_receive_time: '2024-02-30 08:00:00' }]),
+      '[0].user_receive_time',
+    ],
     ['a bad number', () => JSON.stringify([{ ...receipt(9), mobile: '166abc' }]), '[0].mobile'],
     ['a 10 MB body', () => tooBig, 'body'],
   ])('answers 400 with result 1 to %s, naming the field, and stores nothing', async (_, body, field) => {
@@ -134,7 +152,10 @@ describe('Tencent status callback (serverless-offline)', () => {
   it('answers 403 to a wrong token, and stores nothing', async () => {
     const before = await listKeys(`${PREFIX}/_inbox/`);
     for (const token of ['wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
-      expect(await post(JSON.stringify([receipt(20)]), token)).toEqual({ status: 403, body: { result: 1, errmsg: 'forbidden' } });
+      expect(await post(JSON.stringify([receipt(20)]), token)).toEqual({
+        status: 403,
+        body: { result: 1, errmsg: 'forbidden' },
+      });
     }
     expect(await listKeys(`${PREFIX}/_inbox/`)).toEqual(before);
   });
@@ -172,7 +193,8 @@ describe('Tencent status callback (serverless-offline)', () => {
       ...receipt(1000 + i, NOW - 2 * 86_400 + i * 17),
       mobile: `166${String(10_000_000 + (i % 2000)).slice(-8)}`,
     }));
-    for (let i = 0; i < many.length; i += 500) expect((await post(JSON.stringify(many.slice(i, i + 500)))).status).toBe(200);
+    for (let i = 0; i < many.length; i += 500)
+      expect((await post(JSON.stringify(many.slice(i, i + 500)))).status).toBe(200);
     const summary = await drain();
     expect(summary).toMatchObject({ objects: 20, records: 10_000, remaining: false, quarantined: 0 });
     expect((await mine()).length).toBe(10_000 + batch.length);

@@ -34,13 +34,24 @@ async function run(command: string, args: string[], env: NodeJS.ProcessEnv, time
   return { code, stdout, stderr };
 }
 
-const cli = (args: string[], env: NodeJS.ProcessEnv): Promise<Run> => run(process.execPath, ['cli/sms-status.js', ...args], env);
+const cli = (args: string[], env: NodeJS.ProcessEnv): Promise<Run> =>
+  run(process.execPath, ['cli/sms-status.js', ...args], env);
 
 let home: string;
 
 /** The stack's Tencent twin and S3, and nothing else of the runner's environment (no ~/.aws either). */
 function stackEnv(vars: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const keep = ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'EXPORT_BUCKET', 'AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'];
+  const keep = [
+    'TENCENT_SMS_ENDPOINT',
+    'TENCENTCLOUD_SECRET_ID',
+    'TENCENTCLOUD_SECRET_KEY',
+    'SMS_SDK_APP_ID',
+    'EXPORT_BUCKET',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_REGION',
+  ];
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
   for (const name of keep) env[name] = stack.env[name];
   for (const [name, value] of Object.entries(vars)) {
@@ -105,7 +116,10 @@ describe('sms-status export, S3 wrong', () => {
 describe('sms-status lookup, Tencent unreachable', () => {
   it('is one JSON error line naming the endpoint and TENCENT_SMS_ENDPOINT, exit 1', { timeout: 90_000 }, async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const result = await cli(['lookup', '+8613711112222'], stackEnv({ TENCENT_SMS_ENDPOINT: endpoint, EXPORT_BUCKET: undefined }));
+    const result = await cli(
+      ['lookup', '+8613711112222'],
+      stackEnv({ TENCENT_SMS_ENDPOINT: endpoint, EXPORT_BUCKET: undefined }),
+    );
     const line = expectOneLine(result);
     const body = JSON.parse(line);
     expect(body.error.message).toContain(endpoint);
@@ -132,9 +146,21 @@ describe('node cli/sms-status.js on an older Node', () => {
     // told it is Node 20, so the check is exercised either way.
     const result = old
       ? await run(old, ['cli/sms-status.js', 'lookup', '+8613711112222'], stackEnv())
-      : await run(process.execPath, ['--import', 'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.20.2"})', 'cli/sms-status.js', 'lookup', '+8613711112222'], stackEnv());
+      : await run(
+          process.execPath,
+          [
+            '--import',
+            'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"20.20.2"})',
+            'cli/sms-status.js',
+            'lookup',
+            '+8613711112222',
+          ],
+          stackEnv(),
+        );
     const major = old ? execFileSync(old, ['-p', 'process.versions.node.split(".")[0]']).toString().trim() : '20';
-    expect(expectOneLine(result)).toBe(`sms-status needs Node 24 or later (this is Node ${major}): run it with npx inside the repository`);
+    expect(expectOneLine(result)).toBe(
+      `sms-status needs Node 24 or later (this is Node ${major}): run it with npx inside the repository`,
+    );
     expect(result.code).toBe(1);
   });
 });

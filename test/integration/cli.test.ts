@@ -111,7 +111,10 @@ describe('sms-status CLI against the twin', () => {
 
   it('an unreachable endpoint exits 1 with an UpstreamUnavailable body after its retries', async () => {
     const port = await closedPort();
-    const result = await run(['lookup', '+8613711112222'], { ...env, TENCENT_SMS_ENDPOINT: `http://127.0.0.1:${port}` });
+    const result = await run(['lookup', '+8613711112222'], {
+      ...env,
+      TENCENT_SMS_ENDPOINT: `http://127.0.0.1:${port}`,
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(JSON.parse(result.stderr.trim())).toMatchObject({ error: { code: 'ECONNREFUSED' } });
@@ -119,7 +122,10 @@ describe('sms-status CLI against the twin', () => {
 
   it('missing credentials exit 2 naming the variable, before any request', async () => {
     twin.resetStats();
-    const result = await run(['lookup', '+8613711112222'], cliEnv({ TENCENT_SMS_ENDPOINT: twin.url, SMS_SDK_APP_ID: SDK_APP_ID }));
+    const result = await run(
+      ['lookup', '+8613711112222'],
+      cliEnv({ TENCENT_SMS_ENDPOINT: twin.url, SMS_SDK_APP_ID: SDK_APP_ID }),
+    );
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('TENCENTCLOUD_SECRET_ID');
@@ -176,7 +182,13 @@ describe('sms-status twin', () => {
     expect(stderr).toContain(`http://127.0.0.1:${port}`);
 
     const result = await run(
-      ['lookup', '+8613711112222', '--begin', new Date(Date.now() - 7 * 24 * 3600_000 + 600_000).toISOString(), '--all'],
+      [
+        'lookup',
+        '+8613711112222',
+        '--begin',
+        new Date(Date.now() - 7 * 24 * 3600_000 + 600_000).toISOString(),
+        '--all',
+      ],
       cliEnv({ ...keys, TENCENT_SMS_ENDPOINT: `http://127.0.0.1:${port}`, TENCENT_RPS_BUDGET: '20' }),
     );
     expect(result.code, result.stderr).toBe(0);

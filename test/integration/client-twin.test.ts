@@ -78,9 +78,17 @@ describe('createClient against the twin', () => {
     });
     const port = await listen(raw);
     try {
-      const credentials = { secretId: 'AKIDtemporary000000000000000000000', secretKey: 'temporaryKEY0000000000000000000000', token: 'session-token-1' };
+      const credentials = {
+        secretId: 'AKIDtemporary000000000000000000000',
+        secretKey: 'temporaryKEY0000000000000000000000',
+        token: 'session-token-1',
+      };
       const t = await start({ credentials });
-      const options = { credentials: staticCredentials(credentials), language: 'en-US' as const, region: 'ap-singapore' };
+      const options = {
+        credentials: staticCredentials(credentials),
+        language: 'en-US' as const,
+        region: 'ap-singapore',
+      };
       await client(t, { ...options, endpoint: `http://127.0.0.1:${port}` }).pull(lastHour(t));
       expect(seen).toMatchObject({
         'content-type': 'application/json',
@@ -108,7 +116,11 @@ describe('createClient against the twin', () => {
   });
 
   it('temporary credentials: accepted with the token, AuthFailure.TokenFailure without it or with another', async () => {
-    const credentials = { secretId: 'AKIDsts0000000000000000000000000', secretKey: 'stsKEY00000000000000000000000000', token: 'sts-token' };
+    const credentials = {
+      secretId: 'AKIDsts0000000000000000000000000',
+      secretKey: 'stsKEY00000000000000000000000000',
+      token: 'sts-token',
+    };
     const t = await start({ credentials });
     const page = await client(t).pull(lastHour(t));
     expect(Array.isArray(page.statuses)).toBe(true);
@@ -131,7 +143,12 @@ describe('createClient against the twin', () => {
     const t = await start();
     const error = await failure(client(t, { keys: { secretKey: 'not-the-key' } }).pull(lastHour(t)));
     expect(error).toBeInstanceOf(UpstreamRejected);
-    expect(error).toMatchObject({ name: 'UpstreamRejected', code: 'AuthFailure.SignatureFailure', statusCode: 502, retryable: false });
+    expect(error).toMatchObject({
+      name: 'UpstreamRejected',
+      code: 'AuthFailure.SignatureFailure',
+      statusCode: 502,
+      retryable: false,
+    });
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(error.message).toContain(error.requestId as string);
   });
@@ -216,7 +233,9 @@ describe('createClient and injected faults', () => {
     const t = await start({ rateLimit: 2 });
     const c = client(t);
     const results = await Promise.allSettled([1, 2, 3].map(() => c.pull(lastHour(t))));
-    const rejected = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as SmsStatusError);
+    const rejected = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as SmsStatusError);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toBeInstanceOf(RateLimited);
   });
@@ -277,7 +296,11 @@ describe('createClient and answers the twin never gives', () => {
 
   it('408 (a proxy gave up waiting) → UpstreamUnavailable HTTP408, retried like a timeout', async () => {
     answer = send(408, 'Request Timeout', 'text/plain');
-    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'HTTP408', retryable: true });
+    expect(await failure(rawClient().pull(request))).toMatchObject({
+      name: 'UpstreamUnavailable',
+      code: 'HTTP408',
+      retryable: true,
+    });
   });
 
   it('429 → RateLimited', async () => {
@@ -289,14 +312,29 @@ describe('createClient and answers the twin never gives', () => {
 
   it('500 with an empty body → UpstreamUnavailable HTTP500; 504 keeps 504', async () => {
     answer = send(500, '');
-    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'HTTP500', statusCode: 503 });
+    expect(await failure(rawClient().pull(request))).toMatchObject({
+      name: 'UpstreamUnavailable',
+      code: 'HTTP500',
+      statusCode: 503,
+    });
     answer = send(504, '<html>Gateway Timeout</html>', 'text/html');
-    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'HTTP504', statusCode: 504 });
+    expect(await failure(rawClient().pull(request))).toMatchObject({
+      name: 'UpstreamUnavailable',
+      code: 'HTTP504',
+      statusCode: 504,
+    });
   });
 
   it('a Tencent error body on a non-200 status is still mapped by its code', async () => {
-    answer = send(503, JSON.stringify({ Response: { Error: { Code: 'ServiceUnavailable', Message: 'busy' }, RequestId: 'r-503' } }));
-    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'ServiceUnavailable', requestId: 'r-503' });
+    answer = send(
+      503,
+      JSON.stringify({ Response: { Error: { Code: 'ServiceUnavailable', Message: 'busy' }, RequestId: 'r-503' } }),
+    );
+    expect(await failure(rawClient().pull(request))).toMatchObject({
+      name: 'UpstreamUnavailable',
+      code: 'ServiceUnavailable',
+      requestId: 'r-503',
+    });
   });
 
   it('an error code that is not a string, or statuses that are not records → UpstreamUnavailable InvalidResponse, never a TypeError', async () => {
@@ -341,7 +379,10 @@ describe('createClient and answers the twin never gives', () => {
 
   it('200 JSON without Response → UpstreamUnavailable InvalidResponse', async () => {
     answer = send(200, JSON.stringify({ ok: true }));
-    expect(await failure(rawClient().pull(request))).toMatchObject({ name: 'UpstreamUnavailable', code: 'InvalidResponse' });
+    expect(await failure(rawClient().pull(request))).toMatchObject({
+      name: 'UpstreamUnavailable',
+      code: 'InvalidResponse',
+    });
   });
 
   it('headers, then silence → UpstreamUnavailable RequestTimeout 504', async () => {
@@ -505,10 +546,29 @@ describe('connect(): requests reach Tencent as the pacer grants them', () => {
   it('a slow Tencent that keeps every socket busy: every request still goes out and is answered', async () => {
     const t = await start({ rateLimit: 1000, latencyMs: [5500, 6500] });
     const budget = 12;
-    const paced = connect({ endpoint: t.url, region: 'ap-guangzhou', sdkAppId: t.sdkAppId, credentials: t.credentials, timeoutMs: 20_000, rpsBudget: budget }, { retry: LOOKUP_RETRY });
+    const paced = connect(
+      {
+        endpoint: t.url,
+        region: 'ap-guangzhou',
+        sdkAppId: t.sdkAppId,
+        credentials: t.credentials,
+        timeoutMs: 20_000,
+        rpsBudget: budget,
+      },
+      { retry: LOOKUP_RETRY },
+    );
     const now = seconds(t.now());
     // 12 a second for 6 s each: more in flight than the client has sockets.
-    await Promise.all(Array.from({ length: 100 }, (_, i) => paced.pull({ phoneNumber: `+86138000${String(i).padStart(5, '0')}`, beginTime: now - 3600, endTime: now, limit: 100 })));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        paced.pull({
+          phoneNumber: `+86138000${String(i).padStart(5, '0')}`,
+          beginTime: now - 3600,
+          endTime: now,
+          limit: 100,
+        }),
+      ),
+    );
     expect(t.stats().accepted).toBe(100);
     expect(t.stats().throttled).toBe(0);
   }, 60_000);
@@ -518,16 +578,38 @@ describe('connect(): the pacer holds for requests that wait on the key', () => {
   it('a slow first key read (Secrets Manager at a cold start): one read for all, and every request answered', async () => {
     const t = await start({ rateLimit: 1000 });
     let reads = 0;
-    const secrets = { send: async () => {
-      reads += 1;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      return { SecretString: JSON.stringify(t.credentials) };
-    } };
-    const credentials = secretsManagerCredentials('arn:aws:secretsmanager:us-east-1:1:secret:tencent', secrets as never);
+    const secrets = {
+      send: async () => {
+        reads += 1;
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return { SecretString: JSON.stringify(t.credentials) };
+      },
+    };
+    const credentials = secretsManagerCredentials(
+      'arn:aws:secretsmanager:us-east-1:1:secret:tencent',
+      secrets as never,
+    );
     const budget = 12;
-    const paced = connect({ endpoint: t.url, region: 'ap-guangzhou', sdkAppId: t.sdkAppId, credentials: { secretArn: 'x' }, timeoutMs: 5000, rpsBudget: budget }, { retry: LOOKUP_RETRY, credentials });
+    const paced = connect(
+      {
+        endpoint: t.url,
+        region: 'ap-guangzhou',
+        sdkAppId: t.sdkAppId,
+        credentials: { secretArn: 'x' },
+        timeoutMs: 5000,
+        rpsBudget: budget,
+      },
+      { retry: LOOKUP_RETRY, credentials },
+    );
     const now = seconds(t.now());
-    const pulls = Array.from({ length: 30 }, (_, i) => paced.pull({ phoneNumber: `+86138000${String(i).padStart(5, '0')}`, beginTime: now - 3600, endTime: now, limit: 100 }));
+    const pulls = Array.from({ length: 30 }, (_, i) =>
+      paced.pull({
+        phoneNumber: `+86138000${String(i).padStart(5, '0')}`,
+        beginTime: now - 3600,
+        endTime: now,
+        limit: 100,
+      }),
+    );
     await Promise.all(pulls);
     expect(reads).toBe(1);
     expect(t.stats().accepted).toBe(30);

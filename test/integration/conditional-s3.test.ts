@@ -80,7 +80,9 @@ async function failure(request: Promise<unknown>): Promise<S3ServiceException & 
 }
 
 function isPreconditionFailed(error: unknown): boolean {
-  return error instanceof S3ServiceException && error.name === 'PreconditionFailed' && error.$metadata.httpStatusCode === 412;
+  return (
+    error instanceof S3ServiceException && error.name === 'PreconditionFailed' && error.$metadata.httpStatusCode === 412
+  );
 }
 
 describe('PutObject with If-None-Match: *', () => {
@@ -100,7 +102,11 @@ describe('PutObject with If-None-Match: *', () => {
     const key = newKey('xml');
     await put(key, 'first');
     // s3rver accepts unsigned requests, so a bare HTTP request shows the exact answer.
-    const answer = await fetch(`${s3.url}/${s3.bucket}/${key}`, { method: 'PUT', body: 'second', headers: { 'If-None-Match': '*' } });
+    const answer = await fetch(`${s3.url}/${s3.bucket}/${key}`, {
+      method: 'PUT',
+      body: 'second',
+      headers: { 'If-None-Match': '*' },
+    });
     expect(answer.status).toBe(412);
     expect(answer.headers.get('content-type')).toBe('application/xml');
     expect(answer.headers.get('x-amz-request-id')).toMatch(/^[0-9A-F]{16}$/);
@@ -171,7 +177,14 @@ describe('PutObject with If-Match', () => {
 
   it('answers NoSuchBucket for a bucket that does not exist, as any write would', async () => {
     const error = await failure(
-      client.send(new PutObjectCommand({ Bucket: 'no-such-bucket', Key: 'k', Body: 'x', IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'no-such-bucket',
+          Key: 'k',
+          Body: 'x',
+          IfMatch: '"0123456789abcdef0123456789abcdef"',
+        }),
+      ),
     );
     expect(error.name).toBe('NoSuchBucket');
   });
@@ -184,7 +197,9 @@ describe('CopyObject with conditions on the destination', () => {
     await put(source, 'source');
     const existing = await put(target, 'target');
     const copy = (conditions: { IfMatch?: string; IfNoneMatch?: string }) =>
-      client.send(new CopyObjectCommand({ Bucket: s3.bucket, Key: target, CopySource: `${s3.bucket}/${source}`, ...conditions }));
+      client.send(
+        new CopyObjectCommand({ Bucket: s3.bucket, Key: target, CopySource: `${s3.bucket}/${source}`, ...conditions }),
+      );
 
     expect(isPreconditionFailed(await failure(copy({ IfNoneMatch: '*' })))).toBe(true);
     expect((await read(target)).body).toBe('target');
@@ -196,7 +211,12 @@ describe('CopyObject with conditions on the destination', () => {
 describe('multipart upload (lib-storage Upload), conditions evaluated at completion', () => {
   const body = Buffer.alloc(5 * MiB + 123_456, 7);
   const upload = (key: string, conditions: { IfMatch?: string; IfNoneMatch?: string }) =>
-    new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: body, ...conditions }, partSize: 5 * MiB, queueSize: 2 }).done();
+    new Upload({
+      client,
+      params: { Bucket: s3.bucket, Key: key, Body: body, ...conditions },
+      partSize: 5 * MiB,
+      queueSize: 2,
+    }).done();
 
   it('answers 412 for a stale If-Match and leaves the object alone', async () => {
     const key = newKey('multipart-stale');
@@ -228,7 +248,9 @@ describe('multipart upload (lib-storage Upload), conditions evaluated at complet
 
     const fresh = newKey('multipart-fresh');
     await upload(fresh, { IfNoneMatch: '*' });
-    expect((await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: fresh }))).ContentLength).toBe(body.length);
+    expect((await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: fresh }))).ContentLength).toBe(
+      body.length,
+    );
   });
 });
 
@@ -236,7 +258,9 @@ describe('racing writers', () => {
   it('lets exactly one of 20 concurrent PutObject with the same If-Match win', async () => {
     const key = newKey('race-match');
     const { ETag } = await put(key, 'start');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => put(key, `writer ${i}`, { IfMatch: ETag })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => put(key, `writer ${i}`, { IfMatch: ETag })),
+    );
 
     const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     const losers = results.filter((r) => r.status === 'rejected');
@@ -248,7 +272,9 @@ describe('racing writers', () => {
 
   it('lets exactly one of 20 concurrent creates with If-None-Match: * win', async () => {
     const key = newKey('race-create');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => put(key, `writer ${i}`, { IfNoneMatch: '*' })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => put(key, `writer ${i}`, { IfNoneMatch: '*' })),
+    );
 
     const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     expect(winners).toHaveLength(1);
@@ -291,14 +317,24 @@ describe('listings beside writes', () => {
     const keys = Array.from({ length: 8 }, (_, i) => `${prefix}k${i}`);
     const metadata = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`field${i}`, 'v'.repeat(200)]));
     const write = (key: string, round: number) =>
-      client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: `${round}`, ContentType: 'application/json', Metadata: metadata }));
+      client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: key,
+          Body: `${round}`,
+          ContentType: 'application/json',
+          Metadata: metadata,
+        }),
+      );
     await Promise.all(keys.map((key) => write(key, 0)));
     const failures: unknown[] = [];
     const record = (promise: Promise<unknown>) => promise.catch((error: unknown) => void failures.push(error));
     for (let round = 1; round <= 25; round++) {
       await Promise.all([
         ...keys.map((key) => record(write(key, round))),
-        ...Array.from({ length: 4 }, () => record(client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix })))),
+        ...Array.from({ length: 4 }, () =>
+          record(client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }))),
+        ),
       ]);
     }
     expect(failures).toEqual([]);
@@ -325,17 +361,26 @@ describe('read-modify-write counter: 10 workers × 5 increments', () => {
    * serves part of it when requests on one key overlap (the proxy serialises them), so against it
    * the requests go one at a time: the read-modify-write cycles still overlap.
    */
-  async function count(local: S3Client, bucket: string, oneAtATime: boolean): Promise<{ value: number; preconditionFailures: number }> {
+  async function count(
+    local: S3Client,
+    bucket: string,
+    oneAtATime: boolean,
+  ): Promise<{ value: number; preconditionFailures: number }> {
     const exclusive = queue(oneAtATime);
     const key = newKey('counter');
     let preconditionFailures = 0;
     const readCounter = () =>
       exclusive(async () => {
         const object = await local.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return { value: (JSON.parse(await object.Body!.transformToString()) as { value: number }).value, etag: object.ETag };
+        return {
+          value: (JSON.parse(await object.Body!.transformToString()) as { value: number }).value,
+          etag: object.ETag,
+        };
       });
     const writeCounter = (value: number, conditions: { IfMatch?: string; IfNoneMatch?: string }) =>
-      exclusive(() => local.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ value }), ...conditions })));
+      exclusive(() =>
+        local.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ value }), ...conditions })),
+      );
 
     async function increment(): Promise<void> {
       for (;;) {

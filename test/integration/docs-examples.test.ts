@@ -57,8 +57,13 @@ function examplesOf(file: string, markdown: string): Example[] {
   return out;
 }
 
-const files = ['README.md', ...(await readdir(join(PROJECT_ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-const blocks = (await Promise.all(files.map(async (file) => examplesOf(file, await readFile(join(PROJECT_ROOT, file), 'utf8'))))).flat();
+const files = [
+  'README.md',
+  ...(await readdir(join(PROJECT_ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+];
+const blocks = (
+  await Promise.all(files.map(async (file) => examplesOf(file, await readFile(join(PROJECT_ROOT, file), 'utf8'))))
+).flat();
 const shell = blocks.filter((b) => SHELL.has(b.lang));
 const runnable = shell.filter((b) => !b.marker);
 const foreground = shell.filter((b) => b.marker?.kind === 'foreground');
@@ -69,10 +74,17 @@ const name = (b: Example): string => `${b.file}:${b.line} ${b.code.split('\n')[0
 /** The documented defaults, as they appear in the examples. */
 const DEFAULT_PORTS = { http: 3000, lambda: 3002, s3: 4569, twin: 9000 } as const;
 
-function substitute(code: string, ports: Record<keyof typeof DEFAULT_PORTS, number>, printed: { apiKey: string; callbackUrl: string }): string {
+function substitute(
+  code: string,
+  ports: Record<keyof typeof DEFAULT_PORTS, number>,
+  printed: { apiKey: string; callbackUrl: string },
+): string {
   let out = code.replaceAll('<printed key>', printed.apiKey).replaceAll('<printed callback URL>', printed.callbackUrl);
   for (const [part, port] of Object.entries(DEFAULT_PORTS)) {
-    out = out.replace(new RegExp(`(127\\.0\\.0\\.1:|--port )${port}\\b`, 'g'), `$1${ports[part as keyof typeof DEFAULT_PORTS]}`);
+    out = out.replace(
+      new RegExp(`(127\\.0\\.0\\.1:|--port )${port}\\b`, 'g'),
+      `$1${ports[part as keyof typeof DEFAULT_PORTS]}`,
+    );
   }
   return out;
 }
@@ -84,7 +96,10 @@ function filesNamedIn(code: string): string[] {
 
 /** The environment a reader's shell has: none of the stack's variables, Node 24 first on PATH. */
 function readerEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(PROJECT_ROOT, 'node_modules/.bin')}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${join(PROJECT_ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
+  };
   for (const key of Object.keys(env)) {
     if (/^(TENCENT|SMS_|EXPORT_|AWS_|POWERTOOLS_)/.test(key)) delete env[key];
   }
@@ -92,7 +107,11 @@ function readerEnv(): NodeJS.ProcessEnv {
 }
 
 async function bash(code: string, timeoutMs = 90_000): Promise<{ code: number | null; output: string }> {
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', code], { cwd: PROJECT_ROOT, env: readerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', code], {
+    cwd: PROJECT_ROOT,
+    env: readerEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
@@ -134,8 +153,19 @@ describe('shell examples against a local stack', () => {
 
   beforeAll(async () => {
     ports = await freePorts('http', 'lambda', 's3', 'twin');
-    const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', INBOX_SCHEDULE_ENABLED: 'false' };
-    for (const key of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'SMS_STATUS_API_KEY']) delete env[key];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      EXPORT_SCHEDULE_ENABLED: 'false',
+      INBOX_SCHEDULE_ENABLED: 'false',
+    };
+    for (const key of [
+      'TENCENT_SMS_ENDPOINT',
+      'TENCENTCLOUD_SECRET_ID',
+      'TENCENTCLOUD_SECRET_KEY',
+      'SMS_SDK_APP_ID',
+      'SMS_STATUS_API_KEY',
+    ])
+      delete env[key];
     stack = await startStack({ ports, env, throttle: true });
   }, 180_000);
   afterAll(async () => {
@@ -154,28 +184,37 @@ describe('shell examples against a local stack', () => {
     }
   });
 
-  it.each(foreground.map((b) => [name(b), b] as const))('%s (in the foreground)', { timeout: 120_000 }, async (_, example) => {
-    const fresh = await freePorts('http', 'lambda', 's3', 'twin');
-    const used = Object.entries(DEFAULT_PORTS).filter(([, port]) => example.code.includes(String(port)));
-    expect(used.length, 'a foreground example names the ports it listens on').toBeGreaterThan(0);
-    const child = spawn('bash', ['-c', `exec ${substitute(example.code, fresh, { apiKey: '', callbackUrl: '' })}`], { cwd: PROJECT_ROOT, env: readerEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const closed = once(child, 'close');
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    try {
-      for (const [part] of used) {
-        const port = fresh[part as keyof typeof DEFAULT_PORTS];
-        const deadline = Date.now() + 90_000;
-        while (!(await accepting(port))) {
-          expect(child.exitCode, output).toBeNull();
-          expect(Date.now() < deadline, `nothing listens on ${port}:\n${output}`).toBe(true);
-          await new Promise((r) => setTimeout(r, 250));
+  it.each(foreground.map((b) => [name(b), b] as const))(
+    '%s (in the foreground)',
+    { timeout: 120_000 },
+    async (_, example) => {
+      const fresh = await freePorts('http', 'lambda', 's3', 'twin');
+      const used = Object.entries(DEFAULT_PORTS).filter(([, port]) => example.code.includes(String(port)));
+      expect(used.length, 'a foreground example names the ports it listens on').toBeGreaterThan(0);
+      const child = spawn('bash', ['-c', `exec ${substitute(example.code, fresh, { apiKey: '', callbackUrl: '' })}`], {
+        cwd: PROJECT_ROOT,
+        env: readerEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+      const closed = once(child, 'close');
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+      try {
+        for (const [part] of used) {
+          const port = fresh[part as keyof typeof DEFAULT_PORTS];
+          const deadline = Date.now() + 90_000;
+          while (!(await accepting(port))) {
+            expect(child.exitCode, output).toBeNull();
+            expect(Date.now() < deadline, `nothing listens on ${port}:\n${output}`).toBe(true);
+            await new Promise((r) => setTimeout(r, 250));
+          }
         }
+      } finally {
+        if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGINT');
+        await closed;
       }
-    } finally {
-      if (child.exitCode === null) process.kill(-(child.pid as number), 'SIGINT');
-      await closed;
-    }
-  });
+    },
+  );
 });

@@ -264,7 +264,10 @@ describe('injected entry failures', () => {
   async function failedIndexes(instance: EventBridge, using: EventBridgeClient, calls: number): Promise<number[]> {
     const failed: number[] = [];
     for (let call = 0; call < calls; call++) {
-      const answer = await put(Array.from({ length: 10 }, (_, i) => entry({ call, i })), using);
+      const answer = await put(
+        Array.from({ length: 10 }, (_, i) => entry({ call, i })),
+        using,
+      );
       answer.Entries!.forEach((result, i) => {
         if (result.ErrorCode) failed.push(call * 10 + i);
       });
@@ -393,7 +396,12 @@ describe('the protocol', () => {
 
   it('refuses a Time beyond any date as InvalidArgument, on that entry alone', async () => {
     const headers = { 'x-amz-target': 'AWSEvents.PutEvents' };
-    const body = JSON.stringify({ Entries: [{ ...entry(), Time: 1e300 }, { ...entry(), Time: 1_700_000_000 }] });
+    const body = JSON.stringify({
+      Entries: [
+        { ...entry(), Time: 1e300 },
+        { ...entry(), Time: 1_700_000_000 },
+      ],
+    });
     const answer = (await (await fetch(eb.url, { method: 'POST', headers, body })).json()) as {
       FailedEntryCount: number;
       Entries: PutEventsResultEntry[];
@@ -440,7 +448,11 @@ describe('observing accepted events', () => {
     const smallClient = clientFor(small);
     await put([entry({ n: 1 }), entry({ n: 2 })], smallClient);
     await put([entry({ n: 3 }), entry({ n: 4 }), entry({ n: 5 })], smallClient);
-    expect(small.events().map((stored) => [stored.seq, stored.event.detail.n])).toEqual([[3, 3], [4, 4], [5, 5]]);
+    expect(small.events().map((stored) => [stored.seq, stored.event.detail.n])).toEqual([
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     expect(small.stats()).toMatchObject({ entriesAccepted: 5, eventsKept: 3 });
   });
 

@@ -19,19 +19,33 @@ const DAY = 86_400;
 const BUSY = '+8613800138000';
 const OPTED_OUT = '+8613900139000';
 /** Numbers no other test file exports, so what lies under the shared prefix for them is this file's doing. */
-const NUMBERS = [BUSY, '+8613711112222', '+14155550123', '+8615000150000', OPTED_OUT, '+8613477770001', '+8613477770002', '+447700900123'];
+const NUMBERS = [
+  BUSY,
+  '+8613711112222',
+  '+14155550123',
+  '+8615000150000',
+  OPTED_OUT,
+  '+8613477770001',
+  '+8613477770002',
+  '+447700900123',
+];
 
 const { lambda, s3 } = stackClients(stack);
 
 async function invoke(payload: unknown): Promise<{ error: string | undefined; body: any }> {
-  const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-export', Payload: Buffer.from(JSON.stringify(payload)) }));
+  const out = await lambda.send(
+    new InvokeCommand({ FunctionName: 'sms-status-dev-export', Payload: Buffer.from(JSON.stringify(payload)) }),
+  );
   return { error: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload ?? []).toString() || 'null') };
 }
 
 /** The twin's receipts of NUMBERS inside `window`, as the export writes them. */
 async function twinTruth(window: Window): Promise<ExportRecord[]> {
   const truth: ExportRecord[] = [];
-  for (const number of NUMBERS) truth.push(...asExported(await twin.truth(number, window.beginTime, window.endTime), stack.env.SMS_SDK_APP_ID as string));
+  for (const number of NUMBERS)
+    truth.push(
+      ...asExported(await twin.truth(number, window.beginTime, window.endTime), stack.env.SMS_SDK_APP_ID as string),
+    );
   return truth;
 }
 
@@ -39,7 +53,8 @@ async function twinTruth(window: Window): Promise<ExportRecord[]> {
 function onlyOurs(window: Window): HoldExactlyOptions {
   return {
     ordered: false,
-    ignore: (r) => !NUMBERS.includes(r.phoneNumber) || r.userReceiveTime < window.beginTime || r.userReceiveTime > window.endTime,
+    ignore: (r) =>
+      !NUMBERS.includes(r.phoneNumber) || r.userReceiveTime < window.beginTime || r.userReceiveTime > window.endTime,
   };
 }
 
@@ -100,6 +115,8 @@ describe('export by direct invocation (serverless-offline Lambda endpoint)', () 
     expect(body.errorMessage).toContain('InvalidParameterValue.BeginTimeVerifyFail');
     expect(body.errorMessage).toContain('beginTime');
     // Other files share this twin, so only check that this call added nothing of its own kind.
-    expect((await twin.stats()).byCode['InvalidParameterValue.BeginTimeVerifyFail'] ?? 0).toBe(before.byCode['InvalidParameterValue.BeginTimeVerifyFail'] ?? 0);
+    expect((await twin.stats()).byCode['InvalidParameterValue.BeginTimeVerifyFail'] ?? 0).toBe(
+      before.byCode['InvalidParameterValue.BeginTimeVerifyFail'] ?? 0,
+    );
   });
 });

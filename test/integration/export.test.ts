@@ -50,7 +50,12 @@ let WINDOW: Window;
 
 beforeAll(async () => {
   [twin, s3] = await Promise.all([startTwin({ latencyMs: [5, 40] }), startLocalS3({ bucket: 'export-test' })]);
-  s3client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+  s3client = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: s3.credentials,
+  });
   tencent = {
     endpoint: twin.url,
     region: 'ap-guangzhou',
@@ -71,7 +76,12 @@ afterAll(async () => {
 
 /** The export's settings as the Lambda and the CLI build them: from environment variables. */
 function settingsFor(prefix: string, env: Env = {}) {
-  const config = loadExportConfig({ EXPORT_BUCKET: s3.bucket, EXPORT_PREFIX: prefix, AWS_ENDPOINT_URL_S3: s3.url, ...env });
+  const config = loadExportConfig({
+    EXPORT_BUCKET: s3.bucket,
+    EXPORT_PREFIX: prefix,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    ...env,
+  });
   expect(config.localS3).toBe(true);
   return exportSettings(config, tencent);
 }
@@ -118,15 +128,32 @@ function truthOf(phoneNumber: string, window: Window): ExportRecord[] {
  * the hash group of its number, each object sorted), each object ends its last line, each line has the
  * writer's keys in order. Numbers in `partial` (a saturated second) must hold a duplicate-free subset instead.
  */
-async function expectExact(prefix: string, numbers: string[], window: Window, partial: string[] = []): Promise<ExportedObject[]> {
+async function expectExact(
+  prefix: string,
+  numbers: string[],
+  window: Window,
+  partial: string[] = [],
+): Promise<ExportedObject[]> {
   const objects = await readExport(s3client, s3.bucket, prefix);
   expect(objects.length).toBeGreaterThan(0);
   const exact = numbers.filter((n) => !partial.includes(n));
-  expect(objects).toHoldExactly(exact.flatMap((n) => truthOf(n, window)), { prefix, ignore: (r) => partial.includes(r.phoneNumber) });
+  expect(objects).toHoldExactly(
+    exact.flatMap((n) => truthOf(n, window)),
+    { prefix, ignore: (r) => partial.includes(r.phoneNumber) },
+  );
   for (const { key, body, records } of objects) {
     expect(gunzipSync(body).toString('utf8').split('\n').at(-1), `${key} ends with a newline`).toBe('');
     for (const record of records) {
-      expect(Object.keys(record)).toEqual(['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId']);
+      expect(Object.keys(record)).toEqual([
+        'serialNo',
+        'phoneNumber',
+        'countryCode',
+        'subscriberNumber',
+        'reportStatus',
+        'description',
+        'userReceiveTime',
+        'sdkAppId',
+      ]);
     }
   }
   for (const number of partial) {
@@ -201,7 +228,11 @@ describe('export to S3 against the twin', () => {
 
   it('running the same window again leaves the same records and the same bytes, still without duplicates', async () => {
     expect(mainObjects, 'needs the first export').toBeDefined();
-    const again = await exportSummary(deps(), settingsFor('main'), { phoneNumbers: NUMBERS, beginTime: BEGIN, endTime: END });
+    const again = await exportSummary(deps(), settingsFor('main'), {
+      phoneNumbers: NUMBERS,
+      beginTime: BEGIN,
+      endTime: END,
+    });
     expect(again).toMatchObject({ finished: true, incompleteNumbers: [SATURATED], pendingWindows: 1 });
     expect(again.runId).not.toBe(main.runId);
     const objects = await expectExact('main', NUMBERS, WINDOW, [SATURATED]);
@@ -228,7 +259,10 @@ describe('export to S3 against the twin', () => {
     expect(first.numbersDone).toBeLessThan(EXACT_NUMBERS.length);
     const state = await listKeys('budget/_state/');
     expect(state).toContain(`budget/_state/${first.jobId}/run.json`);
-    expect(state.filter((k) => k.includes(`/runs/${first.runId}/work/`)).length, 'the frozen work of every group').toBeGreaterThan(0);
+    expect(
+      state.filter((k) => k.includes(`/runs/${first.runId}/work/`)).length,
+      'the frozen work of every group',
+    ).toBeGreaterThan(0);
 
     const summaries = [first];
     while (!summaries.at(-1)?.complete) {
@@ -252,7 +286,9 @@ describe('export to S3 against the twin', () => {
     const uninterrupted = new Map(mainObjects.map((o) => [o.key.replace(/^main\//, ''), o.body]));
     for (const object of objects) {
       if (Number(KEY.exec(object.key)?.[3]) === groupOf(SATURATED)) continue;
-      expect(object.body.equals(uninterrupted.get(object.key.replace(/^budget\//, '')) as Buffer), object.key).toBe(true);
+      expect(object.body.equals(uninterrupted.get(object.key.replace(/^budget\//, '')) as Buffer), object.key).toBe(
+        true,
+      );
     }
   });
 
@@ -265,7 +301,16 @@ describe('export to S3 against the twin', () => {
       EXPORT_PREFIX: 'cli',
       EXPORT_CHUNK_SIZE: '5',
     };
-    const args = ['cli/sms-status.js', 'export', '--phone-numbers', EXACT_NUMBERS.join(','), '--begin', String(BEGIN), '--end', String(END)];
+    const args = [
+      'cli/sms-status.js',
+      'export',
+      '--phone-numbers',
+      EXACT_NUMBERS.join(','),
+      '--begin',
+      String(BEGIN),
+      '--end',
+      String(END),
+    ];
 
     const killed = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -320,7 +365,14 @@ describe('export to S3 against the twin', () => {
   it('reads numbers from S3 manifests (one per line, or CSV); a malformed line is reported, not fatal', async () => {
     const [a, b, c] = OTHERS;
     const text = ['# export list', BUSY, '', '+8613711112222', `  ${a}  `, BUSY, `${b}`].join('\r\n');
-    const csv = ['\uFEFFid,phoneNumber,name', `1,"${c}","Doe, Jane"`, '2,13711112222,"no plus"', `3,+14155550123,x`, `# 4,${a}`, `5,"${OPTED_OUT}",y`].join('\n');
+    const csv = [
+      '\uFEFFid,phoneNumber,name',
+      `1,"${c}","Doe, Jane"`,
+      '2,13711112222,"no plus"',
+      `3,+14155550123,x`,
+      `# 4,${a}`,
+      `5,"${OPTED_OUT}",y`,
+    ].join('\n');
     await s3client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.txt', Body: text }));
     await s3client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.csv', Body: csv }));
 
@@ -330,7 +382,13 @@ describe('export to S3 against the twin', () => {
       endTime: END,
     });
     const fromLines = [BUSY, '+8613711112222', a as string, b as string];
-    expect(listed).toMatchObject({ complete: true, numbersTotal: 4, numbersDone: 4, manifestProblems: [], duplicateNumbers: 1 });
+    expect(listed).toMatchObject({
+      complete: true,
+      numbersTotal: 4,
+      numbersDone: 4,
+      manifestProblems: [],
+      duplicateNumbers: 1,
+    });
     await expectExact('manifest-lines', fromLines, WINDOW);
 
     const fromCsv = await exportSummary(deps(), settingsFor('manifest-csv'), {
@@ -349,7 +407,9 @@ describe('export to S3 against the twin', () => {
     });
     await expectExact('manifest-csv', [c as string, '+14155550123', '+8615000150000', OPTED_OUT], WINDOW);
 
-    const missing = await exportSummary(deps(), settingsFor('manifest-missing'), { manifest: `s3://${s3.bucket}/manifests/nope.txt` }).then(
+    const missing = await exportSummary(deps(), settingsFor('manifest-missing'), {
+      manifest: `s3://${s3.bucket}/manifests/nope.txt`,
+    }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -358,26 +418,44 @@ describe('export to S3 against the twin', () => {
 
   it('a bare scheduled event exports the configured EXPORT_PHONE_NUMBERS and advances the checkpoint; the next run starts at checkpoint − lateness', async () => {
     const configured = [BUSY, '+8613711112222', '+8615000150000', '+14155550123', OPTED_OUT, ...OTHERS.slice(0, 5)];
-    const settings = settingsFor('scheduled', { EXPORT_PHONE_NUMBERS: configured.join(', '), EXPORT_LATENESS_SECONDS: '3600' });
+    const settings = settingsFor('scheduled', {
+      EXPORT_PHONE_NUMBERS: configured.join(', '),
+      EXPORT_LATENESS_SECONDS: '3600',
+    });
     const event = { source: 'aws.events', 'detail-type': 'Scheduled Event' };
 
     const first = await exportSummary(deps(), settings, requestOf(event));
-    expect(first).toMatchObject({ complete: true, checkpointAdvanced: true, numbersTotal: configured.length, numbersDone: configured.length });
+    expect(first).toMatchObject({
+      complete: true,
+      checkpointAdvanced: true,
+      numbersTotal: configured.length,
+      numbersDone: configured.length,
+    });
     expect(first.jobId).toMatch(/^scheduled-/);
     expect(first.window.endTime - first.window.beginTime).toBe(DAY);
     expect(Math.abs(first.window.endTime - Date.now() / 1000)).toBeLessThan(60);
     const checkpointKey = `scheduled/_state/${first.jobId}/checkpoint.json`;
     expect(await listKeys('scheduled/_state/')).toEqual([checkpointKey]);
-    expect(await getJson<Checkpoint>(checkpointKey)).toMatchObject({ endTime: first.window.endTime, runId: first.runId });
+    expect(await getJson<Checkpoint>(checkpointKey)).toMatchObject({
+      endTime: first.window.endTime,
+      runId: first.runId,
+    });
     await expectExact('scheduled', configured, first.window);
 
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const second = await exportSummary(deps(), settings, requestOf({ ...event, id: 'another', time: new Date().toISOString() }));
+    const second = await exportSummary(
+      deps(),
+      settings,
+      requestOf({ ...event, id: 'another', time: new Date().toISOString() }),
+    );
     expect(second.jobId).toBe(first.jobId);
     expect(second.complete).toBe(true);
     expect(second.window.beginTime).toBe(first.window.endTime - 3600);
     expect(second.window.endTime).toBeGreaterThan(first.window.endTime);
-    expect(await getJson<Checkpoint>(checkpointKey)).toMatchObject({ endTime: second.window.endTime, runId: second.runId });
+    expect(await getJson<Checkpoint>(checkpointKey)).toMatchObject({
+      endTime: second.window.endTime,
+      runId: second.runId,
+    });
     await expectExact('scheduled', configured, { beginTime: first.window.beginTime, endTime: second.window.endTime });
   });
 

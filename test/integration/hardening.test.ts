@@ -25,7 +25,9 @@ interface Statement {
 /** Every statement of every IAM role and policy in the template, with where it came from. */
 function statements(template: any): Array<Statement & { role: string }> {
   const roles = resourcesOfType(template, 'AWS::IAM::Role').flatMap(([role, r]) =>
-    (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement.map((s: Statement) => ({ ...s, role }))),
+    (r.Properties.Policies ?? []).flatMap((p: any) =>
+      p.PolicyDocument.Statement.map((s: Statement) => ({ ...s, role })),
+    ),
   );
   const policies = resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([role, r]) =>
     r.Properties.PolicyDocument.Statement.map((s: Statement) => ({ ...s, role })),
@@ -42,8 +44,16 @@ describe('the export bucket', () => {
     expect(bucket.Type).toBe('AWS::S3::Bucket');
     const p = bucket.Properties;
     expect(p.BucketName).toBe('acme-sms-exports');
-    expect(resolveIf(withSecret.template, p.BucketEncryption).ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/AES256|aws:kms/);
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(
+      resolveIf(withSecret.template, p.BucketEncryption).ServerSideEncryptionConfiguration[0]
+        .ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toMatch(/AES256|aws:kms/);
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(p.OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
     expect(bucket.DeletionPolicy).toBe('Retain');
   });
@@ -67,15 +77,25 @@ describe('IAM', () => {
     for (const s of statements(packaged().template)) {
       const sensitive = actions(s).some((a) => /^(s3|secretsmanager|ssm|kms):/.test(a));
       if (sensitive) expect(resources(s), `${s.role}: ${actions(s).join(',')}`).not.toContain('*');
-      for (const r of resources(s)) if (sensitive) expect(JSON.stringify(r)).not.toMatch(/:s3:::\*|:s3:::","\*"|:\*"?$/);
+      for (const r of resources(s))
+        if (sensitive) expect(JSON.stringify(r)).not.toMatch(/:s3:::\*|:s3:::","\*"|:\*"?$/);
     }
   });
 
-  it('gives the lookup its own role: its log group, X-Ray, the secret, and reads of the lake\'s statuses/ only', () => {
-    const lookup = resourcesOfType(withSecret.template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === 'sms-status-dev-lookup')?.[1];
+  it("gives the lookup its own role: its log group, X-Ray, the secret, and reads of the lake's statuses/ only", () => {
+    const lookup = resourcesOfType(withSecret.template, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.FunctionName === 'sms-status-dev-lookup',
+    )?.[1];
     expect(lookup.Properties.Role).toEqual({ 'Fn::GetAtt': ['LookupRole', 'Arn'] });
     const own = statements(withSecret.template).filter((s) => s.role === 'LookupRole');
-    expect(own.flatMap(actions).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 'secretsmanager:GetSecretValue', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(own.flatMap(actions).sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      'secretsmanager:GetSecretValue',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     const read = own.find((s) => actions(s).includes('s3:GetObject'));
     expect(read?.Resource).toEqual(s3Arn('acme-sms-exports/receipts/statuses/*'));
     expect(own.find((s) => actions(s).includes('secretsmanager:GetSecretValue'))?.Resource).toBe(SECRET_ARN);
@@ -89,7 +109,9 @@ describe('IAM', () => {
     expect(reads).toEqual([s3Arn('acme-sms-exports/receipts/*'), s3Arn('acme-sms-exports/manifests/*')]);
     const list = own.find((s) => actions(s).includes('s3:ListBucket'));
     expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': ['receipts/*'] } });
-    expect(own.filter((s) => actions(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource)).toEqual([SECRET_ARN]);
+    expect(own.filter((s) => actions(s).includes('secretsmanager:GetSecretValue')).map((s) => s.Resource)).toEqual([
+      SECRET_ARN,
+    ]);
   });
 
   it('grants no Secrets Manager access at all when no secret is configured', () => {
@@ -98,7 +120,9 @@ describe('IAM', () => {
 
   it('passes the secret ARN to every function, and no Tencent key in any environment', () => {
     // The service's functions: not the framework's custom resource that sets API Gateway's logging role.
-    const functions = resourcesOfType(withSecret.template, 'AWS::Lambda::Function').filter(([, f]) => String(f.Properties.Handler).startsWith('functions/'));
+    const functions = resourcesOfType(withSecret.template, 'AWS::Lambda::Function').filter(([, f]) =>
+      String(f.Properties.Handler).startsWith('functions/'),
+    );
     expect(functions.length).toBeGreaterThanOrEqual(4);
     for (const [, f] of functions) {
       const env = f.Properties.Environment?.Variables ?? {};
@@ -117,7 +141,9 @@ describe('any partition', () => {
   });
 
   it('reads a manifest prefix given without its trailing slash as a folder, never as a prefix of siblings', () => {
-    const reads = statements(china.template).filter((s) => s.role === 'IamRoleLambdaExecution' && actions(s).includes('s3:GetObject')).map((s) => s.Resource);
+    const reads = statements(china.template)
+      .filter((s) => s.role === 'IamRoleLambdaExecution' && actions(s).includes('s3:GetObject'))
+      .map((s) => s.Resource);
     expect(reads).toContainEqual(s3Arn('acme-lists/sms/*'));
     expect(JSON.stringify(reads)).not.toContain('acme-lists/sms*');
   });

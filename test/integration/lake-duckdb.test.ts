@@ -33,7 +33,16 @@ const ORDINARY = '+8613711112222';
 const BUSY = '+8613800138000';
 const NUMBERS = [ORDINARY, BUSY, '+14155550123', '+8613512345678', '+8618912345670', '+447700900123'];
 /** The record's keys, in the order the writer puts them (see docs/athena.md). */
-const KEYS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
+const KEYS = [
+  'serialNo',
+  'phoneNumber',
+  'countryCode',
+  'subscriberNumber',
+  'reportStatus',
+  'description',
+  'userReceiveTime',
+  'sdkAppId',
+];
 const KEY_LAYOUT = /^lake\/statuses\/dt=(\d{4}-\d{2}-\d{2})\/part-(\d{2})\.jsonl\.gz$/;
 
 let twin: Twin;
@@ -47,7 +56,6 @@ let END: number;
 let keys: string[] = [];
 let objects: ExportedObject[] = [];
 let exportSummary: any;
-
 
 function truthOf(phoneNumber: string) {
   return twin.truth(phoneNumber, BEGIN, END).map(fromTencent).sort(byReceiveTime);
@@ -66,9 +74,9 @@ async function download(target: string): Promise<ExportedObject[]> {
 
 async function query(sql: string, values?: string[]): Promise<Record<string, any>[]> {
   const reader = await db.runAndReadAll(sql, values);
-  return reader.getRowObjectsJS().map((row) =>
-    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-  );
+  return reader
+    .getRowObjectsJS()
+    .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
 }
 
 beforeAll(async () => {
@@ -84,7 +92,16 @@ beforeAll(async () => {
     TENCENT_RPS_BUDGET: '20',
     EXPORT_PREFIX: PREFIX,
   };
-  const args = ['cli/sms-status.js', 'export', '--phone-numbers', NUMBERS.join(','), '--begin', String(BEGIN), '--end', String(END)];
+  const args = [
+    'cli/sms-status.js',
+    'export',
+    '--phone-numbers',
+    NUMBERS.join(','),
+    '--begin',
+    String(BEGIN),
+    '--end',
+    String(END),
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -150,7 +167,9 @@ describe('the exported lake read by DuckDB', () => {
         expected.set(key, (expected.get(key) ?? 0) + 1);
       }
     }
-    const rows = await query('SELECT dt, reportStatus, count(*) AS n FROM statuses GROUP BY dt, reportStatus ORDER BY dt, reportStatus');
+    const rows = await query(
+      'SELECT dt, reportStatus, count(*) AS n FROM statuses GROUP BY dt, reportStatus ORDER BY dt, reportStatus',
+    );
     const actual = new Map(rows.map((r) => [`${r.dt} ${r.reportStatus}`, r.n as number]));
     expect(actual).toEqual(expected);
     expect(new Set(rows.map((r) => r.reportStatus))).toEqual(new Set(['SUCCESS', 'FAIL']));

@@ -52,7 +52,12 @@ async function cli(args: string[], env: Record<string, string>, timeoutMs = 60_0
 }
 
 function s3Client(s3: LocalS3): S3Client {
-  return new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+  return new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: s3.credentials,
+  });
 }
 
 async function lake(s3: LocalS3, prefix: string): Promise<ExportRecord[]> {
@@ -65,7 +70,9 @@ async function lake(s3: LocalS3, prefix: string): Promise<ExportRecord[]> {
 }
 
 function serials(twin: Twin, numbers: string[], window: Window): string[] {
-  return numbers.flatMap((n) => twin.truth(n, window.beginTime, window.endTime).map((s) => s.SerialNo as string)).sort();
+  return numbers
+    .flatMap((n) => twin.truth(n, window.beginTime, window.endTime).map((s) => s.SerialNo as string))
+    .sort();
 }
 
 /** `count` numbers that pair up group by group with `others`: two lists that merge into the same objects. */
@@ -99,8 +106,23 @@ describe('two CLI exports at once into one prefix', () => {
       const end = Math.floor(Date.now() / 1000);
       const window = { beginTime: end - 6 * DAY, endTime: end };
       // Chunks of one number: every number is its own merge, so the two writers meet in every object.
-      const env = { ...localEnv({ twin, s3 }), AWS_ENDPOINT_URL_S3: slow.url, TENCENT_RPS_BUDGET: '9', EXPORT_PREFIX: 'race', EXPORT_CHUNK_SIZE: '1', EXPORT_GROUP_CONCURRENCY: '1' };
-      const args = (list: string[]) => ['export', '--phone-numbers', list.join(','), '--begin', String(window.beginTime), '--end', String(window.endTime)];
+      const env = {
+        ...localEnv({ twin, s3 }),
+        AWS_ENDPOINT_URL_S3: slow.url,
+        TENCENT_RPS_BUDGET: '9',
+        EXPORT_PREFIX: 'race',
+        EXPORT_CHUNK_SIZE: '1',
+        EXPORT_GROUP_CONCURRENCY: '1',
+      };
+      const args = (list: string[]) => [
+        'export',
+        '--phone-numbers',
+        list.join(','),
+        '--begin',
+        String(window.beginTime),
+        '--end',
+        String(window.endTime),
+      ];
       const runs = await Promise.all([cli(args(a), env), cli(args(b), env)]);
       const got = (await lake(s3, 'race')).map((r) => r.serialNo).sort();
       return { want: serials(twin, [...a, ...b], window), got, codes: runs.map((r) => r.code) };
@@ -147,7 +169,14 @@ describe('adversity with the twin', () => {
 
   function deps(now: () => number = Date.now): ExportDeps {
     const env = localEnv({ twin, s3 });
-    const tencent = { endpoint: twin.url, region: 'ap-guangzhou', sdkAppId: twin.sdkAppId, credentials: { secretId: env.TENCENTCLOUD_SECRET_ID as string, secretKey: env.TENCENTCLOUD_SECRET_KEY as string }, timeoutMs: 5000, rpsBudget: 20 };
+    const tencent = {
+      endpoint: twin.url,
+      region: 'ap-guangzhou',
+      sdkAppId: twin.sdkAppId,
+      credentials: { secretId: env.TENCENTCLOUD_SECRET_ID as string, secretKey: env.TENCENTCLOUD_SECRET_KEY as string },
+      timeoutMs: 5000,
+      rpsBudget: 20,
+    };
     return {
       client: connect(tencent, { retry: { ...EXPORT_RETRY, baseDelayMs: 10 }, clampToRetention: true, now }),
       store: s3Store({ local: true }, client),
@@ -157,14 +186,17 @@ describe('adversity with the twin', () => {
   }
 
   function settings(prefix: string, env: Record<string, string> = {}) {
-    return exportSettings(loadExportConfig({ EXPORT_BUCKET: s3.bucket, EXPORT_PREFIX: prefix, AWS_ENDPOINT_URL_S3: s3.url, ...env }), {
-      endpoint: twin.url,
-      region: 'ap-guangzhou',
-      sdkAppId: twin.sdkAppId,
-      credentials: { secretArn: 'unused' },
-      timeoutMs: 5000,
-      rpsBudget: 20,
-    });
+    return exportSettings(
+      loadExportConfig({ EXPORT_BUCKET: s3.bucket, EXPORT_PREFIX: prefix, AWS_ENDPOINT_URL_S3: s3.url, ...env }),
+      {
+        endpoint: twin.url,
+        region: 'ap-guangzhou',
+        sdkAppId: twin.sdkAppId,
+        credentials: { secretArn: 'unused' },
+        timeoutMs: 5000,
+        rpsBudget: 20,
+      },
+    );
   }
 
   it('a run whose window began at Tencent’s 7-day edge and outlasts the margin: no number is rejected, what aged is a reported gap', async () => {
@@ -176,7 +208,10 @@ describe('adversity with the twin', () => {
     const s = settings('edge', { EXPORT_CHUNK_SIZE: '2', EXPORT_GROUP_CONCURRENCY: '1', EXPORT_RESERVE_MS: '1000' });
     // The first invocation gets one chunk done; the rest runs ten minutes later, for Tencent and for us.
     let calls = 0;
-    const first = await runExport({ ...deps(now), remainingMs: () => (calls++ <= 1 ? 600_000 : 10) }, s, { phoneNumbers: numbers, ...window });
+    const first = await runExport({ ...deps(now), remainingMs: () => (calls++ <= 1 ? 600_000 : 10) }, s, {
+      phoneNumbers: numbers,
+      ...window,
+    });
     expect(first.summary.finished).toBe(false);
     twin.advance(600);
     skew = 600_000;
@@ -184,7 +219,13 @@ describe('adversity with the twin', () => {
       const { summary } = await runExport(deps(now), s, { phoneNumbers: numbers, ...window });
       // The window began 120 s inside the edge, within our 300 s margin: every number lost at least
       // 180 s; those pulled ten minutes later lost 600 s more.
-      expect(summary).toMatchObject({ finished: true, failureCount: 0, failures: [], complete: false, gapCount: numbers.length });
+      expect(summary).toMatchObject({
+        finished: true,
+        failureCount: 0,
+        failures: [],
+        complete: false,
+        gapCount: numbers.length,
+      });
       expect(summary.retentionGapSeconds).toBeGreaterThanOrEqual(2 * 180 + (numbers.length - 2) * 780);
       // Everything Tencent still held once the clock moved on is in the lake, and nothing from outside the window.
       const got = (await lake(s3, 'edge')).map((r) => r.serialNo).sort();
@@ -201,31 +242,66 @@ describe('adversity with the twin', () => {
     const numbers = Array.from({ length: 6 }, (_, i) => `+86134${String(40_000_000 + i * 104_729).slice(-8)}`);
     const env = { ...localEnv({ twin, s3 }), TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'corrupt' };
     const end = Math.floor(Date.now() / 1000) - 60;
-    const args = ['export', '--phone-numbers', numbers.join(','), '--begin', String(end - 2 * DAY), '--end', String(end)];
+    const args = [
+      'export',
+      '--phone-numbers',
+      numbers.join(','),
+      '--begin',
+      String(end - 2 * DAY),
+      '--end',
+      String(end),
+    ];
     expect((await cli(args, env)).code).toBe(0);
     const victim = (await lake(s3, 'corrupt'))[0] as ExportRecord;
-    const key = objectKey('corrupt', new Date(victim.userReceiveTime * 1000).toISOString().slice(0, 10), groupOf(victim.phoneNumber));
-    await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: Buffer.concat([gzipSync('x').subarray(0, 10), Buffer.from('garbage!')]) }));
+    const key = objectKey(
+      'corrupt',
+      new Date(victim.userReceiveTime * 1000).toISOString().slice(0, 10),
+      groupOf(victim.phoneNumber),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: key,
+        Body: Buffer.concat([gzipSync('x').subarray(0, 10), Buffer.from('garbage!')]),
+      }),
+    );
 
     const hurt = await cli(args, env);
     expect(hurt.code, hurt.stderr).toBe(1);
     const summary = JSON.parse(hurt.stdout) as RunSummary;
-    expect(summary.corruptObjects).toEqual([expect.objectContaining({ key, movedTo: expect.stringMatching(/^corrupt\/_quarantine\/statuses\//) })]);
+    expect(summary.corruptObjects).toEqual([
+      expect.objectContaining({ key, movedTo: expect.stringMatching(/^corrupt\/_quarantine\/statuses\//) }),
+    ]);
     const healed = await cli(args, env);
     expect(healed.code, healed.stderr).toBe(0);
     // The rebuilt object holds its whole UTC day again for the numbers of its group, the rest the window.
     const dayStart = Date.parse(`${key.match(/dt=([\d-]+)/)?.[1]}T00:00:00Z`) / 1000;
     const group = numbers.filter((n) => groupOf(n) === groupOf(victim.phoneNumber));
-    const want = new Set([...serials(twin, numbers, { beginTime: end - 2 * DAY, endTime: end }), ...serials(twin, group, { beginTime: dayStart, endTime: dayStart + DAY - 1 })]);
+    const want = new Set([
+      ...serials(twin, numbers, { beginTime: end - 2 * DAY, endTime: end }),
+      ...serials(twin, group, { beginTime: dayStart, endTime: dayStart + DAY - 1 }),
+    ]);
     expect((await lake(s3, 'corrupt')).map((r) => r.serialNo).sort()).toEqual([...want].sort());
   });
 
   it('the CLI sweep takes no window of its own: --reconcile with --begin is refused, naming reconcile', async () => {
     const env = { ...localEnv({ twin, s3 }), EXPORT_PREFIX: 'sweep-args' };
-    const refused = await cli(['export', '--phone-numbers', '+8613711112222', '--reconcile', '--begin', String(Math.floor(Date.now() / 1000) - 3600)], env);
+    const refused = await cli(
+      [
+        'export',
+        '--phone-numbers',
+        '+8613711112222',
+        '--reconcile',
+        '--begin',
+        String(Math.floor(Date.now() / 1000) - 3600),
+      ],
+      env,
+    );
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toBe('');
-    expect(JSON.parse(refused.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ error: { code: 'InvalidParameter', field: 'reconcile' } });
+    expect(JSON.parse(refused.stderr.trim().split('\n').at(-1) as string)).toMatchObject({
+      error: { code: 'InvalidParameter', field: 'reconcile' },
+    });
   });
 
   it('a receipt the carrier reports 30 hours late is missed by the hourly runs and recovered by the reconciliation sweep', async () => {
@@ -242,7 +318,10 @@ describe('adversity with the twin', () => {
         const { summary } = await runExport(deps(now), s, {});
         expect(summary.checkpointAdvanced).toBe(true);
       }
-      expect((await lake(s3, 'late')).some((r) => r.serialNo === late?.SerialNo), 'the hourly runs miss it').toBe(false);
+      expect(
+        (await lake(s3, 'late')).some((r) => r.serialNo === late?.SerialNo),
+        'the hourly runs miss it',
+      ).toBe(false);
       // A day and more later, the daily sweep pulls the last 72 hours again.
       twin.advance(30 * HOUR);
       skew = 30 * HOUR * 1000;

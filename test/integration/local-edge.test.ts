@@ -18,7 +18,10 @@ beforeAll(async () => {
 });
 
 /** The answer resources/edge.yml gives for `type`, with the request id this answer carries. */
-async function expectGatewayAnswer(response: Response, type: 'INVALID_API_KEY' | 'MISSING_AUTHENTICATION_TOKEN' | 'THROTTLED'): Promise<void> {
+async function expectGatewayAnswer(
+  response: Response,
+  type: 'INVALID_API_KEY' | 'MISSING_AUTHENTICATION_TOKEN' | 'THROTTLED',
+): Promise<void> {
   const body = await response.text();
   const requestId = (JSON.parse(body) as { error: { requestId: string } }).error.requestId;
   const expected = definition.answer(type, requestId);
@@ -34,7 +37,10 @@ describe('the local edge of the shared stack', () => {
   });
 
   it('answers a wrong key as INVALID_API_KEY', async () => {
-    await expectGatewayAnswer(await fetch(`${stack.httpUrl}${STATUSES}`, { headers: { 'x-api-key': `${stack.apiKey}x` } }), 'INVALID_API_KEY');
+    await expectGatewayAnswer(
+      await fetch(`${stack.httpUrl}${STATUSES}`, { headers: { 'x-api-key': `${stack.apiKey}x` } }),
+      'INVALID_API_KEY',
+    );
   });
 
   it.each([
@@ -43,18 +49,29 @@ describe('the local edge of the shared stack', () => {
     ['POST', STATUSES],
     ['DELETE', '/dev/v1/callbacks/tencent/x'],
   ])('answers %s %s, no such route, as MISSING_AUTHENTICATION_TOKEN', async (method, path) => {
-    await expectGatewayAnswer(await fetch(`${stack.httpUrl}${path}`, { method, headers: { 'x-api-key': stack.apiKey } }), 'MISSING_AUTHENTICATION_TOKEN');
+    await expectGatewayAnswer(
+      await fetch(`${stack.httpUrl}${path}`, { method, headers: { 'x-api-key': stack.apiKey } }),
+      'MISSING_AUTHENTICATION_TOKEN',
+    );
   });
 
   it('passes the functions’ own answers through: a lookup, a 400, a callback refused', async () => {
     const ok = await fetch(`${stack.httpUrl}${STATUSES}`, { headers: { 'x-api-key': stack.apiKey } });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { statuses: unknown[] }).statuses).toHaveLength(1);
-    const bad = await fetch(`${stack.httpUrl}/dev/v1/phone-numbers/123/statuses`, { headers: { 'x-api-key': stack.apiKey } });
+    const bad = await fetch(`${stack.httpUrl}/dev/v1/phone-numbers/123/statuses`, {
+      headers: { 'x-api-key': stack.apiKey },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('phoneNumber');
-    const refused = await fetch(`${stack.httpUrl}/dev/v1/callbacks/tencent/not-the-token`, { method: 'POST', body: '[]' });
-    const direct = await fetch(`${stack.offlineHttpUrl}/dev/v1/callbacks/tencent/not-the-token`, { method: 'POST', body: '[]' });
+    const refused = await fetch(`${stack.httpUrl}/dev/v1/callbacks/tencent/not-the-token`, {
+      method: 'POST',
+      body: '[]',
+    });
+    const direct = await fetch(`${stack.offlineHttpUrl}/dev/v1/callbacks/tencent/not-the-token`, {
+      method: 'POST',
+      body: '[]',
+    });
     expect(refused.status).toBe(direct.status);
     expect(await refused.text()).toBe(await direct.text());
   });
@@ -63,7 +80,13 @@ describe('the local edge of the shared stack', () => {
 describe('an edge throttling at the usage plan’s rate', () => {
   let edge: HttpEdge;
   beforeAll(async () => {
-    edge = await startHttpEdge({ port: await freePort(), target: stack.offlineHttpUrl, apiKey: stack.apiKey, definition, throttle: true });
+    edge = await startHttpEdge({
+      port: await freePort(),
+      target: stack.offlineHttpUrl,
+      apiKey: stack.apiKey,
+      definition,
+      throttle: true,
+    });
   });
   afterAll(() => edge?.close());
 
@@ -72,7 +95,9 @@ describe('an edge throttling at the usage plan’s rate', () => {
   it('answers requests over the burst THROTTLED (429, Retry-After) before the function, and a wrong key still 403', async () => {
     const count = definition.throttle.burstLimit * 10;
     const bad = '/dev/v1/phone-numbers/123/statuses';
-    const answers = await Promise.all(Array.from({ length: count }, () => fetch(`${edge.url}${bad}`, { headers: { 'x-api-key': stack.apiKey } })));
+    const answers = await Promise.all(
+      Array.from({ length: count }, () => fetch(`${edge.url}${bad}`, { headers: { 'x-api-key': stack.apiKey } })),
+    );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s !== 400 && s !== 429)).toEqual([]);
     expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(definition.throttle.burstLimit);
@@ -80,7 +105,10 @@ describe('an edge throttling at the usage plan’s rate', () => {
     expect(throttled.length).toBeGreaterThan(0);
     for (const answer of throttled) await expectGatewayAnswer(answer, 'THROTTLED');
     for (const answer of answers.filter((a) => a.status === 400)) await answer.arrayBuffer();
-    await expectGatewayAnswer(await fetch(`${edge.url}${STATUSES}`, { headers: { 'x-api-key': 'wrong' } }), 'INVALID_API_KEY');
+    await expectGatewayAnswer(
+      await fetch(`${edge.url}${STATUSES}`, { headers: { 'x-api-key': 'wrong' } }),
+      'INVALID_API_KEY',
+    );
   });
 });
 
@@ -89,16 +117,25 @@ describe('the local Lambda API', () => {
   afterAll(() => clients.forEach((c) => c.destroy()));
 
   async function invoke(endpoint: string, payload: unknown): Promise<{ error?: string; body: any }> {
-    const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const lambda = new LambdaClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     clients.push(lambda);
-    const out = await lambda.send(new InvokeCommand({ FunctionName: 'sms-status-dev-lookup', Payload: Buffer.from(JSON.stringify(payload)) }));
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'sms-status-dev-lookup', Payload: Buffer.from(JSON.stringify(payload)) }),
+    );
     return { error: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload ?? []).toString() || 'null') };
   }
 
   it('reports a function error under its own name, as Lambda does (serverless-offline says "Error")', async () => {
     const bad = await invoke(stack.lambdaUrl, { phoneNumber: '13711112222' });
     expect(bad.error).toBe('Unhandled');
-    expect(bad.body).toMatchObject({ errorType: 'InvalidInput', errorMessage: expect.stringContaining('IncorrectPhoneNumber') });
+    expect(bad.body).toMatchObject({
+      errorType: 'InvalidInput',
+      errorMessage: expect.stringContaining('IncorrectPhoneNumber'),
+    });
     const optedOut = await invoke(stack.lambdaUrl, { phoneNumber: '+8613900139000' });
     expect(optedOut.body.errorType).toBe('InvalidInput');
     expect((await invoke(stack.offlineLambdaUrl, { phoneNumber: '13711112222' })).body.errorType).toBe('Error');
@@ -110,4 +147,3 @@ describe('the local Lambda API', () => {
     expect(ok.body.statuses).toHaveLength(1);
   });
 });
-

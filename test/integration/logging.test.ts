@@ -45,13 +45,21 @@ describe('lookup logs at debug level', () => {
       expect(typeof line.latencyMs).toBe('number');
     }
     expect(lines.some((l) => l.message === 'lookup' && l.level === 'INFO')).toBe(true);
-    expect(lines.some((l) => l.message === 'lookup failed' && (l.error as { code?: string })?.code === 'FailedOperation.PhoneNumberInBlacklist')).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.message === 'lookup failed' &&
+          (l.error as { code?: string })?.code === 'FailedOperation.PhoneNumberInBlacklist',
+      ),
+    ).toBe(true);
   });
 
   it('emit EMF metrics: upstream latency, requests, retries, throttles', () => {
     const emf = lines.filter((l) => l._aws !== undefined);
     expect(emf.length).toBeGreaterThan(0);
-    const names = emf.flatMap((l) => ((l._aws as any).CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((m) => m.Name));
+    const names = emf.flatMap((l) =>
+      ((l._aws as any).CloudWatchMetrics[0].Metrics as Array<{ Name: string }>).map((m) => m.Name),
+    );
     expect(names).toEqual(expect.arrayContaining(['UpstreamLatency', 'TencentRequests', 'Retries', 'Throttles']));
   });
 

@@ -30,16 +30,29 @@ const APP = stack.env.SMS_SDK_APP_ID as string;
 const now = (): number => Math.floor(Date.now() / 1000);
 
 /** A number nobody else's test uses, with several receipts in the twin (its default profile: fnv1a % 13 over 6 days). */
-const PHONE = Array.from({ length: 1000 }, (_, i) => `+86137246${String(i).padStart(5, '0')}`).find((n) => fnv1a(n) % 13 >= 6) as string;
+const PHONE = Array.from({ length: 1000 }, (_, i) => `+86137246${String(i).padStart(5, '0')}`).find(
+  (n) => fnv1a(n) % 13 >= 6,
+) as string;
 /** Shares PHONE's day objects: its lines must never come back. */
-const NEIGHBOUR = Array.from({ length: 100_000 }, (_, i) => `+86159${String(i).padStart(8, '0')}`).find((n) => groupOf(n) === groupOf(PHONE)) as string;
+const NEIGHBOUR = Array.from({ length: 100_000 }, (_, i) => `+86159${String(i).padStart(8, '0')}`).find(
+  (n) => groupOf(n) === groupOf(PHONE),
+) as string;
 
 let s3: S3Client;
 /** PHONE's receipts written to the lake, days 8–21 back (the 21st lies outside the windows asked for). */
 const lake: ExportRecord[] = [];
 
 function receipt(phoneNumber: string, serialNo: string, userReceiveTime: number): ExportRecord {
-  return { serialNo, phoneNumber, countryCode: '86', subscriberNumber: phoneNumber.slice(3), reportStatus: 'SUCCESS', description: 'DELIVRD', userReceiveTime, sdkAppId: APP };
+  return {
+    serialNo,
+    phoneNumber,
+    countryCode: '86',
+    subscriberNumber: phoneNumber.slice(3),
+    reportStatus: 'SUCCESS',
+    description: 'DELIVRD',
+    userReceiveTime,
+    sdkAppId: APP,
+  };
 }
 
 async function get(path: string): Promise<{ status: number; body: any }> {
@@ -48,7 +61,15 @@ async function get(path: string): Promise<{ status: number; body: any }> {
 }
 
 beforeAll(async () => {
-  s3 = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: stack.s3Url, region: 'us-east-1', credentials: { accessKeyId: stack.env.AWS_ACCESS_KEY_ID as string, secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY as string } });
+  s3 = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: stack.s3Url,
+    region: 'us-east-1',
+    credentials: {
+      accessKeyId: stack.env.AWS_ACCESS_KEY_ID as string,
+      secretAccessKey: stack.env.AWS_SECRET_ACCESS_KEY as string,
+    },
+  });
   const store = s3Store({ local: true }, s3);
   const anchor = now();
   for (let ago = 8; ago <= 21; ago++) {
@@ -82,7 +103,12 @@ describe('lookups past Tencent’s 7 days, from the lake (local stack)', () => {
     const [older, newer] = body.sources as LookupResult['sources'];
     expect(body.sources).toHaveLength(2);
     expect(older).toMatchObject({ source: 'lake', beginTime: begin, complete: true });
-    expect(newer).toMatchObject({ source: 'tencent', beginTime: (older?.endTime as number) + 1, endTime: body.endTime, complete: true });
+    expect(newer).toMatchObject({
+      source: 'tencent',
+      beginTime: (older?.endTime as number) + 1,
+      endTime: body.endTime,
+      complete: true,
+    });
     // The seam sits at Tencent's edge (7 days less the 5-minute margin), a minute inside it.
     expect(Math.abs((newer?.beginTime as number) - (body.endTime - 7 * DAY + 360))).toBeLessThanOrEqual(5);
     expect(body.statuses.map((s: StatusRecord) => s.phoneNumber)).not.toContain(NEIGHBOUR);
@@ -92,16 +118,22 @@ describe('lookups past Tencent’s 7 days, from the lake (local stack)', () => {
     const begin = now() - 20 * DAY;
     const fromTwin = (await twin.truth(PHONE, begin, now()))[0]?.SerialNo as string;
     for (const serialNo of ['2433:lake-12-1', fromTwin]) {
-      const { status, body } = await get(`${encodeURIComponent(PHONE)}/statuses?beginTime=${begin}&all=true&serialNo=${encodeURIComponent(serialNo)}`);
+      const { status, body } = await get(
+        `${encodeURIComponent(PHONE)}/statuses?beginTime=${begin}&all=true&serialNo=${encodeURIComponent(serialNo)}`,
+      );
       expect(status, JSON.stringify(body)).toBe(200);
       expect(body.statuses.map((s: StatusRecord) => s.serialNo)).toEqual([serialNo]);
     }
   });
 
   it('a window the lake holds nothing of the number for is answered, but not complete', async () => {
-    const { status, body } = await get(`%2B8618812345678/statuses?beginTime=${now() - 15 * DAY}&endTime=${now() - 10 * DAY}`);
+    const { status, body } = await get(
+      `%2B8618812345678/statuses?beginTime=${now() - 15 * DAY}&endTime=${now() - 10 * DAY}`,
+    );
     expect(status, JSON.stringify(body)).toBe(200);
-    expect(body.sources).toEqual([{ source: 'lake', beginTime: body.beginTime, endTime: body.endTime, complete: false }]);
+    expect(body.sources).toEqual([
+      { source: 'lake', beginTime: body.beginTime, endTime: body.endTime, complete: false },
+    ]);
     expect(body.complete).toBe(false);
     expect(body.requestIds).toEqual([]);
   });
@@ -113,18 +145,33 @@ describe('lookups past Tencent’s 7 days, from the lake (local stack)', () => {
       expect(body.error.field).toBe('beginTime');
       expect(body.error.message).toContain('beginTime');
     }
-    expect((await get(`${encodeURIComponent(PHONE)}/statuses?beginTime=${now() - 110 * DAY}`)).body.error.message).toContain('93');
+    expect(
+      (await get(`${encodeURIComponent(PHONE)}/statuses?beginTime=${now() - 110 * DAY}`)).body.error.message,
+    ).toContain('93');
     const long = await get(`${encodeURIComponent(PHONE)}/statuses?serialNo=${'x'.repeat(65)}`);
     expect(long.status).toBe(400);
     expect(long.body.error.field).toBe('serialNo');
   });
 
   it('the CLI reads the same lake (AWS_ENDPOINT_URL_S3) with --serial-no', async () => {
-    const child = spawn(process.execPath, ['cli/sms-status.js', 'lookup', PHONE, '--begin', String(now() - 20 * DAY), '--all', '--serial-no', '2433:lake-9-0'], {
-      cwd: ROOT,
-      env: { ...stack.env, PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'cli/sms-status.js',
+        'lookup',
+        PHONE,
+        '--begin',
+        String(now() - 20 * DAY),
+        '--all',
+        '--serial-no',
+        '2433:lake-9-0',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...stack.env, PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

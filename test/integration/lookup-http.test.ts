@@ -42,7 +42,15 @@ describe('lookup over API Gateway (serverless-offline)', () => {
       const times = body.statuses.map((s: any) => s.userReceiveTime);
       expect(times).toEqual([...times].sort((a, b) => a - b));
       expect(Object.keys(body.statuses[0]).sort()).toEqual(
-        ['countryCode', 'description', 'phoneNumber', 'reportStatus', 'serialNo', 'subscriberNumber', 'userReceiveTime'].sort(),
+        [
+          'countryCode',
+          'description',
+          'phoneNumber',
+          'reportStatus',
+          'serialNo',
+          'subscriberNumber',
+          'userReceiveTime',
+        ].sort(),
       );
     }
   });

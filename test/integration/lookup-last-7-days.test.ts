@@ -11,10 +11,18 @@ describe('a lookup of the last 7 days', () => {
   it('is Tencent’s whole answer, complete, from where its part starts', async () => {
     const now = Math.floor(Date.now() / 1000);
     const begin = now - 7 * 86400;
-    const response = await fetch(`${stack.httpUrl}/dev/v1/phone-numbers/%2B8613711112222/statuses?all=true&beginTime=${begin}`, {
-      headers: { 'x-api-key': stack.apiKey },
-    });
-    const body = (await response.json()) as { complete: boolean; beginTime: number; statuses: unknown[]; sources: Array<{ source: string }> };
+    const response = await fetch(
+      `${stack.httpUrl}/dev/v1/phone-numbers/%2B8613711112222/statuses?all=true&beginTime=${begin}`,
+      {
+        headers: { 'x-api-key': stack.apiKey },
+      },
+    );
+    const body = (await response.json()) as {
+      complete: boolean;
+      beginTime: number;
+      statuses: unknown[];
+      sources: Array<{ source: string }>;
+    };
     expect(response.status, JSON.stringify(body).slice(0, 500)).toBe(200);
     expect(body.sources.map((s) => s.source)).toEqual(['tencent']);
     expect(body.complete).toBe(true);

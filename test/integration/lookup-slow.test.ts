@@ -24,13 +24,24 @@ afterAll(async () => {
 
 it('answers a partial 200 within API Gateway’s 29 s when every Tencent answer takes 6 s', async () => {
   const client = connect(
-    { endpoint: twin.url, region: 'ap-guangzhou', sdkAppId: twin.sdkAppId, credentials: twin.credentials, timeoutMs: TIMEOUT_MS, rpsBudget: 4 },
+    {
+      endpoint: twin.url,
+      region: 'ap-guangzhou',
+      sdkAppId: twin.sdkAppId,
+      credentials: twin.credentials,
+      timeoutMs: TIMEOUT_MS,
+      rpsBudget: 4,
+    },
     { retry: LOOKUP_RETRY, maxQueueMs: MAX_QUEUE_MS },
   );
   const { http } = lookupHandlers(client, 4, MAX_QUEUE_MS + TIMEOUT_MS);
   const started = Date.now();
   // The lookup's Lambda timeout (28 s), counting down in real time.
-  const context = { getRemainingTimeInMillis: () => 28_000 - (Date.now() - started), awsRequestId: 'slow', functionName: 'lookup' } as unknown as Context;
+  const context = {
+    getRemainingTimeInMillis: () => 28_000 - (Date.now() - started),
+    awsRequestId: 'slow',
+    functionName: 'lookup',
+  } as unknown as Context;
   const beginTime = Math.floor(twin.now() / 1000) - 6 * 3600;
   const event = {
     httpMethod: 'GET',

@@ -21,7 +21,9 @@ function responseValidator(status: string) {
   expect(response, `docs/openapi.yaml has no ${status} for GET ${STATUSES}`).toBeDefined();
   const ajv = new Ajv2020({ strict: false });
   ajv.addSchema({ $id: 'spec', components: spec.components });
-  const schema = JSON.parse(JSON.stringify(response.content['application/json'].schema).replaceAll('"#/components/', '"spec#/components/'));
+  const schema = JSON.parse(
+    JSON.stringify(response.content['application/json'].schema).replaceAll('"#/components/', '"spec#/components/'),
+  );
   return { response, validate: ajv.compile(schema) };
 }
 
@@ -31,12 +33,22 @@ async function gatewayResponses() {
   return resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => {
     const text: string = r.Properties.ResponseTemplates['application/json'];
     const body = JSON.parse(
-      text.replaceAll('$context.requestId', 'c0ffee00-1234-4abc-8def-0123456789ab').replaceAll('$context.error.messageString', JSON.stringify('Forbidden')),
+      text
+        .replaceAll('$context.requestId', 'c0ffee00-1234-4abc-8def-0123456789ab')
+        .replaceAll('$context.error.messageString', JSON.stringify('Forbidden')),
     );
     const headers = Object.fromEntries(
-      Object.entries((r.Properties.ResponseParameters ?? {}) as Record<string, string>).map(([k, v]) => [k.replace('gatewayresponse.header.', ''), v.slice(1, -1)]),
+      Object.entries((r.Properties.ResponseParameters ?? {}) as Record<string, string>).map(([k, v]) => [
+        k.replace('gatewayresponse.header.', ''),
+        v.slice(1, -1),
+      ]),
     );
-    return { type: r.Properties.ResponseType as string, status: r.Properties.StatusCode as string | undefined, body, headers };
+    return {
+      type: r.Properties.ResponseType as string,
+      status: r.Properties.StatusCode as string | undefined,
+      body,
+      headers,
+    };
   });
 }
 
@@ -85,6 +97,7 @@ describe('docs/openapi.yaml', () => {
     expect(spec.components.securitySchemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
     // Whatever status the defaults stand in for, the body is the API's error body.
     const error = validatorFor('ErrorBody');
-    for (const answer of responses) expect(error(answer.body), `${answer.type}: ${JSON.stringify(error.errors)}`).toBe(true);
+    for (const answer of responses)
+      expect(error(answer.body), `${answer.type}: ${JSON.stringify(error.errors)}`).toBe(true);
   });
 });

@@ -23,11 +23,15 @@ describe('serverless package beside the local stack', () => {
     delete env.ESBUILD_WORK_FOLDER;
     const out = await mkdtemp(join(tmpdir(), 'sms-status-user-package-'));
     try {
-      await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out], {
-        cwd: PROJECT_ROOT,
-        env,
-        timeout: 200_000,
-      });
+      await run(
+        process.execPath,
+        [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out],
+        {
+          cwd: PROJECT_ROOT,
+          env,
+          timeout: 200_000,
+        },
+      );
     } finally {
       await rm(out, { recursive: true, force: true });
     }
@@ -37,7 +41,10 @@ describe('serverless package beside the local stack', () => {
     expect(response.status, await response.clone().text()).toBe(200);
     expect(((await response.json()) as { statuses: unknown[] }).statuses).toHaveLength(1);
     const invoked = await lambda.send(
-      new InvokeCommand({ FunctionName: 'sms-status-dev-lookup', Payload: Buffer.from(JSON.stringify({ phoneNumber: '+8613711112222', limit: 1 })) }),
+      new InvokeCommand({
+        FunctionName: 'sms-status-dev-lookup',
+        Payload: Buffer.from(JSON.stringify({ phoneNumber: '+8613711112222', limit: 1 })),
+      }),
     );
     const payload = Buffer.from(invoked.Payload ?? []).toString();
     expect(invoked.FunctionError, payload).toBeUndefined();

@@ -63,7 +63,10 @@ describe('packaged lookup artifact', () => {
       if (entry.dir || name.endsWith('.map')) continue;
       await mkdir(dirname(join(dir, name)), { recursive: true });
       const body = await entry.async('nodebuffer');
-      await writeFile(join(dir, name), name.endsWith('.mjs') ? body.toString('utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n') : body);
+      await writeFile(
+        join(dir, name),
+        name.endsWith('.mjs') ? body.toString('utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n') : body,
+      );
     }
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

@@ -23,10 +23,23 @@ let output = '';
 beforeAll(async () => {
   const { port } = await freePorts('port');
   proxy = `http://127.0.0.1:${port}`;
-  prism = spawn(process.execPath, ['node_modules/@stoplight/prism-cli/dist/index.js', 'proxy', 'docs/openapi.yaml', `${stack.httpUrl}/dev`, '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  prism = spawn(
+    process.execPath,
+    [
+      'node_modules/@stoplight/prism-cli/dist/index.js',
+      'proxy',
+      'docs/openapi.yaml',
+      `${stack.httpUrl}/dev`,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   prism.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   prism.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 60_000;
@@ -63,16 +76,19 @@ interface Violation {
 const OUTSIDE_THE_DOCUMENT = new Set(['13711112222/statuses', '%2B8613711112222/statuses?limit=101']);
 
 describe('the HTTP API through a Prism validation proxy', () => {
-  it.each(REQUESTS)('GET /v1/phone-numbers/%s answers %i, and no answer violates the document', async (path, status) => {
-    const response = await fetch(`${proxy}/v1/phone-numbers/${path}`, { headers: { 'x-api-key': stack.apiKey } });
-    const body = await response.text();
-    const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
-    const ofTheAnswer = violations.filter((v) => v.location[0] !== 'request');
-    expect(ofTheAnswer, JSON.stringify(violations)).toEqual([]);
-    if (!OUTSIDE_THE_DOCUMENT.has(path)) expect(violations, body).toEqual([]);
-    expect(response.status, body).toBe(status);
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  });
+  it.each(REQUESTS)(
+    'GET /v1/phone-numbers/%s answers %i, and no answer violates the document',
+    async (path, status) => {
+      const response = await fetch(`${proxy}/v1/phone-numbers/${path}`, { headers: { 'x-api-key': stack.apiKey } });
+      const body = await response.text();
+      const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
+      const ofTheAnswer = violations.filter((v) => v.location[0] !== 'request');
+      expect(ofTheAnswer, JSON.stringify(violations)).toEqual([]);
+      if (!OUTSIDE_THE_DOCUMENT.has(path)) expect(violations, body).toEqual([]);
+      expect(response.status, body).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    },
+  );
 });
 
 /** Whether Prism reports the request itself (a missing key breaks the document's security rule). */
@@ -82,25 +98,40 @@ const ANSWERS_OF_THE_EDGE: Array<[string, string, Record<string, string>, boolea
 ];
 
 describe("API Gateway's own answers through a Prism validation proxy", () => {
-  it.each(ANSWERS_OF_THE_EDGE)('%s answers 403 AuthFailure in the error shape, and no answer violates the document', async (_, path, headers, outside) => {
-    const response = await fetch(`${proxy}${path}`, { headers });
-    const body = await response.text();
-    const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
-    expect(violations.filter((v) => v.location[0] !== 'request'), body).toEqual([]);
-    if (!outside) expect(violations, body).toEqual([]);
-    expect(response.status, body).toBe(403);
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(JSON.parse(body).error).toMatchObject({ code: 'AuthFailure', requestId: expect.any(String) });
-  });
+  it.each(ANSWERS_OF_THE_EDGE)(
+    '%s answers 403 AuthFailure in the error shape, and no answer violates the document',
+    async (_, path, headers, outside) => {
+      const response = await fetch(`${proxy}${path}`, { headers });
+      const body = await response.text();
+      const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
+      expect(
+        violations.filter((v) => v.location[0] !== 'request'),
+        body,
+      ).toEqual([]);
+      if (!outside) expect(violations, body).toEqual([]);
+      expect(response.status, body).toBe(403);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(JSON.parse(body).error).toMatchObject({ code: 'AuthFailure', requestId: expect.any(String) });
+    },
+  );
 
   // No path of the document matches, so Prism can only pass it on: the body is checked here instead.
-  it.each(['/v1/nothing-here', '/v1/phone-numbers/%2B8613711112222'])('the unknown route %s answers 403 AuthFailure in the error shape', async (path) => {
-    const response = await fetch(`${proxy}${path}`, { headers: { 'x-api-key': stack.apiKey } });
-    const body = await response.text();
-    const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
-    expect(violations.filter((v) => v.location[0] !== 'request'), body).toEqual([]);
-    expect(response.status, body).toBe(403);
-    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(JSON.parse(body).error).toMatchObject({ code: 'AuthFailure', message: expect.stringContaining('No such resource') });
-  });
+  it.each(['/v1/nothing-here', '/v1/phone-numbers/%2B8613711112222'])(
+    'the unknown route %s answers 403 AuthFailure in the error shape',
+    async (path) => {
+      const response = await fetch(`${proxy}${path}`, { headers: { 'x-api-key': stack.apiKey } });
+      const body = await response.text();
+      const violations = JSON.parse(response.headers.get('sl-violations') ?? '[]') as Violation[];
+      expect(
+        violations.filter((v) => v.location[0] !== 'request'),
+        body,
+      ).toEqual([]);
+      expect(response.status, body).toBe(403);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(JSON.parse(body).error).toMatchObject({
+        code: 'AuthFailure',
+        message: expect.stringContaining('No such resource'),
+      });
+    },
+  );
 });

@@ -62,7 +62,9 @@ afterAll(async () => {
 
 /** The rendered text of each row of a section's table. */
 const rows = (id: string): Promise<string[][]> =>
-  page.$$eval(`#${id} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as Rendered).innerText)));
+  page.$$eval(`#${id} tbody tr`, (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as unknown as Rendered).innerText)),
+  );
 
 describe('the page Chromium renders holds the numbers of the JSON report', () => {
   it('the report is worth looking at: several days, countries and failure codes, numbers failing repeatedly', () => {
@@ -73,7 +75,13 @@ describe('the page Chromium renders holds the numbers of the JSON report', () =>
   });
 
   it('the totals, as rendered and as data', async () => {
-    const cards = await page.$$eval('[data-field]', (els) => els.map((el) => [el.getAttribute('data-field'), (el as unknown as Rendered).innerText, el.getAttribute('data-value')]));
+    const cards = await page.$$eval('[data-field]', (els) =>
+      els.map((el) => [
+        el.getAttribute('data-field'),
+        (el as unknown as Rendered).innerText,
+        el.getAttribute('data-value'),
+      ]),
+    );
     expect(cards).toEqual([
       ['receipts', count(report.receipts), String(report.receipts)],
       ['delivered', count(report.delivered), String(report.delivered)],
@@ -83,23 +91,43 @@ describe('the page Chromium renders holds the numbers of the JSON report', () =>
   });
 
   it('every row of every table', async () => {
-    const counts = (c: { receipts: number; delivered: number; failed: number; deliveryRate: number | null }) => [count(c.receipts), count(c.delivered), count(c.failed), percent(c.deliveryRate)];
+    const counts = (c: { receipts: number; delivered: number; failed: number; deliveryRate: number | null }) => [
+      count(c.receipts),
+      count(c.delivered),
+      count(c.failed),
+      percent(c.deliveryRate),
+    ];
     expect(await rows('by-day')).toEqual(report.byDay.map((d) => [d.day, ...counts(d)]));
     expect(await rows('by-country')).toEqual(report.byCountry.map((c) => [`+${c.countryCode}`, ...counts(c)]));
     expect(await rows('top-failures')).toEqual(report.topFailures.map((f) => [f.description, count(f.count)]));
     const utc = (t: number) => new Date(t * 1000).toISOString().replace('T', ' ').replace('.000Z', 'Z');
-    expect(await rows('repeat-failures')).toEqual(report.repeatFailures.map((r) => [r.phoneNumber, count(r.failures), utc(r.lastFailureTime)]));
+    expect(await rows('repeat-failures')).toEqual(
+      report.repeatFailures.map((r) => [r.phoneNumber, count(r.failures), utc(r.lastFailureTime)]),
+    );
   });
 
   it('three charts drawn at full width: a rate bar per day, a bar per country, a bar per top failure', async () => {
-    const charts = await page.$$eval('svg', (svgs) => svgs.map((svg) => ({ label: svg.getAttribute('aria-label'), width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height })));
+    const charts = await page.$$eval('svg', (svgs) =>
+      svgs.map((svg) => ({
+        label: svg.getAttribute('aria-label'),
+        width: svg.getBoundingClientRect().width,
+        height: svg.getBoundingClientRect().height,
+      })),
+    );
     expect(charts.map((c) => c.label)).toEqual(['Delivery rate by day', 'Receipts by country', 'Top failures']);
     for (const chart of charts) expect(chart.width, chart.label as string).toBeGreaterThan(900);
-    const bars = (id: string) => page.$$eval(`#${id} svg rect title`, (titles) => titles.map((t) => t.textContent ?? ''));
+    const bars = (id: string) =>
+      page.$$eval(`#${id} svg rect title`, (titles) => titles.map((t) => t.textContent ?? ''));
     expect((await bars('by-day')).length).toBe(report.byDay.filter((d) => d.deliveryRate !== null).length);
-    expect(await bars('by-day')).toEqual(report.byDay.map((d) => expect.stringContaining(`${d.day}: ${percent(d.deliveryRate)} delivered`)));
-    expect((await bars('top-failures')).map((t) => t.split(':').slice(0, -1).join(':'))).toEqual(report.topFailures.map((f) => f.description));
-    const heights = await page.$$eval('#by-day svg rect', (rects) => rects.map((r) => r.getBoundingClientRect().height));
+    expect(await bars('by-day')).toEqual(
+      report.byDay.map((d) => expect.stringContaining(`${d.day}: ${percent(d.deliveryRate)} delivered`)),
+    );
+    expect((await bars('top-failures')).map((t) => t.split(':').slice(0, -1).join(':'))).toEqual(
+      report.topFailures.map((f) => f.description),
+    );
+    const heights = await page.$$eval('#by-day svg rect', (rects) =>
+      rects.map((r) => r.getBoundingClientRect().height),
+    );
     for (const h of heights) expect(h).toBeGreaterThan(0);
   });
 
@@ -112,8 +140,13 @@ describe('the page Chromium renders holds the numbers of the JSON report', () =>
 });
 
 describe('hostile descriptions stay text', () => {
-  it("quotes, a closing </script>, markup and Unicode in a description are shown as given, and run nothing", async () => {
-    const hostile = ['</script><img src=x onerror="document.title=1">', '"quoted", it\'s <b>bold</b> & more', 'Ünïcödé — 失败 😀', 'line\nbreak'];
+  it('quotes, a closing </script>, markup and Unicode in a description are shown as given, and run nothing', async () => {
+    const hostile = [
+      '</script><img src=x onerror="document.title=1">',
+      '"quoted", it\'s <b>bold</b> & more',
+      'Ünïcödé — 失败 😀',
+      'line\nbreak',
+    ];
     const crafted: DeliveryReport = {
       ...report,
       topFailures: hostile.map((description, i) => ({ description, count: 10 - i })),
@@ -125,7 +158,9 @@ describe('hostile descriptions stay text', () => {
     expect(await hostilePage.$$('b')).toHaveLength(0);
     expect(await hostilePage.$$('script')).toHaveLength(1);
     expect(await hostilePage.title()).toMatch(/^Delivery report/);
-    const cells = await hostilePage.$$eval('#top-failures tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+    const cells = await hostilePage.$$eval('#top-failures tbody tr td:first-child', (tds) =>
+      tds.map((td) => td.textContent),
+    );
     expect(cells).toEqual(hostile);
     expect(JSON.parse(await hostilePage.$eval('#report-data', (el) => el.textContent ?? ''))).toEqual(crafted);
     expect(await readFile(file, 'utf8')).not.toContain('</script><img');

@@ -46,10 +46,13 @@ async function expectFunctionLogs(stdout: () => string): Promise<void> {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   const deadline = Date.now() + 10_000;
   const lookupLine = (): Record<string, unknown> | undefined =>
-    logs().find((l) => l.function_name === 'sms-status-dev-lookup' && l.level === 'DEBUG' && l.phoneNumber === '+86*******2222');
+    logs().find(
+      (l) => l.function_name === 'sms-status-dev-lookup' && l.level === 'DEBUG' && l.phoneNumber === '+86*******2222',
+    );
   while (!lookupLine() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   expect(lookupLine(), stdout().replace(BANNER, '\n').slice(0, 2000)).toBeDefined();
-  for (const line of logs()) expect(typeof line.level === 'string' && typeof line.message === 'string', JSON.stringify(line)).toBe(true);
+  for (const line of logs())
+    expect(typeof line.level === 'string' && typeof line.message === 'string', JSON.stringify(line)).toBe(true);
   expect(stdout().replace(BANNER, '\n')).not.toMatch(/(\+|%2B)86\d{11}/);
 }
 
@@ -61,10 +64,21 @@ describe('npm start', () => {
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
     };
-    for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'SMS_STATUS_API_KEY', 'SMS_STATUS_QUIET']) {
+    for (const name of [
+      'TENCENT_SMS_ENDPOINT',
+      'TENCENTCLOUD_SECRET_ID',
+      'TENCENTCLOUD_SECRET_KEY',
+      'SMS_SDK_APP_ID',
+      'SMS_STATUS_API_KEY',
+      'SMS_STATUS_QUIET',
+    ]) {
       delete env[name];
     }
-    const child = spawn(process.execPath, ['local/start.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['local/start.ts'], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     let stderr = '';
@@ -77,8 +91,12 @@ describe('npm start', () => {
       }
       expect(stdout, stderr).toContain('Ctrl-C stops everything');
       expect(stdout).toContain(`http://127.0.0.1:${ports.HTTP_PORT}/dev/v1/phone-numbers`);
-      for (const number of Object.keys(DEMO_NUMBERS)) expect(stdout, 'the banner names every demo number').toContain(number);
-      const curls = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('curl '));
+      for (const number of Object.keys(DEMO_NUMBERS))
+        expect(stdout, 'the banner names every demo number').toContain(number);
+      const curls = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('curl '));
       expect(curls.length).toBeGreaterThanOrEqual(2);
       for (const line of curls) {
         const { stdout: body } = await sh('sh', ['-c', line]);
@@ -86,7 +104,10 @@ describe('npm start', () => {
         expect(parsed.statuses.length, line).toBeGreaterThan(0);
         expect(parsed.complete).toBe(true);
       }
-      const awsLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('aws lambda invoke'));
+      const awsLine = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.includes('aws lambda invoke'));
       expect(awsLine).toBeDefined();
       if (await hasAwsCli()) {
         const dir = await mkdtemp(join(tmpdir(), 'sms-status-aws-'));
@@ -94,20 +115,38 @@ describe('npm start', () => {
         expect(JSON.parse(invoked.slice(invoked.lastIndexOf('{"phoneNumber"'))).statuses.length).toBeGreaterThan(0);
         await rm(dir, { recursive: true, force: true });
       }
-      const cliLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status lookup'));
+      const cliLine = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.includes('npx sms-status lookup'));
       expect(cliLine).toBeDefined();
-      const { stdout: cliOut } = await sh('sh', ['-c', cliLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      const { stdout: cliOut } = await sh('sh', ['-c', cliLine as string], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` },
+      });
       expect(JSON.parse(cliOut).statuses.length).toBe(600);
-      const exportLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status export'));
-      const { stdout: exportOut } = await sh('sh', ['-c', exportLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      const exportLine = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.includes('npx sms-status export'));
+      const { stdout: exportOut } = await sh('sh', ['-c', exportLine as string], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` },
+      });
       const summary = JSON.parse(exportOut);
       expect(summary.complete).toBe(true);
       expect(summary.numbersDone).toBe(2);
       expect(summary.records).toBeGreaterThan(0);
       // The callback URL it prints takes Tencent's callback: the printed push-test answers result 0.
       expect(stdout).toMatch(/Callback +http:\/\/127\.0\.0\.1:\d+\/dev\/v1\/callbacks\/tencent\/\S{32,}/);
-      const pushLine = stdout.split('\n').map((line) => line.trim()).find((line) => line.includes('npx sms-status push-test'));
-      const { stdout: pushOut } = await sh('sh', ['-c', pushLine as string], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` } });
+      const pushLine = stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.includes('npx sms-status push-test'));
+      const { stdout: pushOut } = await sh('sh', ['-c', pushLine as string], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${PROJECT_ROOT}/node_modules/.bin:${process.env.PATH}` },
+      });
       expect(JSON.parse(pushOut)).toMatchObject({ status: 200, answer: { result: 0, errmsg: 'OK' } });
       await expectFunctionLogs(() => stdout);
     } finally {

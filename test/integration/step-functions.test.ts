@@ -14,7 +14,10 @@ import { startTwin, type Twin } from '../../local/twin/twin.ts';
 import { packaged as loadPackage, resourcesOfType, type Packaged } from '../support/package.ts';
 
 const require = createRequire(import.meta.url);
-const validate = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText(separator?: string): string };
+const validate = require('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText(separator?: string): string;
+};
 
 type Definition = { States: Record<string, any> } & Record<string, unknown>;
 type Handler = (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
@@ -59,9 +62,13 @@ describe('packaged state machines', () => {
   });
 
   it('never run more shards at once than the export has reserved instances', () => {
-    const exporter = resourcesOfType(packaged.template, 'AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === 'sms-status-dev-export')?.[1];
+    const exporter = resourcesOfType(packaged.template, 'AWS::Lambda::Function').find(
+      ([, r]) => r.Properties.FunctionName === 'sms-status-dev-export',
+    )?.[1];
     for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
-      expect(machines[name]?.States.ExportShards.MaxConcurrency).toBeLessThanOrEqual(exporter.Properties.ReservedConcurrentExecutions);
+      expect(machines[name]?.States.ExportShards.MaxConcurrency).toBeLessThanOrEqual(
+        exporter.Properties.ReservedConcurrentExecutions,
+      );
     }
   });
 
@@ -83,9 +90,18 @@ describe('packaged state machines', () => {
     for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
       const shard = machines[name]?.States.ExportShards.ItemProcessor.States.ExportShard;
       const retried = shard.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals);
-      expect(retried).toEqual(expect.arrayContaining(['RateLimited', 'UpstreamUnavailable', 'Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Sandbox.Timedout']));
+      expect(retried).toEqual(
+        expect.arrayContaining([
+          'RateLimited',
+          'UpstreamUnavailable',
+          'Lambda.TooManyRequestsException',
+          'Lambda.ServiceException',
+          'Sandbox.Timedout',
+        ]),
+      );
       // States.TaskFailed or States.ALL in a retrier would retry InvalidInput too.
-      for (const never of ['InvalidInput', 'UpstreamRejected', 'States.TaskFailed', 'States.ALL']) expect(retried).not.toContain(never);
+      for (const never of ['InvalidInput', 'UpstreamRejected', 'States.TaskFailed', 'States.ALL'])
+        expect(retried).not.toContain(never);
       for (const retry of shard.Retry) expect(retry.JitterStrategy).toBe('FULL');
       expect(shard.Catch[0].ErrorEquals).toEqual(['InvalidInput', 'UpstreamRejected']);
       expect(shard.Catch.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'ShardRejected' });
@@ -115,7 +131,12 @@ describe('the export workflow, run locally over the real handler', () => {
     s3 = await startLocalS3();
     Object.assign(process.env, localEnv({ twin, s3 }), { TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'sfn' });
     ({ handler } = (await import('../../functions/export.ts')) as { handler: Handler });
-    s3Client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
+    s3Client = new S3Client({
+      ...s3ClientConfig({ local: true }),
+      endpoint: s3.url,
+      region: 'us-east-1',
+      credentials: s3.credentials,
+    });
   });
   afterAll(async () => {
     s3Client?.destroy();
@@ -156,8 +177,15 @@ describe('the export workflow, run locally over the real handler', () => {
     expect(calls).toEqual(['plan', 'shard', 'shard', 'commit']);
     expect(output.complete).toBe(true);
     expect(output.throttles).toBeGreaterThanOrEqual(16);
-    const exported = (await readExport(s3Client, s3.bucket, 'sfn')).flatMap((o) => o.records).filter((r) => r.phoneNumber === one[0]);
-    expect(exported.map((r) => r.serialNo).sort()).toEqual(twin.truth(one[0] as string, output.window.beginTime, output.window.endTime).map((s) => s.SerialNo).sort());
+    const exported = (await readExport(s3Client, s3.bucket, 'sfn'))
+      .flatMap((o) => o.records)
+      .filter((r) => r.phoneNumber === one[0]);
+    expect(exported.map((r) => r.serialNo).sort()).toEqual(
+      twin
+        .truth(one[0] as string, output.window.beginTime, output.window.endTime)
+        .map((s) => s.SerialNo)
+        .sort(),
+    );
   }, 90_000);
 
   it('catches UpstreamRejected without retrying and ends ExportIncomplete, leaving the checkpoint alone', async () => {
@@ -167,7 +195,9 @@ describe('the export workflow, run locally over the real handler', () => {
     await expect(execution.result).rejects.toMatchObject({ cause: { name: 'ExportIncomplete' } });
     expect(calls).toEqual(['plan', 'shard', 'commit']);
     const jobId = jobIdOf({ phoneNumbers: ['+8615000150000'] }, {});
-    expect(await readJson(s3Store({ local: true }, s3Client), s3.bucket, `sfn/_state/${jobId}/checkpoint.json`)).toBeUndefined();
+    expect(
+      await readJson(s3Store({ local: true }, s3Client), s3.bucket, `sfn/_state/${jobId}/checkpoint.json`),
+    ).toBeUndefined();
   });
 
   it('retries a shard whose Lambda timed out (Sandbox.Timedout): it resumes from its saved progress and the run completes exactly', async () => {
@@ -175,14 +205,25 @@ describe('the export workflow, run locally over the real handler', () => {
     let timeouts = 0;
     const timingOut = async (input: unknown): Promise<unknown> => {
       const result = await invoke(input);
-      if (timeouts++ === 0) throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+      if (timeouts++ === 0)
+        throw Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
       return result;
     };
     const machine = new StateMachine(machines['sms-status-dev-export'] as never);
-    const output = (await machine.run({ phoneNumbers: numbers, beginTime }, { overrides: { ...overrides, taskResourceLocalHandlers: { ...overrides.taskResourceLocalHandlers, ExportShard: timingOut } } }).result) as any;
+    const output = (await machine.run(
+      { phoneNumbers: numbers, beginTime },
+      {
+        overrides: {
+          ...overrides,
+          taskResourceLocalHandlers: { ...overrides.taskResourceLocalHandlers, ExportShard: timingOut },
+        },
+      },
+    ).result) as any;
     expect(timeouts).toBeGreaterThan(1);
     expect(output.complete).toBe(true);
-    const exported = (await readExport(s3Client, s3.bucket, 'sfn')).flatMap((o) => o.records).filter((r) => numbers.includes(r.phoneNumber));
+    const exported = (await readExport(s3Client, s3.bucket, 'sfn'))
+      .flatMap((o) => o.records)
+      .filter((r) => numbers.includes(r.phoneNumber));
     const truth = numbers.flatMap((n) => twin.truth(n, output.window.beginTime, output.window.endTime));
     expect(new Set(exported.map((r) => r.serialNo))).toEqual(new Set(truth.map((t) => t.SerialNo)));
   }, 120_000);
@@ -196,43 +237,80 @@ describe('the export workflow, run locally over the real handler', () => {
     const shard = (event: any) => ({ shard: event.shard, done: true });
     const commit = (event: any) => largestSummary(event.plan);
     const machine = new StateMachine(definition as never, { validationOptions: { checkPaths: false } } as never);
-    const execution = machine.run(input as never, { overrides: { taskResourceLocalHandlers: { Plan: plan, ExportShard: shard, Commit: commit } } as never });
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: { Plan: plan, ExportShard: shard, Commit: commit } } as never,
+    });
     const out: Array<{ state: string; bytes: number }> = [];
     for await (const event of execution.eventLogs as AsyncIterable<any>) {
-      if (event.state?.input !== undefined) out.push({ state: `${event.state.name} in`, bytes: Buffer.byteLength(JSON.stringify(event.state.input)) });
-      if (event.state?.output !== undefined) out.push({ state: `${event.state.name} out`, bytes: Buffer.byteLength(JSON.stringify(event.state.output)) });
+      if (event.state?.input !== undefined)
+        out.push({ state: `${event.state.name} in`, bytes: Buffer.byteLength(JSON.stringify(event.state.input)) });
+      if (event.state?.output !== undefined)
+        out.push({ state: `${event.state.name} out`, bytes: Buffer.byteLength(JSON.stringify(event.state.output)) });
     }
     await execution.result.catch(() => undefined);
     return out;
   }
 
   it.each([
-    ['payloads under 256 KB: 10,000 inline numbers of the longest valid length, 1% invalid', () => ({ phoneNumbers: Array.from({ length: 10_000 }, (_, i) => (i % 100 === 0 ? `+0${String(i).padStart(14, '0')}` : `+86${String(1_300_000_000_000 + i * 7919).padStart(13, '0')}`)) })],
-    ['payloads under 256 KB: a 10,000-line manifest with 10% bad lines', () => ({ manifest: `s3://${s3.bucket}/manifests/big.txt` })],
-  ])('%s', async (_, input) => {
-    const lines = Array.from({ length: 10_000 }, (_, i) => (i % 10 === 0 ? `not a number ${'x'.repeat(40)} ${i}` : `+8613${String(100_000_000 + i * 7919).slice(-9)}`));
-    await s3Store({ local: true }, new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials })).write(s3.bucket, 'manifests/big.txt', lines.join('\n'));
-    const request = input();
-    expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(LIMIT);
-    for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
-      const definition = structuredClone(machines[name]) as Definition;
-      // The local runner reads no S3 item list: the Distributed Map's items come as the inline one's do.
-      if (definition.States.ExportShards.ItemReader) {
-        delete definition.States.ExportShards.ItemReader;
-        definition.States.ExportShards.ItemsPath = '$.plan.shards';
-        definition.States.ExportShards.ItemProcessor.ProcessorConfig = { Mode: 'INLINE' };
+    [
+      'payloads under 256 KB: 10,000 inline numbers of the longest valid length, 1% invalid',
+      () => ({
+        phoneNumbers: Array.from({ length: 10_000 }, (_, i) =>
+          i % 100 === 0
+            ? `+0${String(i).padStart(14, '0')}`
+            : `+86${String(1_300_000_000_000 + i * 7919).padStart(13, '0')}`,
+        ),
+      }),
+    ],
+    [
+      'payloads under 256 KB: a 10,000-line manifest with 10% bad lines',
+      () => ({ manifest: `s3://${s3.bucket}/manifests/big.txt` }),
+    ],
+  ])(
+    '%s',
+    async (_, input) => {
+      const lines = Array.from({ length: 10_000 }, (_, i) =>
+        i % 10 === 0 ? `not a number ${'x'.repeat(40)} ${i}` : `+8613${String(100_000_000 + i * 7919).slice(-9)}`,
+      );
+      await s3Store(
+        { local: true },
+        new S3Client({
+          ...s3ClientConfig({ local: true }),
+          endpoint: s3.url,
+          region: 'us-east-1',
+          credentials: s3.credentials,
+        }),
+      ).write(s3.bucket, 'manifests/big.txt', lines.join('\n'));
+      const request = input();
+      expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(LIMIT);
+      for (const name of ['sms-status-dev-export', 'sms-status-dev-export-distributed']) {
+        const definition = structuredClone(machines[name]) as Definition;
+        // The local runner reads no S3 item list: the Distributed Map's items come as the inline one's do.
+        if (definition.States.ExportShards.ItemReader) {
+          delete definition.States.ExportShards.ItemReader;
+          definition.States.ExportShards.ItemsPath = '$.plan.shards';
+          definition.States.ExportShards.ItemProcessor.ProcessorConfig = { Mode: 'INLINE' };
+        }
+        const seen = await sizes(definition, request);
+        expect(seen.map((s) => s.state)).toEqual(
+          expect.arrayContaining(['Plan out', 'ExportShard in', 'Commit in', 'Commit out']),
+        );
+        const largest = seen.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+        expect(
+          seen.filter((s) => s.bytes >= LIMIT),
+          `${name}: largest ${largest.state} ${largest.bytes} B`,
+        ).toEqual([]);
+        expect(seen.find((s) => s.state === 'Plan out')?.bytes).toBeLessThan(32 * 1024);
       }
-      const seen = await sizes(definition, request);
-      expect(seen.map((s) => s.state)).toEqual(expect.arrayContaining(['Plan out', 'ExportShard in', 'Commit in', 'Commit out']));
-      const largest = seen.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-      expect(seen.filter((s) => s.bytes >= LIMIT), `${name}: largest ${largest.state} ${largest.bytes} B`).toEqual([]);
-      expect(seen.find((s) => s.state === 'Plan out')?.bytes).toBeLessThan(32 * 1024);
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
   it('fails ExportRejected at the plan for bad input, without retrying', async () => {
     const machine = new StateMachine(machines['sms-status-dev-export'] as never);
-    await expect(machine.run({ phoneNumbers: ['+8613711112222'], beginTime: 'yesterday' }, { overrides }).result).rejects.toMatchObject({
+    await expect(
+      machine.run({ phoneNumbers: ['+8613711112222'], beginTime: 'yesterday' }, { overrides }).result,
+    ).rejects.toMatchObject({
       cause: { name: 'ExportRejected' },
     });
     expect(calls).toEqual(['plan']);
@@ -245,7 +323,14 @@ function largestSummary(plan: any): unknown {
   const twenty = <T>(make: (i: number) => T): T[] => Array.from({ length: 20 }, (_, i) => make(i));
   return {
     ...plan,
-    failures: twenty((i) => ({ phoneNumber: '+86*******0000', kind: 'transient', name: 'UpstreamUnavailable', code: long(i), message: long(i), requestId: long(i) })),
+    failures: twenty((i) => ({
+      phoneNumber: '+86*******0000',
+      kind: 'transient',
+      name: 'UpstreamUnavailable',
+      code: long(i),
+      message: long(i),
+      requestId: long(i),
+    })),
     incompleteNumbers: twenty(() => '+86*******0000'),
     stuckNumbers: twenty(() => '+86*******0000'),
     gapNumbers: twenty(() => '+86*******0000'),
@@ -268,7 +353,11 @@ describe('the lookup example, run locally over the real handler', () => {
 
   const run = (input: unknown) => {
     const machine = new StateMachine(machines['sms-status-dev-lookup-example'] as never);
-    const overrides: any = { taskResourceLocalHandlers: { Lookup: (event: unknown) => lookup(event, { getRemainingTimeInMillis: () => 25_000 }) } };
+    const overrides: any = {
+      taskResourceLocalHandlers: {
+        Lookup: (event: unknown) => lookup(event, { getRemainingTimeInMillis: () => 25_000 }),
+      },
+    };
     return machine.run(input as never, { overrides }).result as Promise<any>;
   };
 

@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PACKAGE_WITH_SECRET, packageService, packaged, resourcesOfType, type Packaged } from '../support/package.ts';
 
 const ACCOUNT_ID = '123456789012';
-const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': ACCOUNT_ID };
+const PSEUDO: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'us-east-1',
+  'AWS::AccountId': ACCOUNT_ID,
+};
 const NO_VALUE = Symbol('AWS::NoValue');
 const EMAIL = 'ops@example.com';
 const DASHED_STAGE = 'ops-prod';
@@ -34,7 +38,10 @@ function evaluate(template: any, value: any): any {
 }
 
 function substitute(text: string): string {
-  return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => PSEUDO[name] ?? (name.includes('.') ? `<${name}>` : `<Ref ${name}>`));
+  return text.replace(
+    /\$\{([^}!]+)\}/g,
+    (_, name: string) => PSEUDO[name] ?? (name.includes('.') ? `<${name}>` : `<Ref ${name}>`),
+  );
 }
 
 function condition(template: any, name: string): boolean {
@@ -54,7 +61,11 @@ function condition(template: any, name: string): boolean {
 
 /** The resources a deployment creates: those without a Condition, or whose Condition holds. */
 function created(template: any): Record<string, any> {
-  return Object.fromEntries(Object.entries(template.Resources as Record<string, any>).filter(([, r]) => r.Condition === undefined || condition(template, r.Condition)));
+  return Object.fromEntries(
+    Object.entries(template.Resources as Record<string, any>).filter(
+      ([, r]) => r.Condition === undefined || condition(template, r.Condition),
+    ),
+  );
 }
 
 function alarm(template: any, id: string): any {
@@ -64,7 +75,9 @@ function alarm(template: any, id: string): any {
 }
 
 function alarmIds(template: any): string[] {
-  return resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id]) => id).sort();
+  return resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+    .map(([id]) => id)
+    .sort();
 }
 
 interface Expected {
@@ -85,10 +98,35 @@ const service = { service: 'sms-status' };
 const arnOfStateMachine = (name: string): string => `arn:aws:states:us-east-1:${ACCOUNT_ID}:stateMachine:${name}`;
 
 const ALARMS: Record<string, Expected> = {
-  ExportFailuresAlarm: { namespace: 'AWS/SQS', metric: 'ApproximateNumberOfMessagesVisible', dimensions: () => ({ QueueName: '<ExportFailuresQueue.QueueName>' }), statistic: 'Maximum', threshold: 0 },
-  ExportErrorsAlarm: { namespace: 'AWS/Lambda', metric: 'Errors', dimensions: () => ({ FunctionName: '<Ref ExportLambdaFunction>' }), statistic: 'Sum', threshold: 0 },
-  TencentThrottlesAlarm: { namespace: 'SmsStatus', metric: 'Throttles', dimensions: () => service, statistic: 'Sum', threshold: 0 },
-  CheckpointAgeAlarm: { namespace: 'SmsStatus', metric: 'CheckpointAgeSeconds', dimensions: () => service, statistic: 'Minimum', threshold: 3 * 3600, missing: 'missing' },
+  ExportFailuresAlarm: {
+    namespace: 'AWS/SQS',
+    metric: 'ApproximateNumberOfMessagesVisible',
+    dimensions: () => ({ QueueName: '<ExportFailuresQueue.QueueName>' }),
+    statistic: 'Maximum',
+    threshold: 0,
+  },
+  ExportErrorsAlarm: {
+    namespace: 'AWS/Lambda',
+    metric: 'Errors',
+    dimensions: () => ({ FunctionName: '<Ref ExportLambdaFunction>' }),
+    statistic: 'Sum',
+    threshold: 0,
+  },
+  TencentThrottlesAlarm: {
+    namespace: 'SmsStatus',
+    metric: 'Throttles',
+    dimensions: () => service,
+    statistic: 'Sum',
+    threshold: 0,
+  },
+  CheckpointAgeAlarm: {
+    namespace: 'SmsStatus',
+    metric: 'CheckpointAgeSeconds',
+    dimensions: () => service,
+    statistic: 'Minimum',
+    threshold: 3 * 3600,
+    missing: 'missing',
+  },
   ExportWorkflowFailedAlarm: {
     namespace: 'AWS/States',
     metric: 'ExecutionsFailed',
@@ -103,10 +141,34 @@ const ALARMS: Record<string, Expected> = {
     statistic: 'Sum',
     threshold: 0,
   },
-  LookupServerErrorsAlarm: { namespace: 'AWS/ApiGateway', metric: '5XXError', dimensions: ({ stage }) => ({ ApiName: `${stage}-sms-status` }), statistic: 'Sum', threshold: 0 },
-  LookupLatencyAlarm: { namespace: 'AWS/ApiGateway', metric: 'Latency', dimensions: ({ stage }) => ({ ApiName: `${stage}-sms-status` }), statistic: 'p99', threshold: 25_000 },
-  CallbackErrorsAlarm: { namespace: 'AWS/Lambda', metric: 'Errors', dimensions: () => ({ FunctionName: '<Ref CallbackLambdaFunction>' }), statistic: 'Sum', threshold: 0 },
-  InboxDrainErrorsAlarm: { namespace: 'AWS/Lambda', metric: 'Errors', dimensions: () => ({ FunctionName: '<Ref InboxLambdaFunction>' }), statistic: 'Sum', threshold: 0 },
+  LookupServerErrorsAlarm: {
+    namespace: 'AWS/ApiGateway',
+    metric: '5XXError',
+    dimensions: ({ stage }) => ({ ApiName: `${stage}-sms-status` }),
+    statistic: 'Sum',
+    threshold: 0,
+  },
+  LookupLatencyAlarm: {
+    namespace: 'AWS/ApiGateway',
+    metric: 'Latency',
+    dimensions: ({ stage }) => ({ ApiName: `${stage}-sms-status` }),
+    statistic: 'p99',
+    threshold: 25_000,
+  },
+  CallbackErrorsAlarm: {
+    namespace: 'AWS/Lambda',
+    metric: 'Errors',
+    dimensions: () => ({ FunctionName: '<Ref CallbackLambdaFunction>' }),
+    statistic: 'Sum',
+    threshold: 0,
+  },
+  InboxDrainErrorsAlarm: {
+    namespace: 'AWS/Lambda',
+    metric: 'Errors',
+    dimensions: () => ({ FunctionName: '<Ref InboxLambdaFunction>' }),
+    statistic: 'Sum',
+    threshold: 0,
+  },
 };
 
 /** The metrics the dashboard must chart, by namespace. */
@@ -179,7 +241,9 @@ describe.each(packages)('the alarms (%s)', (_, pkg, stage) => {
     const { template } = pkg();
     const resources = template.Resources;
     // The failure queue is the export's on-failure destination.
-    expect(resources.ExportLambdaEvConf.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['ExportFailuresQueue', 'Arn'] });
+    expect(resources.ExportLambdaEvConf.Properties.DestinationConfig.OnFailure.Destination).toEqual({
+      'Fn::GetAtt': ['ExportFailuresQueue', 'Arn'],
+    });
     expect(resources.ExportFailuresQueue.Type).toBe('AWS::SQS::Queue');
     for (const [id, fn] of [
       ['ExportLambdaFunction', 'export'],
@@ -190,13 +254,16 @@ describe.each(packages)('the alarms (%s)', (_, pkg, stage) => {
       expect(resources[id].Properties.FunctionName).toBe(`sms-status-${stage.stage}-${fn}`);
     }
     // Both export workflows, by the ARN of the state machines this template creates.
-    const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').map(([, r]) => arnOfStateMachine(r.Properties.StateMachineName));
+    const machines = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').map(([, r]) =>
+      arnOfStateMachine(r.Properties.StateMachineName),
+    );
     for (const id of ['ExportWorkflowFailedAlarm', 'ExportWorkflowDistributedFailedAlarm']) {
       expect(machines).toContain(alarm(template, id).Dimensions[0].Value);
     }
     // The REST API by its name, as API Gateway reports it.
     const [[, api]] = resourcesOfType(template, 'AWS::ApiGateway::RestApi') as [[string, any]];
-    for (const id of ['LookupServerErrorsAlarm', 'LookupLatencyAlarm']) expect(alarm(template, id).Dimensions[0].Value).toBe(api.Properties.Name);
+    for (const id of ['LookupServerErrorsAlarm', 'LookupLatencyAlarm'])
+      expect(alarm(template, id).Dimensions[0].Value).toBe(api.Properties.Name);
   });
 
   it('has a dashboard whose body is JSON charting the metrics that matter', () => {
@@ -214,18 +281,35 @@ describe.each(packages)('the alarms (%s)', (_, pkg, stage) => {
     const widgets: any[] = body.widgets;
     const charted = widgets.flatMap((w) => (w.properties.metrics ?? []) as any[][]);
     for (const [namespace, names] of Object.entries(DASHBOARD_METRICS)) {
-      for (const name of names) expect(charted.some((m) => m[0] === namespace && m[1] === name), `${namespace} ${name}`).toBe(true);
+      for (const name of names)
+        expect(
+          charted.some((m) => m[0] === namespace && m[1] === name),
+          `${namespace} ${name}`,
+        ).toBe(true);
     }
-    const dimensionsOf = (namespace: string, name: string): string[] => charted.filter((m) => m[0] === namespace && m[1] === name).map((m) => `${m[2]}=${m[3]}`);
+    const dimensionsOf = (namespace: string, name: string): string[] =>
+      charted.filter((m) => m[0] === namespace && m[1] === name).map((m) => `${m[2]}=${m[3]}`);
     expect(new Set(dimensionsOf('SmsStatus', 'CheckpointAgeSeconds'))).toEqual(new Set(['service=sms-status']));
     expect(dimensionsOf('AWS/Lambda', 'Invocations')).toContain('FunctionName=<Ref CallbackLambdaFunction>');
-    expect(dimensionsOf('AWS/Lambda', 'Errors')).toEqual(expect.arrayContaining(['FunctionName=<Ref CallbackLambdaFunction>', 'FunctionName=<Ref InboxLambdaFunction>', 'FunctionName=<Ref ExportLambdaFunction>']));
+    expect(dimensionsOf('AWS/Lambda', 'Errors')).toEqual(
+      expect.arrayContaining([
+        'FunctionName=<Ref CallbackLambdaFunction>',
+        'FunctionName=<Ref InboxLambdaFunction>',
+        'FunctionName=<Ref ExportLambdaFunction>',
+      ]),
+    );
     expect(dimensionsOf('AWS/ApiGateway', '5XXError')).toEqual([`ApiName=${stage.stage}-sms-status`]);
-    expect(dimensionsOf('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toContain('QueueName=<ExportFailuresQueue.QueueName>');
+    expect(dimensionsOf('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toContain(
+      'QueueName=<ExportFailuresQueue.QueueName>',
+    );
     // Every metric widget has a region; the alarm widget shows every alarm.
     for (const w of widgets.filter((w) => w.type === 'metric')) expect(w.properties.region).toBe('us-east-1');
     const alarms = widgets.find((w) => w.type === 'alarm')?.properties.alarms;
-    expect([...alarms].sort()).toEqual(Object.keys(ALARMS).map((id) => `<${id}.Arn>`).sort());
+    expect([...alarms].sort()).toEqual(
+      Object.keys(ALARMS)
+        .map((id) => `<${id}.Arn>`)
+        .sort(),
+    );
   });
 });
 
@@ -253,7 +337,9 @@ describe('notifications', () => {
     const topics = resourcesOfType({ Resources: resources }, 'AWS::SNS::Topic');
     expect(topics.map(([id]) => id)).toEqual(['AlarmTopic']);
     const subscriptions = resourcesOfType({ Resources: resources }, 'AWS::SNS::Subscription');
-    expect(subscriptions.map(([, s]) => s.Properties)).toEqual([{ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: EMAIL }]);
+    expect(subscriptions.map(([, s]) => s.Properties)).toEqual([
+      { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: EMAIL },
+    ]);
     for (const id of Object.keys(ALARMS)) {
       const p = alarm(template, id);
       expect(p.AlarmActions, id).toEqual(['<Ref AlarmTopic>']);

@@ -27,7 +27,8 @@ const files = new Map<string, string>();
 beforeAll(async () => {
   plain = await packaged(inject('stack').packages.plain);
   withSecret = await packaged(inject('stack').packages.withSecret);
-  for (const section of SECTIONS) files.set(section, await readFile(new URL(QUERY_FILES[section], QUERIES_DIR), 'utf8'));
+  for (const section of SECTIONS)
+    files.set(section, await readFile(new URL(QUERY_FILES[section], QUERIES_DIR), 'utf8'));
 });
 
 const workGroup = (p: Packaged): any => {
@@ -50,7 +51,9 @@ describe('the workgroup sms-status-<stage>', () => {
       OutputLocation: 's3://sms-status-dev-exports/sms-status/_athena/',
       EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
     });
-    expect(workGroup(withSecret).WorkGroupConfiguration.ResultConfiguration.OutputLocation).toBe('s3://acme-sms-exports/receipts/_athena/');
+    expect(workGroup(withSecret).WorkGroupConfiguration.ResultConfiguration.OutputLocation).toBe(
+      's3://acme-sms-exports/receipts/_athena/',
+    );
   });
 
   it('has its results expire: a lifecycle rule of the export bucket on exactly that folder', () => {
@@ -65,7 +68,9 @@ describe('the workgroup sms-status-<stage>', () => {
 
 describe('one named query per report section', () => {
   it('five AWS::Athena::NamedQuery, one per section, and no other', () => {
-    const ids = resourcesOfType(plain.template, 'AWS::Athena::NamedQuery').map(([id]) => id).sort();
+    const ids = resourcesOfType(plain.template, 'AWS::Athena::NamedQuery')
+      .map(([id]) => id)
+      .sort();
     expect(ids).toEqual(Object.values(QUERY_RESOURCES).sort());
   });
 
@@ -86,9 +91,14 @@ describe('one named query per report section', () => {
     const [[, table]] = resourcesOfType(plain.template, 'AWS::Glue::Table') as [[string, any]];
     const { Columns, SerdeInfo } = table.Properties.TableInput.StorageDescriptor;
     const types: Record<string, string> = { string: 'VARCHAR', bigint: 'BIGINT' };
-    expect(GLUE_COLUMNS.map(({ column, type }) => [column, type])).toEqual(Columns.map((c: { Name: string; Type: string }) => [c.Name, types[c.Type]]));
-    for (const { column, key } of GLUE_COLUMNS) expect(SerdeInfo.Parameters[`mapping.${column}`] ?? column, column).toBe(key);
-    expect(table.Properties.TableInput.PartitionKeys).toEqual([expect.objectContaining({ Name: 'dt', Type: 'string' })]);
+    expect(GLUE_COLUMNS.map(({ column, type }) => [column, type])).toEqual(
+      Columns.map((c: { Name: string; Type: string }) => [c.Name, types[c.Type]]),
+    );
+    for (const { column, key } of GLUE_COLUMNS)
+      expect(SerdeInfo.Parameters[`mapping.${column}`] ?? column, column).toBe(key);
+    expect(table.Properties.TableInput.PartitionKeys).toEqual([
+      expect.objectContaining({ Name: 'dt', Type: 'string' }),
+    ]);
   });
 
   it("the queries' database is the Glue database that holds delivery_statuses", () => {

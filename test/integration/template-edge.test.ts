@@ -32,7 +32,9 @@ const EXPECTED: Record<string, { status?: string; code: string; retryAfter?: boo
 
 /** A gateway response's template as API Gateway fills it in ($context.error.messageString comes quoted). */
 function render(template: string): string {
-  return template.replaceAll('$context.requestId', REQUEST_ID).replaceAll('$context.error.messageString', JSON.stringify(ERROR_MESSAGE));
+  return template
+    .replaceAll('$context.requestId', REQUEST_ID)
+    .replaceAll('$context.error.messageString', JSON.stringify(ERROR_MESSAGE));
 }
 
 let template: any;
@@ -42,7 +44,10 @@ beforeAll(async () => {
 
 function gatewayResponses(): Map<string, { id: string; properties: any }> {
   return new Map(
-    resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([id, r]) => [r.Properties.ResponseType as string, { id, properties: r.Properties }]),
+    resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').map(([id, r]) => [
+      r.Properties.ResponseType as string,
+      { id, properties: r.Properties },
+    ]),
   );
 }
 
@@ -132,7 +137,10 @@ describe('the concurrency and rate arithmetic (docs/edge.md)', () => {
     expect(paced.map((f) => String(f.FunctionName).split('-').at(-1)).sort()).toEqual(['export', 'lookup']);
     let sum = 0;
     for (const f of paced) {
-      expect(Number.isInteger(f.ReservedConcurrentExecutions) && f.ReservedConcurrentExecutions > 0, f.FunctionName).toBe(true);
+      expect(
+        Number.isInteger(f.ReservedConcurrentExecutions) && f.ReservedConcurrentExecutions > 0,
+        f.FunctionName,
+      ).toBe(true);
       sum += f.ReservedConcurrentExecutions * Number(f.Environment.Variables.TENCENT_RPS_BUDGET);
     }
     expect(sum).toBeLessThanOrEqual(total + 1e-9);
@@ -147,7 +155,10 @@ describe('the concurrency and rate arithmetic (docs/edge.md)', () => {
     const failure = gatewayResponses().get('INTEGRATION_FAILURE');
     expect(failure?.properties.StatusCode).toBe('429');
     expect(failure?.properties.ResponseParameters['gatewayresponse.header.Retry-After']).toMatch(/^'\d+'$/);
-    expect(JSON.parse(failure?.properties.ResponseTemplates['application/json'].replace('$context.requestId', 'r-1')).error.code).toBe('RequestLimitExceeded');
+    expect(
+      JSON.parse(failure?.properties.ResponseTemplates['application/json'].replace('$context.requestId', 'r-1')).error
+        .code,
+    ).toBe('RequestLimitExceeded');
     expect({ reserved: lookup.ReservedConcurrentExecutions, rate, burst }).toEqual({ reserved: 2, rate: 8, burst: 8 });
   });
 
@@ -160,11 +171,14 @@ describe('the concurrency and rate arithmetic (docs/edge.md)', () => {
   it('holds for every TENCENT_RPS_TOTAL config/budget.cjs accepts', () => {
     for (const t of [0.5, 1, 2.5, 5, 7.5, 10, 12.5, 15, 17, 19, 19.9, 20]) {
       const { lookup, export: exporter } = budgetModule.budgetFor(t);
-      expect(lookup.reservedConcurrency * lookup.perInstance + exporter.reservedConcurrency * exporter.perInstance, `total ${t}`).toBeLessThanOrEqual(t + 1e-9);
+      expect(
+        lookup.reservedConcurrency * lookup.perInstance + exporter.reservedConcurrency * exporter.perInstance,
+        `total ${t}`,
+      ).toBeLessThanOrEqual(t + 1e-9);
       const { rateLimit, burstLimit, retryAfterSeconds } = lookup.edge;
       expect(rateLimit, `total ${t}`).toBeLessThanOrEqual(lookup.share + 1e-9);
       expect(burstLimit, `total ${t}`).toBeGreaterThanOrEqual(1);
       expect(retryAfterSeconds * rateLimit, `total ${t}`).toBeGreaterThanOrEqual(1);
     }
-});
+  });
 });

@@ -18,7 +18,16 @@ const ACCOUNT_ID = '123456789012';
 const BUCKET = 'acme-sms-exports';
 const PREFIX = 'receipts';
 /** The JSON keys of an exported record, in the writer's order. */
-const KEYS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
+const KEYS = [
+  'serialNo',
+  'phoneNumber',
+  'countryCode',
+  'subscriberNumber',
+  'reportStatus',
+  'description',
+  'userReceiveTime',
+  'sdkAppId',
+];
 const TYPES: Record<string, string> = { userreceivetime: 'bigint' };
 
 interface PackageRun {
@@ -38,7 +47,14 @@ async function slsPackage(stage: string, env: Record<string, string>): Promise<P
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(
         process.execPath,
-        [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', stage, '--package', dir],
+        [
+          join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
+          'package',
+          '--stage',
+          stage,
+          '--package',
+          dir,
+        ],
         {
           cwd: PROJECT_ROOT,
           env: { ...base, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
@@ -52,7 +68,9 @@ async function slsPackage(stage: string, env: Record<string, string>): Promise<P
       );
     });
     const template =
-      code === 0 ? JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) : undefined;
+      code === 0
+        ? JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'))
+        : undefined;
     return { code, output, dir, template };
   } finally {
     await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
@@ -85,7 +103,10 @@ function budgets(template: any) {
   const byName = Object.fromEntries(
     functions.map((f) => [
       String(f.FunctionName).split('-').at(-1),
-      { perInstance: Number(f.Environment.Variables.TENCENT_RPS_BUDGET), reserved: f.ReservedConcurrentExecutions as number },
+      {
+        perInstance: Number(f.Environment.Variables.TENCENT_RPS_BUDGET),
+        reserved: f.ReservedConcurrentExecutions as number,
+      },
     ]),
   );
   let total = 0;
@@ -126,12 +147,15 @@ beforeAll(async () => {
   tooHigh = await slsPackage('prod', { TENCENT_RPS_TOTAL: '25' });
   notANumber = await slsPackage('prod', { TENCENT_RPS_TOTAL: 'abc' });
   prod = await slsPackage('prod', { TENCENT_RPS_TOTAL: '15', EXPORT_BUCKET: BUCKET, EXPORT_PREFIX: PREFIX });
-  if (prod.code !== 0) throw new Error(`serverless package (stage prod, TENCENT_RPS_TOTAL=15) failed:\n${prod.output.slice(-4000)}`);
+  if (prod.code !== 0)
+    throw new Error(`serverless package (stage prod, TENCENT_RPS_TOTAL=15) failed:\n${prod.output.slice(-4000)}`);
   dev = (await loadPackage(inject('stack').packages.plain)).template;
 }, 480_000);
 
 afterAll(async () => {
-  await Promise.all([prod, tooHigh, notANumber].filter(Boolean).map((run) => rm(run.dir, { recursive: true, force: true })));
+  await Promise.all(
+    [prod, tooHigh, notANumber].filter(Boolean).map((run) => rm(run.dir, { recursive: true, force: true })),
+  );
 });
 
 describe('TENCENT_RPS_TOTAL: the deployment share of the 20 requests/second', () => {
@@ -206,12 +230,16 @@ describe('Glue catalog over the lake', () => {
     const input = table.TableInput;
     expect(input.Name).toBe('delivery_statuses');
     expect(input.TableType).toBe('EXTERNAL_TABLE');
-    expect(input.PartitionKeys.map(({ Name, Type }: any) => ({ Name, Type }))).toEqual([{ Name: 'dt', Type: 'string' }]);
+    expect(input.PartitionKeys.map(({ Name, Type }: any) => ({ Name, Type }))).toEqual([
+      { Name: 'dt', Type: 'string' },
+    ]);
     expect(input.StorageDescriptor.Location).toBe(`s3://${BUCKET}/${PREFIX}/statuses/`);
     expect(input.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
     expect(input.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat');
     // The default package: the default bucket name for stage dev and the default prefix.
-    expect(glue(dev).table.TableInput.StorageDescriptor.Location).toBe('s3://sms-status-dev-exports/sms-status/statuses/');
+    expect(glue(dev).table.TableInput.StorageDescriptor.Location).toBe(
+      's3://sms-status-dev-exports/sms-status/statuses/',
+    );
   });
 
   it('projects the dt partitions by day, so new days need no crawler or repair', () => {
@@ -252,7 +280,10 @@ describe('the export’s schedules and workflow state', () => {
   }
 
   it('runs the hourly export and a daily reconciliation sweep of the last 72 h, each with its own input', () => {
-    const inputs = schedules(dev).map((s) => ({ rate: s.ScheduleExpression, input: JSON.parse(s.Target.Input ?? '{}') }));
+    const inputs = schedules(dev).map((s) => ({
+      rate: s.ScheduleExpression,
+      input: JSON.parse(s.Target.Input ?? '{}'),
+    }));
     expect(inputs).toEqual(
       expect.arrayContaining([
         { rate: 'rate(1 hour)', input: { schedule: 'hourly' } },
@@ -260,7 +291,10 @@ describe('the export’s schedules and workflow state', () => {
       ]),
     );
     const exportFunction = lambdaFunctions(dev).find((f) => String(f.FunctionName).endsWith('-export'));
-    expect(exportFunction.Environment.Variables).toMatchObject({ EXPORT_RECONCILE_SECONDS: '259200', EXPORT_STUCK_AFTER_RUNS: '3' });
+    expect(exportFunction.Environment.Variables).toMatchObject({
+      EXPORT_RECONCILE_SECONDS: '259200',
+      EXPORT_STUCK_AFTER_RUNS: '3',
+    });
   });
 
   it('keeps the plan alone as the Plan state’s output, so inline numbers never ride beside it through the Map', () => {

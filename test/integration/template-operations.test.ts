@@ -11,7 +11,14 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PACKAGE_WITH_SECRET, packageService, packaged, resourcesOfType, type Packaged, resolveIf } from '../support/package.ts';
+import {
+  PACKAGE_WITH_SECRET,
+  packageService,
+  packaged,
+  resourcesOfType,
+  type Packaged,
+  resolveIf,
+} from '../support/package.ts';
 
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const EXPORT_MACHINES = ['sms-status-dev-export', 'sms-status-dev-export-distributed'];
@@ -26,13 +33,19 @@ beforeAll(async () => {
   withSecret = await packaged(inject('stack').packages.withSecret);
   plainState = JSON.parse(await readFile(join(plain.dir, 'serverless-state.json'), 'utf8'));
   // One at a time: concurrent `serverless package` runs in one project trip each other.
-  withKms = await packageService({ ...PACKAGE_WITH_SECRET, KMS_KEY_ARN, EXPORT_RETENTION_DAYS: '90', EXPORT_NONCURRENT_DAYS: '5' });
+  withKms = await packageService({
+    ...PACKAGE_WITH_SECRET,
+    KMS_KEY_ARN,
+    EXPORT_RETENTION_DAYS: '90',
+    EXPORT_NONCURRENT_DAYS: '5',
+  });
   aliasFailure = await packageService({ ...PACKAGE_WITH_SECRET, KMS_KEY_ARN: 'alias/sms-status' }).then(
     async (p) => {
       await rm(p.dir, { recursive: true, force: true });
       return '';
     },
-    (error: { stdout?: string; stderr?: string; message: string }) => `${error.stdout ?? ''}\n${error.stderr ?? ''}\n${error.message}`,
+    (error: { stdout?: string; stderr?: string; message: string }) =>
+      `${error.stdout ?? ''}\n${error.stderr ?? ''}\n${error.message}`,
   );
 }, 180_000);
 
@@ -55,12 +68,16 @@ function roleStatements(template: any, role: string): Statement[] {
 
 /** Every role's statements, by role. */
 function allStatements(template: any): Array<Statement & { role: string }> {
-  return resourcesOfType(template, 'AWS::IAM::Role').flatMap(([role]) => roleStatements(template, role).map((s) => ({ ...s, role })));
+  return resourcesOfType(template, 'AWS::IAM::Role').flatMap(([role]) =>
+    roleStatements(template, role).map((s) => ({ ...s, role })),
+  );
 }
 
 /** The service's own functions (not the framework's custom resource for API Gateway's logging role). */
 function serviceFunctions(template: any): Array<[string, any]> {
-  return resourcesOfType(template, 'AWS::Lambda::Function').filter(([, f]) => String(f.Properties.Handler).startsWith('functions/'));
+  return resourcesOfType(template, 'AWS::Lambda::Function').filter(([, f]) =>
+    String(f.Properties.Handler).startsWith('functions/'),
+  );
 }
 
 /** The role a function runs as. */
@@ -69,11 +86,14 @@ function roleOf(fn: any): string {
 }
 
 function exportMachines(template: any): Array<[string, any]> {
-  return resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(([, r]) => EXPORT_MACHINES.includes(r.Properties.StateMachineName));
+  return resourcesOfType(template, 'AWS::StepFunctions::StateMachine').filter(([, r]) =>
+    EXPORT_MACHINES.includes(r.Properties.StateMachineName),
+  );
 }
 
 function bucketEncryption(template: any): any {
-  return resolveIf(template, template.Resources.ExportBucket.Properties.BucketEncryption).ServerSideEncryptionConfiguration[0];
+  return resolveIf(template, template.Resources.ExportBucket.Properties.BucketEncryption)
+    .ServerSideEncryptionConfiguration[0];
 }
 
 function lifecycleRule(template: any, id: string): any {
@@ -92,7 +112,9 @@ describe('tracing', () => {
   it('lets every function role send its segments to X-Ray', () => {
     for (const [id, f] of serviceFunctions(plain.template)) {
       const granted = roleStatements(plain.template, roleOf(f)).flatMap(actions);
-      expect(granted, `${id} (${roleOf(f)})`).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+      expect(granted, `${id} (${roleOf(f)})`).toEqual(
+        expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+      );
     }
   });
 
@@ -155,7 +177,9 @@ describe('logs', () => {
       expect(m.Properties.LoggingConfiguration, id).toEqual({
         Level: 'ERROR',
         IncludeExecutionData: false,
-        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['ExportWorkflowLogGroup', 'Arn'] } } }],
+        Destinations: [
+          { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['ExportWorkflowLogGroup', 'Arn'] } } },
+        ],
       });
     }
     const group = plain.template.Resources.ExportWorkflowLogGroup;
@@ -166,11 +190,13 @@ describe('logs', () => {
 });
 
 describe('lake retention', () => {
-  it('expires day objects after EXPORT_RETENTION_DAYS (400), the lookups\' own reach', () => {
+  it("expires day objects after EXPORT_RETENTION_DAYS (400), the lookups' own reach", () => {
     const rule = lifecycleRule(withSecret.template, 'expire-statuses');
     expect(rule).toMatchObject({ Status: 'Enabled', Prefix: 'receipts/statuses/' });
     expect(Number(rule.ExpirationInDays)).toBe(400);
-    const lookup = serviceFunctions(withSecret.template).find(([, f]) => f.Properties.FunctionName === 'sms-status-dev-lookup')?.[1];
+    const lookup = serviceFunctions(withSecret.template).find(
+      ([, f]) => f.Properties.FunctionName === 'sms-status-dev-lookup',
+    )?.[1];
     expect(lookup.Properties.Environment.Variables.EXPORT_RETENTION_DAYS).toBe(rule.ExpirationInDays);
   });
 
@@ -184,17 +210,25 @@ describe('lake retention', () => {
 
   it('follows EXPORT_RETENTION_DAYS and EXPORT_NONCURRENT_DAYS', () => {
     expect(Number(lifecycleRule(withKms.template, 'expire-statuses').ExpirationInDays)).toBe(90);
-    expect(Number(lifecycleRule(withKms.template, 'expire-old-versions').NoncurrentVersionExpiration.NoncurrentDays)).toBe(5);
-    const lookup = serviceFunctions(withKms.template).find(([, f]) => f.Properties.FunctionName === 'sms-status-dev-lookup')?.[1];
+    expect(
+      Number(lifecycleRule(withKms.template, 'expire-old-versions').NoncurrentVersionExpiration.NoncurrentDays),
+    ).toBe(5);
+    const lookup = serviceFunctions(withKms.template).find(
+      ([, f]) => f.Properties.FunctionName === 'sms-status-dev-lookup',
+    )?.[1];
     expect(lookup.Properties.Environment.Variables.EXPORT_RETENTION_DAYS).toBe('90');
   });
 
   it('aborts incomplete uploads after a day, keeps quarantine as long as the lake, and never expires _state/ or _inbox/', () => {
     const rules = withSecret.template.Resources.ExportBucket.Properties.LifecycleConfiguration.Rules;
-    expect(lifecycleRule(withSecret.template, 'abort-incomplete-uploads').AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 1 });
+    expect(lifecycleRule(withSecret.template, 'abort-incomplete-uploads').AbortIncompleteMultipartUpload).toEqual({
+      DaysAfterInitiation: 1,
+    });
     const quarantine = lifecycleRule(withSecret.template, 'expire-quarantine');
     expect(quarantine.Prefix).toBe('receipts/_quarantine/');
-    expect(Number(quarantine.ExpirationInDays)).toBe(Number(lifecycleRule(withSecret.template, 'expire-statuses').ExpirationInDays));
+    expect(Number(quarantine.ExpirationInDays)).toBe(
+      Number(lifecycleRule(withSecret.template, 'expire-statuses').ExpirationInDays),
+    );
     // Rules that expire current objects all name a folder, and none of them is the job state or the inbox.
     const expiring = rules.filter((r: any) => r.ExpirationInDays !== undefined);
     for (const r of expiring) expect(r.Prefix, r.Id).toMatch(/^receipts\/(statuses|_runs|_quarantine|_athena)\/$/);
@@ -205,8 +239,15 @@ describe('lake retention', () => {
 describe('KMS', () => {
   it('encrypts the lake with SSE-S3 and grants no KMS action when no key is given', () => {
     for (const p of [plain, withSecret]) {
-      expect(bucketEncryption(p.template)).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true });
-      expect(allStatements(p.template).flatMap(actions).filter((a) => a.startsWith('kms:'))).toEqual([]);
+      expect(bucketEncryption(p.template)).toEqual({
+        ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+        BucketKeyEnabled: true,
+      });
+      expect(
+        allStatements(p.template)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('kms:')),
+      ).toEqual([]);
     }
   });
 
@@ -219,7 +260,10 @@ describe('KMS', () => {
 
   // Here rather than in template-athena.test.ts: this file already packages with a key.
   it("encrypts Athena's query results with the same key (the workgroup's enforced result configuration)", () => {
-    const config = resolveIf(withKms.template, withKms.template.Resources.ReportWorkGroup.Properties.WorkGroupConfiguration);
+    const config = resolveIf(
+      withKms.template,
+      withKms.template.Resources.ReportWorkGroup.Properties.WorkGroupConfiguration,
+    );
     expect(config.EnforceWorkGroupConfiguration).toBe(true);
     expect(config.ResultConfiguration).toEqual({
       OutputLocation: 's3://acme-sms-exports/receipts/_athena/',
@@ -241,7 +285,9 @@ describe('KMS', () => {
     // The lookup reads day objects and the Tencent secret.
     expect(kms('LookupRole')).toEqual(read);
     // The Distributed Map reads its shard list from the lake.
-    const distributed = exportMachines(withKms.template).find(([, m]) => m.Properties.StateMachineName === 'sms-status-dev-export-distributed')?.[1];
+    const distributed = exportMachines(withKms.template).find(
+      ([, m]) => m.Properties.StateMachineName === 'sms-status-dev-export-distributed',
+    )?.[1];
     expect(kms(distributed.Properties.RoleArn['Fn::GetAtt'][0])).toEqual(read);
     // Every function's role is one of those.
     for (const [, f] of serviceFunctions(withKms.template)) expect(kms(roleOf(f)).length, roleOf(f)).toBe(1);

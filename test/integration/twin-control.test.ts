@@ -29,7 +29,12 @@ function lastHour(t: Twin, phoneNumber = ORDINARY): PullRequest {
   return { phoneNumber, beginTime: now - 3600, endTime: now, limit: 100 };
 }
 
-async function control(t: Twin, path: string, body?: string, timeoutMs = 3000): Promise<{ status: number; json: unknown }> {
+async function control(
+  t: Twin,
+  path: string,
+  body?: string,
+  timeoutMs = 3000,
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${t.url}${path}`, { method: 'POST', body, signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   let json: unknown;
@@ -68,7 +73,12 @@ describe('twin control endpoints', () => {
       throttled: 1,
       faults: 1,
       ok: 1,
-      byCode: { OK: 1, 'FailedOperation.PhoneNumberInBlacklist': 1, 'InternalError.Timeout': 1, RequestLimitExceeded: 1 },
+      byCode: {
+        OK: 1,
+        'FailedOperation.PhoneNumberInBlacklist': 1,
+        'InternalError.Timeout': 1,
+        RequestLimitExceeded: 1,
+      },
     });
   });
 
@@ -82,14 +92,21 @@ describe('twin control endpoints', () => {
     const t = await start();
     const now = seconds(t.now());
     const begin = now - 7 * 24 * 3600;
-    const { json } = await control(t, `/_twin/truth?phoneNumber=${encodeURIComponent(ORDINARY)}&beginTime=${begin}&endTime=${now}`);
+    const { json } = await control(
+      t,
+      `/_twin/truth?phoneNumber=${encodeURIComponent(ORDINARY)}&beginTime=${begin}&endTime=${now}`,
+    );
     expect(json).toEqual(t.truth(ORDINARY, begin, now));
     expect((json as unknown[]).length).toBe(40);
   });
 
   it('/_twin/configure scripts faults over HTTP', async () => {
     const t = await start();
-    const { status } = await control(t, '/_twin/configure', JSON.stringify({ faults: { script: [{ code: 'ServiceUnavailable' }] } }));
+    const { status } = await control(
+      t,
+      '/_twin/configure',
+      JSON.stringify({ faults: { script: [{ code: 'ServiceUnavailable' }] } }),
+    );
     expect(status).toBe(200);
     const error = await rejection(() => client(t).pull(lastHour(t)));
     expect(error).toMatchObject({ name: 'UpstreamUnavailable', code: 'ServiceUnavailable' });
@@ -104,7 +121,10 @@ describe('twin control endpoints', () => {
 
   it('a /_twin/configure body that is not JSON is refused, and the twin keeps running', async () => {
     const t = await start();
-    const answer = await control(t, '/_twin/configure', 'not json', 1000).catch((error: unknown) => ({ status: 0, json: String(error) }));
+    const answer = await control(t, '/_twin/configure', 'not json', 1000).catch((error: unknown) => ({
+      status: 0,
+      json: String(error),
+    }));
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
     expect((await control(t, '/_twin/stats')).status).toBe(200);
@@ -150,5 +170,4 @@ describe('twin start options', () => {
     expect(custom.statuses).toHaveLength(7);
     expect(custom.statuses.every((s) => s.CountryCode === '44' && s.SubscriberNumber === '7700900123')).toBe(true);
   });
-
 });

@@ -129,7 +129,9 @@ describe('explicit holds', () => {
   });
 
   it('a hold overrides lateReports: a time at or before UserReceiveTime releases a late receipt', async () => {
-    const t = await start(withNumber({ count: 10, fromAgo: HOUR, toAgo: 600 }, { lateReports: { share: 1, delaySeconds: 2 * HOUR } }));
+    const t = await start(
+      withNumber({ count: 10, fromAgo: HOUR, toAgo: 600 }, { lateReports: { share: 1, delaySeconds: 2 * HOUR } }),
+    );
     expect((await apiSerials(t)).size).toBe(0);
     const released = allOf(t)[4] as PullSmsSendStatus;
     t.configure({ lateReports: { share: 1, delaySeconds: 2 * HOUR }, hold: { [released.SerialNo as string]: 0 } });
@@ -140,7 +142,9 @@ describe('explicit holds', () => {
 
 describe('lateReports', () => {
   it('a fixed delay: held receipts appear in API answers exactly when UserReceiveTime + delay passes', async () => {
-    const t = await start(withNumber({ count: 80, fromAgo: HOUR, toAgo: 0 }, { lateReports: { share: 0.5, delaySeconds: 2 * HOUR } }));
+    const t = await start(
+      withNumber({ count: 80, fromAgo: HOUR, toAgo: 0 }, { lateReports: { share: 0.5, delaySeconds: 2 * HOUR } }),
+    );
     const all = allOf(t);
     expect(all).toHaveLength(80);
     const late = all.filter((s) => t.visibleAt(s) !== s.UserReceiveTime);
@@ -169,7 +173,10 @@ describe('lateReports', () => {
   });
 
   it('a [min, max] delay: per-receipt whole seconds within the range, the same on every start with the same seed', async () => {
-    const options = withNumber({ count: 300, fromAgo: 6 * HOUR, toAgo: 0 }, { lateReports: { share: 0.5, delaySeconds: [HOUR, 72 * HOUR] } });
+    const options = withNumber(
+      { count: 300, fromAgo: 6 * HOUR, toAgo: 0 },
+      { lateReports: { share: 0.5, delaySeconds: [HOUR, 72 * HOUR] } },
+    );
     const t = await start(options);
     const delays = new Map(allOf(t).map((s) => [s.SerialNo as string, t.visibleAt(s) - (s.UserReceiveTime as number)]));
     const late = [...delays.values()].filter((d) => d > 0);
@@ -186,7 +193,9 @@ describe('lateReports', () => {
     const again = await startTwin(options);
     const otherSeed = await startTwin({ ...options, seed: 7 });
     try {
-      expect(new Map(allOf(again).map((s) => [s.SerialNo as string, again.visibleAt(s) - (s.UserReceiveTime as number)]))).toEqual(delays);
+      expect(
+        new Map(allOf(again).map((s) => [s.SerialNo as string, again.visibleAt(s) - (s.UserReceiveTime as number)])),
+      ).toEqual(delays);
       expect(serials(heldNow(otherSeed))).not.toEqual(serials(heldNow(t)));
     } finally {
       await again.close();
@@ -195,7 +204,10 @@ describe('lateReports', () => {
   });
 
   it('share 0.3 over 1000 receipts holds 250–350, the same ones after a restart; a larger share keeps them', async () => {
-    const options = withNumber({ count: 1000, fromAgo: HOUR, toAgo: 0 }, { lateReports: { share: 0.3, delaySeconds: 2 * HOUR } });
+    const options = withNumber(
+      { count: 1000, fromAgo: HOUR, toAgo: 0 },
+      { lateReports: { share: 0.3, delaySeconds: 2 * HOUR } },
+    );
     const t = await start(options);
     const all = allOf(t);
     expect(all).toHaveLength(1000);
@@ -284,7 +296,9 @@ describe('invalid late-report settings', () => {
     expect(() => t.configure({ lateReports: { share: 2, delaySeconds: 60 } })).toThrow(/lateReports\.share/);
     expect(() => t.configure({ lateReports: { share: 2, delaySeconds: 60 } })).toThrow(TypeError);
     expect(t.visible(NUMBER, 0, T0_SECONDS)).toHaveLength(3);
-    await expect(startTwin({ lateReports: { share: 0.5, delaySeconds: [10, 1] } })).rejects.toThrow(/lateReports\.delaySeconds/);
+    await expect(startTwin({ lateReports: { share: 0.5, delaySeconds: [10, 1] } })).rejects.toThrow(
+      /lateReports\.delaySeconds/,
+    );
     await expect(startTwin({ hold: { x: Number.NaN } })).rejects.toThrow(/hold/);
   });
 });
@@ -293,7 +307,13 @@ describe('without late reports', () => {
   it('nothing is held: visible equals truth, visibleAt is UserReceiveTime, the API returns every receipt', async () => {
     const t = await start({ clock: T0 });
     const begin = T0_SECONDS - 7 * 24 * HOUR + 60;
-    for (const phoneNumber of ['+8613711112222', '+8613800138000', '+8615000150000', '+14155550123', '+8613012345678']) {
+    for (const phoneNumber of [
+      '+8613711112222',
+      '+8613800138000',
+      '+8615000150000',
+      '+14155550123',
+      '+8613012345678',
+    ]) {
       const truth = t.truth(phoneNumber, begin, T0_SECONDS);
       expect(t.visible(phoneNumber, begin, T0_SECONDS)).toEqual(truth);
       for (const s of truth) expect(t.visibleAt(s)).toBe(s.UserReceiveTime);
@@ -304,7 +324,9 @@ describe('without late reports', () => {
   });
 
   it('share 0 holds nothing either', async () => {
-    const t = await start(withNumber({ count: 50, fromAgo: HOUR, toAgo: 0 }, { lateReports: { share: 0, delaySeconds: 2 * HOUR } }));
+    const t = await start(
+      withNumber({ count: 50, fromAgo: HOUR, toAgo: 0 }, { lateReports: { share: 0, delaySeconds: 2 * HOUR } }),
+    );
     expect(heldNow(t)).toHaveLength(0);
     expect((await apiSerials(t)).size).toBe(50);
   });

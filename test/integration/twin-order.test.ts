@@ -36,7 +36,9 @@ const start = twinPerTest();
 function page(t: Twin, phoneNumber = FOUR_FIFTY): Promise<PullSmsSendStatus[]> {
   const now = seconds(t.now());
   const request: PullRequest = { phoneNumber, beginTime: now - WINDOW, endTime: now, limit: 100 };
-  return twinClient(t).pull(request).then((p) => p.statuses);
+  return twinClient(t)
+    .pull(request)
+    .then((p) => p.statuses);
 }
 
 /** Every receipt of the page's window, oldest first, ties by SerialNo. */
@@ -63,22 +65,27 @@ describe('the order of the API answers, Limit 100 of 450 matching', () => {
     expect(serials(await page(t))).toEqual(serials(sorted(t).slice(-100).reverse()));
   });
 
-  it.each([{}, { order: 'shuffled' as const }])('shuffled (%o): 100 distinct receipts of the window, unsorted, not always the oldest', async (options) => {
-    const t = await start(options);
-    const all = sorted(t);
-    const inWindow = new Set(serials(all));
-    const oldest = new Set(serials(all.slice(0, 100)));
-    const pages = [await page(t), await page(t), await page(t)];
-    for (const p of pages) {
-      const got = serials(p);
-      expect(got).toHaveLength(100);
-      expect(new Set(got).size).toBe(100);
-      expect(got.every((s) => inWindow.has(s))).toBe(true);
-      expect(got).not.toEqual(serials([...p].sort((a, b) => (a.UserReceiveTime as number) - (b.UserReceiveTime as number))));
-    }
-    expect(pages.every((p) => serials(p).every((s) => oldest.has(s)))).toBe(false);
-    expect(new Set(pages.map((p) => serials(p).sort().join())).size).toBeGreaterThan(1);
-  });
+  it.each([{}, { order: 'shuffled' as const }])(
+    'shuffled (%o): 100 distinct receipts of the window, unsorted, not always the oldest',
+    async (options) => {
+      const t = await start(options);
+      const all = sorted(t);
+      const inWindow = new Set(serials(all));
+      const oldest = new Set(serials(all.slice(0, 100)));
+      const pages = [await page(t), await page(t), await page(t)];
+      for (const p of pages) {
+        const got = serials(p);
+        expect(got).toHaveLength(100);
+        expect(new Set(got).size).toBe(100);
+        expect(got.every((s) => inWindow.has(s))).toBe(true);
+        expect(got).not.toEqual(
+          serials([...p].sort((a, b) => (a.UserReceiveTime as number) - (b.UserReceiveTime as number))),
+        );
+      }
+      expect(pages.every((p) => serials(p).every((s) => oldest.has(s)))).toBe(false);
+      expect(new Set(pages.map((p) => serials(p).sort().join())).size).toBeGreaterThan(1);
+    },
+  );
 
   it('sorted orders break ties by SerialNo: the same 100 of 150 in one second on every request', async () => {
     const t = await start({ order: 'ascending' });
@@ -110,13 +117,18 @@ describe('order as a control setting', () => {
     expect(serials(await page(t))).toEqual(serials(all.slice(-100).reverse()));
   });
 
-  it.each(['random', 'ASCENDING', null, 1])('a bad order (%o) is a 400 naming the field, and the order stays', async (order) => {
-    const t = await start({ order: 'descending' });
-    const res = await fetch(`${t.url}/_twin/configure`, { method: 'POST', body: JSON.stringify({ order }) });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(/^order must be one of shuffled, ascending, descending/);
-    expect((await twinControl(t.url).settings()).order).toBe('descending');
-  });
+  it.each(['random', 'ASCENDING', null, 1])(
+    'a bad order (%o) is a 400 naming the field, and the order stays',
+    async (order) => {
+      const t = await start({ order: 'descending' });
+      const res = await fetch(`${t.url}/_twin/configure`, { method: 'POST', body: JSON.stringify({ order }) });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /^order must be one of shuffled, ascending, descending/,
+      );
+      expect((await twinControl(t.url).settings()).order).toBe('descending');
+    },
+  );
 
   it('Twin.configure and the start option refuse a bad order naming the field; an undefined order keeps the current one', async () => {
     const t = await start({ order: 'ascending' });
@@ -143,7 +155,10 @@ describe('order as a start flag', () => {
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ variable: 'TWIN_ORDER', message: expect.stringMatching(/^TWIN_ORDER must be one of shuffled, ascending, descending, got 'newest'/) });
+    expect(error).toMatchObject({
+      variable: 'TWIN_ORDER',
+      message: expect.stringMatching(/^TWIN_ORDER must be one of shuffled, ascending, descending, got 'newest'/),
+    });
   });
 
   it('a twin started from TWIN_ORDER=descending answers the newest first', async () => {
@@ -218,7 +233,8 @@ describe('demo numbers for the order', () => {
     const t = await start({ clock: T0 });
     const list = times(t, BURSTS);
     expect(list).toHaveLength(600);
-    for (const hours of [30, 20, 5]) expect(within(list, hours * HOUR + 300, hours * HOUR - 300), `${hours} h ago`).toBe(200);
+    for (const hours of [30, 20, 5])
+      expect(within(list, hours * HOUR + 300, hours * HOUR - 300), `${hours} h ago`).toBe(200);
     expect(DEMO_NUMBERS[BURSTS]?.count).toBe(600);
   });
 

@@ -102,7 +102,15 @@ describe('the twin pushes receipts as Tencent does', () => {
     const stats = await job.finished;
     const truth = truthOf(t, [CN, US]);
     expect(truth.length).toBe(200);
-    expect(stats).toMatchObject({ done: true, stopped: false, receipts: 200, acked: 200, batches: 29, requests: 29, retries: 0 });
+    expect(stats).toMatchObject({
+      done: true,
+      stopped: false,
+      receipts: 200,
+      acked: 200,
+      batches: 29,
+      requests: 29,
+      retries: 0,
+    });
     expect(r.received.every((b) => b.body.length <= 7 && b.contentType?.startsWith('application/json'))).toBe(true);
     expect(r.received.slice(0, -1).every((b) => b.body.length === 7)).toBe(true);
     const items = r.received.flatMap((b) => b.body);
@@ -131,12 +139,20 @@ describe('the twin pushes receipts as Tencent does', () => {
     expect(stats).toMatchObject({ done: true, receipts: truth.length, acked: truth.length });
     expect(new Set(sidsOf(r.received))).toEqual(new Set(truth.map((s) => s.SerialNo)));
     const first = r.received[0]?.body[0] as CallbackReceipt;
-    expect(unixOf(first.user_receive_time, '-05:30')).toBe(truth.find((s) => s.SerialNo === first.sid)?.UserReceiveTime);
+    expect(unixOf(first.user_receive_time, '-05:30')).toBe(
+      truth.find((s) => s.SerialNo === first.sid)?.UserReceiveTime,
+    );
 
     const now = seconds(t.now());
     const window = await receiver();
-    await t.push({ url: window.url, numbers: [CN], beginTime: now - 2 * DAY, endTime: now - DAY, rate: 1_000_000 }).finished;
-    expect(sidsOf(window.received).sort()).toEqual(t.truth(CN, now - 2 * DAY, now - DAY).map((s) => s.SerialNo).sort());
+    await t.push({ url: window.url, numbers: [CN], beginTime: now - 2 * DAY, endTime: now - DAY, rate: 1_000_000 })
+      .finished;
+    expect(sidsOf(window.received).sort()).toEqual(
+      t
+        .truth(CN, now - 2 * DAY, now - DAY)
+        .map((s) => s.SerialNo)
+        .sort(),
+    );
   });
 
   it('keeps to the rate: 2,000 receipts at 1,000/s take about two seconds, evenly spread', async () => {
@@ -157,9 +173,24 @@ describe('the twin pushes receipts as Tencent does', () => {
 
   it('re-sends a batch until the receiver acknowledges it: 500, result 1, garbage, a dropped socket, a timeout', async () => {
     const t = await start({ numbers: NUMBERS });
-    const faults: Record<number, Answer> = { 1: '500', 3: 'result1', 5: 'garbage', 6: 'destroy', 8: 'hang', 9: 'destroy', 10: '500' };
+    const faults: Record<number, Answer> = {
+      1: '500',
+      3: 'result1',
+      5: 'garbage',
+      6: 'destroy',
+      8: 'hang',
+      9: 'destroy',
+      10: '500',
+    };
     const r = await receiver((i) => faults[i] ?? 'ok');
-    const job = t.push({ url: r.url, numbers: [CN, US], rate: 100_000, batchSize: 20, timeoutMs: 300, backoffMs: [10, 40] });
+    const job = t.push({
+      url: r.url,
+      numbers: [CN, US],
+      rate: 100_000,
+      batchSize: 20,
+      timeoutMs: 300,
+      backoffMs: [10, 40],
+    });
     const stats = await job.finished;
     const truth = truthOf(t, [CN, US]).map((s) => s.SerialNo);
     expect(stats).toMatchObject({ done: true, acked: 200, ackedBatches: 10, retries: 7, requests: 17 });
@@ -208,7 +239,11 @@ describe('the twin pushes receipts as Tencent does', () => {
   });
 });
 
-async function control(t: Twin, method: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function control(
+  t: Twin,
+  method: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${t.url}/_twin/push`, {
     method,
     body: typeof body === 'string' || body === undefined ? body : JSON.stringify(body),
@@ -279,17 +314,29 @@ describe('pushing from the start', () => {
     const t = await start({ numbers: NUMBERS, push: { url: r.url, numbers: [US], rate: 100_000 } });
     const stats = (await t.lastPush()?.finished) as PushStats;
     expect(stats).toMatchObject({ done: true, acked: 50 });
-    expect(sidsOf(r.received).sort()).toEqual(truthOf(t, [US]).map((s) => s.SerialNo).sort());
+    expect(sidsOf(r.received).sort()).toEqual(
+      truthOf(t, [US])
+        .map((s) => s.SerialNo)
+        .sort(),
+    );
     await expect(startTwin({ push: { url: r.url, rate: -1 } })).rejects.toThrow(/push\.rate/);
   });
 
   it('TWIN_PUSH_URL, TWIN_PUSH_RATE and TWIN_PUSH_BATCH become the push option', () => {
     expect(pushOptionsFromEnv({})).toBeUndefined();
     expect(twinOptionsFromEnv({}).push).toBeUndefined();
-    const env = { TWIN_PUSH_URL: 'http://127.0.0.1:3000/v1/callbacks/tencent/t', TWIN_PUSH_RATE: '50', TWIN_PUSH_BATCH: '10' };
+    const env = {
+      TWIN_PUSH_URL: 'http://127.0.0.1:3000/v1/callbacks/tencent/t',
+      TWIN_PUSH_RATE: '50',
+      TWIN_PUSH_BATCH: '10',
+    };
     expect(twinOptionsFromEnv(env).push).toEqual({ url: env.TWIN_PUSH_URL, rate: 50, batchSize: 10 });
     expect(pushOptionsFromEnv({ TWIN_PUSH_URL: env.TWIN_PUSH_URL })).toEqual({ url: env.TWIN_PUSH_URL });
-    for (const [name, value] of [['TWIN_PUSH_URL', 'nowhere'], ['TWIN_PUSH_RATE', '0'], ['TWIN_PUSH_BATCH', '1.5']]) {
+    for (const [name, value] of [
+      ['TWIN_PUSH_URL', 'nowhere'],
+      ['TWIN_PUSH_RATE', '0'],
+      ['TWIN_PUSH_BATCH', '1.5'],
+    ]) {
       expect(() => pushOptionsFromEnv({ ...env, [name as string]: value })).toThrow(ConfigError);
       expect(() => pushOptionsFromEnv({ ...env, [name as string]: value })).toThrow(new RegExp(`^${name}`));
     }

@@ -48,9 +48,20 @@ function sdkClient(twin: Twin, options: SdkOptions = {}): SmsClient {
 }
 
 /** A request the twin accepts: the last hour of the ordinary demo number. */
-function request(twin: Twin, patch: Partial<PullSmsSendStatusByPhoneNumberRequest> = {}): PullSmsSendStatusByPhoneNumberRequest {
+function request(
+  twin: Twin,
+  patch: Partial<PullSmsSendStatusByPhoneNumberRequest> = {},
+): PullSmsSendStatusByPhoneNumberRequest {
   const now = seconds(twin.now());
-  return { SmsSdkAppId: twin.sdkAppId, PhoneNumber: ORDINARY, BeginTime: now - 3600, EndTime: now, Offset: 0, Limit: 10, ...patch };
+  return {
+    SmsSdkAppId: twin.sdkAppId,
+    PhoneNumber: ORDINARY,
+    BeginTime: now - 3600,
+    EndTime: now,
+    Offset: 0,
+    Limit: 10,
+    ...patch,
+  };
 }
 
 interface SdkError {
@@ -93,9 +104,10 @@ describe('official SDK against the twin: signatures', () => {
         return net.connect({ host: '127.0.0.1', port: t.port });
       }
     }
-    const response = await sdkClient(t, { endpoint: 'sms.tencentcloudapi.com', agent: new LoopbackAgent() }).PullSmsSendStatusByPhoneNumber(
-      request(t),
-    );
+    const response = await sdkClient(t, {
+      endpoint: 'sms.tencentcloudapi.com',
+      agent: new LoopbackAgent(),
+    }).PullSmsSendStatusByPhoneNumber(request(t));
     expect(response.RequestId).toBeTruthy();
     expect(Array.isArray(response.PullSmsSendStatusSet)).toBe(true);
     expect(connections).toBe(1);
@@ -104,14 +116,18 @@ describe('official SDK against the twin: signatures', () => {
 
   it('(c) answers AuthFailure.SignatureFailure for a wrong secretKey', async () => {
     const t = await start();
-    const error = await sdkError(sdkClient(t, { secretKey: `${t.credentials.secretKey}x` }).PullSmsSendStatusByPhoneNumber(request(t)));
+    const error = await sdkError(
+      sdkClient(t, { secretKey: `${t.credentials.secretKey}x` }).PullSmsSendStatusByPhoneNumber(request(t)),
+    );
     expect(error.code).toBe('AuthFailure.SignatureFailure');
     expect(error.requestId).toBeTruthy();
   });
 
   it('(c) answers AuthFailure.SecretIdNotFound for a wrong secretId', async () => {
     const t = await start();
-    const error = await sdkError(sdkClient(t, { secretId: 'AKIDunknown0000000000000000000000' }).PullSmsSendStatusByPhoneNumber(request(t)));
+    const error = await sdkError(
+      sdkClient(t, { secretId: 'AKIDunknown0000000000000000000000' }).PullSmsSendStatusByPhoneNumber(request(t)),
+    );
     expect(error.code).toBe('AuthFailure.SecretIdNotFound');
   });
 
@@ -122,8 +138,14 @@ describe('official SDK against the twin: signatures', () => {
         return net.connect({ host: '127.0.0.1', port: t.port });
       }
     }
-    const client = sdkClient(t, { endpoint: 'sms.tencentcloudapi.com', agent: new LoopbackAgent(), secretKey: 'wrong' });
-    expect((await sdkError(client.PullSmsSendStatusByPhoneNumber(request(t)))).code).toBe('AuthFailure.SignatureFailure');
+    const client = sdkClient(t, {
+      endpoint: 'sms.tencentcloudapi.com',
+      agent: new LoopbackAgent(),
+      secretKey: 'wrong',
+    });
+    expect((await sdkError(client.PullSmsSendStatusByPhoneNumber(request(t)))).code).toBe(
+      'AuthFailure.SignatureFailure',
+    );
   });
 
   it('(d) answers AuthFailure.SignatureExpire when the timestamp is 10 minutes stale', async () => {
@@ -141,9 +163,21 @@ describe('official SDK against the twin: signatures', () => {
 
 describe('official SDK against the twin: parameters', () => {
   const cases: Array<[string, (t: Twin) => Partial<PullSmsSendStatusByPhoneNumberRequest>, string]> = [
-    ['a phone number without +country code', () => ({ PhoneNumber: '13711112222' }), 'InvalidParameterValue.IncorrectPhoneNumber'],
-    ['BeginTime older than 7 days', (t) => ({ BeginTime: seconds(t.now()) - 7 * DAY - 60 }), 'InvalidParameterValue.BeginTimeVerifyFail'],
-    ['EndTime before BeginTime', (t) => ({ EndTime: seconds(t.now()) - 7200 }), 'InvalidParameterValue.InvalidStartTime'],
+    [
+      'a phone number without +country code',
+      () => ({ PhoneNumber: '13711112222' }),
+      'InvalidParameterValue.IncorrectPhoneNumber',
+    ],
+    [
+      'BeginTime older than 7 days',
+      (t) => ({ BeginTime: seconds(t.now()) - 7 * DAY - 60 }),
+      'InvalidParameterValue.BeginTimeVerifyFail',
+    ],
+    [
+      'EndTime before BeginTime',
+      (t) => ({ EndTime: seconds(t.now()) - 7200 }),
+      'InvalidParameterValue.InvalidStartTime',
+    ],
     ['Limit 101', () => ({ Limit: 101 }), 'InvalidParameterValue.LimitVerifyFail'],
     ['Offset 1', () => ({ Offset: 1 }), 'InvalidParameterValue.OffsetVerifyFail'],
     ['another SmsSdkAppId', () => ({ SmsSdkAppId: '1400009999' }), 'UnauthorizedOperation.SmsSdkAppIdVerifyFail'],
@@ -172,7 +206,9 @@ describe('official SDK against the twin: rate limit and records', () => {
   it('(f) accepts 20 requests in a second and answers RequestLimitExceeded past them', async () => {
     const t = await start();
     const client = sdkClient(t);
-    const results = await Promise.allSettled(Array.from({ length: 30 }, () => client.PullSmsSendStatusByPhoneNumber(request(t))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, () => client.PullSmsSendStatusByPhoneNumber(request(t))),
+    );
     const accepted = results.filter((r) => r.status === 'fulfilled');
     const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as SdkError).code] : []));
     expect(accepted).toHaveLength(20);
@@ -209,7 +245,9 @@ describe('official SDK against the twin: rate limit and records', () => {
     const response = await client.PullSmsSendStatusByPhoneNumber(
       request(t, { PhoneNumber: BUSY, BeginTime: begin, EndTime: smallEnd, Limit: 100 }),
     );
-    expect(new Set(response.PullSmsSendStatusSet?.map((s) => s.SerialNo))).toEqual(new Set(expected.map((s) => s.SerialNo)));
+    expect(new Set(response.PullSmsSendStatusSet?.map((s) => s.SerialNo))).toEqual(
+      new Set(expected.map((s) => s.SerialNo)),
+    );
   });
 
   it('(g) answers identical calls in varying order (no guaranteed order, Limit cuts a different subset)', async () => {
@@ -217,15 +255,22 @@ describe('official SDK against the twin: rate limit and records', () => {
     const { begin, end } = busyWindow(t);
     const client = sdkClient(t);
     const call = async (): Promise<string[]> =>
-      ((await client.PullSmsSendStatusByPhoneNumber(request(t, { PhoneNumber: BUSY, BeginTime: begin, EndTime: end, Limit: 100 })))
-        .PullSmsSendStatusSet ?? []).map((s) => s.SerialNo as string);
+      (
+        (
+          await client.PullSmsSendStatusByPhoneNumber(
+            request(t, { PhoneNumber: BUSY, BeginTime: begin, EndTime: end, Limit: 100 }),
+          )
+        ).PullSmsSendStatusSet ?? []
+      ).map((s) => s.SerialNo as string);
     const first = await call();
     const second = await call();
     expect(first).toHaveLength(100);
     expect(second).toHaveLength(100);
     expect(second).not.toEqual(first);
     // Not sorted by receive time either: callers must sort.
-    const times = first.map((serial) => t.truth(BUSY, begin, end).find((s) => s.SerialNo === serial)?.UserReceiveTime as number);
+    const times = first.map(
+      (serial) => t.truth(BUSY, begin, end).find((s) => s.SerialNo === serial)?.UserReceiveTime as number,
+    );
     expect(times).not.toEqual([...times].sort((a, b) => a - b));
   });
 });

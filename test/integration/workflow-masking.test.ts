@@ -25,15 +25,27 @@ let definition: unknown;
 
 beforeAll(async () => {
   const template = (await packaged(inject('stack').packages.plain)).template;
-  const [, machine] = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(([, r]) => r.Properties.StateMachineName === 'sms-status-dev-export') ?? [];
+  const [, machine] =
+    resourcesOfType(template, 'AWS::StepFunctions::StateMachine').find(
+      ([, r]) => r.Properties.StateMachineName === 'sms-status-dev-export',
+    ) ?? [];
   const [text] = machine.Properties.DefinitionString['Fn::Sub'] as [string];
-  definition = JSON.parse(text.replace(/\$\{\w+\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:sms-status-dev-export'));
+  definition = JSON.parse(
+    text.replace(/\$\{\w+\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:sms-status-dev-export'),
+  );
   twin = await startTwin({});
   s3 = await startLocalS3();
   Object.assign(process.env, localEnv({ twin, s3 }), { TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: 'masking' });
   ({ handler } = (await import('../../functions/export.ts')) as { handler: Handler });
-  client = new S3Client({ ...s3ClientConfig({ local: true }), endpoint: s3.url, region: 'us-east-1', credentials: s3.credentials });
-  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.txt', Body: NUMBERS.join('\n') }));
+  client = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: s3.url,
+    region: 'us-east-1',
+    credentials: s3.credentials,
+  });
+  await client.send(
+    new PutObjectCommand({ Bucket: s3.bucket, Key: 'manifests/numbers.txt', Body: NUMBERS.join('\n') }),
+  );
 });
 
 afterAll(async () => {
@@ -45,9 +57,15 @@ afterAll(async () => {
 describe('the export workflow’s state and history', () => {
   it('carry no full phone number when the numbers come from a manifest', async () => {
     const invoke = (input: unknown) => handler(input, { getRemainingTimeInMillis: () => 600_000 });
-    const overrides: any = { taskResourceLocalHandlers: { Plan: invoke, ExportShard: invoke, Commit: invoke }, retryIntervalOverrides: { Plan: 0, ExportShard: 0, Commit: 0 } };
+    const overrides: any = {
+      taskResourceLocalHandlers: { Plan: invoke, ExportShard: invoke, Commit: invoke },
+      retryIntervalOverrides: { Plan: 0, ExportShard: 0, Commit: 0 },
+    };
     const beginTime = Math.floor(twin.now() / 1000) - 6 * 86400;
-    const execution = new StateMachine(definition as never).run({ manifest: `s3://${s3.bucket}/manifests/numbers.txt`, beginTime }, { overrides });
+    const execution = new StateMachine(definition as never).run(
+      { manifest: `s3://${s3.bucket}/manifests/numbers.txt`, beginTime },
+      { overrides },
+    );
     const events: unknown[] = [];
     const collected = (async () => {
       for await (const event of execution.eventLogs) events.push(event);

@@ -37,7 +37,9 @@ export function numbersOf(count: number, seed: number): string[] {
 /** Numbers that share one group (so one object per day takes all their receipts). */
 export function sameGroup(count: number): string[] {
   const group = groupOf(numbersOf(1, 1)[0] as string);
-  return numbersOf(20_000, 1).filter((n) => groupOf(n) === group).slice(0, count);
+  return numbersOf(20_000, 1)
+    .filter((n) => groupOf(n) === group)
+    .slice(0, count);
 }
 
 export function settings(overrides: Partial<ExportSettings> = {}): ExportSettings {
@@ -77,7 +79,11 @@ export function exported(store: MemoryStore): ExportRecord[] {
 /** Exactly these receipts in the lake (for the numbers given), each once. */
 export function expectHolds(store: MemoryStore, numbers: string[], want: PullSmsSendStatus[]): void {
   const wanted = new Set(numbers);
-  expect(lakeOf(store)).toHoldExactly(asExported(want, SDK_APP_ID), { prefix: PREFIX, ordered: false, ignore: (r) => !wanted.has(r.phoneNumber) });
+  expect(lakeOf(store)).toHoldExactly(asExported(want, SDK_APP_ID), {
+    prefix: PREFIX,
+    ordered: false,
+    ignore: (r) => !wanted.has(r.phoneNumber),
+  });
 }
 
 export function inWindow(list: PullSmsSendStatus[], { beginTime, endTime }: Window): PullSmsSendStatus[] {
@@ -85,13 +91,14 @@ export function inWindow(list: PullSmsSendStatus[], { beginTime, endTime }: Wind
 }
 
 export function pendingOf(store: MemoryStore, jobId: string): OwedWindow[] {
-  return store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<OwedWindow[]>(BUCKET, k) ?? []);
+  return store
+    .keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`)
+    .flatMap((k) => store.json<OwedWindow[]>(BUCKET, k) ?? []);
 }
 
 export function tencent(data: Map<string, PullSmsSendStatus[]>, options: Partial<FakeClientOptions> = {}) {
   return fakeTencent({ receipts: (n) => data.get(n) ?? [], ...options });
 }
-
 
 /** The lake's ledger of rebuilt day objects and jobs (lib/export/rebuilds.ts). */
 export function ledgerOf(store: MemoryStore): Ledger {

@@ -4,7 +4,9 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 /** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it): no browser is downloaded. */
 export function chromiumPath(): string {
   try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+      encoding: 'utf8',
+    }).trim();
   } catch {
     throw new Error('no chromium on PATH: apt-get install -y chromium (.ci/run does it)');
   }

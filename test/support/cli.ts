@@ -17,7 +17,11 @@ export function cliEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 
 /** `node cli/sms-status.js …` as a user runs it, from the repository root; killed after `timeoutMs`. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<CliRun> {
-  const child = spawn(process.execPath, ['cli/sms-status.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['cli/sms-status.js', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

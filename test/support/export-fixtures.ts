@@ -31,12 +31,24 @@ export const SATURATED = '+8613600136000';
 export const OTHERS = Array.from({ length: 24 }, (_, i) => `+861370000${String(1000 + i * 37)}`);
 export const NUMBERS = [BUSY, '+8613711112222', '+14155550123', ...OTHERS];
 
-export const SCHEDULED_EVENT = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2025-06-15T15:06:40Z', detail: {} };
+export const SCHEDULED_EVENT = {
+  version: '0',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  time: '2025-06-15T15:06:40Z',
+  detail: {},
+};
 export const WINDOW: Window = { beginTime: NOW - 2 * DAY + 600, endTime: NOW };
 export const EXPLICIT = { beginTime: WINDOW.beginTime, endTime: WINDOW.endTime };
 
 /** `count` receipts of a number between `from` and `to` (unix seconds), one in ten failed; `seed` makes them. */
-export function receipts(phoneNumber: string, count: number, from: number, to: number, seed: number): PullSmsSendStatus[] {
+export function receipts(
+  phoneNumber: string,
+  count: number,
+  from: number,
+  to: number,
+  seed: number,
+): PullSmsSendStatus[] {
   const random = prng(seed);
   return Array.from({ length: count }, (_, i) => {
     const failed = random() < 0.1;
@@ -55,7 +67,10 @@ export function receipts(phoneNumber: string, count: number, from: number, to: n
 /** Tencent's receipts: busy hours across midnight UTC, quiet numbers, some receipts older than any window. */
 function dataset(): Map<string, PullSmsSendStatus[]> {
   const data = new Map<string, PullSmsSendStatus[]>();
-  data.set(BUSY, [...receipts(BUSY, 350, NOW - 16 * HOUR, NOW - 14 * HOUR, 1), ...receipts(BUSY, 5, NOW - 3 * DAY, NOW - 2 * DAY - HOUR, 2)]);
+  data.set(BUSY, [
+    ...receipts(BUSY, 350, NOW - 16 * HOUR, NOW - 14 * HOUR, 1),
+    ...receipts(BUSY, 5, NOW - 3 * DAY, NOW - 2 * DAY - HOUR, 2),
+  ]);
   data.set('+8613711112222', receipts('+8613711112222', 40, NOW - 3 * DAY, NOW - 60, 3));
   data.set('+14155550123', receipts('+14155550123', 12, NOW - DAY, NOW - HOUR, 4));
   OTHERS.forEach((n, i) => data.set(n, receipts(n, (i * 7) % 13, NOW - 2 * DAY, NOW, 10 + i)));

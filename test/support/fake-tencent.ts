@@ -94,15 +94,26 @@ export function fakeTencentApi(options: FakeTencentOptions): FakeTencentApi {
         if (error) throw error;
         const nowSeconds = options.now ? Math.floor(options.now() / 1000) : undefined;
         if (nowSeconds !== undefined && request.beginTime < nowSeconds - MAX_LOOKBACK_SECONDS) {
-          throw fromTencentError('InvalidParameterValue.BeginTimeVerifyFail', 'BeginTime is more than 7 days ago.', `rid-${call}`);
+          throw fromTencentError(
+            'InvalidParameterValue.BeginTimeVerifyFail',
+            'BeginTime is more than 7 days ago.',
+            `rid-${call}`,
+          );
         }
         if (options.optedOut?.(request.phoneNumber)) {
-          throw fromTencentError('FailedOperation.PhoneNumberInBlacklist', 'The mobile number is in the opt-out list.', `rid-${call}`);
+          throw fromTencentError(
+            'FailedOperation.PhoneNumberInBlacklist',
+            'The mobile number is in the opt-out list.',
+            `rid-${call}`,
+          );
         }
         const visibleBy = nowSeconds ?? Number.POSITIVE_INFINITY;
         const inside = options
           .receipts(request.phoneNumber, request)
-          .filter((s) => (s.UserReceiveTime as number) >= request.beginTime && (s.UserReceiveTime as number) <= request.endTime)
+          .filter(
+            (s) =>
+              (s.UserReceiveTime as number) >= request.beginTime && (s.UserReceiveTime as number) <= request.endTime,
+          )
           .filter((s) => (options.visibleAt?.(s) ?? 0) <= visibleBy);
         const order = options.order ?? 'shuffled';
         if (order !== 'shuffled') inside.sort(byTime);
@@ -126,7 +137,10 @@ export function fakeTencentApi(options: FakeTencentOptions): FakeTencentApi {
 export function fakeTencent(options: FakeClientOptions): FakeClient {
   const api = fakeTencentApi(options);
   const sent = options.clamp ? retentionClamped(api, options.now ?? Date.now) : api;
-  const paced = pacedTencent(sent, { pacer: { take: async () => undefined, slowDown: () => undefined }, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
+  const paced = pacedTencent(sent, {
+    pacer: { take: async () => undefined, slowDown: () => undefined },
+    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+  });
   return Object.defineProperties(Object.assign(paced, { calls: api.calls }), {
     maxInFlight: { get: () => api.maxInFlight, enumerable: true },
   }) as FakeClient;

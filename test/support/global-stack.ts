@@ -38,7 +38,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // No hourly export firing in the middle of a test run. The functions log at the default level to
   // `logPath`, which lookup-http.test.ts reads (whatever the shell running the tests says).
   const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'INFO' };
-  for (const name of ['TENCENT_SMS_ENDPOINT', 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY', 'SMS_SDK_APP_ID', 'TENCENTCLOUD_SESSION_TOKEN']) {
+  for (const name of [
+    'TENCENT_SMS_ENDPOINT',
+    'TENCENTCLOUD_SECRET_ID',
+    'TENCENTCLOUD_SECRET_KEY',
+    'SMS_SDK_APP_ID',
+    'TENCENTCLOUD_SESSION_TOKEN',
+  ]) {
     delete env[name];
   }
   const logPath = join(await mkdtemp(join(tmpdir(), 'sms-status-logs-')), 'offline.log');

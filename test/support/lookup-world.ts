@@ -37,7 +37,12 @@ export function numberOfGroup(group: number, not: string): string {
   }
 }
 
-export function receipt(phoneNumber: string, serialNo: string, userReceiveTime: number, extra: Partial<ExportRecord> = {}): ExportRecord {
+export function receipt(
+  phoneNumber: string,
+  serialNo: string,
+  userReceiveTime: number,
+  extra: Partial<ExportRecord> = {},
+): ExportRecord {
   return {
     serialNo,
     phoneNumber,
@@ -79,7 +84,12 @@ export function tencent(records: ExportRecord[]): FakeTencent {
         throw new InvalidInput('BeginTime is older than 7 days', { code: 'InvalidParameterValue.BeginTimeVerifyFail' });
       }
       const statuses = records
-        .filter((r) => r.phoneNumber === request.phoneNumber && r.userReceiveTime >= request.beginTime && r.userReceiveTime <= request.endTime)
+        .filter(
+          (r) =>
+            r.phoneNumber === request.phoneNumber &&
+            r.userReceiveTime >= request.beginTime &&
+            r.userReceiveTime <= request.endTime,
+        )
         .sort(byReceiveTime)
         .slice(0, request.limit)
         .map((r) => ({
@@ -110,8 +120,12 @@ export const options = { now: () => NOW_MS };
 /** What the answer must hold: the number's receipts inside the window, unique, sorted. */
 export function truth(records: ExportRecord[], q: Query): StatusRecord[] {
   return [...new Map(records.filter((r) => r.phoneNumber === q.phoneNumber).map((r) => [r.serialNo, r])).values()]
-    .filter((r) => r.userReceiveTime >= q.beginTime && r.userReceiveTime <= q.endTime && (q.serialNo === undefined || r.serialNo === q.serialNo))
+    .filter(
+      (r) =>
+        r.userReceiveTime >= q.beginTime &&
+        r.userReceiveTime <= q.endTime &&
+        (q.serialNo === undefined || r.serialNo === q.serialNo),
+    )
     .map(statusOf)
     .sort(byReceiveTime);
 }
-

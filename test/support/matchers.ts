@@ -45,7 +45,12 @@ function listed(label: string, items: string[]): string {
   return `\n  ${label} (${items.length}): ${items.slice(0, SHOWN).join(', ')}${more}`;
 }
 
-function toHoldExactly(this: MatcherContext, received: LakeObject[], truth: ExportRecord[], options: HoldExactlyOptions = {}) {
+function toHoldExactly(
+  this: MatcherContext,
+  received: LakeObject[],
+  truth: ExportRecord[],
+  options: HoldExactlyOptions = {},
+) {
   const { ignore = () => false, prefix, ordered = true } = options;
   const misplaced: string[] = [];
   const unordered: string[] = [];
@@ -57,12 +62,15 @@ function toHoldExactly(this: MatcherContext, received: LakeObject[], truth: Expo
     }
     for (const record of records) {
       const home = objectKey(prefix ?? '', utcDay(record.userReceiveTime), groupOf(record.phoneNumber));
-      if (prefix === undefined ? !key.endsWith(home) : key !== home) misplaced.push(`${record.serialNo} in ${key}, not ${prefix === undefined ? `…${home}` : home}`);
+      if (prefix === undefined ? !key.endsWith(home) : key !== home)
+        misplaced.push(`${record.serialNo} in ${key}, not ${prefix === undefined ? `…${home}` : home}`);
       seen.set(record.serialNo, [...(seen.get(record.serialNo) ?? []), key]);
       if (!ignore(record) && !got.has(record.serialNo)) got.set(record.serialNo, record);
     }
   }
-  const duplicated = [...seen].filter(([, keys]) => keys.length > 1).map(([serialNo, keys]) => `${serialNo} (${keys.join(', ')})`);
+  const duplicated = [...seen]
+    .filter(([, keys]) => keys.length > 1)
+    .map(([serialNo, keys]) => `${serialNo} (${keys.join(', ')})`);
   const want = new Map<string, ExportRecord>();
   const twiceInTruth: string[] = [];
   for (const record of truth) {
@@ -71,18 +79,27 @@ function toHoldExactly(this: MatcherContext, received: LakeObject[], truth: Expo
   }
   const missing = [...want.keys()].filter((serialNo) => !got.has(serialNo));
   const extra = [...got.keys()].filter((serialNo) => !want.has(serialNo));
-  const changed = [...want].filter(([serialNo, record]) => got.has(serialNo) && !this.equals(got.get(serialNo), record));
+  const changed = [...want].filter(
+    ([serialNo, record]) => got.has(serialNo) && !this.equals(got.get(serialNo), record),
+  );
 
-  const pass = [misplaced, unordered, duplicated, twiceInTruth, missing, extra, changed].every((list) => list.length === 0);
+  const pass = [misplaced, unordered, duplicated, twiceInTruth, missing, extra, changed].every(
+    (list) => list.length === 0,
+  );
   const message = (): string => {
     if (this.isNot) return `expected the lake not to hold exactly the truth (${want.size} records), but it does`;
-    const diffs = changed.slice(0, 3).map(([serialNo, record]) => `\n  ${serialNo}:\n${this.utils.diff(record, got.get(serialNo)) ?? ''}`);
+    const diffs = changed
+      .slice(0, 3)
+      .map(([serialNo, record]) => `\n  ${serialNo}:\n${this.utils.diff(record, got.get(serialNo)) ?? ''}`);
     return (
       `expected the lake (${[...seen.values()].reduce((n, keys) => n + keys.length, 0)} records, ${got.size} serialNos compared) to hold exactly the truth (${want.size} records), but:` +
       listed('missing', missing) +
       listed('extra', extra) +
       listed('duplicated', duplicated) +
-      listed('changed', changed.map(([serialNo]) => serialNo)) +
+      listed(
+        'changed',
+        changed.map(([serialNo]) => serialNo),
+      ) +
       diffs.join('') +
       listed('misplaced', misplaced) +
       listed('objects empty or out of receive-time order', unordered) +

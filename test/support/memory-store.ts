@@ -55,7 +55,12 @@ export function memoryStore(): MemoryStore {
       }
       if (!holds(objects.get(id(bucket, key)), options.condition ?? {})) throw new WriteConflict(bucket, key);
       const etag = etagOf(bytes);
-      objects.set(id(bucket, key), { body: bytes, etag, contentType: options.contentType, contentEncoding: options.contentEncoding });
+      objects.set(id(bucket, key), {
+        body: bytes,
+        etag,
+        contentType: options.contentType,
+        contentEncoding: options.contentEncoding,
+      });
       store.writes.push(key);
       return { etag };
     },

@@ -17,11 +17,15 @@ export async function packageService(env: NodeJS.ProcessEnv = {}, args: string[]
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
   const workFolder = `${LOCAL_BUILDS}/package-${basename(dir)}`;
   try {
-    await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
-      timeout: 180_000,
-    });
+    await run(
+      process.execPath,
+      [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
+        timeout: 180_000,
+      },
+    );
   } finally {
     await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
   }

@@ -38,7 +38,10 @@ export async function exportedLake(prefix: string): Promise<ExportedLake> {
   const beginTime = endTime - 6 * DAY;
   const numbers = Object.keys(DEMO_NUMBERS).filter((n) => !LEFT_OUT.has(n));
   const env = cliEnv({ ...localEnv({ twin, s3 }), TENCENT_RPS_BUDGET: '20', EXPORT_PREFIX: prefix });
-  const run = await runCli(['export', '--phone-numbers', numbers.join(','), '--begin', String(beginTime), '--end', String(endTime)], env);
+  const run = await runCli(
+    ['export', '--phone-numbers', numbers.join(','), '--begin', String(beginTime), '--end', String(endTime)],
+    env,
+  );
   const close = async () => void (await Promise.all([twin.close(), s3.close()]));
   if (run.code !== 0) {
     await close();

@@ -11,7 +11,8 @@ import type { CountryCounts, DayCounts, DeliveryReport, RepeatFailure, TopFailur
 import type { ReportWindow } from '#lib/report/window.ts';
 import { utcDay } from '#lib/utc-day.ts';
 
-export const byCodePoint = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+export const byCodePoint = (a: string, b: string): number =>
+  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /** delivered ÷ (delivered + failed), half up at the fourth decimal, by integer division. */
 export function exactRate(delivered: number, failed: number): number | null {
@@ -54,10 +55,22 @@ export function expectedReport(records: ExportRecord[], window: ReportWindow): D
     .slice(0, 10);
   const repeatFailures: RepeatFailure[] = [...groups(failures, (r) => r.phoneNumber)]
     .filter(([, rs]) => rs.length >= 3)
-    .map(([phoneNumber, rs]) => ({ phoneNumber, failures: rs.length, lastFailureTime: Math.max(...rs.map((r) => r.userReceiveTime)) }))
+    .map(([phoneNumber, rs]) => ({
+      phoneNumber,
+      failures: rs.length,
+      lastFailureTime: Math.max(...rs.map((r) => r.userReceiveTime)),
+    }))
     .sort((a, b) => b.failures - a.failures || byCodePoint(a.phoneNumber, b.phoneNumber))
     .slice(0, 100);
-  return { beginTime: window.beginTime, endTime: window.endTime, ...counts(inside), byDay, byCountry, topFailures, repeatFailures };
+  return {
+    beginTime: window.beginTime,
+    endTime: window.endTime,
+    ...counts(inside),
+    byDay,
+    byCountry,
+    topFailures,
+    repeatFailures,
+  };
 }
 
 /** Writes records into day objects as the export lays them out (key by UTC day and group), whole. */

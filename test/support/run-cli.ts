@@ -13,7 +13,11 @@ export interface CliRun {
 /** `node cli/sms-status.js …` as a user runs it, with only the given environment (and PATH, HOME). */
 export async function runCli(args: string[], vars: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliRun> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...vars };
-  const child = spawn(process.execPath, ['cli/sms-status.js', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['cli/sms-status.js', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

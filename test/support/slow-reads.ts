@@ -14,14 +14,17 @@ export async function slowReads(upstream: string, delayMs: number): Promise<Slow
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
-    const outgoing = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-      const relay = (): void => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      };
-      if (req.method === 'GET') setTimeout(relay, delayMs);
-      else relay();
-    });
+    const outgoing = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        const relay = (): void => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        };
+        if (req.method === 'GET') setTimeout(relay, delayMs);
+        else relay();
+      },
+    );
     outgoing.on('error', () => res.destroy());
     req.pipe(outgoing);
   });

@@ -12,7 +12,11 @@ export interface StallingProxy {
  * A proxy in front of a local S3 that holds the requests `stall` picks for `holdMs` before passing them
  * on, as a slow or stalled S3 would; a held request whose client gave up meanwhile never reaches S3.
  */
-export async function stallingProxy(upstream: string, stall: (req: http.IncomingMessage) => boolean, holdMs: number): Promise<StallingProxy> {
+export async function stallingProxy(
+  upstream: string,
+  stall: (req: http.IncomingMessage) => boolean,
+  holdMs: number,
+): Promise<StallingProxy> {
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true });
   const timers = new Set<NodeJS.Timeout>();
@@ -20,10 +24,13 @@ export async function stallingProxy(upstream: string, stall: (req: http.Incoming
   const server = http.createServer((req, res) => {
     const forward = (): void => {
       if (req.destroyed || res.destroyed || res.writableEnded) return;
-      const outgoing = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const outgoing = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       outgoing.on('error', () => res.destroy());
       outgoing.end(Buffer.concat(body));
     };

@@ -19,7 +19,12 @@ export function twinControl(url: string) {
         `/_twin/visible?phoneNumber=${encodeURIComponent(phoneNumber)}&beginTime=${beginTime}&endTime=${endTime}`,
       ),
     /** `lateReports: null` or `hold: null` turn them off (JSON has no undefined). */
-    configure: async (patch: Omit<TwinPatch, 'lateReports' | 'hold'> & { lateReports?: TwinPatch['lateReports'] | null; hold?: TwinPatch['hold'] | null }): Promise<void> => {
+    configure: async (
+      patch: Omit<TwinPatch, 'lateReports' | 'hold'> & {
+        lateReports?: TwinPatch['lateReports'] | null;
+        hold?: TwinPatch['hold'] | null;
+      },
+    ): Promise<void> => {
       const res = await fetch(`${url}/_twin/configure`, { method: 'POST', body: JSON.stringify(patch) });
       if (!res.ok) throw new Error(`twin configure: ${res.status} ${await res.text()}`);
     },

@@ -27,7 +27,9 @@ function tableRows(text: string): string[][] {
 }
 
 function layerOf(file: string): (typeof LAYERS)[number] | undefined {
-  return LAYERS.find((layer) => layer.paths.some((path) => (path.endsWith('/') ? file.startsWith(path) : file === path)));
+  return LAYERS.find((layer) =>
+    layer.paths.some((path) => (path.endsWith('/') ? file.startsWith(path) : file === path)),
+  );
 }
 
 /**
@@ -105,7 +107,9 @@ function importsOf({ file, source }: Parsed): Edge[] {
   return edges;
 }
 
-const parsed = SCANNED.flatMap((dir) => tsFiles(join(ROOT, dir))).sort().map(parse);
+const parsed = SCANNED.flatMap((dir) => tsFiles(join(ROOT, dir)))
+  .sort()
+  .map(parse);
 const files = new Set(parsed.map((p) => p.file));
 const edges = parsed.flatMap(importsOf);
 const runtimeEdges = edges.filter((edge) => !edge.typeOnly);
@@ -115,7 +119,8 @@ const show = (edge: Edge): string =>
   (edge.to !== undefined && edge.to !== edge.specifier ? ` (${edge.to})` : '');
 
 const under = (path: string | undefined, ...prefixes: string[]): boolean =>
-  path !== undefined && prefixes.some((prefix) => (prefix.endsWith('.ts') ? path === prefix : path.startsWith(`${prefix}/`)));
+  path !== undefined &&
+  prefixes.some((prefix) => (prefix.endsWith('.ts') ? path === prefix : path.startsWith(`${prefix}/`)));
 
 /** Strongly connected components of more than one file (or a file importing itself), by Tarjan. */
 function cycles(graph: Map<string, string[]>): string[][] {
@@ -179,7 +184,9 @@ describe('import graph of lib/, functions/, cli/, local/', () => {
   it('finds the source and resolves every relative and #lib import to a file', () => {
     expect(files.size, 'no .ts files found under lib/, functions/, cli/, local/').toBeGreaterThan(0);
     const unresolved = edges.filter((edge) => edge.unresolved).map(show);
-    expect(unresolved, `imports naming no file (the graph below would miss them):\n${unresolved.join('\n')}`).toEqual([]);
+    expect(unresolved, `imports naming no file (the graph below would miss them):\n${unresolved.join('\n')}`).toEqual(
+      [],
+    );
   });
 
   it('has no import cycle (runtime imports; import type / export type are erased)', () => {
@@ -200,8 +207,11 @@ describe('import graph of lib/, functions/, cli/, local/', () => {
       .flatMap((edge) => {
         const from = layerOf(edge.from);
         const to = layerOf(edge.to as string);
-        if (!from || !to) return [`${show(edge)}: ${!from ? edge.from : edge.to} belongs to no layer of docs/ARCHITECTURE.md`];
-        return from.name === to.name || from.mayImport.includes(to.name) ? [] : [`${show(edge)}: ${from.name} may not import ${to.name}`];
+        if (!from || !to)
+          return [`${show(edge)}: ${!from ? edge.from : edge.to} belongs to no layer of docs/ARCHITECTURE.md`];
+        return from.name === to.name || from.mayImport.includes(to.name)
+          ? []
+          : [`${show(edge)}: ${from.name} may not import ${to.name}`];
       });
     expect(violations, `imports against the layers:\n${violations.join('\n')}`).toEqual([]);
   });
@@ -218,7 +228,11 @@ describe('import graph of lib/, functions/, cli/, local/', () => {
 
   it('tencent-pace-apart: lib/tencent and lib/pace know nothing of each other', () => {
     const crossing = edges
-      .filter((edge) => (under(edge.from, 'lib/tencent') && under(edge.to, 'lib/pace')) || (under(edge.from, 'lib/pace') && under(edge.to, 'lib/tencent')))
+      .filter(
+        (edge) =>
+          (under(edge.from, 'lib/tencent') && under(edge.to, 'lib/pace')) ||
+          (under(edge.from, 'lib/pace') && under(edge.to, 'lib/tencent')),
+      )
       .map(show);
     expect(crossing, `lib/tencent and lib/pace must not import each other:\n${crossing.join('\n')}`).toEqual([]);
   });
@@ -232,9 +246,15 @@ describe('the text of the production code', () => {
     const found: string[] = [];
     for (const { file, source } of production) {
       const visit = (node: ts.Node): void => {
-        if (ts.isStringLiteralLike(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) {
+        if (
+          ts.isStringLiteralLike(node) ||
+          ts.isTemplateHead(node) ||
+          ts.isTemplateMiddle(node) ||
+          ts.isTemplateTail(node)
+        ) {
           const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-          for (const prefix of prefixes) if (node.text.includes(prefix)) found.push(`${file}:${line} spells '${prefix}'`);
+          for (const prefix of prefixes)
+            if (node.text.includes(prefix)) found.push(`${file}:${line} spells '${prefix}'`);
         }
         ts.forEachChild(node, visit);
       };
@@ -246,7 +266,9 @@ describe('the text of the production code', () => {
   });
 
   it('no-env-in-lib: lib/ never reads process.env', () => {
-    const reads = production.filter((p) => p.file.startsWith('lib/') && /\bprocess\.env\b/.test(p.source.text)).map((p) => p.file);
+    const reads = production
+      .filter((p) => p.file.startsWith('lib/') && /\bprocess\.env\b/.test(p.source.text))
+      .map((p) => p.file);
     expect(reads).toEqual([]);
   });
 });
@@ -254,8 +276,17 @@ describe('the text of the production code', () => {
 describe('docs/ARCHITECTURE.md', () => {
   it('states exactly the rules this test checks, and a layer for every scanned file', () => {
     const stated = [...architecture.matchAll(/^- \*\*([a-z-]+)\*\*:/gm)].map((m) => m[1]);
-    expect(stated.sort()).toEqual(['no-cycle', 'no-env-in-lib', 'one-home-for-keys', 'short-functions', 'tencent-pace-apart', 'use-cases-apart']);
-    expect(LAYERS.map((l) => l.name)).toEqual(expect.arrayContaining(['functions', 'cli', 'use cases', 'lake', 'base', 'dev']));
+    expect(stated.sort()).toEqual([
+      'no-cycle',
+      'no-env-in-lib',
+      'one-home-for-keys',
+      'short-functions',
+      'tencent-pace-apart',
+      'use-cases-apart',
+    ]);
+    expect(LAYERS.map((l) => l.name)).toEqual(
+      expect.arrayContaining(['functions', 'cli', 'use cases', 'lake', 'base', 'dev']),
+    );
     const homeless = [...files].filter((file) => !layerOf(file));
     expect(homeless, `files of no layer:\n${homeless.join('\n')}`).toEqual([]);
   });
@@ -271,12 +302,15 @@ interface FunctionSpan {
 function nameOf(node: ts.Node): string | undefined {
   const name = (node as { name?: ts.Node }).name;
   if (name === undefined) return undefined;
-  return ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) ? name.text : name.getText();
+  return ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name)
+    ? name.text
+    : name.getText();
 }
 
 function className(node: ts.Node): string {
   const owner = node.parent;
-  if (owner !== undefined && (ts.isClassDeclaration(owner) || ts.isClassExpression(owner))) return `${owner.name?.text ?? '<class>'}.`;
+  if (owner !== undefined && (ts.isClassDeclaration(owner) || ts.isClassExpression(owner)))
+    return `${owner.name?.text ?? '<class>'}.`;
   return '';
 }
 
@@ -291,12 +325,17 @@ function describeFunction(node: ts.FunctionLikeDeclaration): string {
   if (own !== undefined) return own;
   const kind = ts.isArrowFunction(node) ? 'arrow' : 'function';
   let parent = node.parent;
-  while (parent !== undefined && (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isSatisfiesExpression(parent))) parent = parent.parent;
+  while (
+    parent !== undefined &&
+    (ts.isParenthesizedExpression(parent) || ts.isAsExpression(parent) || ts.isSatisfiesExpression(parent))
+  )
+    parent = parent.parent;
   if (parent === undefined) return `<${kind}>`;
   if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) {
     return `${ts.isPropertyDeclaration(parent) ? className(parent) : ''}${nameOf(parent)}`;
   }
-  if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return `<${kind} passed to ${parent.expression.getText().slice(0, 40)}>`;
+  if (ts.isCallExpression(parent) || ts.isNewExpression(parent))
+    return `<${kind} passed to ${parent.expression.getText().slice(0, 40)}>`;
   return `<${kind}>`;
 }
 
@@ -333,11 +372,19 @@ describe('function length', () => {
       .filter((span) => span.lines > MAX_FUNCTION_LINES && !exempt.has(key(span)))
       .sort((a, b) => b.lines - a.lines)
       .map((span) => `${span.file}:${span.line} ${span.name} (${span.lines} lines)`);
-    expect(long, `functions longer than ${MAX_FUNCTION_LINES} lines (split them, or exempt one in LONG_FUNCTION_EXEMPTIONS with a reason):\n${long.join('\n')}`).toEqual([]);
+    expect(
+      long,
+      `functions longer than ${MAX_FUNCTION_LINES} lines (split them, or exempt one in LONG_FUNCTION_EXEMPTIONS with a reason):\n${long.join('\n')}`,
+    ).toEqual([]);
   });
 
   it('lists no stale exemption', () => {
-    const stale = [...exempt.keys()].filter((fn) => !spans.some((span) => key(span) === fn && span.lines > MAX_FUNCTION_LINES));
-    expect(stale, `exemptions naming no function over ${MAX_FUNCTION_LINES} lines (remove them):\n${stale.join('\n')}`).toEqual([]);
+    const stale = [...exempt.keys()].filter(
+      (fn) => !spans.some((span) => key(span) === fn && span.lines > MAX_FUNCTION_LINES),
+    );
+    expect(
+      stale,
+      `exemptions naming no function over ${MAX_FUNCTION_LINES} lines (remove them):\n${stale.join('\n')}`,
+    ).toEqual([]);
   });
 });

@@ -140,7 +140,9 @@ describe("README.md's Configuration table and config/defaults.cjs", () => {
     expect(disagreements('README.md', README.replace('`TENCENT_TIMEOUT_MS`', '`TENCENT_TIMEOUT_SECONDS`'))).toEqual([
       expect.stringContaining('TENCENT_TIMEOUT_SECONDS is not in config/defaults.cjs'),
     ]);
-    const withoutRow = README.split('\n').filter((line) => !line.startsWith('| `ALARM_EMAIL`')).join('\n');
+    const withoutRow = README.split('\n')
+      .filter((line) => !line.startsWith('| `ALARM_EMAIL`'))
+      .join('\n');
     expect(incompleteness(withoutRow)).toEqual(["ALARM_EMAIL is missing from README.md's Configuration table"]);
     const unimplemented = README.replace('| `ALARM_EMAIL` |', '| `ALARM_EMAIL`, `LOOKUP_AUTH` |');
     expect(disagreements('README.md', unimplemented)).toEqual([

@@ -24,19 +24,29 @@ describe('configuration: numbers are decimal, and whole where a count is meant',
     ['EXPORT_RESERVE_MS', '+100'],
   ])('%s=%s is refused, naming the variable', (name, value) => {
     const env = { ...EXPORT, [name]: value };
-    const load = name.startsWith('TENCENT_') ? () => loadTencentConfig(env) : name === 'EXPORT_RETENTION_DAYS' ? () => loadLakeReadConfig(env) : () => loadExportConfig(env);
+    const load = name.startsWith('TENCENT_')
+      ? () => loadTencentConfig(env)
+      : name === 'EXPORT_RETENTION_DAYS'
+        ? () => loadLakeReadConfig(env)
+        : () => loadExportConfig(env);
     expect(refused(load).message).toContain(name);
   });
 
   it('inbox counts are whole numbers too; a rate may be a fraction', () => {
-    expect(refused(() => loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '10.5' })).message).toContain('INBOX_MAX_OBJECTS');
+    expect(refused(() => loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '10.5' })).message).toContain(
+      'INBOX_MAX_OBJECTS',
+    );
     expect(loadTencentConfig({ ...TENCENT, TENCENT_RPS_BUDGET: '2.5' }).rpsBudget).toBe(2.5);
     expect(loadExportConfig({ ...EXPORT, EXPORT_CONCURRENCY: '12' })).toMatchObject({ concurrency: 12 });
     expect(loadTencentConfig({ ...TENCENT, TENCENT_TIMEOUT_MS: '1000' }).timeoutMs).toBe(1000);
   });
 
   it('AWS_ENDPOINT_URL_S3 must be an http(s) URL', () => {
-    expect(refused(() => loadExportConfig({ ...EXPORT, AWS_ENDPOINT_URL_S3: 'not-a-url' })).message).toContain('AWS_ENDPOINT_URL_S3');
-    expect(loadExportConfig({ ...EXPORT, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' })).toMatchObject({ localS3: true });
+    expect(refused(() => loadExportConfig({ ...EXPORT, AWS_ENDPOINT_URL_S3: 'not-a-url' })).message).toContain(
+      'AWS_ENDPOINT_URL_S3',
+    );
+    expect(loadExportConfig({ ...EXPORT, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' })).toMatchObject({
+      localS3: true,
+    });
   });
 });

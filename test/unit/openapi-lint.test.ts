@@ -35,7 +35,11 @@ function lint(file: string): Promise<{ code: number; report: LintReport; stderr:
       },
       (error, stdout, stderr) => {
         try {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, report: JSON.parse(stdout) as LintReport, stderr });
+          resolve({
+            code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+            report: JSON.parse(stdout) as LintReport,
+            stderr,
+          });
         } catch {
           reject(new Error(`redocly lint printed no report (${error?.message ?? 'exit 0'}):\n${stdout}\n${stderr}`));
         }

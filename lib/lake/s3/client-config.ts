@@ -6,7 +6,9 @@ export interface S3StoreOptions {
 }
 
 export function s3ClientConfig({ local }: S3StoreOptions): S3ClientConfig {
-  return local ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {};
+  return local
+    ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+    : {};
 }
 
 /** S3's answer for a key that does not exist. */

@@ -20,7 +20,14 @@ export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientC
       try {
         const result = await new Upload({
           client,
-          params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, ContentEncoding: contentEncoding, ...conditionParams(condition) },
+          params: {
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            ContentEncoding: contentEncoding,
+            ...conditionParams(condition),
+          },
           queueSize: 2,
           partSize: 5 * 1024 * 1024,
           abortController: abortControllerOf(signal),
@@ -42,7 +49,12 @@ export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientC
  * ListObjects (v1), paged by Marker: s3rver's ListObjectsV2 continuation tokens need DES, which
  * OpenSSL 3 refuses, and v1 pages the same way on S3.
  */
-async function listKeys(client: S3Client, bucket: string, prefix: string, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+async function listKeys(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<string[]> {
   const keys: string[] = [];
   let marker: string | undefined;
   while (keys.length < limit) {
@@ -74,6 +86,7 @@ function conditionParams(condition: WriteCondition): { IfMatch?: string; IfNoneM
 function isConflict(error: unknown, condition: WriteCondition): boolean {
   const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   const status = $metadata?.httpStatusCode;
-  if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409) return true;
+  if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409)
+    return true;
   return 'ifMatch' in condition && (name === 'NoSuchKey' || status === 404);
 }

@@ -59,7 +59,12 @@ function fakeBridge(refuse: (entry: EventEntry, call: number) => string | undefi
 }
 
 function out(store: ListingStore, sink: EventSink, origin: 'push' | 'pull' = 'push'): EventsOut {
-  return { sink, busName: 'sms-status-dev', outbox: new Outbox({ store, bucket: BUCKET, prefix: PREFIX }, origin, () => NOW), policy: fast };
+  return {
+    sink,
+    busName: 'sms-status-dev',
+    outbox: new Outbox({ store, bucket: BUCKET, prefix: PREFIX }, origin, () => NOW),
+    policy: fast,
+  };
 }
 
 async function mergeWithEvents(store: MemoryStore, events: EventsOut, records: ExportRecord[]) {
@@ -69,16 +74,28 @@ async function mergeWithEvents(store: MemoryStore, events: EventsOut, records: E
 describe('publish', () => {
   it('sends at most 10 entries a call, and only the refused ones again, until all are in', async () => {
     let refusedOnce = 0;
-    const sink = fakeBridge((entry, call) => (call <= 3 && refusedOnce++ % 3 === 0 ? 'ThrottlingException' : undefined));
-    const details = Array.from({ length: 45 }, (_, i) => ({ ...record(i), origin: 'pull' as const, change: 'new' as const }));
+    const sink = fakeBridge((entry, call) =>
+      call <= 3 && refusedOnce++ % 3 === 0 ? 'ThrottlingException' : undefined,
+    );
+    const details = Array.from({ length: 45 }, (_, i) => ({
+      ...record(i),
+      origin: 'pull' as const,
+      change: 'new' as const,
+    }));
     const sent = await publish(sink, details, 'bus', fast);
     expect(sent).toMatchObject({ published: 45, owed: [] });
     expect(sink.accepted.map((d) => d.serialNo).sort()).toEqual(details.map((d) => d.serialNo).sort());
   });
 
   it('keeps owed what EventBridge will not take, whatever the reason, and says why', async () => {
-    const sink = fakeBridge((entry) => (JSON.parse(entry.Detail).serialNo.endsWith('1') ? 'AccessDeniedException' : undefined));
-    const details = Array.from({ length: 12 }, (_, i) => ({ ...record(i), origin: 'pull' as const, change: 'new' as const }));
+    const sink = fakeBridge((entry) =>
+      JSON.parse(entry.Detail).serialNo.endsWith('1') ? 'AccessDeniedException' : undefined,
+    );
+    const details = Array.from({ length: 12 }, (_, i) => ({
+      ...record(i),
+      origin: 'pull' as const,
+      change: 'new' as const,
+    }));
     const sent = await publish(sink, details, 'bus', fast);
     expect(sent.published).toBe(10);
     expect(sent.owed.map((d) => d.serialNo)).toEqual(['2433:000001', '2433:000011']);
@@ -88,7 +105,11 @@ describe('publish', () => {
   it('EventBridge down: everything owed after its attempts, nothing lost', async () => {
     const sink = fakeBridge();
     sink.setDown(true);
-    const details = Array.from({ length: 25 }, (_, i) => ({ ...record(i), origin: 'pull' as const, change: 'new' as const }));
+    const details = Array.from({ length: 25 }, (_, i) => ({
+      ...record(i),
+      origin: 'pull' as const,
+      change: 'new' as const,
+    }));
     const sent = await publish(sink, details, 'bus', fast);
     expect(sent.owed).toHaveLength(25);
     expect(sent.errors).toEqual({ InternalException: 25 });
@@ -101,15 +122,24 @@ describe('a merge with delivery events', () => {
     const events = out(store, fakeBridge());
     const first = await mergeWithEvents(store, events, [record(1), record(2)]);
     expect(first.staged).toBeDefined();
-    expect((await events.outbox.read(first.staged as string))?.value.events.map((e) => [e.serialNo, e.change])).toEqual([
-      ['2433:000001', 'new'],
-      ['2433:000002', 'new'],
-    ]);
+    expect((await events.outbox.read(first.staged as string))?.value.events.map((e) => [e.serialNo, e.change])).toEqual(
+      [
+        ['2433:000001', 'new'],
+        ['2433:000002', 'new'],
+      ],
+    );
     const again = await mergeWithEvents(store, events, [record(1), record(2)]);
     expect(again.staged).toBeUndefined();
-    const changed = await mergeWithEvents(store, events, [record(2, { reportStatus: 'FAIL', description: 'UNDELIV', userReceiveTime: T0 + 300 })]);
+    const changed = await mergeWithEvents(store, events, [
+      record(2, { reportStatus: 'FAIL', description: 'UNDELIV', userReceiveTime: T0 + 300 }),
+    ]);
     expect((await events.outbox.read(changed.staged as string))?.value.events).toEqual([
-      expect.objectContaining({ serialNo: '2433:000002', change: 'updated', previous: { reportStatus: 'SUCCESS', description: 'DELIVRD' }, origin: 'push' }),
+      expect.objectContaining({
+        serialNo: '2433:000002',
+        change: 'updated',
+        previous: { reportStatus: 'SUCCESS', description: 'DELIVRD' },
+        origin: 'push',
+      }),
     ]);
   });
 
@@ -134,11 +164,20 @@ describe('a merge with delivery events', () => {
 
   it('a writer sends its own events and deletes the entry; what is refused stays in it', async () => {
     const store = memoryStore();
-    const sink = fakeBridge((entry) => (JSON.parse(entry.Detail).serialNo === '2433:000002' ? 'AccessDeniedException' : undefined));
+    const sink = fakeBridge((entry) =>
+      JSON.parse(entry.Detail).serialNo === '2433:000002' ? 'AccessDeniedException' : undefined,
+    );
     const events = out(store, sink);
     const merged = await mergeWithEvents(store, events, [record(1), record(2)]);
-    expect(await deliver(events, [merged.staged as string])).toEqual({ published: 1, owed: 1, dropped: 0, errors: { AccessDeniedException: 1 } });
-    expect((await events.outbox.read(merged.staged as string))?.value.events.map((e) => e.serialNo)).toEqual(['2433:000002']);
+    expect(await deliver(events, [merged.staged as string])).toEqual({
+      published: 1,
+      owed: 1,
+      dropped: 0,
+      errors: { AccessDeniedException: 1 },
+    });
+    expect((await events.outbox.read(merged.staged as string))?.value.events.map((e) => e.serialNo)).toEqual([
+      '2433:000002',
+    ]);
   });
 });
 
@@ -150,7 +189,9 @@ describe('sweep: what writers left behind', () => {
     const swept = await sweep(events, { store, bucket: BUCKET }, { graceMs: 60_000, maxEntries: 10 }, NOW);
     expect(swept).toEqual({ published: 2, owed: 0, dropped: 0, errors: {} });
     expect(store.keys(BUCKET, outboxPrefix(PREFIX))).toEqual([]);
-    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 60_000, maxEntries: 10 }, NOW)).toEqual(noDelivery());
+    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 60_000, maxEntries: 10 }, NOW)).toEqual(
+      noDelivery(),
+    );
   });
 
   it('never tells what the lake does not hold: an entry whose merge never wrote waits out the grace, then goes', async () => {
@@ -170,7 +211,10 @@ describe('sweep: what writers left behind', () => {
     const events = out(store, fakeBridge());
     await events.outbox.stage(KEY, { added: [record(3)], updated: [] });
     await mergeInto(store, BUCKET, KEY, [record(3, { userReceiveTime: T0 + 999, reportStatus: 'FAIL' })]);
-    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 0, maxEntries: 10 }, NOW)).toMatchObject({ published: 0, dropped: 1 });
+    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 0, maxEntries: 10 }, NOW)).toMatchObject({
+      published: 0,
+      dropped: 1,
+    });
   });
 
   it('EventBridge down for a whole run: receipts land, events stay owed, the next sweep sends them', async () => {
@@ -186,7 +230,10 @@ describe('sweep: what writers left behind', () => {
     expect(total).toMatchObject({ published: 0, owed: 6 });
     expect(store.lines(BUCKET, KEY)).toHaveLength(6);
     sink.setDown(false);
-    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 60_000, maxEntries: 10 }, NOW)).toMatchObject({ published: 6, owed: 0 });
+    expect(await sweep(events, { store, bucket: BUCKET }, { graceMs: 60_000, maxEntries: 10 }, NOW)).toMatchObject({
+      published: 6,
+      owed: 0,
+    });
     expect(new Set(sink.accepted.map((d) => d.serialNo)).size).toBe(6);
   });
 });

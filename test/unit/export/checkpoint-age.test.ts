@@ -13,7 +13,19 @@ import { exportShard } from '#lib/export/workflow.ts';
 import { metrics, MetricUnit } from '#lib/observability/metrics.ts';
 import { emitRunReport } from '#lib/observability/run-report.ts';
 import { fakeClock, type FakeClock } from '../../support/fake-clock.ts';
-import { BUCKET, DAY, HOUR, NOW, SCHEDULED_EVENT, deps, exportSummary, fakeClient, settings, stateKey, timeFor } from '../../support/export-fixtures.ts';
+import {
+  BUCKET,
+  DAY,
+  HOUR,
+  NOW,
+  SCHEDULED_EVENT,
+  deps,
+  exportSummary,
+  fakeClient,
+  settings,
+  stateKey,
+  timeFor,
+} from '../../support/export-fixtures.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 
 const SCHEDULED = requestOf(SCHEDULED_EVENT);
@@ -69,7 +81,8 @@ describe('checkpointAgeSeconds', () => {
     } while (!summary.finished && ages.length < 40);
     expect(ages.length).toBeGreaterThanOrEqual(3);
     expect(ages[0]).toBeGreaterThanOrEqual(HOUR);
-    for (let i = 1; i < ages.length; i += 1) expect(ages[i] as number).toBeGreaterThanOrEqual((ages[i - 1] as number) + HOUR);
+    for (let i = 1; i < ages.length; i += 1)
+      expect(ages[i] as number).toBeGreaterThanOrEqual((ages[i - 1] as number) + HOUR);
 
     // Committed at last: the checkpoint is the end of the run's own window, planned an hour after NOW.
     expect(summary).toMatchObject({ finished: true, checkpointAdvanced: true });
@@ -115,9 +128,12 @@ describe('checkpointAgeSeconds', () => {
     expect(ages[1]).toBeGreaterThanOrEqual((ages[0] as number) + HOUR);
   });
 
-  it('is the age of its own window\'s end for a run that is not the scheduled job (an explicit window, the sweep)', async () => {
+  it("is the age of its own window's end for a run that is not the scheduled job (an explicit window, the sweep)", async () => {
     const store = memoryStore();
-    const explicit = await exportSummary(deps(store, fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 2 * HOUR });
+    const explicit = await exportSummary(deps(store, fakeClient()), settings(), {
+      beginTime: NOW - DAY,
+      endTime: NOW - 2 * HOUR,
+    });
     expect(explicit).toMatchObject({ complete: true, checkpointAdvanced: false, checkpointAgeSeconds: 2 * HOUR });
     const sweep = await exportSummary(deps(store, fakeClient()), settings(), { reconcile: true });
     expect(sweep).toMatchObject({ checkpointAdvanced: false, window: { endTime: NOW }, checkpointAgeSeconds: 0 });
@@ -125,11 +141,21 @@ describe('checkpointAgeSeconds', () => {
     expect(checkpointEnd(store)).toBeUndefined();
   });
 
-  it('is emitted as the CheckpointAgeSeconds metric, in seconds, with the run\'s other metrics', async () => {
+  it("is emitted as the CheckpointAgeSeconds metric, in seconds, with the run's other metrics", async () => {
     const added = vi.spyOn(metrics, 'addMetric');
-    const summary = await exportSummary(deps(memoryStore(), fakeClient()), settings(), { beginTime: NOW - DAY, endTime: NOW - 3 * HOUR });
+    const summary = await exportSummary(deps(memoryStore(), fakeClient()), settings(), {
+      beginTime: NOW - DAY,
+      endTime: NOW - 3 * HOUR,
+    });
     emitRunReport(summary);
     expect(added).toHaveBeenCalledWith('CheckpointAgeSeconds', MetricUnit.Seconds, 3 * HOUR);
-    expect(added.mock.calls.map(([name]) => name)).toEqual(['RecordsExported', 'PendingWindows', 'StuckNumbers', 'RetentionGap', 'CorruptObjects', 'CheckpointAgeSeconds']);
+    expect(added.mock.calls.map(([name]) => name)).toEqual([
+      'RecordsExported',
+      'PendingWindows',
+      'StuckNumbers',
+      'RetentionGap',
+      'CorruptObjects',
+      'CheckpointAgeSeconds',
+    ]);
   });
 });

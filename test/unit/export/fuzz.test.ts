@@ -56,9 +56,24 @@ function csvCell(value: string, quote: boolean): string {
   return quote || /[",]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-const cellText = fc.string({ unit: fc.constantFrom('a', 'b', '1', '+', ' ', ',', '"', '#', '\t', 'é', '中', '\u00a0'), maxLength: 12 });
-const phoneCell = fc.oneof(paddedNumber.map((s) => s.replace(/\r/g, '')), validNumber, cellText, fc.constant(''));
-const headerVariant = fc.constantFrom('phoneNumber', 'PhoneNumber', 'phonenumber', ' phoneNumber ', 'PHONENUMBER', '\tphoneNumber');
+const cellText = fc.string({
+  unit: fc.constantFrom('a', 'b', '1', '+', ' ', ',', '"', '#', '\t', 'é', '中', '\u00a0'),
+  maxLength: 12,
+});
+const phoneCell = fc.oneof(
+  paddedNumber.map((s) => s.replace(/\r/g, '')),
+  validNumber,
+  cellText,
+  fc.constant(''),
+);
+const headerVariant = fc.constantFrom(
+  'phoneNumber',
+  'PhoneNumber',
+  'phonenumber',
+  ' phoneNumber ',
+  'PHONENUMBER',
+  '\tphoneNumber',
+);
 
 interface CsvCase {
   text: string;
@@ -94,7 +109,9 @@ const csvManifest: fc.Arbitrary<CsvCase> = fc
     expected.push(null);
     for (const row of rows) {
       const cells = Array.from({ length: width }, (_, i) =>
-        i === at ? csvCell(row.phone, row.quotes[0] as boolean) : csvCell(row.others[i % 3] as string, row.quotes[i % 4] as boolean),
+        i === at
+          ? csvCell(row.phone, row.quotes[0] as boolean)
+          : csvCell(row.others[i % 3] as string, row.quotes[i % 4] as boolean),
       );
       // A short row stops before the phone column (or is cut to nothing).
       const written = row.short ? cells.slice(0, at) : cells;
@@ -163,9 +180,12 @@ describe('parseManifest: fuzzed text', () => {
       joined(fc.array(anyLine, { maxLength: 40 })),
       joined(fc.array(lineWithoutBreak(fc.string({ unit: 'binary' })), { maxLength: 20 })),
       csvManifest.map((c) => c.text),
-      fc.tuple(fc.constantFrom('phoneNumber', 'id,phoneNumber', '"phoneNumber",x'), fc.array(fc.string({ unit: 'binary' }), { maxLength: 20 })).map(
-        ([header, rows]) => [header, ...rows].join('\n'),
-      ),
+      fc
+        .tuple(
+          fc.constantFrom('phoneNumber', 'id,phoneNumber', '"phoneNumber",x'),
+          fc.array(fc.string({ unit: 'binary' }), { maxLength: 20 }),
+        )
+        .map(([header, rows]) => [header, ...rows].join('\n')),
     );
     fc.assert(
       fc.property(text, (input) => {
@@ -179,8 +199,16 @@ describe('parseManifest: fuzzed text', () => {
     // Lines that could make the first line a CSV header are left out: that is the CSV property below.
     // Some lines are repeated further down, so duplicates occur.
     const lines = fc
-      .tuple(fc.array(anyLine.filter((line) => !/phonenumber/i.test(line)), { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 6 }))
-      .map(([unique, picks]) => (unique.length === 0 ? unique : [...unique, ...picks.map((pick) => unique[pick % unique.length] as string)]));
+      .tuple(
+        fc.array(
+          anyLine.filter((line) => !/phonenumber/i.test(line)),
+          { maxLength: 60 },
+        ),
+        fc.array(fc.nat(), { maxLength: 6 }),
+      )
+      .map(([unique, picks]) =>
+        unique.length === 0 ? unique : [...unique, ...picks.map((pick) => unique[pick % unique.length] as string)],
+      );
     const seen = { numbers: 0, problems: 0, duplicates: 0 };
     fc.assert(
       fc.property(joined(lines), (text) => {
@@ -229,10 +257,13 @@ describe('parseManifest: fuzzed text', () => {
   });
 
   it('lists at most 100 problems however many there are, counting them all', () => {
-    const bad = fc.array(garbage.filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#') && !/phonenumber/i.test(line)), {
-      minLength: MAX_LISTED_PROBLEMS + 1,
-      maxLength: 400,
-    });
+    const bad = fc.array(
+      garbage.filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#') && !/phonenumber/i.test(line)),
+      {
+        minLength: MAX_LISTED_PROBLEMS + 1,
+        maxLength: 400,
+      },
+    );
     fc.assert(
       fc.property(bad, fc.array(validNumber, { maxLength: 5 }), NEWLINE, (lines, numbers, newline) => {
         const text = [...numbers, ...lines].join(newline);
@@ -259,7 +290,14 @@ const repeatedEntry = fc.oneof(fc.constantFrom('+8613711112222', '+14155550123',
 const manifestRef = fc.oneof(
   fc.constant(MANIFEST_URL),
   fc.constant(`s3://${BUCKET}/missing.txt`),
-  fc.constantFrom('s3://lists', 's3://x/k', 's3://LISTS/numbers.txt', 'https://lists.s3.amazonaws.com/numbers.txt', '', 's3:///k'),
+  fc.constantFrom(
+    's3://lists',
+    's3://x/k',
+    's3://LISTS/numbers.txt',
+    'https://lists.s3.amazonaws.com/numbers.txt',
+    '',
+    's3:///k',
+  ),
   fc.string().map((key) => `s3://${BUCKET}/${key}`),
   fc.jsonValue(),
 );
@@ -270,20 +308,34 @@ const exportEvent: fc.Arbitrary<unknown> = fc.oneof(
   fc.object(),
   fc.record(
     {
-      phoneNumbers: fc.oneof(fc.array(phoneEntry, { maxLength: 20 }), fc.array(validNumber, { maxLength: 20 }), phoneEntry),
+      phoneNumbers: fc.oneof(
+        fc.array(phoneEntry, { maxLength: 20 }),
+        fc.array(validNumber, { maxLength: 20 }),
+        phoneEntry,
+      ),
       manifest: manifestRef,
       beginTime: timeish,
       endTime: timeish,
     },
     { requiredKeys: [] },
   ),
-  fc.tuple(
-    fc.record({ phoneNumbers: fc.array(validNumber, { maxLength: 5 }), manifest: manifestRef }, { requiredKeys: [] }),
-    fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('phoneNumber', 'source', 'detail-type', 'schedule', '__proto__')), fc.jsonValue(), {
-      maxKeys: 2,
-    }),
-  ).map(([known, extra]) => ({ ...extra, ...known })),
-  fc.constantFrom({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }, { schedule: 'hourly' }, { manifest: '' }),
+  fc
+    .tuple(
+      fc.record({ phoneNumbers: fc.array(validNumber, { maxLength: 5 }), manifest: manifestRef }, { requiredKeys: [] }),
+      fc.dictionary(
+        fc.oneof(fc.string(), fc.constantFrom('phoneNumber', 'source', 'detail-type', 'schedule', '__proto__')),
+        fc.jsonValue(),
+        {
+          maxKeys: 2,
+        },
+      ),
+    )
+    .map(([known, extra]) => ({ ...extra, ...known })),
+  fc.constantFrom(
+    { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+    { schedule: 'hourly' },
+    { manifest: '' },
+  ),
   // Lists that repeat their numbers, alone or beside the manifest: duplicates within and across the two.
   fc.record(
     { phoneNumbers: fc.array(repeatedEntry, { minLength: 1, maxLength: 12 }), manifest: fc.constant(MANIFEST_URL) },
@@ -295,7 +347,9 @@ const exportEvent: fc.Arbitrary<unknown> = fc.oneof(
 const manifestText = fc.oneof(
   joined(fc.array(anyLine, { maxLength: 30 })),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.integer({ min: MAX_BYTES - 10, max: MAX_BYTES * 2 }).map((size) => '+8613711112222\n'.repeat(Math.ceil(size / 15)).slice(0, size)),
+  fc
+    .integer({ min: MAX_BYTES - 10, max: MAX_BYTES * 2 })
+    .map((size) => '+8613711112222\n'.repeat(Math.ceil(size / 15)).slice(0, size)),
 );
 
 function expectInvalid(error: unknown): InvalidInput {
@@ -384,7 +438,8 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
         const outcome = await resolveEvent(event, text);
         if (!('error' in outcome)) return;
         const e = expectInvalid(outcome.error);
-        if (e.field === 'manifest' && /larger than/.test(e.message)) expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_BYTES);
+        if (e.field === 'manifest' && /larger than/.test(e.message))
+          expect(Buffer.byteLength(text)).toBeGreaterThan(MAX_BYTES);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -473,7 +528,12 @@ describe('requestOf and resolveNumbers: fuzzed events', () => {
     store.put(BUCKET, 'numbers.txt', '+8613711112222\n'.repeat(MAX_BYTES));
     let error: unknown;
     try {
-      await resolveNumbers(requestOf({ source: 'aws.events', 'detail-type': 'Scheduled Event' }), { manifest: MANIFEST_URL }, store, MAX_BYTES);
+      await resolveNumbers(
+        requestOf({ source: 'aws.events', 'detail-type': 'Scheduled Event' }),
+        { manifest: MANIFEST_URL },
+        store,
+        MAX_BYTES,
+      );
     } catch (e) {
       error = e;
     }

@@ -22,7 +22,9 @@ describe('jobIdOf', () => {
     expect(jobIdOf({ phoneNumbers: [A], beginTime: '2024-05-01T00:00:00Z' }, {})).toBe(id);
     expect(jobIdOf({ phoneNumbers: [A], beginTime: '2024-05-02T00:00:00Z' }, {})).not.toBe(id);
     expect(jobIdOf({ phoneNumbers: [B], beginTime: '2024-05-01T00:00:00Z' }, {})).not.toBe(id);
-    expect(jobIdOf({ phoneNumbers: [A], beginTime: 1, endTime: 2 }, {})).not.toBe(jobIdOf({ phoneNumbers: [A], beginTime: 1 }, {}));
+    expect(jobIdOf({ phoneNumbers: [A], beginTime: 1, endTime: 2 }, {})).not.toBe(
+      jobIdOf({ phoneNumbers: [A], beginTime: 1 }, {}),
+    );
   });
 
   it('the reconciliation sweep is a job of its own, beside the scheduled job of the same numbers', () => {

@@ -10,7 +10,12 @@ const D = '+8615000150000';
 
 describe('parseManifest: one E.164 number per line', () => {
   it('reads every number, sorted and unique, with no problems', () => {
-    expect(parseManifest(`${B}\n${A}\n${C}\n`)).toEqual({ numbers: [C, A, B].sort(), problems: [], problemCount: 0, duplicates: 0 });
+    expect(parseManifest(`${B}\n${A}\n${C}\n`)).toEqual({
+      numbers: [C, A, B].sort(),
+      problems: [],
+      problemCount: 0,
+      duplicates: 0,
+    });
   });
 
   it('accepts a file without a final newline, and trims blanks around a number', () => {
@@ -43,7 +48,16 @@ describe('parseManifest: one E.164 number per line', () => {
   });
 
   it('reports each malformed line with its line number and the E.164 rule, and goes on without it', () => {
-    const text = ['# header comment', A, '13711112222', '+86 137 1111 2222', B, 'not a number', '+0613711112222', C].join('\n');
+    const text = [
+      '# header comment',
+      A,
+      '13711112222',
+      '+86 137 1111 2222',
+      B,
+      'not a number',
+      '+0613711112222',
+      C,
+    ].join('\n');
     const parsed = parseManifest(text);
     expect(parsed.numbers).toEqual([C, A, B].sort());
     expect(parsed.problems.map((p) => p.line)).toEqual([3, 4, 6, 7]);
@@ -107,7 +121,9 @@ describe('parseManifest: CSV with a phoneNumber column', () => {
   });
 
   it('reports malformed rows by line number (a bad value, a missing cell) and keeps the rest', () => {
-    const text = ['id,phoneNumber,name', `1,${A},Ann`, '2,13800138000,Bob', '3', `4,${D},Dee`, `5,"${B}",Eve`].join('\n');
+    const text = ['id,phoneNumber,name', `1,${A},Ann`, '2,13800138000,Bob', '3', `4,${D},Dee`, `5,"${B}",Eve`].join(
+      '\n',
+    );
     const parsed = parseManifest(text);
     expect(parsed.numbers).toEqual([A, B, D].sort());
     expect(parsed.problems.map((p) => p.line)).toEqual([3, 4]);
@@ -121,7 +137,12 @@ describe('parseManifest: CSV with a phoneNumber column', () => {
   });
 
   it('a header-only CSV gives no numbers and no problems', () => {
-    expect(parseManifest('id,phoneNumber,name\n')).toEqual({ numbers: [], problems: [], problemCount: 0, duplicates: 0 });
+    expect(parseManifest('id,phoneNumber,name\n')).toEqual({
+      numbers: [],
+      problems: [],
+      problemCount: 0,
+      duplicates: 0,
+    });
   });
 
   it('caps listed problems at 100 in CSV too', () => {
@@ -141,14 +162,19 @@ describe('parseManifest: properties', () => {
 
   it('any list of valid numbers, in either format and any line ending, parses to its sorted set', () => {
     fc.assert(
-      fc.property(fc.array(e164, { maxLength: 40 }), fc.boolean(), fc.constantFrom('\n', '\r\n'), (numbers, csv, eol) => {
-        const body = csv ? ['phoneNumber', ...numbers.map((n) => `"${n}"`)] : numbers;
-        const parsed = parseManifest(body.join(eol) + eol);
-        const unique = [...new Set(numbers)].sort();
-        expect(parsed.numbers).toEqual(unique);
-        expect(parsed.duplicates).toBe(numbers.length - unique.length);
-        expect(parsed.problemCount).toBe(0);
-      }),
+      fc.property(
+        fc.array(e164, { maxLength: 40 }),
+        fc.boolean(),
+        fc.constantFrom('\n', '\r\n'),
+        (numbers, csv, eol) => {
+          const body = csv ? ['phoneNumber', ...numbers.map((n) => `"${n}"`)] : numbers;
+          const parsed = parseManifest(body.join(eol) + eol);
+          const unique = [...new Set(numbers)].sort();
+          expect(parsed.numbers).toEqual(unique);
+          expect(parsed.duplicates).toBe(numbers.length - unique.length);
+          expect(parsed.problemCount).toBe(0);
+        },
+      ),
     );
   });
 });
@@ -172,7 +198,10 @@ describe('collect', () => {
 
 describe('parseS3Url', () => {
   it('splits s3://bucket/key', () => {
-    expect(parseS3Url('s3://my-bucket/manifests/numbers.csv')).toEqual({ bucket: 'my-bucket', key: 'manifests/numbers.csv' });
+    expect(parseS3Url('s3://my-bucket/manifests/numbers.csv')).toEqual({
+      bucket: 'my-bucket',
+      key: 'manifests/numbers.csv',
+    });
     expect(parseS3Url('s3://a.b-c/k')).toEqual({ bucket: 'a.b-c', key: 'k' });
   });
 
@@ -195,7 +224,8 @@ describe('parseS3Url', () => {
 
 describe('parseManifest: CSV as a spreadsheet exports it', () => {
   it('a quoted field holding a newline (a notes column) shifts no later row', () => {
-    const text = 'name,phoneNumber,notes\nAda,+8613711112222,"called twice,\nthen wrote"\nBo,+8613800138000,ok\nCy,not-a-number,"x"\n';
+    const text =
+      'name,phoneNumber,notes\nAda,+8613711112222,"called twice,\nthen wrote"\nBo,+8613800138000,ok\nCy,not-a-number,"x"\n';
     const parsed = parseManifest(text);
     expect(parsed.numbers).toEqual(['+8613711112222', '+8613800138000']);
     expect(parsed.problems).toEqual([{ line: 5, reason: expect.stringContaining('phoneNumber') }]);

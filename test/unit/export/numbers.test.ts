@@ -21,7 +21,12 @@ function invalid(error: unknown, field: string): InvalidInput {
 
 describe('resolveNumbers', () => {
   it('takes the event list: valid numbers sorted and unique, bad entries reported by position', async () => {
-    const resolved = await resolveNumbers({ phoneNumbers: [B, A, 'nope', B, 13711112222] }, {}, memoryStore(), MAX_BYTES);
+    const resolved = await resolveNumbers(
+      { phoneNumbers: [B, A, 'nope', B, 13711112222] },
+      {},
+      memoryStore(),
+      MAX_BYTES,
+    );
     expect(resolved.numbers).toEqual([A, B]);
     expect(resolved.problems.map((p) => p.line)).toEqual([3, 5]);
     expect(resolved.problemCount).toBe(2);
@@ -31,7 +36,12 @@ describe('resolveNumbers', () => {
   it('unites the event list and the manifest', async () => {
     const store = memoryStore();
     store.put('lists', 'numbers.txt', `${B}\n${C}\nbad line\n`);
-    const resolved = await resolveNumbers({ phoneNumbers: [A, B], manifest: 's3://lists/numbers.txt' }, {}, store, MAX_BYTES);
+    const resolved = await resolveNumbers(
+      { phoneNumbers: [A, B], manifest: 's3://lists/numbers.txt' },
+      {},
+      store,
+      MAX_BYTES,
+    );
     expect(resolved.numbers).toEqual([C, A, B].sort());
     expect(resolved.problems).toEqual([{ line: 3, reason: expect.stringMatching(/E\.164/) }]);
     expect(resolved.problemCount).toBe(1);
@@ -49,19 +59,32 @@ describe('resolveNumbers', () => {
   it('uses the configured numbers and manifest when the event has neither', async () => {
     const store = memoryStore();
     store.put('lists', 'numbers.txt', `${C}\n`);
-    const resolved = await resolveNumbers({}, { phoneNumbers: [A], manifest: 's3://lists/numbers.txt' }, store, MAX_BYTES);
+    const resolved = await resolveNumbers(
+      {},
+      { phoneNumbers: [A], manifest: 's3://lists/numbers.txt' },
+      store,
+      MAX_BYTES,
+    );
     expect(resolved.numbers).toEqual([C, A]);
   });
 
   it('numbers in the event replace the configured ones', async () => {
     const store = memoryStore();
     store.put('lists', 'numbers.txt', `${C}\n`);
-    const resolved = await resolveNumbers({ phoneNumbers: [B] }, { phoneNumbers: [A], manifest: 's3://lists/numbers.txt' }, store, MAX_BYTES);
+    const resolved = await resolveNumbers(
+      { phoneNumbers: [B] },
+      { phoneNumbers: [A], manifest: 's3://lists/numbers.txt' },
+      store,
+      MAX_BYTES,
+    );
     expect(resolved.numbers).toEqual([B]);
   });
 
   it('a manifest that does not exist is InvalidInput on field manifest, naming it', async () => {
-    const e = invalid(await rejection(() => resolveNumbers({ manifest: 's3://lists/missing.txt' }, {}, memoryStore(), MAX_BYTES)), 'manifest');
+    const e = invalid(
+      await rejection(() => resolveNumbers({ manifest: 's3://lists/missing.txt' }, {}, memoryStore(), MAX_BYTES)),
+      'manifest',
+    );
     expect(e.message).toContain('s3://lists/missing.txt');
   });
 
@@ -75,7 +98,10 @@ describe('resolveNumbers', () => {
   it('a manifest over the size limit is InvalidInput on field manifest', async () => {
     const store = memoryStore();
     store.put('lists', 'big.txt', `${A}\n`.repeat(200));
-    const e = invalid(await rejection(() => resolveNumbers({ manifest: 's3://lists/big.txt' }, {}, store, MAX_BYTES)), 'manifest');
+    const e = invalid(
+      await rejection(() => resolveNumbers({ manifest: 's3://lists/big.txt' }, {}, store, MAX_BYTES)),
+      'manifest',
+    );
     expect(e.message).toContain(String(MAX_BYTES));
   });
 
@@ -93,17 +119,33 @@ describe('resolveNumbers', () => {
       [{ phoneNumbers: null, manifest: '' }, {}],
       [{}, { phoneNumbers: [] }],
     ] as const) {
-      const e = invalid(await rejection(() => resolveNumbers(request, defaults as { phoneNumbers?: string[] }, memoryStore(), MAX_BYTES)), 'phoneNumbers');
+      const e = invalid(
+        await rejection(() =>
+          resolveNumbers(request, defaults as { phoneNumbers?: string[] }, memoryStore(), MAX_BYTES),
+        ),
+        'phoneNumbers',
+      );
       expect(e.message).toMatch(/no phone numbers/);
     }
   });
 
   it('phoneNumbers must be an array of at most MAX_EVENT_NUMBERS', async () => {
     invalid(await rejection(() => resolveNumbers({ phoneNumbers: A }, {}, memoryStore(), MAX_BYTES)), 'phoneNumbers');
-    invalid(await rejection(() => resolveNumbers({ phoneNumbers: { 0: A } }, {}, memoryStore(), MAX_BYTES)), 'phoneNumbers');
+    invalid(
+      await rejection(() => resolveNumbers({ phoneNumbers: { 0: A } }, {}, memoryStore(), MAX_BYTES)),
+      'phoneNumbers',
+    );
     const many = Array.from({ length: MAX_EVENT_NUMBERS + 1 }, (_, i) => `+86137${String(i).padStart(8, '0')}`);
-    invalid(await rejection(() => resolveNumbers({ phoneNumbers: many }, {}, memoryStore(), MAX_BYTES)), 'phoneNumbers');
-    const resolved = await resolveNumbers({ phoneNumbers: many.slice(0, MAX_EVENT_NUMBERS) }, {}, memoryStore(), MAX_BYTES);
+    invalid(
+      await rejection(() => resolveNumbers({ phoneNumbers: many }, {}, memoryStore(), MAX_BYTES)),
+      'phoneNumbers',
+    );
+    const resolved = await resolveNumbers(
+      { phoneNumbers: many.slice(0, MAX_EVENT_NUMBERS) },
+      {},
+      memoryStore(),
+      MAX_BYTES,
+    );
     expect(resolved.numbers).toHaveLength(MAX_EVENT_NUMBERS);
   });
 });

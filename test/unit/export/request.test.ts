@@ -77,30 +77,69 @@ describe('requestOf', () => {
   });
 
   it('a schedule input stands alone: a field beside it, or a schedule not ours, is refused and named, never dropped', () => {
-    invalid(thrown(() => requestOf({ schedule: 'hourly', phoneNumbers: [A] })), 'phoneNumbers');
-    invalid(thrown(() => requestOf({ schedule: 'reconcile', beginTime: 1 })), 'beginTime');
-    invalid(thrown(() => requestOf({ schedule: 'daily' })), 'schedule');
-    invalid(thrown(() => requestOf({ schedule: '' })), 'schedule');
-    invalid(thrown(() => requestOf({ source: 'aws.events', junk: true })), 'junk');
+    invalid(
+      thrown(() => requestOf({ schedule: 'hourly', phoneNumbers: [A] })),
+      'phoneNumbers',
+    );
+    invalid(
+      thrown(() => requestOf({ schedule: 'reconcile', beginTime: 1 })),
+      'beginTime',
+    );
+    invalid(
+      thrown(() => requestOf({ schedule: 'daily' })),
+      'schedule',
+    );
+    invalid(
+      thrown(() => requestOf({ schedule: '' })),
+      'schedule',
+    );
+    invalid(
+      thrown(() => requestOf({ source: 'aws.events', junk: true })),
+      'junk',
+    );
     expect(requestOf({ schedule: 'reconcile' })).toEqual({ reconcile: true });
-    expect(requestOf({ version: '0', id: 'e', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '1', time: 't', region: 'r', resources: [], detail: {} })).toEqual({});
+    expect(
+      requestOf({
+        version: '0',
+        id: 'e',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '1',
+        time: 't',
+        region: 'r',
+        resources: [],
+        detail: {},
+      }),
+    ).toEqual({});
   });
 
   it('refuses an unknown field, naming it', () => {
-    const e = invalid(thrown(() => requestOf({ phoneNumbers: [A], phoneNumber: A })), 'phoneNumber');
+    const e = invalid(
+      thrown(() => requestOf({ phoneNumbers: [A], phoneNumber: A })),
+      'phoneNumber',
+    );
     expect(e.message).toContain("'phoneNumber'");
     expect(e.message).toContain('phoneNumbers, manifest, beginTime, endTime');
-    invalid(thrown(() => requestOf({ beginTime: 1, limit: 5 })), 'limit');
+    invalid(
+      thrown(() => requestOf({ beginTime: 1, limit: 5 })),
+      'limit',
+    );
   });
 
   it('cuts an absurdly long unknown field name', () => {
     const name = 'x'.repeat(5000);
-    const e = invalid(thrown(() => requestOf({ [name]: 1 })), 'x'.repeat(64));
+    const e = invalid(
+      thrown(() => requestOf({ [name]: 1 })),
+      'x'.repeat(64),
+    );
     expect(e.message.length).toBeLessThan(300);
   });
 
   it.each([['a string'], [42], [true], [[A, B]]])('refuses a non-object event %j', (event) => {
-    const e = invalid(thrown(() => requestOf(event)), 'event');
+    const e = invalid(
+      thrown(() => requestOf(event)),
+      'event',
+    );
     expect(e.message).toMatch(/must be an object/);
   });
 });
@@ -114,7 +153,11 @@ describe('unknown fields, the export event and the lookup alike', () => {
   });
   it('a long unknown key is quoted back cut to MAX_QUOTED_FIELD_LENGTH', () => {
     const key = 'k'.repeat(500);
-    expect(() => requestOf({ [key]: 1 })).toThrow(expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }));
-    expect(() => parseQuery({ [key]: '1' } as RawQuery, 1_750_000_000)).toThrow(expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }));
+    expect(() => requestOf({ [key]: 1 })).toThrow(
+      expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }),
+    );
+    expect(() => parseQuery({ [key]: '1' } as RawQuery, 1_750_000_000)).toThrow(
+      expect.objectContaining({ field: key.slice(0, MAX_QUOTED_FIELD_LENGTH) }),
+    );
   });
 });

@@ -81,26 +81,40 @@ describe('runExport', () => {
     expect(store.keys(BUCKET, `${PREFIX}/_state/`)).toEqual([]);
     expect(store.json<RunSummary>(BUCKET, `${PREFIX}/_runs/dt=2025-06-15/${summary.runId}.json`)).toEqual(summary);
     expect(jobId).toBe(jobIdOf({ phoneNumbers: NUMBERS, ...EXPLICIT }, {}));
-    expect(progress.at(-1)).toEqual({ numbersDone: NUMBERS.length, numbersTotal: NUMBERS.length, records: summary.records });
+    expect(progress.at(-1)).toEqual({
+      numbersDone: NUMBERS.length,
+      numbersTotal: NUMBERS.length,
+      records: summary.records,
+    });
     const done = progress.map((p) => p.numbersDone);
     expect(done).toEqual([...done].sort((a, b) => a - b));
   });
 
-  it.each([1, 4])('objectsWritten counts every day-and-group object write (%i groups side by side)', async (groupConcurrency) => {
-    const store = memoryStore();
-    const summary = await exportSummary(deps(store, fakeClient()), settings({ groupConcurrency }), { phoneNumbers: NUMBERS, ...EXPLICIT });
-    expect(summary.complete).toBe(true);
-    const writes = store.writes.filter((k) => k.includes('/statuses/')).length;
-    expect(writes).toBeGreaterThanOrEqual(store.keys(BUCKET, `${PREFIX}/statuses/`).length);
-    expect(summary.objectsWritten, 'objectsWritten').toBe(writes);
-  });
+  it.each([1, 4])(
+    'objectsWritten counts every day-and-group object write (%i groups side by side)',
+    async (groupConcurrency) => {
+      const store = memoryStore();
+      const summary = await exportSummary(deps(store, fakeClient()), settings({ groupConcurrency }), {
+        phoneNumbers: NUMBERS,
+        ...EXPLICIT,
+      });
+      expect(summary.complete).toBe(true);
+      const writes = store.writes.filter((k) => k.includes('/statuses/')).length;
+      expect(writes).toBeGreaterThanOrEqual(store.keys(BUCKET, `${PREFIX}/statuses/`).length);
+      expect(summary.objectsWritten, 'objectsWritten').toBe(writes);
+    },
+  );
 
   it('running the same window again leaves the same objects, byte for byte', async () => {
     const store = memoryStore();
     const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
     await exportSummary(deps(store, fakeClient()), settings(), request);
     const first = dataObjects(store);
-    const again = await exportSummary(deps(store, fakeClient()), settings({ chunkSize: 7, concurrency: 2, groupConcurrency: 1 }), request);
+    const again = await exportSummary(
+      deps(store, fakeClient()),
+      settings({ chunkSize: 7, concurrency: 2, groupConcurrency: 1 }),
+      request,
+    );
     expect(again.complete).toBe(true);
     const second = dataObjects(store);
     expect([...second.keys()]).toEqual([...first.keys()]);
@@ -182,7 +196,11 @@ describe('runExport', () => {
   it('a rejected number is recorded in the failures and the run goes on', async () => {
     const store = memoryStore();
     const numbers = [...NUMBERS, OPTED_OUT];
-    const summary = await exportSummary(deps(store, fakeClient()), settings({ defaults: { phoneNumbers: numbers } }), {});
+    const summary = await exportSummary(
+      deps(store, fakeClient()),
+      settings({ defaults: { phoneNumbers: numbers } }),
+      {},
+    );
     expect(summary.complete).toBe(true);
     expect(summary.checkpointAdvanced).toBe(true);
     expect(summary.failures).toEqual([
@@ -231,7 +249,10 @@ describe('runExport', () => {
 
     clock += 2 * HOUR * 1000;
     const down = fakeClient({
-      fail: (request) => (request.phoneNumber === flaky ? new UpstreamUnavailable('cannot reach Tencent (ECONNRESET)', { code: 'ECONNRESET' }) : undefined),
+      fail: (request) =>
+        request.phoneNumber === flaky
+          ? new UpstreamUnavailable('cannot reach Tencent (ECONNRESET)', { code: 'ECONNRESET' })
+          : undefined,
     });
     // The run gives the failing number a chance per invocation (the platform retries after a pause);
     // after MAX_CHANCES it commits with the number's window owed.
@@ -240,30 +261,53 @@ describe('runExport', () => {
     while (tries.at(-1)?.retryLater);
     expect(tries.map((t) => t.retryLater?.name)).toEqual(['UpstreamUnavailable', 'UpstreamUnavailable', undefined]);
     const failing = tries.at(-1)?.summary as RunSummary;
-    expect(failing).toMatchObject({ complete: false, checkpointAdvanced: true, pendingWindows: 1, stuckCount: 0, failureCount: 1 });
+    expect(failing).toMatchObject({
+      complete: false,
+      checkpointAdvanced: true,
+      pendingWindows: 1,
+      stuckCount: 0,
+      failureCount: 1,
+    });
     expect(failing.window).toEqual({ beginTime: NOW - HOUR, endTime: NOW + 2 * HOUR });
-    expect(failing.failures).toEqual([expect.objectContaining({ phoneNumber: flaky, kind: 'transient', code: 'ECONNRESET' })]);
+    expect(failing.failures).toEqual([
+      expect.objectContaining({ phoneNumber: flaky, kind: 'transient', code: 'ECONNRESET' }),
+    ]);
     expect(failing.numbersDone).toBe(NUMBERS.length);
     expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 2 * HOUR);
     // Every other number is exact up to the new checkpoint; the failing one only up to where it was.
     const others = NUMBERS.filter((n) => n !== flaky);
-    expect(lake(store)).toHoldExactly(truthOf(others, { beginTime: NOW - 2 * DAY, endTime: NOW + 2 * HOUR }), { prefix: PREFIX, ignore: (r) => r.phoneNumber === flaky });
+    expect(lake(store)).toHoldExactly(truthOf(others, { beginTime: NOW - 2 * DAY, endTime: NOW + 2 * HOUR }), {
+      prefix: PREFIX,
+      ignore: (r) => r.phoneNumber === flaky,
+    });
 
     // Still down an hour later: owed for a second run, now reported stuck; the others advance again.
     clock += HOUR * 1000;
     let again: RunOutcome;
     do again = await runExport(deps(store, down, { now }), s, {});
     while (again.retryLater);
-    expect(again.summary).toMatchObject({ complete: false, checkpointAdvanced: true, stuckCount: 1, stuckNumbers: [flaky] });
-    expect(down.calls.filter((c) => c.phoneNumber === flaky && c.beginTime === NOW - HOUR).length, 'its own window was retried').toBeGreaterThan(0);
+    expect(again.summary).toMatchObject({
+      complete: false,
+      checkpointAdvanced: true,
+      stuckCount: 1,
+      stuckNumbers: [flaky],
+    });
+    expect(
+      down.calls.filter((c) => c.phoneNumber === flaky && c.beginTime === NOW - HOUR).length,
+      'its own window was retried',
+    ).toBeGreaterThan(0);
 
     // Tencent back: the next run pulls the number's owed window with the new one, and nothing is owed.
     clock += HOUR * 1000;
     const back = await exportSummary(deps(store, fakeClient(), { now }), s, {});
     expect(back).toMatchObject({ complete: true, pendingWindows: 0, stuckCount: 0, failures: [] });
     expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))?.endTime).toBe(NOW + 4 * HOUR);
-    expect(lake(store)).toHoldExactly(truthOf(NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 4 * HOUR }), { prefix: PREFIX });
-    expect(store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<unknown[]>(BUCKET, k) ?? [])).toEqual([]);
+    expect(lake(store)).toHoldExactly(truthOf(NUMBERS, { beginTime: NOW - 2 * DAY, endTime: NOW + 4 * HOUR }), {
+      prefix: PREFIX,
+    });
+    expect(
+      store.keys(BUCKET, `${PREFIX}/_state/${jobId}/pending/`).flatMap((k) => store.json<unknown[]>(BUCKET, k) ?? []),
+    ).toEqual([]);
   });
 
   it('UpstreamRejected (credentials, app) aborts the run and moves no checkpoint', async () => {
@@ -271,7 +315,10 @@ describe('runExport', () => {
     const client = fakeClient({
       fail: (request) =>
         request.phoneNumber === '+8613711112222'
-          ? new UpstreamRejected('The SecretId is not found.', { code: 'AuthFailure.SecretIdNotFound', requestId: 'rid-auth' })
+          ? new UpstreamRejected('The SecretId is not found.', {
+              code: 'AuthFailure.SecretIdNotFound',
+              requestId: 'rid-auth',
+            })
           : undefined,
     });
     const error = await rejection(() => exportSummary(deps(store, client), settings(), {}));
@@ -279,7 +326,9 @@ describe('runExport', () => {
     expect((error as UpstreamRejected).name).toBe('UpstreamRejected');
     expect((error as UpstreamRejected).code).toBe('AuthFailure.SecretIdNotFound');
     expect(store.get(BUCKET, stateKey(jobIdOf({}, settings().defaults), 'checkpoint'))).toBeUndefined();
-    expect(store.keys(BUCKET, `${PREFIX}/_runs/`).map((k) => store.json<RunSummary>(BUCKET, k)?.complete)).not.toContain(true);
+    expect(
+      store.keys(BUCKET, `${PREFIX}/_runs/`).map((k) => store.json<RunSummary>(BUCKET, k)?.complete),
+    ).not.toContain(true);
     // Once the credentials are fixed, the next run finishes the job and the objects are exact.
     const fixed = await exportSummary(deps(store, fakeClient()), settings(), {});
     expect(fixed.complete).toBe(true);
@@ -296,16 +345,24 @@ describe('runExport', () => {
     expect(first.window).toEqual({ beginTime: NOW - DAY, endTime: NOW });
     expect(first.jobId).toBe(jobId);
     expect(first.checkpointAdvanced).toBe(true);
-    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({ endTime: NOW, runId: first.runId });
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({
+      endTime: NOW,
+      runId: first.runId,
+    });
     expect(lake(store)).toHoldExactly(truthOf(NUMBERS, first.window), { prefix: PREFIX });
 
     clock += 90 * 60 * 1000;
     const second = await exportSummary(deps(store, fakeClient(), { now: () => clock }), s, {});
     expect(second.window).toEqual({ beginTime: NOW - 2 * HOUR, endTime: NOW + 90 * 60 });
     expect(second.runId).not.toBe(first.runId);
-    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({ endTime: NOW + 90 * 60, runId: second.runId });
+    expect(store.json<Checkpoint>(BUCKET, stateKey(jobId, 'checkpoint'))).toMatchObject({
+      endTime: NOW + 90 * 60,
+      runId: second.runId,
+    });
     // The overlap is rewritten, not duplicated.
-    expect(lake(store)).toHoldExactly(truthOf(NUMBERS, { beginTime: NOW - DAY, endTime: NOW + 90 * 60 }), { prefix: PREFIX });
+    expect(lake(store)).toHoldExactly(truthOf(NUMBERS, { beginTime: NOW - DAY, endTime: NOW + 90 * 60 }), {
+      prefix: PREFIX,
+    });
     expect(store.keys(BUCKET, `${PREFIX}/_runs/`)).toHaveLength(2);
   });
 
@@ -314,7 +371,11 @@ describe('runExport', () => {
     const s = settings();
     let clock = NOW * 1000;
     const invocation = fakeClock();
-    const first = await exportSummary(deps(store, fakeClient({ clock: invocation }), { now: () => clock, remainingMs: timeFor(invocation, 2) }), s, {});
+    const first = await exportSummary(
+      deps(store, fakeClient({ clock: invocation }), { now: () => clock, remainingMs: timeFor(invocation, 2) }),
+      s,
+      {},
+    );
     expect(first.complete).toBe(false);
     expect(store.get(BUCKET, stateKey(first.jobId, 'checkpoint'))).toBeUndefined();
     clock += HOUR * 1000;
@@ -335,7 +396,13 @@ describe('runExport', () => {
     expect(lines.length).toBeGreaterThanOrEqual(100);
     expect(new Set(lines.map((l) => l.record.serialNo)).size).toBe(lines.length);
     for (const { record } of lines) expect(all.has(record.serialNo)).toBe(true);
-    expect(lake(store)).toHoldExactly(truthOf(numbers.filter((n) => n !== SATURATED), WINDOW), { prefix: PREFIX, ignore: (r) => r.phoneNumber === SATURATED });
+    expect(lake(store)).toHoldExactly(
+      truthOf(
+        numbers.filter((n) => n !== SATURATED),
+        WINDOW,
+      ),
+      { prefix: PREFIX, ignore: (r) => r.phoneNumber === SATURATED },
+    );
   });
 
   for (const order of ['ascending', 'descending'] as const) {
@@ -344,11 +411,21 @@ describe('runExport', () => {
       // 30 receipts before the crowded second and 30 after: a sorted page ends inside it.
       const crowded = '+8613600136123';
       const at = NOW - 5 * HOUR;
-      const held = [...receipts(crowded, 30, at - 4 * HOUR, at - 1, 31), ...receipts(crowded, 120, at, at, 32), ...receipts(crowded, 30, at + 1, at + HOUR, 33)];
+      const held = [
+        ...receipts(crowded, 30, at - 4 * HOUR, at - 1, 31),
+        ...receipts(crowded, 120, at, at, 32),
+        ...receipts(crowded, 30, at + 1, at + HOUR, 33),
+      ];
       const client = fakeClient({ receipts: (n) => (n === crowded ? held : (DATA.get(n) ?? [])), order });
-      const summary = await exportSummary(deps(store, client), settings(), { phoneNumbers: [crowded, '+8613711112222'], ...EXPLICIT });
+      const summary = await exportSummary(deps(store, client), settings(), {
+        phoneNumbers: [crowded, '+8613711112222'],
+        ...EXPLICIT,
+      });
       expect(summary.incompleteNumbers).toEqual([crowded]);
-      expect(lake(store)).toHoldExactly(truthOf(['+8613711112222'], WINDOW), { prefix: PREFIX, ignore: (r) => r.phoneNumber === crowded });
+      expect(lake(store)).toHoldExactly(truthOf(['+8613711112222'], WINDOW), {
+        prefix: PREFIX,
+        ignore: (r) => r.phoneNumber === crowded,
+      });
       const found = new Set(exported(store).map((l) => l.record.serialNo));
       expect(held.filter((r) => r.UserReceiveTime !== at && !found.has(r.SerialNo as string))).toEqual([]);
       expect(client.calls.length).toBeLessThanOrEqual(12);
@@ -357,7 +434,11 @@ describe('runExport', () => {
 
   it('a manifest in the store adds its numbers; its bad lines are in the summary', async () => {
     const store = memoryStore();
-    store.put(BUCKET, 'manifests/numbers.csv', ['id,phoneNumber', '1,+8613711112222', '2,13800138000', `3,"${BUSY}"`, `4,${BUSY}`].join('\n'));
+    store.put(
+      BUCKET,
+      'manifests/numbers.csv',
+      ['id,phoneNumber', '1,+8613711112222', '2,13800138000', `3,"${BUSY}"`, `4,${BUSY}`].join('\n'),
+    );
     const summary = await exportSummary(deps(store, fakeClient()), settings(), {
       phoneNumbers: ['+14155550123'],
       manifest: `s3://${BUCKET}/manifests/numbers.csv`,
@@ -377,7 +458,9 @@ describe('runExport', () => {
 
   it('invalid input is refused before any request: a missing manifest, a window past 7 days', async () => {
     const client = fakeClient();
-    const missing = await rejection(() => exportSummary(deps(memoryStore(), client), settings(), { manifest: `s3://${BUCKET}/nope.txt` }));
+    const missing = await rejection(() =>
+      exportSummary(deps(memoryStore(), client), settings(), { manifest: `s3://${BUCKET}/nope.txt` }),
+    );
     expect(missing).toBeInstanceOf(InvalidInput);
     expect((missing as InvalidInput).field).toBe('manifest');
     const early = await rejection(() =>
@@ -412,7 +495,9 @@ describe('runExport', () => {
     const store = memoryStore();
     // Four numbers of one group, one chunk per invocation: the list is cut under the run's feet.
     const group = groupOf(OTHERS[0] as string);
-    const four = Array.from({ length: 4000 }, (_, i) => `+86139${String(10_000_000 + i * 7919).slice(-8)}`).filter((n) => groupOf(n) === group).slice(0, 4);
+    const four = Array.from({ length: 4000 }, (_, i) => `+86139${String(10_000_000 + i * 7919).slice(-8)}`)
+      .filter((n) => groupOf(n) === group)
+      .slice(0, 4);
     expect(four).toHaveLength(4);
     for (const n of four) DATA.set(n, receipts(n, 5, NOW - DAY, NOW - HOUR, fnvSeed(n)));
     store.put(BUCKET, 'manifests/list.txt', four.join('\n'));
@@ -432,7 +517,10 @@ describe('runExport', () => {
     expect(last.numbersTotal).toBe(4);
     expect(last.numbersDone).toBe(4);
     expect(lake(store)).toHoldExactly(truthOf(four, WINDOW), { prefix: PREFIX });
-    expect(store.reads.slice(manifestReads).filter((k) => k.startsWith('manifests/')), 'no invocation reads the manifest again').toEqual([]);
+    expect(
+      store.reads.slice(manifestReads).filter((k) => k.startsWith('manifests/')),
+      'no invocation reads the manifest again',
+    ).toEqual([]);
   });
 
   it('a transient failure in an earlier invocation of a resumed run: the run ends incomplete, the next one redoes the window exactly', async () => {
@@ -442,7 +530,12 @@ describe('runExport', () => {
     const request = {};
     // The first invocation meets Tencent failing for one number and runs out of time.
     let down = true;
-    const client = fakeClient({ fail: (r) => (down && r.phoneNumber === flaky ? new UpstreamUnavailable('busy', { code: 'InternalError.Timeout' }) : undefined) });
+    const client = fakeClient({
+      fail: (r) =>
+        down && r.phoneNumber === flaky
+          ? new UpstreamUnavailable('busy', { code: 'InternalError.Timeout' })
+          : undefined,
+    });
     const summaries: RunSummary[] = [];
     // Time runs short as soon as the flaky number has been tried.
     const remainingMs = (): number => (client.calls.some((c) => c.phoneNumber === flaky) ? 10 : 60_000);

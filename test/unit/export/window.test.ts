@@ -34,11 +34,26 @@ describe('windowOf', () => {
   it('a scheduled request uses the scheduled window; an explicit one is parsed and checked', () => {
     expect(windowOf({}, undefined, NOW, SETTINGS)).toEqual(scheduledWindow(undefined, NOW, SETTINGS));
     expect(windowOf({}, NOW - 7200, NOW, SETTINGS)).toEqual({ beginTime: NOW - 7200 - 3600, endTime: NOW });
-    expect(windowOf({ beginTime: NOW - 100, endTime: NOW - 50 }, NOW - 10, NOW, SETTINGS)).toEqual({ beginTime: NOW - 100, endTime: NOW - 50 });
-    expect(windowOf({ beginTime: String(NOW - 100) }, undefined, NOW, SETTINGS)).toEqual({ beginTime: NOW - 100, endTime: NOW });
-    invalid(thrown(() => windowOf({ beginTime: NOW - 8 * 86400 }, undefined, NOW, SETTINGS)), 'beginTime');
-    invalid(thrown(() => windowOf({ beginTime: NOW - 100, endTime: NOW - 200 }, undefined, NOW, SETTINGS)), 'endTime');
-    invalid(thrown(() => windowOf({ beginTime: 'yesterday' }, undefined, NOW, SETTINGS)), 'beginTime');
+    expect(windowOf({ beginTime: NOW - 100, endTime: NOW - 50 }, NOW - 10, NOW, SETTINGS)).toEqual({
+      beginTime: NOW - 100,
+      endTime: NOW - 50,
+    });
+    expect(windowOf({ beginTime: String(NOW - 100) }, undefined, NOW, SETTINGS)).toEqual({
+      beginTime: NOW - 100,
+      endTime: NOW,
+    });
+    invalid(
+      thrown(() => windowOf({ beginTime: NOW - 8 * 86400 }, undefined, NOW, SETTINGS)),
+      'beginTime',
+    );
+    invalid(
+      thrown(() => windowOf({ beginTime: NOW - 100, endTime: NOW - 200 }, undefined, NOW, SETTINGS)),
+      'endTime',
+    );
+    invalid(
+      thrown(() => windowOf({ beginTime: 'yesterday' }, undefined, NOW, SETTINGS)),
+      'beginTime',
+    );
   });
 
   it('the reconciliation sweep takes the last reconcileSeconds (72 hours unless set), whatever the checkpoint', () => {
@@ -63,7 +78,10 @@ describe('scheduledWindow', () => {
   it('a later run starts at the checkpoint less the lateness overlap', () => {
     const checkpoint = NOW - 2 * HOUR;
     expect(scheduledWindow(checkpoint, NOW, SETTINGS)).toEqual({ beginTime: checkpoint - HOUR, endTime: NOW });
-    expect(scheduledWindow(checkpoint, NOW, { ...SETTINGS, latenessSeconds: 0 })).toEqual({ beginTime: checkpoint, endTime: NOW });
+    expect(scheduledWindow(checkpoint, NOW, { ...SETTINGS, latenessSeconds: 0 })).toEqual({
+      beginTime: checkpoint,
+      endTime: NOW,
+    });
   });
 
   it('never reaches past what Tencent still serves (7 days, less a margin)', () => {

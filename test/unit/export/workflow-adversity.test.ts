@@ -12,13 +12,31 @@ import type { ShardResult } from '#lib/export/workflow.ts';
 import { UpstreamUnavailable } from '#lib/errors.ts';
 import type { PullSmsSendStatus } from '#lib/tencent/types.ts';
 import { utcDay } from '#lib/utc-day.ts';
-import { expectHolds, inWindow, numbersOf, pendingOf, receipts, sameGroup, settings, tencent } from '../../support/adversity.ts';
+import {
+  expectHolds,
+  inWindow,
+  numbersOf,
+  pendingOf,
+  receipts,
+  sameGroup,
+  settings,
+  tencent,
+} from '../../support/adversity.ts';
 import { BUCKET, DAY, HOUR, NOW, PREFIX, deps } from '../../support/export-fixtures.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
 
 /** The export Lambda as the state machines call it: one direct event, one answer. */
-function workflowOf(lake: MemoryStore, data: Map<string, PullSmsSendStatus[]>, s: ExportSettings, clock: () => number, fail?: (n: string) => boolean) {
-  const client = tencent(data, { fail: (request) => (fail?.(request.phoneNumber) ? new UpstreamUnavailable('down', { code: 'InternalError' }) : undefined) });
+function workflowOf(
+  lake: MemoryStore,
+  data: Map<string, PullSmsSendStatus[]>,
+  s: ExportSettings,
+  clock: () => number,
+  fail?: (n: string) => boolean,
+) {
+  const client = tencent(data, {
+    fail: (request) =>
+      fail?.(request.phoneNumber) ? new UpstreamUnavailable('down', { code: 'InternalError' }) : undefined,
+  });
   const d: ExportEventDeps = { ...deps(lake, client, { now: clock }), reportRun: () => undefined };
   const call = <T>(event: unknown): Promise<T> => handleExportEvent(d, s, event) as Promise<T>;
   return {
@@ -85,7 +103,11 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
     clock += HOUR * 1000;
     await job2.run();
     const all = [a, b, c, other];
-    expectHolds(lake, all, all.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: clock / 1000 })));
+    expectHolds(
+      lake,
+      all,
+      all.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: clock / 1000 })),
+    );
     // Both jobs have re-pulled the day: the debt is paid and gone.
     expect(debtsOf(lake)).toEqual([]);
   });
@@ -149,7 +171,11 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
       results.push(result);
     }
     expect(await job.commit(plan, results)).toMatchObject({ complete: true, numbersDone: numbers.length });
-    expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: NOW })));
+    expectHolds(
+      lake,
+      numbers,
+      numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - DAY, endTime: NOW })),
+    );
   });
 
   it('a shard the workflow caught (refused) is recorded so: its groups’ windows are owed, and the next run pays them', async () => {
@@ -168,7 +194,11 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
     expect(numbers.filter((n) => shardOfGroup(groupOf(n)) === caught).every((n) => owedBy.has(n))).toBe(true);
     clock += HOUR * 1000;
     expect(await job.run()).toMatchObject({ complete: true });
-    expectHolds(lake, numbers, numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - 2 * DAY, endTime: NOW })));
+    expectHolds(
+      lake,
+      numbers,
+      numbers.flatMap((n) => inWindow(data.get(n) ?? [], { beginTime: NOW - 2 * DAY, endTime: NOW })),
+    );
   });
 
   it('steps replayed on a committed run are no-ops, wherever its clean-up was cut off', async () => {
@@ -184,11 +214,22 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
     const deleted = [...before.keys()].filter((k) => !lake.objects.has(k));
     expect(deleted.length).toBeGreaterThan(3);
     const lakeBytes = new Map([...lake.objects].filter(([k]) => k.includes('/statuses/')));
-    const restorations = [deleted, deleted.slice(0, Math.ceil(deleted.length / 2)), deleted.slice(Math.ceil(deleted.length / 2)), ...deleted.map((k) => [k])];
+    const restorations = [
+      deleted,
+      deleted.slice(0, Math.ceil(deleted.length / 2)),
+      deleted.slice(Math.ceil(deleted.length / 2)),
+      ...deleted.map((k) => [k]),
+    ];
     for (const restored of restorations) {
       for (const k of restored) lake.objects.set(k, before.get(k) as never);
       for (const shard of plan.shards) {
-        expect(await handleExportEvent({ ...deps(lake, tencent(data)), reportRun: () => undefined }, settings({ defaults: { phoneNumbers: numbers } }), { action: 'shard', plan, shard })).toEqual({ shard, done: true });
+        expect(
+          await handleExportEvent(
+            { ...deps(lake, tencent(data)), reportRun: () => undefined },
+            settings({ defaults: { phoneNumbers: numbers } }),
+            { action: 'shard', plan, shard },
+          ),
+        ).toEqual({ shard, done: true });
       }
       expect(await job.commit(plan, results)).toEqual(committed);
       expect(runStateOf(lake)).toEqual([]);
@@ -196,35 +237,47 @@ describe('the export workflow loses nothing when a run fails, overlaps or is rep
     expect(new Map([...lake.objects].filter(([k]) => k.includes('/statuses/')))).toEqual(lakeBytes);
   });
 
-  it.each(['the earlier run commits first', 'the later run commits first'])('two overlapping runs of one job (%s): an honest checkpointAdvanced, each owed window kept once', async (order) => {
-    const lake = memoryStore();
-    const numbers = numbersOf(6, 17);
-    const failing = numbers[0] as string;
-    const data = new Map(numbers.map((n) => [n, receipts(n, 5, NOW - 20 * HOUR, NOW - HOUR)]));
-    const s = settings({ defaults: { phoneNumbers: numbers } });
-    let clock = NOW * 1000;
-    const jobFailing = workflowOf(lake, data, s, () => clock, (n) => n === failing);
-    const firstRun = await jobFailing.run();
-    expect(firstRun).toMatchObject({ complete: false });
-    const owedBefore = pendingOf(lake, jobIdOf({}, s.defaults));
-    expect(owedBefore).toHaveLength(1);
-    clock += HOUR * 1000;
-    const early = await jobFailing.plan();
-    clock += 10 * 60 * 1000;
-    const late = await jobFailing.plan();
-    const finish = async (plan: Plan) => {
-      const results = [];
-      for (const shard of plan.shards) results.push(await jobFailing.shard(plan, shard));
-      return jobFailing.commit(plan, results);
-    };
-    const [first, second] = order === 'the earlier run commits first' ? [early, late] : [late, early];
-    const one = await finish(first);
-    const two = await finish(second);
-    const moved = order === 'the earlier run commits first' ? [true, true] : [true, false];
-    expect([one.checkpointAdvanced, two.checkpointAdvanced]).toEqual(moved);
-    // Both runs consumed the owed window and owe it again, each with its own window: one entry covers all of it.
-    const owed = pendingOf(lake, jobIdOf({}, s.defaults)).filter((p: OwedWindow) => p.phoneNumber === failing);
-    expect(owed).toHaveLength(1);
-    expect(owed[0]).toMatchObject({ beginTime: owedBefore[0]?.beginTime, endTime: Math.max(early.window.endTime, late.window.endTime) });
-  });
+  it.each(['the earlier run commits first', 'the later run commits first'])(
+    'two overlapping runs of one job (%s): an honest checkpointAdvanced, each owed window kept once',
+    async (order) => {
+      const lake = memoryStore();
+      const numbers = numbersOf(6, 17);
+      const failing = numbers[0] as string;
+      const data = new Map(numbers.map((n) => [n, receipts(n, 5, NOW - 20 * HOUR, NOW - HOUR)]));
+      const s = settings({ defaults: { phoneNumbers: numbers } });
+      let clock = NOW * 1000;
+      const jobFailing = workflowOf(
+        lake,
+        data,
+        s,
+        () => clock,
+        (n) => n === failing,
+      );
+      const firstRun = await jobFailing.run();
+      expect(firstRun).toMatchObject({ complete: false });
+      const owedBefore = pendingOf(lake, jobIdOf({}, s.defaults));
+      expect(owedBefore).toHaveLength(1);
+      clock += HOUR * 1000;
+      const early = await jobFailing.plan();
+      clock += 10 * 60 * 1000;
+      const late = await jobFailing.plan();
+      const finish = async (plan: Plan) => {
+        const results = [];
+        for (const shard of plan.shards) results.push(await jobFailing.shard(plan, shard));
+        return jobFailing.commit(plan, results);
+      };
+      const [first, second] = order === 'the earlier run commits first' ? [early, late] : [late, early];
+      const one = await finish(first);
+      const two = await finish(second);
+      const moved = order === 'the earlier run commits first' ? [true, true] : [true, false];
+      expect([one.checkpointAdvanced, two.checkpointAdvanced]).toEqual(moved);
+      // Both runs consumed the owed window and owe it again, each with its own window: one entry covers all of it.
+      const owed = pendingOf(lake, jobIdOf({}, s.defaults)).filter((p: OwedWindow) => p.phoneNumber === failing);
+      expect(owed).toHaveLength(1);
+      expect(owed[0]).toMatchObject({
+        beginTime: owedBefore[0]?.beginTime,
+        endTime: Math.max(early.window.endTime, late.window.endTime),
+      });
+    },
+  );
 });

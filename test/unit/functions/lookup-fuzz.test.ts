@@ -54,7 +54,10 @@ const longString = fc
   .map(([piece, length]) => piece.repeat(Math.ceil(length / piece.length)).slice(0, length))
   .filter((s) => s.length > MAX_ECHO);
 const longDigits = fc.integer({ min: MAX_ECHO, max: 10_000 }).map((n) => '1'.repeat(n));
-const loneSurrogates = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 4 });
+const loneSurrogates = fc.string({
+  unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+  maxLength: 4,
+});
 
 const anyString = fc.oneof(
   fc.string(),
@@ -74,7 +77,10 @@ const phonePath = fc.oneof(
   { arbitrary: fc.string().map((s) => `%${s}`), weight: 1 },
   { arbitrary: longDigits.map((d) => `+86${d}`), weight: 1 },
   { arbitrary: longDigits.map((d) => `%2B86${d}`), weight: 1 },
-  { arbitrary: fc.constantFrom('', '%', '%%', '%2', '%2B', '%2B%', '%E0%A4%A', '%00', '%ZZ', '+', '%2B8613711112222%'), weight: 1 },
+  {
+    arbitrary: fc.constantFrom('', '%', '%%', '%2', '%2B', '%2B%', '%E0%A4%A', '%00', '%ZZ', '+', '%2B8613711112222%'),
+    weight: 1,
+  },
 );
 
 /** Unix seconds and ISO-8601 spellings of `seconds`, as a query string carries them. */
@@ -89,21 +95,30 @@ const validLimit = fc.integer({ min: 1, max: 100 }).map(String);
 const validAll = fc.constantFrom('true', 'false', '1', '0', '');
 
 /** A query string the API accepts: a window inside the last 7 days, a limit, all. */
-const validQuery = fc
-  .tuple(fc.integer({ min: 0, max: WEEK }), fc.integer({ min: 0, max: WEEK }))
-  .chain(([a, b]) => {
-    const [older, newer] = a >= b ? [a, b] : [b, a];
-    return fc.record(
-      { beginTime: validTime(NOW - older), endTime: validTime(NOW - newer), limit: validLimit, all: validAll },
-      { requiredKeys: [] },
-    );
-  });
+const validQuery = fc.tuple(fc.integer({ min: 0, max: WEEK }), fc.integer({ min: 0, max: WEEK })).chain(([a, b]) => {
+  const [older, newer] = a >= b ? [a, b] : [b, a];
+  return fc.record(
+    { beginTime: validTime(NOW - older), endTime: validTime(NOW - newer), limit: validLimit, all: validAll },
+    { requiredKeys: [] },
+  );
+});
 
 const timeValue = fc.oneof(
   fc.integer({ min: 0, max: WEEK * 2 }).chain((ago) => validTime(NOW - ago)),
   fc.integer({ min: -WEEK, max: 0 }).chain((ago) => validTime(NOW - ago)),
   fc.integer().map(String),
-  fc.constantFrom('', 'now', 'yesterday', '2024-02-30', '2025-11-25', '0000-01-01', '9999-12-31T23:59:59Z', '2025-11-25T25:00:00Z', '1e9', '-1'),
+  fc.constantFrom(
+    '',
+    'now',
+    'yesterday',
+    '2024-02-30',
+    '2025-11-25',
+    '0000-01-01',
+    '9999-12-31T23:59:59Z',
+    '2025-11-25T25:00:00Z',
+    '1e9',
+    '-1',
+  ),
   anyString,
 );
 const limitValue = fc.oneof(
@@ -114,7 +129,23 @@ const limitValue = fc.oneof(
 const allValue = fc.oneof(fc.constantFrom('true', 'false', '1', '0', '', 'TRUE', 'yes', 'null'), anyString);
 
 const queryKey = fc.oneof(
-  fc.constantFrom('beginTime', 'endTime', 'limit', 'all', 'phoneNumber', 'BeginTime', 'LIMIT', 'begin', 'offset', 'Offset', '__proto__', 'constructor', 'toString', 'hasOwnProperty', ''),
+  fc.constantFrom(
+    'beginTime',
+    'endTime',
+    'limit',
+    'all',
+    'phoneNumber',
+    'BeginTime',
+    'LIMIT',
+    'begin',
+    'offset',
+    'Offset',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    '',
+  ),
   fc.string(),
   fc.string({ unit: 'binary' }),
   longString,
@@ -126,15 +157,21 @@ const queryStringParameters: fc.Arbitrary<Record<string, string> | null> = fc.on
   validQuery,
   fc.record({ beginTime: timeValue, endTime: timeValue, limit: limitValue, all: allValue }, { requiredKeys: [] }),
   fc.dictionary(queryKey, queryValue, { maxKeys: 6 }),
-  fc.tuple(validQuery, fc.dictionary(queryKey, queryValue, { maxKeys: 3 })).map(([known, extra]) => ({ ...known, ...extra })),
+  fc
+    .tuple(validQuery, fc.dictionary(queryKey, queryValue, { maxKeys: 3 }))
+    .map(([known, extra]) => ({ ...known, ...extra })),
 );
 
 const headers = fc.oneof(
   fc.constant({ 'x-api-key': 'local-key', Host: 'abc.execute-api.eu-west-1.amazonaws.com' }),
-  fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('X-Api-Key', 'Content-Type', 'ACCEPT', '__proto__')), anyString, { maxKeys: 5 }).map((extra) => ({
-    'x-api-key': 'local-key',
-    ...extra,
-  })),
+  fc
+    .dictionary(fc.oneof(fc.string(), fc.constantFrom('X-Api-Key', 'Content-Type', 'ACCEPT', '__proto__')), anyString, {
+      maxKeys: 5,
+    })
+    .map((extra) => ({
+      'x-api-key': 'local-key',
+      ...extra,
+    })),
 );
 
 interface HttpInput {
@@ -155,7 +192,12 @@ const httpInput: fc.Arbitrary<HttpInput> = fc.record({
 
 /** A valid lookup through API Gateway: a number (plain or %2B-encoded) and a valid query string. */
 const validHttpInput: fc.Arbitrary<HttpInput> = fc.record({
-  pathParameters: fc.oneof(validNumber, validNumber.map((n) => `%2B${n.slice(1)}`)).map((phoneNumber) => ({ phoneNumber })),
+  pathParameters: fc
+    .oneof(
+      validNumber,
+      validNumber.map((n) => `%2B${n.slice(1)}`),
+    )
+    .map((phoneNumber) => ({ phoneNumber })),
   queryStringParameters: fc.oneof(fc.constant(null), validQuery),
   headers,
 });
@@ -243,7 +285,10 @@ beforeEach(() => {
     logs.push(String(chunk));
     return true;
   };
-  spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
 });
 
 afterEach(() => {
@@ -254,7 +299,11 @@ afterEach(() => {
 
 describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
   /** One fuzzed event through the HTTP adapter, with the Tencent requests it cost and what it logged. */
-  async function send(http: Http, fake: FakeClient, input: HttpInput): Promise<{ result: APIGatewayProxyResult; spent: number; logged: string }> {
+  async function send(
+    http: Http,
+    fake: FakeClient,
+    input: HttpInput,
+  ): Promise<{ result: APIGatewayProxyResult; spent: number; logged: string }> {
     const callsBefore = fake.calls.length;
     const logsBefore = logs.length;
     let result: APIGatewayProxyResult;
@@ -363,7 +412,10 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
     const { http } = lookupHandlers(fake, 4, 7000);
     const queries: Array<Record<string, string> | null> = [null, {}, { beginTime: String(NOW - 3600) }];
     for (const queryStringParameters of queries) {
-      const result = await http(restEvent({ pathParameters: { phoneNumber: null }, queryStringParameters, headers: {} }), CONTEXT);
+      const result = await http(
+        restEvent({ pathParameters: { phoneNumber: null }, queryStringParameters, headers: {} }),
+        CONTEXT,
+      );
       expect(result.statusCode, result.body).toBe(400);
       expectErrorBody(JSON.parse(result.body));
     }
@@ -374,9 +426,14 @@ describe('lookup HTTP adapter: fuzzed API Gateway events', () => {
     const fake = fakeClient();
     const { http } = lookupHandlers(fake, 4, 7000);
     for (const phoneNumber of ['%', '%E0%A4%A', '%2B861371111222%', '%ZZ8613711112222']) {
-      const result = await http(restEvent({ pathParameters: { phoneNumber }, queryStringParameters: null, headers: {} }), CONTEXT);
+      const result = await http(
+        restEvent({ pathParameters: { phoneNumber }, queryStringParameters: null, headers: {} }),
+        CONTEXT,
+      );
       expect(result.statusCode, phoneNumber).toBe(400);
-      expect(JSON.parse(result.body)).toMatchObject({ error: { code: 'InvalidParameterValue.IncorrectPhoneNumber', field: 'phoneNumber' } });
+      expect(JSON.parse(result.body)).toMatchObject({
+        error: { code: 'InvalidParameterValue.IncorrectPhoneNumber', field: 'phoneNumber' },
+      });
     }
     expect(fake.calls).toHaveLength(0);
   });
@@ -388,19 +445,44 @@ type ErrorCase = { make: () => Error; status: number[]; retryAfter?: string };
 
 const ERROR_CASES: ErrorCase[] = [
   { make: () => new RateLimited('over the request budget', { retryAfterSeconds: 1 }), status: [429], retryAfter: '1' },
-  { make: () => new RateLimited('Tencent throttled', { code: 'RequestLimitExceeded', requestId: 'r-429', retryAfterSeconds: 7 }), status: [429], retryAfter: '7' },
+  {
+    make: () =>
+      new RateLimited('Tencent throttled', { code: 'RequestLimitExceeded', requestId: 'r-429', retryAfterSeconds: 7 }),
+    status: [429],
+    retryAfter: '7',
+  },
   { make: () => new RateLimited('over the request budget'), status: [429] },
-  { make: () => new UpstreamUnavailable('Tencent is down', { code: 'InternalError', requestId: 'r-503' }), status: [503] },
-  { make: () => new UpstreamUnavailable('Tencent timed out', { code: 'RequestTimeout', statusCode: 504 }), status: [504] },
-  { make: () => new UpstreamRejected('the secret key is wrong', { code: 'AuthFailure.SignatureFailure', requestId: 'r-502' }), status: [502] },
+  {
+    make: () => new UpstreamUnavailable('Tencent is down', { code: 'InternalError', requestId: 'r-503' }),
+    status: [503],
+  },
+  {
+    make: () => new UpstreamUnavailable('Tencent timed out', { code: 'RequestTimeout', statusCode: 504 }),
+    status: [504],
+  },
+  {
+    make: () =>
+      new UpstreamRejected('the secret key is wrong', { code: 'AuthFailure.SignatureFailure', requestId: 'r-502' }),
+    status: [502],
+  },
   { make: () => new UpstreamRejected('no such app', { code: 'FailedOperation.SmsSdkAppIdNotExist' }), status: [502] },
-  { make: () => new InvalidInput('Tencent refused the number', { code: 'InvalidParameterValue.IncorrectPhoneNumber', field: 'phoneNumber' }), status: [400] },
+  {
+    make: () =>
+      new InvalidInput('Tencent refused the number', {
+        code: 'InvalidParameterValue.IncorrectPhoneNumber',
+        field: 'phoneNumber',
+      }),
+    status: [400],
+  },
   { make: () => new Error('boom'), status: [500] },
 ];
 
 describe('lookup HTTP adapter: Tencent failures', () => {
   /** A valid lookup through the HTTP adapter while every Tencent request fails with the case's error. */
-  async function failedLookup(input: HttpInput, errorCase: ErrorCase): Promise<{ result: APIGatewayProxyResult; thrown: Error | undefined; calls: number }> {
+  async function failedLookup(
+    input: HttpInput,
+    errorCase: ErrorCase,
+  ): Promise<{ result: APIGatewayProxyResult; thrown: Error | undefined; calls: number }> {
     let thrown: Error | undefined;
     const fake = fakeClient(() => (thrown = errorCase.make()));
     const { http } = lookupHandlers(fake, 4, 7000);
@@ -463,11 +545,23 @@ describe('lookup HTTP adapter: Tencent failures', () => {
 
 // ---- the direct adapter --------------------------------------------------------------------------
 
-const anyValue = fc.oneof(fc.jsonValue(), anyString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+const anyValue = fc.oneof(
+  fc.jsonValue(),
+  anyString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+);
 
 const directRecord = fc.record(
   {
-    phoneNumber: fc.oneof(validNumber, validNumber.map((n) => `%2B${n.slice(1)}`), anyValue),
+    phoneNumber: fc.oneof(
+      validNumber,
+      validNumber.map((n) => `%2B${n.slice(1)}`),
+      anyValue,
+    ),
     beginTime: fc.oneof(fc.integer({ min: NOW - 2 * WEEK, max: NOW + 100 }), timeValue, anyValue),
     endTime: fc.oneof(fc.integer({ min: NOW - 2 * WEEK, max: NOW + 100 }), timeValue, anyValue),
     limit: fc.oneof(fc.integer({ min: -5, max: 200 }), limitValue, anyValue),
@@ -477,27 +571,27 @@ const directRecord = fc.record(
 );
 
 /** A direct lookup that must succeed: numbers and booleans as JSON carries them, or strings. */
-const validDirect = fc
-  .tuple(fc.integer({ min: 0, max: WEEK }), fc.integer({ min: 0, max: WEEK }))
-  .chain(([a, b]) => {
-    const [older, newer] = a >= b ? [a, b] : [b, a];
-    return fc.record(
-      {
-        phoneNumber: validNumber,
-        beginTime: fc.oneof(fc.constant(NOW - older), validTime(NOW - older)),
-        endTime: fc.oneof(fc.constant(NOW - newer), validTime(NOW - newer)),
-        limit: fc.oneof(fc.integer({ min: 1, max: 100 }), validLimit),
-        all: fc.oneof(fc.boolean(), validAll),
-      },
-      { requiredKeys: ['phoneNumber'] },
-    );
-  });
+const validDirect = fc.tuple(fc.integer({ min: 0, max: WEEK }), fc.integer({ min: 0, max: WEEK })).chain(([a, b]) => {
+  const [older, newer] = a >= b ? [a, b] : [b, a];
+  return fc.record(
+    {
+      phoneNumber: validNumber,
+      beginTime: fc.oneof(fc.constant(NOW - older), validTime(NOW - older)),
+      endTime: fc.oneof(fc.constant(NOW - newer), validTime(NOW - newer)),
+      limit: fc.oneof(fc.integer({ min: 1, max: 100 }), validLimit),
+      all: fc.oneof(fc.boolean(), validAll),
+    },
+    { requiredKeys: ['phoneNumber'] },
+  );
+});
 
 const directInput: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue(),
   fc.object(),
   directRecord,
-  fc.tuple(directRecord, fc.dictionary(queryKey, anyValue, { maxKeys: 2 })).map(([known, extra]) => ({ ...extra, ...known })),
+  fc
+    .tuple(directRecord, fc.dictionary(queryKey, anyValue, { maxKeys: 2 }))
+    .map(([known, extra]) => ({ ...extra, ...known })),
   validDirect,
 );
 
@@ -582,7 +676,10 @@ describe('lookup direct adapter: fuzzed invocations', () => {
     const errorCase = fc.constantFrom(...taxonomyCases);
 
     /** The invocation's rejection (it must not resolve), the error Tencent last gave, and the requests made. */
-    async function failedInvocation(event: unknown, errorCase: ErrorCase): Promise<{ error: SmsStatusError; thrown: Error | undefined; calls: number }> {
+    async function failedInvocation(
+      event: unknown,
+      errorCase: ErrorCase,
+    ): Promise<{ error: SmsStatusError; thrown: Error | undefined; calls: number }> {
       let thrown: Error | undefined;
       const fake = fakeClient(() => (thrown = errorCase.make()));
       const { direct } = lookupHandlers(fake, 4, 7000);

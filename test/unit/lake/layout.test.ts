@@ -26,7 +26,9 @@ import { utcDay } from '#lib/utc-day.ts';
 
 const DAY = 24 * 3600;
 
-const e164 = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/)).map(([first, rest]) => `+${first}${rest}`);
+const e164 = fc
+  .tuple(fc.integer({ min: 1, max: 9 }), fc.stringMatching(/^\d{6,14}$/))
+  .map(([first, rest]) => `+${first}${rest}`);
 
 describe('groupOf', () => {
   it('is an integer in [0, GROUPS) for any string', () => {

@@ -129,7 +129,11 @@ describe('settleRebuilds', () => {
   it('a debt written before owners were kept is owed by every active job owning its group', async () => {
     const store = await twoJobsOneDebt();
     const ledger = ledgerOf(store) as Ledger;
-    store.put(BUCKET, ledgerKey(PREFIX), Buffer.from(JSON.stringify({ ...ledger, rebuilds: ledger.rebuilds.map(({ owners: _, ...debt }) => debt) })));
+    store.put(
+      BUCKET,
+      ledgerKey(PREFIX),
+      Buffer.from(JSON.stringify({ ...ledger, rebuilds: ledger.rebuilds.map(({ owners: _, ...debt }) => debt) })),
+    );
     await registerJob(store, BUCKET, PREFIX, 'late', [5], T + HOUR_MS);
     await settle(store, 'a', T + 2 * HOUR_MS);
     expect((await settle(store, 'b', T + 3 * HOUR_MS)).rebuilds).toHaveLength(1);

@@ -6,7 +6,16 @@ import { gzipLines, lakeRecord as record } from '../../support/lake.ts';
 
 const KEY = 'sms-status/statuses/dt=2024-05-01/part-03.jsonl.gz';
 const T0 = Date.UTC(2024, 4, 1, 8) / 1000;
-const FIELDS = ['serialNo', 'phoneNumber', 'countryCode', 'subscriberNumber', 'reportStatus', 'description', 'userReceiveTime', 'sdkAppId'];
+const FIELDS = [
+  'serialNo',
+  'phoneNumber',
+  'countryCode',
+  'subscriberNumber',
+  'reportStatus',
+  'description',
+  'userReceiveTime',
+  'sdkAppId',
+];
 const RECORDS = Array.from({ length: 40 }, (_, i) => record(i, T0 + i));
 
 /** What a reader of `lines` got before it stopped, and what stopped it. */

@@ -43,7 +43,11 @@ describe('mergeSorted', () => {
   });
 
   it('a fresh record replaces the stored one with the same serialNo, at its own time', async () => {
-    const stored = [record(1, T0), record(2, T0 + 10, { reportStatus: 'FAIL', description: 'UNKNOWN' }), record(3, T0 + 20)];
+    const stored = [
+      record(1, T0),
+      record(2, T0 + 10, { reportStatus: 'FAIL', description: 'UNKNOWN' }),
+      record(3, T0 + 20),
+    ];
     const fresh = [record(2, T0 + 30, { reportStatus: 'SUCCESS', description: 'DELIVRD' })];
     const out = parseLines(await collectLines(mergeSorted(iterate(stored), fresh)));
     expect(out.map((r) => r.serialNo)).toEqual([record(1, 0).serialNo, record(3, 0).serialNo, record(2, 0).serialNo]);
@@ -59,7 +63,10 @@ describe('mergeSorted', () => {
 
   it('passes stored lines through exactly as they were written', async () => {
     const stored: StoredLine[] = [
-      { line: '{"serialNo":"s1","userReceiveTime":10,"note":"written by an older version"}', record: { serialNo: 's1', userReceiveTime: T0 } },
+      {
+        line: '{"serialNo":"s1","userReceiveTime":10,"note":"written by an older version"}',
+        record: { serialNo: 's1', userReceiveTime: T0 },
+      },
       { line: toLine(record(3, T0 + 20)), record: record(3, T0 + 20) },
     ];
     async function* source(): AsyncGenerator<StoredLine> {
@@ -93,7 +100,12 @@ describe('mergeInto', () => {
   it('adds to what the object holds: the union, without duplicate serialNo', async () => {
     const store = memoryStore();
     await mergeInto(store, BUCKET, KEY, [record(1, T0), record(2, T0 + 10), record(3, T0 + 20)]);
-    await mergeInto(store, BUCKET, KEY, [record(2, T0 + 10), record(3, T0 + 20), record(4, T0 + 5), record(5, T0 + 50)]);
+    await mergeInto(store, BUCKET, KEY, [
+      record(2, T0 + 10),
+      record(3, T0 + 20),
+      record(4, T0 + 5),
+      record(5, T0 + 50),
+    ]);
     const lines = store.lines<ExportRecord>(BUCKET, KEY);
     expect(lines.map((r) => r.serialNo)).toEqual([1, 4, 2, 3, 5].map((n) => record(n, 0).serialNo));
     expect(new Set(lines.map((r) => r.serialNo)).size).toBe(lines.length);
@@ -101,7 +113,10 @@ describe('mergeInto', () => {
 
   it('a fresh record replaces the stored record with the same serialNo', async () => {
     const store = memoryStore();
-    await mergeInto(store, BUCKET, KEY, [record(1, T0, { reportStatus: 'FAIL', description: 'UNKNOWN' }), record(2, T0 + 1)]);
+    await mergeInto(store, BUCKET, KEY, [
+      record(1, T0, { reportStatus: 'FAIL', description: 'UNKNOWN' }),
+      record(2, T0 + 1),
+    ]);
     await mergeInto(store, BUCKET, KEY, [record(1, T0)]);
     expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([record(1, T0), record(2, T0 + 1)]);
   });
@@ -186,7 +201,12 @@ describe('one version per receipt (the merge rule)', () => {
     const store = memoryStore();
     await mergeInto(store, BUCKET, KEY, [record(1, T0 - 50), successAt1005, record(3, T0 + 500)]);
     await mergeInto(store, BUCKET, KEY, [failAt10, record(2, T0 + 100)]);
-    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([record(1, T0 - 50), record(2, T0 + 100), successAt1005, record(3, T0 + 500)]);
+    expect(store.lines<ExportRecord>(BUCKET, KEY)).toEqual([
+      record(1, T0 - 50),
+      record(2, T0 + 100),
+      successAt1005,
+      record(3, T0 + 500),
+    ]);
   });
 
   it('on equal receive times, the same version wins whichever is stored first', async () => {
@@ -211,10 +231,17 @@ describe('one version per receipt (the merge rule)', () => {
     });
     const scenario = fc
       .array(version, { minLength: 1, maxLength: 14 })
-      .chain((versions) => fc.tuple(fc.constant(versions), fc.shuffledSubarray(versions, { minLength: versions.length }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: versions.length, maxLength: versions.length })));
+      .chain((versions) =>
+        fc.tuple(
+          fc.constant(versions),
+          fc.shuffledSubarray(versions, { minLength: versions.length }),
+          fc.array(fc.integer({ min: 0, max: 3 }), { minLength: versions.length, maxLength: versions.length }),
+        ),
+      );
     await fc.assert(
       fc.asyncProperty(scenario, async ([versions, permuted, batchOf]) => {
-        const asRecord = (v: (typeof versions)[number]): ExportRecord => record(v.serial, T0 + v.offset, { reportStatus: v.status, description: v.description });
+        const asRecord = (v: (typeof versions)[number]): ExportRecord =>
+          record(v.serial, T0 + v.offset, { reportStatus: v.status, description: v.description });
         const once = memoryStore();
         await mergeInto(once, BUCKET, KEY, versions.map(asRecord));
         const inTurns = memoryStore();

@@ -161,7 +161,9 @@ describe('updateJson', () => {
   it('another writer in between: reads again and redoes the change, so neither change is lost', async () => {
     const store = memoryStore();
     await writeJson(store, BUCKET, KEY, ['first']);
-    const add = (item: string) => (current: string[] = []) => [...current, item];
+    const add =
+      (item: string) =>
+      (current: string[] = []) => [...current, item];
     const other = racing(store, KEY, () => updateJson(store, BUCKET, KEY, add('other')));
     const { policy } = recorded(3);
     expect(await updateJson(other, BUCKET, KEY, add('mine'), policy)).toEqual(['first', 'other', 'mine']);

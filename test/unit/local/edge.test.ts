@@ -7,7 +7,8 @@ import { UsagePlanThrottle } from '../../../local/edge/usage-plan-throttle.ts';
 
 const edgeYml = parse(await readFile(new URL('../../../resources/edge.yml', import.meta.url), 'utf8'));
 const templateOf = (type: string): string =>
-  (Object.values(edgeYml.Resources) as any[]).find((r) => r.Properties.ResponseType === type).Properties.ResponseTemplates['application/json'];
+  (Object.values(edgeYml.Resources) as any[]).find((r) => r.Properties.ResponseType === type).Properties
+    .ResponseTemplates['application/json'];
 
 describe('the local edge’s answers', () => {
   it('are resources/edge.yml’s templates, rendered with the request id', async () => {
@@ -70,14 +71,20 @@ describe('namedError', () => {
   });
 
   it('takes the name from the first line of the stack', () => {
-    expect(namedError(payload('InvalidInput: InvalidParameter: limit must be a whole number')).errorType).toBe('InvalidInput');
+    expect(namedError(payload('InvalidInput: InvalidParameter: limit must be a whole number')).errorType).toBe(
+      'InvalidInput',
+    );
     expect(namedError(payload('TypeError: x is not a function', 'x is not a function')).errorType).toBe('TypeError');
   });
 
   it('leaves it when the line is not the name and message, or the type is already named', () => {
     expect(namedError(payload('something else entirely')).errorType).toBe('Error');
-    expect(namedError(payload('Invalid Input: InvalidParameter: limit must be a whole number')).errorType).toBe('Error');
-    expect(namedError({ errorType: 'RateLimited', errorMessage: 'x', trace: ['Other: x'] }).errorType).toBe('RateLimited');
+    expect(namedError(payload('Invalid Input: InvalidParameter: limit must be a whole number')).errorType).toBe(
+      'Error',
+    );
+    expect(namedError({ errorType: 'RateLimited', errorMessage: 'x', trace: ['Other: x'] }).errorType).toBe(
+      'RateLimited',
+    );
     expect(namedError({ errorType: 'Error', errorMessage: 'x' }).errorType).toBe('Error');
   });
 });

@@ -16,7 +16,8 @@ const LOOKUP_LINE = JSON.stringify({
   phoneNumber: '+86*******2222',
   complete: true,
 });
-const EMF_LINE = '{"_aws":{"Timestamp":1796473396399,"CloudWatchMetrics":[]},"service":"sms-status","TencentRequests":1}';
+const EMF_LINE =
+  '{"_aws":{"Timestamp":1796473396399,"CloudWatchMetrics":[]},"service":"sms-status","TencentRequests":1}';
 
 /** A stream that is not a terminal: no colours. */
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
@@ -35,12 +36,16 @@ describe('functionLogEntry', () => {
     expect(functionLogEntry(LOOKUP_LINE)).toMatchObject({ function_name: 'sms-status-dev-lookup', message: 'lookup' });
     expect(functionLogEntry(EMF_LINE)).toBeUndefined();
     expect(functionLogEntry('GET /dev/v1/phone-numbers/+8613711112222/statuses (λ: lookup)')).toBeUndefined();
-    expect(functionLogEntry('(λ: lookup) RequestId: 2692c9fc  Duration: 40.17 ms  Billed Duration: 41 ms')).toBeUndefined();
+    expect(
+      functionLogEntry('(λ: lookup) RequestId: 2692c9fc  Duration: 40.17 ms  Billed Duration: 41 ms'),
+    ).toBeUndefined();
     expect(functionLogEntry('{not json')).toBeUndefined();
   });
 
   it('passes serverless-offline’s error lines on, masked', () => {
-    const entry = functionLogEntry("× Unhandled Lambda Error during invoke of 'sms-status-dev-lookup': InvalidInput: bad +8613711112222");
+    const entry = functionLogEntry(
+      "× Unhandled Lambda Error during invoke of 'sms-status-dev-lookup': InvalidInput: bad +8613711112222",
+    );
     expect(entry).toMatchObject({ level: 'ERROR', function_name: 'serverless-offline' });
     expect(entry?.message).toContain('+86*******2222');
     expect(entry?.message).not.toContain('13711112222');
@@ -56,7 +61,12 @@ describe('prettyLine', () => {
 
   it('shows an error’s stack under its line, not inside the fields', () => {
     const { stream } = sink();
-    const entry = { level: 'WARN', message: 'lookup failed', function_name: 'sms-status-dev-lookup', error: { name: 'InvalidInput', message: 'x', stack: 'InvalidInput: x\n    at parse (lookup.mjs:1:2)' } };
+    const entry = {
+      level: 'WARN',
+      message: 'lookup failed',
+      function_name: 'sms-status-dev-lookup',
+      error: { name: 'InvalidInput', message: 'x', stack: 'InvalidInput: x\n    at parse (lookup.mjs:1:2)' },
+    };
     const line = prettyLine(entry, stream);
     expect(line.split('\n')[0]).toContain('"error":{"name":"InvalidInput","message":"x"}');
     expect(line.split('\n')[1]).toBe('    at parse (lookup.mjs:1:2)');
@@ -64,7 +74,12 @@ describe('prettyLine', () => {
 
   it('leaves serverless-offline’s frames out of a stack', () => {
     const { stream } = sink();
-    const stack = ['E: x', '    at parse (lookup.mjs:1:2)', '    at run (/r/node_modules/serverless-offline/src/x.js:1:1)', '    at h (/r/node_modules/@hapi/hapi/lib/t.js:1:1)'];
+    const stack = [
+      'E: x',
+      '    at parse (lookup.mjs:1:2)',
+      '    at run (/r/node_modules/serverless-offline/src/x.js:1:1)',
+      '    at h (/r/node_modules/@hapi/hapi/lib/t.js:1:1)',
+    ];
     const line = prettyLine({ level: 'ERROR', message: 'm', error: { stack: stack.join('\n') } }, stream);
     expect(line.split('\n').slice(1)).toEqual(['    at parse (lookup.mjs:1:2)']);
   });

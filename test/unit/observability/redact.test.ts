@@ -6,7 +6,8 @@ const SEED = 20261126;
 const PHONE = '+8613711112222';
 const MASKED = '+86*******2222';
 /** An Authorization header as Tencent's TC3 signing (and the official SDK) writes it. */
-const AUTHORIZATION = 'TC3-HMAC-SHA256 Credential=AKID/2026-11-26/sms/tc3_request, SignedHeaders=content-type;host, Signature=abc123';
+const AUTHORIZATION =
+  'TC3-HMAC-SHA256 Credential=AKID/2026-11-26/sms/tc3_request, SignedHeaders=content-type;host, Signature=abc123';
 const SDK_AUTHORIZATION =
   'TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2026-11-26/sms/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature=2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c';
 
@@ -19,12 +20,15 @@ describe('maskPhoneNumber', () => {
     expect(maskPhoneNumber('+447911123456')).toBe('+44******3456');
   });
 
-  it.each(['+1234567', '+12345678', '+3531234567', '+35312345'])('hides at least two digits of the short number %s', (number) => {
-    const masked = maskPhoneNumber(number);
-    expect(masked.startsWith('+')).toBe(true);
-    expect((masked.match(/\*/g) ?? []).length).toBeGreaterThanOrEqual(2);
-    expect(masked).toHaveLength(number.length);
-  });
+  it.each(['+1234567', '+12345678', '+3531234567', '+35312345'])(
+    'hides at least two digits of the short number %s',
+    (number) => {
+      const masked = maskPhoneNumber(number);
+      expect(masked.startsWith('+')).toBe(true);
+      expect((masked.match(/\*/g) ?? []).length).toBeGreaterThanOrEqual(2);
+      expect(masked).toHaveLength(number.length);
+    },
+  );
 
   it('masks a number without a plus, or with an encoded one, the same way', () => {
     expect(maskPhoneNumber('8613711112222')).toBe('86*******2222');
@@ -33,15 +37,23 @@ describe('maskPhoneNumber', () => {
 });
 
 describe('redact', () => {
-  it.each(['authorization', 'Authorization', 'secretKey', 'TENCENTCLOUD_SECRET_KEY', 'token', 'sessionToken', 'password', 'credentials', 'signature', 'X-TC-Signature'])(
-    'replaces a primitive value under the key %s',
-    (key) => {
-      expect(redact(key, 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE')).toBe('[REDACTED]');
-      expect(redact(key, 12345)).toBe('[REDACTED]');
-      expect(redact(key, true)).toBe('[REDACTED]');
-      expect(redact(key, 10n)).toBe('[REDACTED]');
-    },
-  );
+  it.each([
+    'authorization',
+    'Authorization',
+    'secretKey',
+    'TENCENTCLOUD_SECRET_KEY',
+    'token',
+    'sessionToken',
+    'password',
+    'credentials',
+    'signature',
+    'X-TC-Signature',
+  ])('replaces a primitive value under the key %s', (key) => {
+    expect(redact(key, 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE')).toBe('[REDACTED]');
+    expect(redact(key, 12345)).toBe('[REDACTED]');
+    expect(redact(key, true)).toBe('[REDACTED]');
+    expect(redact(key, 10n)).toBe('[REDACTED]');
+  });
 
   it('leaves an absent secret absent, and lets an object under a secret key be walked key by key', () => {
     expect(redact('secretKey', undefined)).toBeUndefined();
@@ -49,7 +61,9 @@ describe('redact', () => {
     const nested = { secretId: 'AKIDx', secretKey: 'k', region: 'ap-guangzhou' };
     expect(redact('credentials', nested)).toBe(nested);
     // secretId matches /secret/ too: the key id is not logged either.
-    expect(JSON.stringify({ credentials: nested }, redact)).toBe('{"credentials":{"secretId":"[REDACTED]","secretKey":"[REDACTED]","region":"ap-guangzhou"}}');
+    expect(JSON.stringify({ credentials: nested }, redact)).toBe(
+      '{"credentials":{"secretId":"[REDACTED]","secretKey":"[REDACTED]","region":"ap-guangzhou"}}',
+    );
   });
 
   it.each(['phoneNumber', 'subscriberNumber', 'PhoneNumber', 'SubscriberNumber'])('masks the value under %s', (key) => {
@@ -65,7 +79,10 @@ describe('redact', () => {
   });
 
   it('redacts a TC3 Authorization header inside a string: credential, signed headers and signature', () => {
-    const redacted = redact('headers', `sent with Authorization: ${AUTHORIZATION} to sms.tencentcloudapi.com`) as string;
+    const redacted = redact(
+      'headers',
+      `sent with Authorization: ${AUTHORIZATION} to sms.tencentcloudapi.com`,
+    ) as string;
     expect(redacted).toBe('sent with Authorization: TC3-HMAC-SHA256 [REDACTED] to sms.tencentcloudapi.com');
     expect(redactText(`{"Authorization":"${AUTHORIZATION}"}`)).toBe('{"Authorization":"TC3-HMAC-SHA256 [REDACTED]"}');
     expect(redactText(AUTHORIZATION)).toBe('TC3-HMAC-SHA256 [REDACTED]');
@@ -92,7 +109,12 @@ describe('redact', () => {
     });
     const out = redact('error', error) as Record<string, unknown>;
     expect(out).not.toBeInstanceOf(Error);
-    expect(out).toMatchObject({ name: 'InvalidInput', code: 'InvalidParameterValue.IncorrectPhoneNumber', requestId: 'req-1', field: 'phoneNumber' });
+    expect(out).toMatchObject({
+      name: 'InvalidInput',
+      code: 'InvalidParameterValue.IncorrectPhoneNumber',
+      requestId: 'req-1',
+      field: 'phoneNumber',
+    });
     expect(out.message).toBe(`Tencent refused ${MASKED} for +1******0123`);
     expect(typeof out.stack).toBe('string');
     expect(out.stack).toContain(MASKED);
@@ -113,7 +135,19 @@ describe('redact', () => {
   it('JSON.stringify with redact never shows an E.164 number unmasked, wherever it sits in a string', () => {
     const number = fc.stringMatching(/^\+[1-9]\d{6,14}$/);
     const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.stringMatching(/^[+0-9 ,;/:=a-z]{0,12}$/));
-    const key = fc.oneof(fc.string(), fc.constantFrom('message', 'phoneNumber', 'PhoneNumber', 'subscriberNumber', 'url', 'authorization', 'detail', '0'));
+    const key = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        'message',
+        'phoneNumber',
+        'PhoneNumber',
+        'subscriberNumber',
+        'url',
+        'authorization',
+        'detail',
+        '0',
+      ),
+    );
     const place = fc.constantFrom<Array<(s: string, k: string) => unknown>>(
       (s) => s,
       (s, k) => ({ [k]: s }),
@@ -135,9 +169,19 @@ describe('redact', () => {
 
   it('masks bare digit runs, URL-encoded pluses and numbers used as keys, but not ids, times or decimals', () => {
     expect(redactText('retrying 8613711112222 now')).toBe('retrying 86*******2222 now');
-    expect(redactText('/v1/phone-numbers/%2B8613711112222/statuses')).toBe('/v1/phone-numbers/%2B86*******2222/statuses');
-    expect(JSON.stringify({ byNumber: { '+8613711112222': 3, '13711112222': 1 } }, redact)).toBe('{"byNumber":{"+86*******2222":3,"1******2222":1}}');
-    for (const kept of ['2026-11-27T17:06:20.786Z', 'rid 12345678-aaaa-bbbb-cccc-1234567890ab', 'pi 3.14159265358', '2433:8613711112222abcdef', 'took 1234567 ms']) {
+    expect(redactText('/v1/phone-numbers/%2B8613711112222/statuses')).toBe(
+      '/v1/phone-numbers/%2B86*******2222/statuses',
+    );
+    expect(JSON.stringify({ byNumber: { '+8613711112222': 3, '13711112222': 1 } }, redact)).toBe(
+      '{"byNumber":{"+86*******2222":3,"1******2222":1}}',
+    );
+    for (const kept of [
+      '2026-11-27T17:06:20.786Z',
+      'rid 12345678-aaaa-bbbb-cccc-1234567890ab',
+      'pi 3.14159265358',
+      '2433:8613711112222abcdef',
+      'took 1234567 ms',
+    ]) {
       expect(redactText(kept)).toBe(kept);
     }
   });
@@ -158,15 +202,24 @@ describe('masking: no number of 8–15 digits survives, with or without +, in me
   );
   it('keeps only the country code and the last four digits', () => {
     fc.assert(
-      fc.property(digits, prefix, separator, separator, words, words, place, (number, plus, left, right, before, after, put) => {
-        const written = `${plus}${number}`;
-        // A separator keeps the number apart from the words around it, as in any log line.
-        const text = `${before}${before && !left ? ' ' : left}${written}${after && !right ? ' ' : right}${after}`;
-        const json = JSON.stringify(put(text, written), redact);
-        expect(json).not.toContain(number);
-        const masked = maskPhoneNumber(written);
-        expect(json).toContain(masked.replace(/^(\+|%2B)/, ''));
-      }),
+      fc.property(
+        digits,
+        prefix,
+        separator,
+        separator,
+        words,
+        words,
+        place,
+        (number, plus, left, right, before, after, put) => {
+          const written = `${plus}${number}`;
+          // A separator keeps the number apart from the words around it, as in any log line.
+          const text = `${before}${before && !left ? ' ' : left}${written}${after && !right ? ' ' : right}${after}`;
+          const json = JSON.stringify(put(text, written), redact);
+          expect(json).not.toContain(number);
+          const masked = maskPhoneNumber(written);
+          expect(json).toContain(masked.replace(/^(\+|%2B)/, ''));
+        },
+      ),
       { seed: SEED, numRuns: 1000 },
     );
   });

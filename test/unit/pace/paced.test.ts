@@ -13,7 +13,11 @@ import type { CredentialSource } from '#lib/tencent/types.ts';
 /** A pacer that grants at once and records, at each grant, how many granted slots are not yet answered (itself included). */
 function recordingPacer(answered: () => number): Pacer & { heldAtTake: number[] } {
   const heldAtTake: number[] = [];
-  return { heldAtTake, take: async () => void heldAtTake.push(heldAtTake.length + 1 - answered()), slowDown: () => undefined };
+  return {
+    heldAtTake,
+    take: async () => void heldAtTake.push(heldAtTake.length + 1 - answered()),
+    slowDown: () => undefined,
+  };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -63,9 +67,18 @@ describe('connect(): the key before the slot', () => {
       },
       invalidate: () => undefined,
     } as unknown as CredentialSource;
-    const config = { endpoint: 'http://127.0.0.1:9', region: 'ap-guangzhou', sdkAppId: '1400000000', credentials: { secretArn: 'x' }, timeoutMs: 100, rpsBudget: 20 };
+    const config = {
+      endpoint: 'http://127.0.0.1:9',
+      region: 'ap-guangzhou',
+      sdkAppId: '1400000000',
+      credentials: { secretArn: 'x' },
+      timeoutMs: 100,
+      rpsBudget: 20,
+    };
     const client = connect(config, { retry: { ...LOOKUP_RETRY, maxAttempts: 1 }, credentials });
-    const pulls = Array.from({ length: 5 }, () => client.pull({ phoneNumber: '+8613711112222', beginTime: 1, endTime: 2, limit: 1 }).catch(() => undefined));
+    const pulls = Array.from({ length: 5 }, () =>
+      client.pull({ phoneNumber: '+8613711112222', beginTime: 1, endTime: 2, limit: 1 }).catch(() => undefined),
+    );
     await settle();
     expect(client.stats.requests).toBe(0);
     key.resolve();

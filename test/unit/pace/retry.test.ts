@@ -110,7 +110,10 @@ describe('withRetry', () => {
     ['InvalidInput', () => new InvalidInput('bad number', { field: 'phoneNumber' })],
     ['UpstreamRejected', () => new UpstreamRejected('no permission')],
     ['AuthFailure.SecretIdNotFound', () => fromTencentError('AuthFailure.SecretIdNotFound', 'no such id')],
-    ['FailedOperation.PhoneNumberInBlacklist', () => fromTencentError('FailedOperation.PhoneNumberInBlacklist', 'opted out')],
+    [
+      'FailedOperation.PhoneNumberInBlacklist',
+      () => fromTencentError('FailedOperation.PhoneNumberInBlacklist', 'opted out'),
+    ],
     ['LimitExceeded', () => fromTencentError('LimitExceeded', 'quota')],
   ])('does not retry %s', async (_label, make) => {
     const { policy, sleeps } = scripted();
@@ -173,7 +176,10 @@ describe('withRetry', () => {
 
   it('retries while the time left covers the delay, and stops once it does not', async () => {
     let remaining = 1000;
-    const { policy, sleeps } = scripted({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 10_000, remainingMs: () => remaining }, [1]);
+    const { policy, sleeps } = scripted(
+      { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 10_000, remainingMs: () => remaining },
+      [1],
+    );
     const attempt = vi.fn(async () => {
       throw unavailable();
     });
@@ -225,7 +231,12 @@ describe('withRetry', () => {
 });
 
 describe('pacedTencent', () => {
-  const request: PullRequest = { phoneNumber: '+8613711112222', beginTime: 1714000000, endTime: 1714003600, limit: 100 };
+  const request: PullRequest = {
+    phoneNumber: '+8613711112222',
+    beginTime: 1714000000,
+    endTime: 1714003600,
+    limit: 100,
+  };
   const page: PullPage = { statuses: [], requestId: 'rid-ok' };
 
   function fakePacer(takeImpl: (maxWaitMs?: number) => Promise<void> = async () => {}) {
@@ -241,7 +252,13 @@ describe('pacedTencent', () => {
     return { pull } satisfies TencentClient;
   }
 
-  const retry: RetryPolicy = { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 100, random: () => 0, sleep: async () => {} };
+  const retry: RetryPolicy = {
+    maxAttempts: 4,
+    baseDelayMs: 10,
+    maxDelayMs: 100,
+    random: () => 0,
+    sleep: async () => {},
+  };
 
   it('passes a successful page through, paced once', async () => {
     const pacer = fakePacer();
@@ -270,10 +287,13 @@ describe('pacedTencent', () => {
 
   it('does not slow the pacer for errors that are not rate limiting', async () => {
     const pacer = fakePacer();
-    const paced = pacedTencent(client(fromTencentError('ServiceUnavailable', 'x'), fromTencentError('AuthFailure.SignatureExpire', 'x')), {
-      pacer,
-      retry,
-    });
+    const paced = pacedTencent(
+      client(fromTencentError('ServiceUnavailable', 'x'), fromTencentError('AuthFailure.SignatureExpire', 'x')),
+      {
+        pacer,
+        retry,
+      },
+    );
     await expect(paced.pull(request)).resolves.toBe(page);
     expect(paced.stats).toEqual({ requests: 3, retries: 2, throttles: 0 });
     expect(pacer.slowDown).not.toHaveBeenCalled();

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { thrownAs } from '../../support/thrown.ts';
 import fc from 'fast-check';
 import { InvalidInput } from '#lib/errors.ts';
-import { MAX_BATCH, MAX_BODY_BYTES, parseBatch, parseCallbackBody, parseLocalTime, type TencentReceipt } from '#lib/push/callback.ts';
+import {
+  MAX_BATCH,
+  MAX_BODY_BYTES,
+  parseBatch,
+  parseCallbackBody,
+  parseLocalTime,
+  type TencentReceipt,
+} from '#lib/push/callback.ts';
 import type { ExportRecord } from '#lib/lake/line.ts';
 
 const SEED = 20261127;
@@ -54,7 +61,12 @@ describe('parseCallbackBody', () => {
   it('sorts by receive time and merges receipts repeating a sid, whatever their order', () => {
     const a = receipt({ sid: 'a', user_receive_time: '2024-05-01 10:00:02' });
     const b = receipt({ sid: 'b', user_receive_time: '2024-05-01 10:00:01' });
-    const aLater = receipt({ sid: 'a', user_receive_time: '2024-05-01 10:00:03', report_status: 'FAIL', errmsg: 'UNDELIV' });
+    const aLater = receipt({
+      sid: 'a',
+      user_receive_time: '2024-05-01 10:00:03',
+      report_status: 'FAIL',
+      errmsg: 'UNDELIV',
+    });
     const forward = parseBatch([a, b, aLater], SETTINGS);
     const backward = parseBatch([aLater, b, a], SETTINGS);
     expect(forward).toEqual(backward);
@@ -72,11 +84,23 @@ describe('parseCallbackBody', () => {
     ['a receipt that is not an object', JSON.stringify([receipt(), 7]), '[1]'],
     ['a missing field', JSON.stringify([receipt(), receipt(), receipt(), { ...receipt(), sid: undefined }]), '[3].sid'],
     ['a number where a string goes', JSON.stringify([receipt({ nationcode: 86 })]), '[0].nationcode'],
-    ['a bad time', JSON.stringify([receipt(), receipt(), receipt(), receipt({ user_receive_time: '2015-10-17T08:03:04Z' })]), '[3].user_receive_time'],
-    ['an impossible date', JSON.stringify([receipt({ user_receive_time: '2023-02-29 12:00:00' })]), '[0].user_receive_time'],
+    [
+      'a bad time',
+      JSON.stringify([receipt(), receipt(), receipt(), receipt({ user_receive_time: '2015-10-17T08:03:04Z' })]),
+      '[3].user_receive_time',
+    ],
+    [
+      'an impossible date',
+      JSON.stringify([receipt({ user_receive_time: '2023-02-29 12:00:00' })]),
+      '[0].user_receive_time',
+    ],
     ['a bad country code', JSON.stringify([receipt({ nationcode: '+86' })]), '[0].nationcode'],
     ['letters in the number', JSON.stringify([receipt({ mobile: '137abc12222' })]), '[0].mobile'],
-    ['a number too long for E.164', JSON.stringify([receipt({ nationcode: '1234', mobile: '12345678901234' })]), '[0].mobile'],
+    [
+      'a number too long for E.164',
+      JSON.stringify([receipt({ nationcode: '1234', mobile: '12345678901234' })]),
+      '[0].mobile',
+    ],
     ['a number too short for E.164', JSON.stringify([receipt({ nationcode: '1', mobile: '2345' })]), '[0].mobile'],
     ['an unknown status', JSON.stringify([receipt({ report_status: 'success' })]), '[0].report_status'],
     ['an empty sid', JSON.stringify([receipt({ sid: '' })]), '[0].sid'],
@@ -97,8 +121,20 @@ describe('parseCallbackBody', () => {
   });
 
   it(`refuses more than ${MAX_BATCH} receipts in one batch`, () => {
-    expect(thrown(() => parseBatch(Array.from({ length: MAX_BATCH + 1 }, () => receipt()), SETTINGS)).field).toBe('body');
-    expect(parseBatch(Array.from({ length: MAX_BATCH }, (_, i) => receipt({ sid: `s${i}` })), SETTINGS)).toHaveLength(MAX_BATCH);
+    expect(
+      thrown(() =>
+        parseBatch(
+          Array.from({ length: MAX_BATCH + 1 }, () => receipt()),
+          SETTINGS,
+        ),
+      ).field,
+    ).toBe('body');
+    expect(
+      parseBatch(
+        Array.from({ length: MAX_BATCH }, (_, i) => receipt({ sid: `s${i}` })),
+        SETTINGS,
+      ),
+    ).toHaveLength(MAX_BATCH);
   });
 
   it('keeps no number in an error message', () => {
@@ -126,10 +162,14 @@ describe('parseLocalTime', () => {
 
   it('agrees with Date for every offset and any time (fixed seed)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1) / 1000, max: Date.UTC(2099, 11, 31) / 1000 }), fc.integer({ min: -720, max: 840 }), (seconds, offset) => {
-        const wall = new Date((seconds + offset * 60) * 1000).toISOString().replace('T', ' ').slice(0, 19);
-        expect(parseLocalTime(wall, offset)).toBe(seconds);
-      }),
+      fc.property(
+        fc.integer({ min: Date.UTC(2000, 0, 1) / 1000, max: Date.UTC(2099, 11, 31) / 1000 }),
+        fc.integer({ min: -720, max: 840 }),
+        (seconds, offset) => {
+          const wall = new Date((seconds + offset * 60) * 1000).toISOString().replace('T', ' ').slice(0, 19);
+          expect(parseLocalTime(wall, offset)).toBe(seconds);
+        },
+      ),
       { seed: SEED, numRuns: 500 },
     );
   });
@@ -156,8 +196,17 @@ describe('parseLocalTime', () => {
   });
 
   it('refuses a time no receipt has (before 2000 or from 2100 on, once the offset is applied), naming the field', () => {
-    for (const [text, offset] of [['1970-01-01 08:00:00', 480], ['1999-12-31 23:59:59', 0], ['2000-01-01 07:59:59', 480], ['2100-01-01 00:00:01', 0], ['9999-12-31 23:59:59', 0], ['9999-12-31 23:59:59', -720]] as const) {
-      expect(thrown(() => parseLocalTime(text, offset, '[2].user_receive_time')).field, `${text} at ${offset}`).toBe('[2].user_receive_time');
+    for (const [text, offset] of [
+      ['1970-01-01 08:00:00', 480],
+      ['1999-12-31 23:59:59', 0],
+      ['2000-01-01 07:59:59', 480],
+      ['2100-01-01 00:00:01', 0],
+      ['9999-12-31 23:59:59', 0],
+      ['9999-12-31 23:59:59', -720],
+    ] as const) {
+      expect(thrown(() => parseLocalTime(text, offset, '[2].user_receive_time')).field, `${text} at ${offset}`).toBe(
+        '[2].user_receive_time',
+      );
     }
     expect(parseLocalTime('2000-01-01 08:00:00', 480)).toBe(946_684_800);
     expect(parseLocalTime('2099-12-31 23:59:59', 0)).toBe(4_102_444_799);
@@ -167,9 +216,22 @@ describe('parseLocalTime', () => {
 describe('any body (fuzz, fixed seed)', () => {
   const text = fc.oneof(
     fc.string({ maxLength: 20 }),
-    fc.constantFrom('SUCCESS', 'FAIL', '86', '1', '0', '13711112222', '2024-05-01 10:03:04', '2024-02-30 10:03:04', '', 's'.repeat(65)),
+    fc.constantFrom(
+      'SUCCESS',
+      'FAIL',
+      '86',
+      '1',
+      '0',
+      '13711112222',
+      '2024-05-01 10:03:04',
+      '2024-02-30 10:03:04',
+      '',
+      's'.repeat(65),
+    ),
     fc.stringMatching(/^\d{1,16}$/),
-    fc.date({ min: new Date('1960-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().replace('T', ' ').slice(0, 19)),
+    fc
+      .date({ min: new Date('1960-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+      .map((d) => d.toISOString().replace('T', ' ').slice(0, 19)),
   );
   const value = fc.oneof(text, fc.integer(), fc.constant(null), fc.boolean(), fc.constant(undefined));
   const mutated = fc
@@ -183,7 +245,11 @@ describe('any body (fuzz, fixed seed)', () => {
       sid: value,
     })
     .map((r) => ({ ...receipt(), ...Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) }));
-  const item = fc.oneof({ weight: 4, arbitrary: fc.constant(receipt()).chain((r) => fc.constantFrom(r, { ...r, sid: 'other' })) }, { weight: 6, arbitrary: mutated }, { weight: 1, arbitrary: fc.anything() });
+  const item = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(receipt()).chain((r) => fc.constantFrom(r, { ...r, sid: 'other' })) },
+    { weight: 6, arbitrary: mutated },
+    { weight: 1, arbitrary: fc.anything() },
+  );
   const body = fc.oneof(
     { weight: 6, arbitrary: fc.array(item, { maxLength: 8 }).map((items) => JSON.stringify(items)) },
     { weight: 1, arbitrary: fc.json() },
@@ -223,13 +289,22 @@ describe('any body (fuzz, fixed seed)', () => {
 describe('long or missing optional text (errmsg, description)', () => {
   it('keeps a receipt whose errmsg runs long, cut to 512 characters, and its neighbours with it', () => {
     const long = 'E'.repeat(600);
-    const records = parseCallbackBody(JSON.stringify([receipt({ sid: 'a' }), receipt({ sid: 'b', errmsg: long }), receipt({ sid: 'c' })]), SETTINGS);
+    const records = parseCallbackBody(
+      JSON.stringify([receipt({ sid: 'a' }), receipt({ sid: 'b', errmsg: long }), receipt({ sid: 'c' })]),
+      SETTINGS,
+    );
     expect(records.map((r) => r.serialNo).sort()).toEqual(['a', 'b', 'c']);
     expect(records.find((r) => r.serialNo === 'b')?.description).toBe('E'.repeat(512));
   });
 
   it('keeps a receipt whose description runs long (Tencent’s text, not kept) or is missing', () => {
-    const records = parseCallbackBody(JSON.stringify([receipt({ sid: 'a', description: 'd'.repeat(10_000) }), { ...receipt({ sid: 'b' }), description: undefined }]), SETTINGS);
+    const records = parseCallbackBody(
+      JSON.stringify([
+        receipt({ sid: 'a', description: 'd'.repeat(10_000) }),
+        { ...receipt({ sid: 'b' }), description: undefined },
+      ]),
+      SETTINGS,
+    );
     expect(records.map((r) => r.serialNo).sort()).toEqual(['a', 'b']);
   });
 
@@ -245,8 +320,15 @@ describe('long or missing optional text (errmsg, description)', () => {
   });
 
   it('still refuses a receipt with nothing to key it by: no sid, no number, no time', () => {
-    for (const [bad, field] of [[{ sid: undefined }, '[0].sid'], [{ mobile: undefined }, '[0].mobile'], [{ nationcode: undefined }, '[0].nationcode'], [{ user_receive_time: undefined }, '[0].user_receive_time']] as const) {
-      expect(thrownAs(InvalidInput, () => parseCallbackBody(JSON.stringify([{ ...receipt(), ...bad }]), SETTINGS)).field).toBe(field);
+    for (const [bad, field] of [
+      [{ sid: undefined }, '[0].sid'],
+      [{ mobile: undefined }, '[0].mobile'],
+      [{ nationcode: undefined }, '[0].nationcode'],
+      [{ user_receive_time: undefined }, '[0].user_receive_time'],
+    ] as const) {
+      expect(
+        thrownAs(InvalidInput, () => parseCallbackBody(JSON.stringify([{ ...receipt(), ...bad }]), SETTINGS)).field,
+      ).toBe(field);
     }
   });
 });

@@ -17,7 +17,12 @@ const SETTINGS: InboxSettings = { ...INBOX_DEFAULTS, bucket: BUCKET, prefix: PRE
 const T0 = Date.UTC(2024, 4, 1, 10) / 1000;
 const NUMBERS = ['+8613711112222', '+8613800138000', '+14155550123', '+447700900123', '+8615000150000'];
 
-function record(serial: number, at: number, phoneNumber = NUMBERS[serial % NUMBERS.length] as string, overrides: Partial<ExportRecord> = {}): ExportRecord {
+function record(
+  serial: number,
+  at: number,
+  phoneNumber = NUMBERS[serial % NUMBERS.length] as string,
+  overrides: Partial<ExportRecord> = {},
+): ExportRecord {
   const countryCode = phoneNumber.startsWith('+86') ? '86' : phoneNumber.startsWith('+1') ? '1' : '44';
   return {
     serialNo: `sid-${String(serial).padStart(6, '0')}`,
@@ -48,7 +53,8 @@ function lakeRecords(store: MemoryStore): ExportRecord[] {
   return all.sort((a, b) => a.serialNo.localeCompare(b.serialNo));
 }
 
-const bySerial = (records: ExportRecord[]): ExportRecord[] => uniqueBySerial(records).sort((a, b) => a.serialNo.localeCompare(b.serialNo));
+const bySerial = (records: ExportRecord[]): ExportRecord[] =>
+  uniqueBySerial(records).sort((a, b) => a.serialNo.localeCompare(b.serialNo));
 
 describe('storeBatch', () => {
   it('stores a batch as one gzip JSON Lines object named by its content, and a redelivery changes nothing', async () => {
@@ -61,13 +67,19 @@ describe('storeBatch', () => {
     expect(again).toEqual({ ...first, created: false });
     expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([first.key]);
     expect(store.writes).toEqual([first.key]);
-    expect(store.lines<ExportRecord>(BUCKET, first.key as string).map((r) => r.serialNo)).toEqual(['sid-000001', 'sid-000002', 'sid-000003']);
+    expect(store.lines<ExportRecord>(BUCKET, first.key as string).map((r) => r.serialNo)).toEqual([
+      'sid-000001',
+      'sid-000002',
+      'sid-000003',
+    ]);
   });
 
   it('names a different batch differently, and stores nothing for an empty one', async () => {
     const store = memoryStore();
     const a = await storeBatch(store, SETTINGS, [record(1, T0)]);
-    const b = await storeBatch(store, SETTINGS, [record(1, T0, undefined, { reportStatus: 'FAIL', description: 'UNDELIV' })]);
+    const b = await storeBatch(store, SETTINGS, [
+      record(1, T0, undefined, { reportStatus: 'FAIL', description: 'UNDELIV' }),
+    ]);
     expect(a.key).not.toBe(b.key);
     expect(await storeBatch(store, SETTINGS, [])).toEqual({ created: false, receipts: 0 });
     expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toHaveLength(2);
@@ -87,7 +99,8 @@ describe('drainInbox', () => {
     const store = memoryStore();
     // Already in the lake (pulled by the export): sid 1 and 2, sid 2 with an older status.
     const pulled = [record(1, T0 + 1), record(2, T0 + 2, undefined, { reportStatus: 'FAIL', description: 'UNKNOWN' })];
-    for (const r of pulled) await mergeInto(store, BUCKET, objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(r.phoneNumber)), [r]);
+    for (const r of pulled)
+      await mergeInto(store, BUCKET, objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(r.phoneNumber)), [r]);
     const pushed = [
       [record(2, T0 + 2), record(3, T0 + 3), record(4, T0 + 86_400)],
       [record(4, T0 + 86_400), record(5, T0 + 5), record(6, T0 - 3600 * 11)],
@@ -99,14 +112,21 @@ describe('drainInbox', () => {
     const summary = await drainInbox({ store }, SETTINGS);
 
     expect(summary).toMatchObject({ objects: 3, records: 6, quarantined: 0, remaining: false, corruptObjects: [] });
-    const expected = bySerial([...pulled, ...pushed.flat()].map((r) => (r.serialNo === 'sid-000002' ? record(2, T0 + 2) : r)));
+    const expected = bySerial(
+      [...pulled, ...pushed.flat()].map((r) => (r.serialNo === 'sid-000002' ? record(2, T0 + 2) : r)),
+    );
     expect(lakeRecords(store)).toEqual(expected);
     // One conditional merge per (day, group) object touched.
     const touched = new Set(expected.map((r) => objectKey(PREFIX, utcDay(r.userReceiveTime), groupOf(r.phoneNumber))));
     expect(summary.merged).toBe(touched.size);
     expect(store.writes.slice(lakeWritesBefore).sort()).toEqual([...touched].sort());
     expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
-    expect(await drainInbox({ store }, SETTINGS)).toMatchObject({ objects: 0, records: 0, merged: 0, remaining: false });
+    expect(await drainInbox({ store }, SETTINGS)).toMatchObject({
+      objects: 0,
+      records: 0,
+      merged: 0,
+      remaining: false,
+    });
   });
 
   it('retries when a concurrent writer (the export) wins the race, and loses neither side', async () => {
@@ -148,12 +168,16 @@ describe('drainInbox', () => {
       },
     };
     await expect(drainInbox({ store: crashing }, SETTINGS)).rejects.toThrow('killed');
-    const afterCrash = new Map([...inner.objects].filter(([k]) => k.includes('/statuses/')).map(([k, o]) => [k, o.body.toString('base64')]));
+    const afterCrash = new Map(
+      [...inner.objects].filter(([k]) => k.includes('/statuses/')).map(([k, o]) => [k, o.body.toString('base64')]),
+    );
     expect(inner.keys(BUCKET, inboxPrefix(PREFIX))).toHaveLength(2);
 
     const summary = await drainInbox({ store: inner }, SETTINGS);
     expect(summary).toMatchObject({ objects: 2, records: 4 });
-    const afterRedo = new Map([...inner.objects].filter(([k]) => k.includes('/statuses/')).map(([k, o]) => [k, o.body.toString('base64')]));
+    const afterRedo = new Map(
+      [...inner.objects].filter(([k]) => k.includes('/statuses/')).map(([k, o]) => [k, o.body.toString('base64')]),
+    );
     expect(afterRedo).toEqual(afterCrash);
     expect(lakeRecords(inner)).toEqual(bySerial(batches.flat()));
     expect(inner.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
@@ -173,7 +197,9 @@ describe('drainInbox', () => {
 
     expect(summary).toMatchObject({ objects: 1, records: 1, quarantined: 3, remaining: false });
     expect(summary.quarantinedObjects.map((q) => q.key).sort()).toEqual([badNumber, garbage, notRecords].sort());
-    expect(store.get(BUCKET, `${PREFIX}/_quarantine/_inbox/2024-05-01T10/garbage.jsonl.gz`)?.toString()).toBe('this is not gzip');
+    expect(store.get(BUCKET, `${PREFIX}/_quarantine/_inbox/2024-05-01T10/garbage.jsonl.gz`)?.toString()).toBe(
+      'this is not gzip',
+    );
     expect(store.keys(BUCKET, `${PREFIX}/_quarantine/`)).toHaveLength(3);
     expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
     expect(lakeRecords(store)).toEqual([record(1, T0)]);
@@ -203,7 +229,15 @@ describe('drainInbox', () => {
     store.put(BUCKET, key, Buffer.from('truncated'));
     await storeBatch(store, SETTINGS, [r]);
     const summary = await drainInbox({ store, now: () => T0 * 1000 }, SETTINGS);
-    expect(summary.corruptObjects).toEqual([{ key, movedTo: expect.stringMatching(new RegExp(`^${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}\\.[0-9a-f]{32}$`)), error: expect.stringContaining('corrupt') }]);
+    expect(summary.corruptObjects).toEqual([
+      {
+        key,
+        movedTo: expect.stringMatching(
+          new RegExp(`^${PREFIX}/_quarantine/${key.slice(PREFIX.length + 1)}\\.[0-9a-f]{32}$`),
+        ),
+        error: expect.stringContaining('corrupt'),
+      },
+    ]);
     expect(store.get(BUCKET, summary.corruptObjects[0]?.movedTo as string)?.toString()).toBe('truncated');
     expect(store.lines(BUCKET, key)).toEqual([r]);
   });
@@ -253,25 +287,32 @@ describe('drainInbox', () => {
     });
     const batches = fc.array(fc.array(receipt, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 });
     await fc.assert(
-      fc.asyncProperty(batches, fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 4 }), fc.integer({ min: 1, max: 4 }), async (raw, redeliver, maxObjects) => {
-        const store = memoryStore();
-        // One receipt per sid, as Tencent sends: a sid's receipt is the same wherever it appears.
-        const bySid = new Map<number, ExportRecord>();
-        const sent = raw.map((batch) =>
-          batch.map((r) => {
-            if (!bySid.has(r.serial)) bySid.set(r.serial, record(r.serial, r.at, r.number, { reportStatus: r.status }));
-            return bySid.get(r.serial) as ExportRecord;
-          }),
-        );
-        for (const batch of sent) await storeBatch(store, SETTINGS, batch);
-        for (const i of redeliver) if (sent[i]) await storeBatch(store, SETTINGS, [...(sent[i] as ExportRecord[])].reverse());
-        for (let round = 0; round < 20; round++) {
-          const { remaining } = await drainInbox({ store }, { ...SETTINGS, maxObjects });
-          if (!remaining) break;
-        }
-        expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
-        expect(lakeRecords(store)).toEqual(bySerial([...bySid.values()]));
-      }),
+      fc.asyncProperty(
+        batches,
+        fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (raw, redeliver, maxObjects) => {
+          const store = memoryStore();
+          // One receipt per sid, as Tencent sends: a sid's receipt is the same wherever it appears.
+          const bySid = new Map<number, ExportRecord>();
+          const sent = raw.map((batch) =>
+            batch.map((r) => {
+              if (!bySid.has(r.serial))
+                bySid.set(r.serial, record(r.serial, r.at, r.number, { reportStatus: r.status }));
+              return bySid.get(r.serial) as ExportRecord;
+            }),
+          );
+          for (const batch of sent) await storeBatch(store, SETTINGS, batch);
+          for (const i of redeliver)
+            if (sent[i]) await storeBatch(store, SETTINGS, [...(sent[i] as ExportRecord[])].reverse());
+          for (let round = 0; round < 20; round++) {
+            const { remaining } = await drainInbox({ store }, { ...SETTINGS, maxObjects });
+            if (!remaining) break;
+          }
+          expect(store.keys(BUCKET, inboxPrefix(PREFIX))).toEqual([]);
+          expect(lakeRecords(store)).toEqual(bySerial([...bySid.values()]));
+        },
+      ),
       { seed: 20261127, numRuns: 60 },
     );
   });
@@ -315,7 +356,10 @@ describe('two drains at once over a corrupt day object', () => {
       };
     };
     const now = () => (T0 + 6000) * 1000;
-    const [first, second] = await Promise.all([drainInbox({ store: drainStore(false), now }, SETTINGS), drainInbox({ store: drainStore(true), now }, SETTINGS)]);
+    const [first, second] = await Promise.all([
+      drainInbox({ store: drainStore(false), now }, SETTINGS),
+      drainInbox({ store: drainStore(true), now }, SETTINGS),
+    ]);
     const quarantined = inner.keys(BUCKET, `${PREFIX}/_quarantine/`).map((k) => inner.get(BUCKET, k) as Buffer);
     expect(quarantined.some((kept) => kept.equals(bytes))).toBe(true);
     expect([...first.corruptObjects, ...second.corruptObjects].map((c) => c.key)).toEqual([key]);

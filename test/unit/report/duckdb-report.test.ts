@@ -57,11 +57,32 @@ function lakeOf(records: ExportRecord[]): MemoryStore {
 }
 
 function report(store: MemoryStore, window: ReportWindow): Promise<DeliveryReport> {
-  return deliveryReport({ store, bucket: BUCKET, prefix: PREFIX, engine: duckDbEngine({ tmpDir: spill }), queries }, window);
+  return deliveryReport(
+    { store, bucket: BUCKET, prefix: PREFIX, engine: duckDbEngine({ tmpDir: spill }), queries },
+    window,
+  );
 }
 
-const DESCRIPTIONS = ['UNDELIV', 'EXPIRED', 'REJECTD', 'MK:0005', 'DB:0141', 'say "no", then go', "it's, odd", 'Ünïcödé — 失败', '😀 emoji', 'ｚ fullwidth', 'line\nbreak'];
-const COUNTRIES: Array<[string, string]> = [['+86137', '86'], ['+1415', '1'], ['+44770', '44'], ['+85291', '852'], ['+6591', '65']];
+const DESCRIPTIONS = [
+  'UNDELIV',
+  'EXPIRED',
+  'REJECTD',
+  'MK:0005',
+  'DB:0141',
+  'say "no", then go',
+  "it's, odd",
+  'Ünïcödé — 失败',
+  '😀 emoji',
+  'ｚ fullwidth',
+  'line\nbreak',
+];
+const COUNTRIES: Array<[string, string]> = [
+  ['+86137', '86'],
+  ['+1415', '1'],
+  ['+44770', '44'],
+  ['+85291', '852'],
+  ['+6591', '65'],
+];
 
 /** Receipts over 6 days from D0: several countries, failure codes with quotes, commas and Unicode, repeat failers. */
 function mixedLake(count: number, seed: number): ExportRecord[] {
@@ -72,7 +93,13 @@ function mixedLake(count: number, seed: number): ExportRecord[] {
     const failed = random() < 0.3;
     const status = failed ? 'FAIL' : random() < 0.02 ? 'UNKNOWN' : 'SUCCESS';
     const description = failed ? (DESCRIPTIONS[Math.floor(random() * DESCRIPTIONS.length)] as string) : 'DELIVRD';
-    return receipt({ phoneNumber, countryCode, reportStatus: status, description, userReceiveTime: D0 + Math.floor(random() * 6 * DAY) });
+    return receipt({
+      phoneNumber,
+      countryCode,
+      reportStatus: status,
+      description,
+      userReceiveTime: D0 + Math.floor(random() * 6 * DAY),
+    });
   });
 }
 
@@ -90,7 +117,10 @@ describe('the report over a lake, against the hand-computed truth', () => {
   });
 
   it('the whole lake, and a window of a few hours inside one day', async () => {
-    for (const window of [{ beginTime: D0, endTime: D0 + 6 * DAY }, { beginTime: D0 + 2 * DAY + 3600, endTime: D0 + 2 * DAY + 5 * 3600 }]) {
+    for (const window of [
+      { beginTime: D0, endTime: D0 + 6 * DAY },
+      { beginTime: D0 + 2 * DAY + 3600, endTime: D0 + 2 * DAY + 5 * 3600 },
+    ]) {
       expect(await report(store, window)).toEqual(expectedReport(records, window));
     }
   });
@@ -111,7 +141,8 @@ describe('edges of the window', () => {
   it('a receipt exactly at begin is in, one exactly at end is out (and the seconds beside them)', async () => {
     const begin = D0 + DAY + 7;
     const end = D0 + 2 * DAY;
-    const at = (t: number, reportStatus = 'FAIL'): ExportRecord => receipt({ userReceiveTime: t, reportStatus, description: `t${t - begin}` });
+    const at = (t: number, reportStatus = 'FAIL'): ExportRecord =>
+      receipt({ userReceiveTime: t, reportStatus, description: `t${t - begin}` });
     const records = [at(begin - 1), at(begin), at(begin + 1), at(end - 1), at(end), at(end + 1)];
     const result = await report(lakeOf(records), { beginTime: begin, endTime: end });
     expect(result).toEqual(expectedReport(records, { beginTime: begin, endTime: end }));
@@ -121,7 +152,10 @@ describe('edges of the window', () => {
   });
 
   it('an end at midnight reads no day past it; a receipt at that midnight is out', async () => {
-    const records = [receipt({ userReceiveTime: D0 + DAY - 1 }), receipt({ userReceiveTime: D0 + DAY, reportStatus: 'FAIL' })];
+    const records = [
+      receipt({ userReceiveTime: D0 + DAY - 1 }),
+      receipt({ userReceiveTime: D0 + DAY, reportStatus: 'FAIL' }),
+    ];
     const store = lakeOf(records);
     const result = await report(store, { beginTime: D0, endTime: D0 + DAY });
     expect(result).toMatchObject({ receipts: 1, delivered: 1, failed: 0, deliveryRate: 1 });
@@ -130,7 +164,16 @@ describe('edges of the window', () => {
 });
 
 describe('empty and one-sided windows', () => {
-  const EMPTY = { receipts: 0, delivered: 0, failed: 0, deliveryRate: null, byDay: [], byCountry: [], topFailures: [], repeatFailures: [] };
+  const EMPTY = {
+    receipts: 0,
+    delivered: 0,
+    failed: 0,
+    deliveryRate: null,
+    byDay: [],
+    byCountry: [],
+    topFailures: [],
+    repeatFailures: [],
+  };
 
   it('no day object at all: zeros (not NULL: Trino count_if), a null rate, empty sections', async () => {
     const window = { beginTime: D0, endTime: D0 + 3 * DAY };
@@ -138,15 +181,27 @@ describe('empty and one-sided windows', () => {
   });
 
   it('day objects whose receipts all lie outside the window: the same', async () => {
-    const records = [receipt({ userReceiveTime: D0 + 10 }), receipt({ userReceiveTime: D0 + DAY - 1, reportStatus: 'FAIL' })];
+    const records = [
+      receipt({ userReceiveTime: D0 + 10 }),
+      receipt({ userReceiveTime: D0 + DAY - 1, reportStatus: 'FAIL' }),
+    ];
     const window = { beginTime: D0 + 11, endTime: D0 + DAY - 1 };
     expect(await report(lakeOf(records), window)).toEqual({ ...window, ...EMPTY });
   });
 
   it('no FAIL: deliveryRate 1, no top failures, no repeat failures', async () => {
-    const records = Array.from({ length: 30 }, (_, i) => receipt({ userReceiveTime: D0 + i * 3000, phoneNumber: i % 2 ? '+14155550123' : '+8613711112222' }));
+    const records = Array.from({ length: 30 }, (_, i) =>
+      receipt({ userReceiveTime: D0 + i * 3000, phoneNumber: i % 2 ? '+14155550123' : '+8613711112222' }),
+    );
     const result = await report(lakeOf(records), { beginTime: D0, endTime: D0 + 2 * DAY });
-    expect(result).toMatchObject({ receipts: 30, delivered: 30, failed: 0, deliveryRate: 1, topFailures: [], repeatFailures: [] });
+    expect(result).toMatchObject({
+      receipts: 30,
+      delivered: 30,
+      failed: 0,
+      deliveryRate: 1,
+      topFailures: [],
+      repeatFailures: [],
+    });
     expect(result.byCountry.map((c) => c.deliveryRate)).toEqual([1, 1]);
   });
 
@@ -162,7 +217,11 @@ describe('rounding and orderings', () => {
   it('deliveryRate rounds half up at the fourth decimal exactly, where doubles would not (3/20000, 19999/20000)', async () => {
     const day = (d: number, delivered: number, failed: number): ExportRecord[] =>
       Array.from({ length: delivered + failed }, (_, i) =>
-        receipt({ userReceiveTime: D0 + d * DAY + (i % 80_000), reportStatus: i < delivered ? 'SUCCESS' : 'FAIL', phoneNumber: `+86137${String(i % 5000).padStart(6, '0')}` }),
+        receipt({
+          userReceiveTime: D0 + d * DAY + (i % 80_000),
+          reportStatus: i < delivered ? 'SUCCESS' : 'FAIL',
+          phoneNumber: `+86137${String(i % 5000).padStart(6, '0')}`,
+        }),
       );
     const records = [...day(0, 3, 19_997), ...day(1, 19_999, 1), ...day(2, 2, 1), ...day(3, 1, 7)];
     const result = await report(lakeOf(records), { beginTime: D0, endTime: D0 + 4 * DAY });
@@ -178,16 +237,52 @@ describe('rounding and orderings', () => {
     // the one left out — not 'ｚ' (U+FF5A), as UTF-16 order would have it.
     const descriptions = ['b', 'a', 'é', 'ｚ', '😀', '"q"', 'x,y', "o'k", '失败', '0'];
     descriptions.forEach((description, i) => {
-      for (const k of [0, 1]) records.push(receipt({ userReceiveTime: D0 + i * 10 + k, reportStatus: 'FAIL', description, phoneNumber: `+1415555${String(1000 + i * 2 + k)}` }));
+      for (const k of [0, 1])
+        records.push(
+          receipt({
+            userReceiveTime: D0 + i * 10 + k,
+            reportStatus: 'FAIL',
+            description,
+            phoneNumber: `+1415555${String(1000 + i * 2 + k)}`,
+          }),
+        );
     });
     // 105 numbers failing 3 times each: 100 are kept, by number; one failing 4 times leads; one failing twice is out.
     for (let n = 0; n < 105; n++) {
-      for (const k of [0, 1, 2]) records.push(receipt({ userReceiveTime: D0 + 1000 + n * 10 + k, reportStatus: 'FAIL', description: 'UNDELIV', phoneNumber: `+86150${String(99_000 - n * 7).padStart(6, '0')}` }));
+      for (const k of [0, 1, 2])
+        records.push(
+          receipt({
+            userReceiveTime: D0 + 1000 + n * 10 + k,
+            reportStatus: 'FAIL',
+            description: 'UNDELIV',
+            phoneNumber: `+86150${String(99_000 - n * 7).padStart(6, '0')}`,
+          }),
+        );
     }
-    for (const k of [0, 1, 2, 3]) records.push(receipt({ userReceiveTime: D0 + 5000 + k, reportStatus: 'FAIL', description: 'UNDELIV', phoneNumber: '+4477009001' }));
-    for (const k of [0, 1]) records.push(receipt({ userReceiveTime: D0 + 6000 + k, reportStatus: 'FAIL', description: 'UNDELIV', phoneNumber: '+4477009002' }));
+    for (const k of [0, 1, 2, 3])
+      records.push(
+        receipt({
+          userReceiveTime: D0 + 5000 + k,
+          reportStatus: 'FAIL',
+          description: 'UNDELIV',
+          phoneNumber: '+4477009001',
+        }),
+      );
+    for (const k of [0, 1])
+      records.push(
+        receipt({
+          userReceiveTime: D0 + 6000 + k,
+          reportStatus: 'FAIL',
+          description: 'UNDELIV',
+          phoneNumber: '+4477009002',
+        }),
+      );
     // Two countries with equal receipts: '44' before '852' (by code, not numerically).
-    records.push(...['44', '852', '852', '44'].map((countryCode, i) => receipt({ userReceiveTime: D0 + 7000 + i, countryCode, phoneNumber: `+${countryCode}9000000${i}` })));
+    records.push(
+      ...['44', '852', '852', '44'].map((countryCode, i) =>
+        receipt({ userReceiveTime: D0 + 7000 + i, countryCode, phoneNumber: `+${countryCode}9000000${i}` }),
+      ),
+    );
     const window = { beginTime: D0, endTime: D0 + DAY };
     const result = await report(lakeOf(records), window);
     expect(result).toEqual(expectedReport(records, window));
@@ -195,18 +290,43 @@ describe('rounding and orderings', () => {
     expect(result.repeatFailures[0]).toEqual({ phoneNumber: '+4477009001', failures: 4, lastFailureTime: D0 + 5003 });
     expect(result.repeatFailures.some((r) => r.phoneNumber === '+4477009002')).toBe(false);
     expect(result.topFailures[0]).toEqual({ description: 'UNDELIV', count: 315 + 4 + 2 });
-    expect(result.topFailures.slice(1).map((f) => f.description)).toEqual(['"q"', '0', 'a', 'b', "o'k", 'x,y', 'é', '失败', 'ｚ']);
+    expect(result.topFailures.slice(1).map((f) => f.description)).toEqual([
+      '"q"',
+      '0',
+      'a',
+      'b',
+      "o'k",
+      'x,y',
+      'é',
+      '失败',
+      'ｚ',
+    ]);
   });
 });
 
 describe('a corrupt day object fails the report, naming the object', () => {
-  const good = [receipt({ userReceiveTime: D0 + 100 }), receipt({ userReceiveTime: D0 + DAY + 100, phoneNumber: '+14155550123' })];
+  const good = [
+    receipt({ userReceiveTime: D0 + 100 }),
+    receipt({ userReceiveTime: D0 + DAY + 100, phoneNumber: '+14155550123' }),
+  ];
   const damaged = `${PREFIX}/statuses/dt=2025-06-11/part-99.jsonl.gz`;
-  const line = (fields: object): string => JSON.stringify({ serialNo: 'x', phoneNumber: '+1', countryCode: '1', reportStatus: 'FAIL', description: 'd', userReceiveTime: D0 + DAY + 5, ...fields });
+  const line = (fields: object): string =>
+    JSON.stringify({
+      serialNo: 'x',
+      phoneNumber: '+1',
+      countryCode: '1',
+      reportStatus: 'FAIL',
+      description: 'd',
+      userReceiveTime: D0 + DAY + 5,
+      ...fields,
+    });
   const cases: Array<[string, Buffer]> = [
     ['not gzip', Buffer.from(`${line({})}\n`)],
     // DuckDB's gzip reader would take this one for a whole object of 400 lines: no CRC or length check.
-    ['gzip cut short (its trailer gone)', gzipSync(`${Array.from({ length: 400 }, () => line({})).join('\n')}\n`).subarray(0, -8)],
+    [
+      'gzip cut short (its trailer gone)',
+      gzipSync(`${Array.from({ length: 400 }, () => line({})).join('\n')}\n`).subarray(0, -8),
+    ],
     ['a line that is not JSON', gzipSync(`${line({})}\n{"serialNo":"y",\n`)],
     ['a receive time that is not a number', gzipSync(`${line({ userReceiveTime: 'yesterday' })}\n`)],
     ['a line that is JSON but not an object', gzipSync(`${line({})}\n[1,2]\n`)],

@@ -7,8 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { QUERY_FILES, SECTIONS } from '#lib/report/sections.ts';
 import { QUERIES_DIR } from '../../../cli/report/queries.ts';
 
-const texts = await Promise.all(SECTIONS.map(async (section) => [section, await readFile(new URL(QUERY_FILES[section], QUERIES_DIR), 'utf8')] as const));
-const WINDOW = "WHERE dt BETWEEN date_format(from_unixtime(?), '%Y-%m-%d') AND date_format(from_unixtime(? - 1), '%Y-%m-%d')\n";
+const texts = await Promise.all(
+  SECTIONS.map(
+    async (section) => [section, await readFile(new URL(QUERY_FILES[section], QUERIES_DIR), 'utf8')] as const,
+  ),
+);
+const WINDOW =
+  "WHERE dt BETWEEN date_format(from_unixtime(?), '%Y-%m-%d') AND date_format(from_unixtime(? - 1), '%Y-%m-%d')\n";
 
 describe('queries/', () => {
   it('holds exactly one .sql file per section', async () => {
@@ -46,7 +51,8 @@ describe('queries/', () => {
 
       it('uses only lower-case aliases (Athena answers column names in lower case)', () => {
         for (const [, alias] of code.matchAll(/\bAS (\w+)/g)) {
-          if (!['double', 'counts', 'days', 'countries'].includes(alias as string)) expect(alias).toBe(alias?.toLowerCase());
+          if (!['double', 'counts', 'days', 'countries'].includes(alias as string))
+            expect(alias).toBe(alias?.toLowerCase());
         }
       });
     });

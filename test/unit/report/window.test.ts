@@ -8,7 +8,10 @@ const DAY = 86_400;
 describe('parseReportWindow', () => {
   it('defaults to the last 7 days, ending now; an end alone gets the 7 days before it', () => {
     expect(parseReportWindow({}, NOW)).toEqual({ beginTime: NOW - 7 * DAY, endTime: NOW });
-    expect(parseReportWindow({ end: '1796000000' }, NOW)).toEqual({ beginTime: 1_796_000_000 - 7 * DAY, endTime: 1_796_000_000 });
+    expect(parseReportWindow({ end: '1796000000' }, NOW)).toEqual({
+      beginTime: 1_796_000_000 - 7 * DAY,
+      endTime: 1_796_000_000,
+    });
     expect(parseReportWindow({ begin: '1796000000' }, NOW)).toEqual({ beginTime: 1_796_000_000, endTime: NOW });
   });
 
@@ -17,7 +20,9 @@ describe('parseReportWindow', () => {
       beginTime: Date.UTC(2026, 10, 1) / 1000,
       endTime: Date.UTC(2026, 10, 1, 16) / 1000,
     });
-    expect(parseReportWindow({ begin: '2026-11-01T10:00', end: '2026-11-01T11:00' }, NOW).beginTime).toBe(Date.UTC(2026, 10, 1, 10) / 1000);
+    expect(parseReportWindow({ begin: '2026-11-01T10:00', end: '2026-11-01T11:00' }, NOW).beginTime).toBe(
+      Date.UTC(2026, 10, 1, 10) / 1000,
+    );
   });
 
   it.each([
@@ -32,7 +37,9 @@ describe('parseReportWindow', () => {
   });
 
   it(`a window of exactly ${MAX_REPORT_DAYS} days is taken`, () => {
-    expect(parseReportWindow({ begin: String(NOW - MAX_REPORT_DAYS * DAY) }, NOW).beginTime).toBe(NOW - MAX_REPORT_DAYS * DAY);
+    expect(parseReportWindow({ begin: String(NOW - MAX_REPORT_DAYS * DAY) }, NOW).beginTime).toBe(
+      NOW - MAX_REPORT_DAYS * DAY,
+    );
   });
 });
 

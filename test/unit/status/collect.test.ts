@@ -14,7 +14,11 @@ const BEGIN = 1_714_000_000;
  * Tencent holding `records` (one number's), answering after 0–3 event-loop turns drawn from `seed`'s
  * stream, so a fast-check seed reproduces the shuffles and timings and concurrent windows finish out of order.
  */
-function tencent(records: PullSmsSendStatus[], seed: number, options: Pick<FakeTencentOptions, 'fail' | 'extra' | 'clock' | 'requestMs'> = {}): FakeTencentApi {
+function tencent(
+  records: PullSmsSendStatus[],
+  seed: number,
+  options: Pick<FakeTencentOptions, 'fail' | 'extra' | 'clock' | 'requestMs'> = {},
+): FakeTencentApi {
   return fakeTencentApi({ receipts: () => records, seed, turns: 'random', ...options });
 }
 
@@ -48,10 +52,17 @@ function truth(records: PullSmsSendStatus[], beginTime: number, endTime: number)
   const unique = new Map<string, StatusRecord>();
   for (const s of records) {
     const t = s.UserReceiveTime as number;
-    if (t >= beginTime && t <= endTime && !unique.has(s.SerialNo as string)) unique.set(s.SerialNo as string, expectedRecord(s));
+    if (t >= beginTime && t <= endTime && !unique.has(s.SerialNo as string))
+      unique.set(s.SerialNo as string, expectedRecord(s));
   }
   return [...unique.values()].sort((a, b) =>
-    a.userReceiveTime !== b.userReceiveTime ? a.userReceiveTime - b.userReceiveTime : a.serialNo < b.serialNo ? -1 : a.serialNo > b.serialNo ? 1 : 0,
+    a.userReceiveTime !== b.userReceiveTime
+      ? a.userReceiveTime - b.userReceiveTime
+      : a.serialNo < b.serialNo
+        ? -1
+        : a.serialNo > b.serialNo
+          ? 1
+          : 0,
   );
 }
 
@@ -64,7 +75,9 @@ function expectSortedUnique(records: StatusRecord[]): void {
   for (let i = 1; i < records.length; i++) {
     const a = records[i - 1] as StatusRecord;
     const b = records[i] as StatusRecord;
-    expect(a.userReceiveTime < b.userReceiveTime || (a.userReceiveTime === b.userReceiveTime && a.serialNo < b.serialNo)).toBe(true);
+    expect(
+      a.userReceiveTime < b.userReceiveTime || (a.userReceiveTime === b.userReceiveTime && a.serialNo < b.serialNo),
+    ).toBe(true);
   }
 }
 
@@ -77,7 +90,9 @@ function dataset(perSecondMax: number, spanMax: number) {
   return fc
     .record({
       span: fc.integer({ min: 0, max: spanMax }),
-      clusters: fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 1, max: perSecondMax }) }), { maxLength: 25 }),
+      clusters: fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 1, max: perSecondMax }) }), {
+        maxLength: 25,
+      }),
       scattered: fc.array(fc.nat(), { maxLength: 400 }),
       seed: fc.integer(),
       concurrency: fc.integer({ min: 1, max: 8 }),
@@ -150,7 +165,10 @@ describe('collect(all: true)', () => {
     await fc.assert(
       fc.asyncProperty(
         dataset(99, 5000),
-        fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 101, max: 400 }) }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.record({ at: fc.nat(), count: fc.integer({ min: 101, max: 400 }) }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
         async ({ records, beginTime, endTime, seed, concurrency }, saturated) => {
           const busy = new Set<number>();
           const all = [...records];
@@ -190,8 +208,9 @@ describe('collect(all: true)', () => {
         fc.integer({ min: 1, max: 12 }),
         async ({ records, beginTime, endTime, seed, concurrency }, maxRequests) => {
           // The split tree depends only on counts per window, so an uncapped pull tells how many requests are needed.
-          const needed = (await collect(tencent(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
-            .requests;
+          const needed = (
+            await collect(tencent(records, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency })
+          ).requests;
           const client = tencent(records, seed);
           const result = await collect(client, allQuery(beginTime, endTime), { maxRequests, concurrency });
           expect(result.requests).toBe(Math.min(maxRequests, needed));
@@ -247,9 +266,17 @@ describe('collect(all: false)', () => {
         fc.integer({ min: 0, max: 3600 }),
         fc.integer(),
         async (limit, count, span, seed) => {
-          const records = Array.from({ length: count }, (_, i) => status(`14:${(i * 40503) % 65521}-${i}`, BEGIN + ((i * 37) % (span + 1))));
+          const records = Array.from({ length: count }, (_, i) =>
+            status(`14:${(i * 40503) % 65521}-${i}`, BEGIN + ((i * 37) % (span + 1))),
+          );
           const client = tencent(records, seed);
-          const query: CollectQuery = { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + span, limit, all: false };
+          const query: CollectQuery = {
+            phoneNumber: PHONE,
+            beginTime: BEGIN,
+            endTime: BEGIN + span,
+            limit,
+            all: false,
+          };
           const result = await collect(client, query);
 
           expect(client.calls).toHaveLength(1);
@@ -270,7 +297,13 @@ describe('collect(all: false)', () => {
   it('removes duplicates within the page', async () => {
     const records = [status('b', BEGIN + 5), status('a', BEGIN + 5), status('c', BEGIN + 1)];
     const client = tencent(records, 9, { extra: (page) => page.map((s) => ({ ...s })) });
-    const result = await collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 50, all: false });
+    const result = await collect(client, {
+      phoneNumber: PHONE,
+      beginTime: BEGIN,
+      endTime: BEGIN + 10,
+      limit: 50,
+      all: false,
+    });
     expect(result.records.map((r) => r.serialNo)).toEqual(['c', 'a', 'b']);
     expect(result.complete).toBe(true);
   });
@@ -278,7 +311,9 @@ describe('collect(all: false)', () => {
   it('propagates a client error', async () => {
     const error = new UpstreamUnavailable('down', { code: 'InternalError.Timeout' });
     const client = tencent([], 1, { fail: () => error });
-    await expect(collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false })).rejects.toBe(error);
+    await expect(
+      collect(client, { phoneNumber: PHONE, beginTime: BEGIN, endTime: BEGIN + 10, limit: 5, all: false }),
+    ).rejects.toBe(error);
   });
 });
 
@@ -305,7 +340,10 @@ describe('pull errors', () => {
         fc.boolean(),
         async ({ records, beginTime, endTime, seed, concurrency }, failAt, failLater) => {
           // Enough records that the pull needs several windows.
-          const dense = [...records, ...Array.from({ length: 600 }, (_, i) => status(`d${i}`, beginTime + (i % (endTime - beginTime + 1))))];
+          const dense = [
+            ...records,
+            ...Array.from({ length: 600 }, (_, i) => status(`d${i}`, beginTime + (i % (endTime - beginTime + 1)))),
+          ];
           const errors = new Map<number, Error>();
           const client = tencent(dense, seed, {
             fail: (_, n) => {
@@ -317,8 +355,9 @@ describe('pull errors', () => {
               return undefined;
             },
           });
-          const needed = (await collect(tencent(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency }))
-            .requests;
+          const needed = (
+            await collect(tencent(dense, seed), allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency })
+          ).requests;
           const outcome = collect(client, allQuery(beginTime, endTime), { maxRequests: 100_000, concurrency });
           if (failAt > needed) {
             await expect(outcome).resolves.toMatchObject({ requests: needed });
@@ -354,9 +393,9 @@ describe('pull errors', () => {
     // The first page samples the window and the walk's first window is full too: its two halves and the
     // rest of the walk then go out at once, and all three fail.
     const client = tencent(records, 5, { fail: (_, n) => (n > 2 ? new UpstreamUnavailable(`call ${n}`) : undefined) });
-    await expect(collect(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 })).rejects.toBeInstanceOf(
-      UpstreamUnavailable,
-    );
+    await expect(
+      collect(client, allQuery(BEGIN, BEGIN + 999), { maxRequests: 1000, concurrency: 8 }),
+    ).rejects.toBeInstanceOf(UpstreamUnavailable);
     await settle();
     expect(client.calls).toHaveLength(2 + 3);
     expect(unhandled).toEqual([]);
@@ -369,7 +408,12 @@ describe('pull: the deadline', () => {
     const clock = fakeClock(0);
     // Every answer takes 1.5 s of the fake clock.
     const client = tencent(records, 9, { clock, requestMs: 1500 });
-    const result = await collect(client, allQuery(BEGIN, BEGIN + 2700), { maxRequests: 1000, concurrency: 1, stopAt: 6000, now: clock.now });
+    const result = await collect(client, allQuery(BEGIN, BEGIN + 2700), {
+      maxRequests: 1000,
+      concurrency: 1,
+      stopAt: 6000,
+      now: clock.now,
+    });
     expect(client.calls).toHaveLength(4);
     expect(result.complete).toBe(false);
     expect(result.incompleteWindows.length).toBeGreaterThan(0);

@@ -12,13 +12,34 @@ import { byReceiveTime } from '#lib/receipt.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { utcDay } from '#lib/utc-day.ts';
 import { memoryStore, type MemoryStore } from '../../support/memory-store.ts';
-import { BUCKET, DAY, NEIGHBOUR, NOW, PHONE, PREFIX, SEAM, STRANGER, lakeOf, options, query, receipt, statusOf, tencent, truth, writeLake } from '../../support/lookup-world.ts';
+import {
+  BUCKET,
+  DAY,
+  NEIGHBOUR,
+  NOW,
+  PHONE,
+  PREFIX,
+  SEAM,
+  STRANGER,
+  lakeOf,
+  options,
+  query,
+  receipt,
+  statusOf,
+  tencent,
+  truth,
+  writeLake,
+} from '../../support/lookup-world.ts';
 
 describe('history: a window reaching past Tencent’s 7 days', () => {
   // Receipts every 5 hours over the last 30 days, for PHONE, its group neighbour and a stranger.
   const all: ExportRecord[] = [];
   for (let t = NOW - 30 * DAY, i = 0; t <= NOW; t += 5 * 3600, i++) {
-    all.push(receipt(PHONE, `2433:p${i}`, t), receipt(NEIGHBOUR, `2433:n${i}`, t + 7), receipt(STRANGER, `2433:s${i}`, t + 11));
+    all.push(
+      receipt(PHONE, `2433:p${i}`, t),
+      receipt(NEIGHBOUR, `2433:n${i}`, t + 7),
+      receipt(STRANGER, `2433:s${i}`, t + 11),
+    );
   }
   const older = all.filter((r) => r.userReceiveTime < SEAM);
   const recent = all.filter((r) => r.userReceiveTime >= NOW - MAX_LOOKBACK_SECONDS);
@@ -46,7 +67,9 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     expect(Math.min(...client.calls.map((c) => c.beginTime))).toBe(SEAM);
     const days = Math.floor((SEAM - 1) / DAY) - Math.floor(q.beginTime / DAY) + 1;
     expect(store.reads).toHaveLength(days);
-    expect(new Set(store.reads)).toEqual(new Set(Array.from({ length: days }, (_, i) => objectKey(PREFIX, utcDay(q.beginTime + i * DAY), groupOf(PHONE)))));
+    expect(new Set(store.reads)).toEqual(
+      new Set(Array.from({ length: days }, (_, i) => objectKey(PREFIX, utcDay(q.beginTime + i * DAY), groupOf(PHONE)))),
+    );
   });
 
   it('keeps Tencent’s copy of a serialNo both hold, and sorts by receive time', async () => {
@@ -85,12 +108,22 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const fromLake = older.find((r) => r.phoneNumber === PHONE && r.userReceiveTime > NOW - 15 * DAY) as ExportRecord;
     const fromTencent = recent.find((r) => r.phoneNumber === PHONE && r.userReceiveTime > SEAM) as ExportRecord;
     for (const wanted of [fromLake, fromTencent]) {
-      const { result } = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: wanted.serialNo }), options);
+      const { result } = await history(
+        tencent(recent),
+        lakeOf(store),
+        query({ beginTime: NOW - 20 * DAY, serialNo: wanted.serialNo }),
+        options,
+      );
       expect(result.statuses).toEqual([statusOf(wanted)]);
       expect(result.complete).toBe(true);
     }
     // None with that serialNo: the lake still showed it holds the number, so the answer is complete.
-    const { result: none } = await history(tencent(recent), lakeOf(store), query({ beginTime: NOW - 20 * DAY, serialNo: '2433:nope' }), options);
+    const { result: none } = await history(
+      tencent(recent),
+      lakeOf(store),
+      query({ beginTime: NOW - 20 * DAY, serialNo: '2433:nope' }),
+      options,
+    );
     expect(none.statuses).toEqual([]);
     expect(none.complete).toBe(true);
   });
@@ -134,7 +167,9 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
       }
       throw new Error('expected a rejection');
     };
-    expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW - 400 * DAY }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(NOW - 400 * DAY);
+    expect(
+      parseQuery({ phoneNumber: PHONE, beginTime: NOW - 400 * DAY }, NOW, { lakeRetentionDays: 400 }).beginTime,
+    ).toBe(NOW - 400 * DAY);
     expect(reject({ beginTime: NOW - 400 * DAY - 1 }, 400)).toMatchObject({ field: 'beginTime', statusCode: 400 });
     expect(reject({ beginTime: NOW - 400 * DAY - 1 }, 400).message).toContain('400 days');
     expect(reject({ beginTime: NOW - 8 * DAY })).toMatchObject({ field: 'beginTime', statusCode: 400 });
@@ -142,7 +177,9 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     expect(reject({ serialNo: 'x'.repeat(65) })).toMatchObject({ field: 'serialNo' });
     expect(reject({ serialNo: 'a b' })).toMatchObject({ field: 'serialNo' });
     // With a lake, an old endTime alone gives a 24-hour window, not a one-second one.
-    expect(parseQuery({ phoneNumber: PHONE, endTime: NOW - 30 * DAY }, NOW, { lakeRetentionDays: 400 })).toMatchObject({ beginTime: NOW - 31 * DAY });
+    expect(parseQuery({ phoneNumber: PHONE, endTime: NOW - 30 * DAY }, NOW, { lakeRetentionDays: 400 })).toMatchObject({
+      beginTime: NOW - 31 * DAY,
+    });
   });
 
   it('a missing day object means no receipts of that group that day', async () => {
@@ -151,7 +188,9 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     store.objects.delete(`${BUCKET}/${gone}`);
     const q = query({ beginTime: NOW - 20 * DAY });
     const { result } = await history(tencent(recent), lakeOf(store), q, options);
-    expect(result.statuses).toEqual(truth(all, q).filter((s) => utcDay(s.userReceiveTime) !== utcDay(NOW - 12 * DAY) || s.userReceiveTime >= SEAM));
+    expect(result.statuses).toEqual(
+      truth(all, q).filter((s) => utcDay(s.userReceiveTime) !== utcDay(NOW - 12 * DAY) || s.userReceiveTime >= SEAM),
+    );
     expect(result.complete).toBe(true);
   });
 
@@ -160,12 +199,18 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const denying: ObjectStore = {
       ...store,
       async read(bucket, key) {
-        if (key.includes(utcDay(NOW - 12 * DAY))) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        if (key.includes(utcDay(NOW - 12 * DAY)))
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
         return store.read(bucket, key);
       },
     };
     const errors: string[] = [];
-    const { result } = await history(tencent(recent), lakeOf(denying, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
+    const { result } = await history(
+      tencent(recent),
+      lakeOf(denying, { onDayError: (day) => errors.push(day) }),
+      query({ beginTime: NOW - 20 * DAY }),
+      options,
+    );
     expect(result.complete).toBe(true);
     expect(errors).toEqual([]);
   });
@@ -177,7 +222,11 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const lake = lakeOf(store, { onDayError: (day, error) => errors.push({ day, error }) });
     const q = query({ beginTime: NOW - 20 * DAY });
     const expected = truth(all, q).filter((s) => utcDay(s.userReceiveTime) !== badDay);
-    for (const body of [Buffer.from('not gzip at all'), gzipSync(`{"serialNo":1,"phoneNumber":"${PHONE}"}\n`), (store.get(BUCKET, objectKey(PREFIX, badDay, groupOf(PHONE))) as Buffer).subarray(0, 40)]) {
+    for (const body of [
+      Buffer.from('not gzip at all'),
+      gzipSync(`{"serialNo":1,"phoneNumber":"${PHONE}"}\n`),
+      (store.get(BUCKET, objectKey(PREFIX, badDay, groupOf(PHONE))) as Buffer).subarray(0, 40),
+    ]) {
       store.put(BUCKET, objectKey(PREFIX, badDay, groupOf(PHONE)), body);
       errors.length = 0;
       const { result } = await history(tencent(recent), lake, q, options);
@@ -195,12 +244,18 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
     const failing: ObjectStore = {
       ...store,
       async read(bucket, key) {
-        if (key.includes(utcDay(NOW - 12 * DAY))) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        if (key.includes(utcDay(NOW - 12 * DAY)))
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
         return store.read(bucket, key);
       },
     };
     const errors: string[] = [];
-    const { result } = await history(tencent(recent), lakeOf(failing, { onDayError: (day) => errors.push(day) }), query({ beginTime: NOW - 20 * DAY }), options);
+    const { result } = await history(
+      tencent(recent),
+      lakeOf(failing, { onDayError: (day) => errors.push(day) }),
+      query({ beginTime: NOW - 20 * DAY }),
+      options,
+    );
     expect(result.complete).toBe(false);
     expect(errors).toEqual([utcDay(NOW - 12 * DAY)]);
   });
@@ -242,24 +297,37 @@ describe('history: a window reaching past Tencent’s 7 days', () => {
       records.push(receipt(phoneNumber, `2433:r${i}`, NOW - (next() % (80 * DAY))));
     }
     const store = memoryStore();
-    await writeLake(store, records.filter((r) => r.userReceiveTime < NOW - 3600));
+    await writeLake(
+      store,
+      records.filter((r) => r.userReceiveTime < NOW - 3600),
+    );
     const client = tencent(records.filter((r) => r.userReceiveTime >= NOW - MAX_LOOKBACK_SECONDS));
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 80 * DAY }), fc.integer({ min: 0, max: 80 * DAY }), fc.boolean(), async (a, b, pickSerial) => {
-        const [beginAgo, endAgo] = a > b ? [a, b] : [b, a];
-        const serialNo = pickSerial ? records.find((r) => r.phoneNumber === PHONE && r.userReceiveTime >= NOW - beginAgo)?.serialNo : undefined;
-        const q = query({ beginTime: NOW - beginAgo, endTime: NOW - endAgo, ...(serialNo && { serialNo }) });
-        const { result } = await history(client, lakeOf(store), q, options);
-        expect(result.statuses).toEqual(truth(records, q));
-        expect(result.complete).toBe(result.sources.every((s) => s.complete));
-        const lake = result.sources.find((s) => s.source === 'lake');
-        if (lake) {
-          const covered = records.some((r) => r.phoneNumber === PHONE && r.userReceiveTime >= lake.beginTime && r.userReceiveTime <= lake.endTime);
-          expect(lake.complete).toBe(covered);
-        }
-        expect(result.sources.at(-1)?.endTime).toBe(q.endTime);
-        expect(result.sources[0]?.beginTime).toBe(q.beginTime);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 80 * DAY }),
+        fc.integer({ min: 0, max: 80 * DAY }),
+        fc.boolean(),
+        async (a, b, pickSerial) => {
+          const [beginAgo, endAgo] = a > b ? [a, b] : [b, a];
+          const serialNo = pickSerial
+            ? records.find((r) => r.phoneNumber === PHONE && r.userReceiveTime >= NOW - beginAgo)?.serialNo
+            : undefined;
+          const q = query({ beginTime: NOW - beginAgo, endTime: NOW - endAgo, ...(serialNo && { serialNo }) });
+          const { result } = await history(client, lakeOf(store), q, options);
+          expect(result.statuses).toEqual(truth(records, q));
+          expect(result.complete).toBe(result.sources.every((s) => s.complete));
+          const lake = result.sources.find((s) => s.source === 'lake');
+          if (lake) {
+            const covered = records.some(
+              (r) =>
+                r.phoneNumber === PHONE && r.userReceiveTime >= lake.beginTime && r.userReceiveTime <= lake.endTime,
+            );
+            expect(lake.complete).toBe(covered);
+          }
+          expect(result.sources.at(-1)?.endTime).toBe(q.endTime);
+          expect(result.sources[0]?.beginTime).toBe(q.beginTime);
+        },
+      ),
       { seed: 20250615, numRuns: 150 },
     );
   });

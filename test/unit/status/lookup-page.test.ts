@@ -15,19 +15,48 @@ import type { StatusRecord } from '#lib/receipt.ts';
 import type { TencentClient } from '#lib/tencent/client.ts';
 import { MAX_LOOKBACK_SECONDS } from '#lib/tencent/types.ts';
 import { memoryStore } from '../../support/memory-store.ts';
-import { DAY, NOW, NOW_MS, PHONE, SEAM, lakeOf, receipt, statusOf, tencent, writeLake } from '../../support/lookup-world.ts';
+import {
+  DAY,
+  NOW,
+  NOW_MS,
+  PHONE,
+  SEAM,
+  lakeOf,
+  receipt,
+  statusOf,
+  tencent,
+  writeLake,
+} from '../../support/lookup-world.ts';
 import { thrownAs } from '../../support/thrown.ts';
 
 const KEY = pageTokenKey('1400000000', 'lake-bucket', 'sms-status');
 const COLLECT = { maxRequests: 1000, concurrency: 4 };
 
-async function world(records: ExportRecord[], client: TencentClient = tencent(records.filter((r) => r.userReceiveTime >= NOW - MAX_LOOKBACK_SECONDS))) {
+async function world(
+  records: ExportRecord[],
+  client: TencentClient = tencent(records.filter((r) => r.userReceiveTime >= NOW - MAX_LOOKBACK_SECONDS)),
+) {
   const store = memoryStore();
-  await writeLake(store, records.filter((r) => r.userReceiveTime < SEAM));
-  return { store, deps: (maxRecords = 10_000, maxBytes = MAX_BODY_BYTES): LookupDeps => ({ client, lake: { ...lakeOf(store), retentionDays: 400 }, limits: { maxRecords, maxBytes }, tokenKey: KEY }) };
+  await writeLake(
+    store,
+    records.filter((r) => r.userReceiveTime < SEAM),
+  );
+  return {
+    store,
+    deps: (maxRecords = 10_000, maxBytes = MAX_BODY_BYTES): LookupDeps => ({
+      client,
+      lake: { ...lakeOf(store), retentionDays: 400 },
+      limits: { maxRecords, maxBytes },
+      tokenKey: KEY,
+    }),
+  };
 }
 
-const page = (deps: LookupDeps, raw: RawQuery, run: Partial<Parameters<typeof lookupPage>[2]> = {}): Promise<LookupResult> =>
+const page = (
+  deps: LookupDeps,
+  raw: RawQuery,
+  run: Partial<Parameters<typeof lookupPage>[2]> = {},
+): Promise<LookupResult> =>
   lookupPage(deps, { phoneNumber: PHONE, all: 'true', ...raw }, { collect: COLLECT, nowMs: NOW_MS, ...run });
 
 /** Every page of a lookup, following nextToken, each checked against the limits. */
@@ -47,7 +76,9 @@ async function allPages(deps: LookupDeps, raw: RawQuery): Promise<LookupResult[]
 }
 
 function spread(count: number, from: number, to: number, extra: Partial<ExportRecord> = {}, tag = 'q'): ExportRecord[] {
-  return Array.from({ length: count }, (_, i) => receipt(PHONE, `2433:${tag}${String(i).padStart(6, '0')}`, from + Math.floor(((to - from) * i) / count), extra));
+  return Array.from({ length: count }, (_, i) =>
+    receipt(PHONE, `2433:${tag}${String(i).padStart(6, '0')}`, from + Math.floor(((to - from) * i) / count), extra),
+  );
 }
 
 const expected = (records: ExportRecord[], begin: number, end: number): StatusRecord[] =>
@@ -74,12 +105,18 @@ describe('lookupPage: nextToken', () => {
   });
 
   it('continues across the lake/Tencent seam with no duplicate and no gap, also when a second holds many', async () => {
-    const burst = Array.from({ length: 40 }, (_, i) => receipt(PHONE, `2433:burst${String(i).padStart(3, '0')}`, SEAM - 1));
+    const burst = Array.from({ length: 40 }, (_, i) =>
+      receipt(PHONE, `2433:burst${String(i).padStart(3, '0')}`, SEAM - 1),
+    );
     const records = [...spread(600, NOW - 12 * DAY, NOW - 60), ...burst];
     const { deps } = await world(records);
     const pages = await allPages(deps(70), { beginTime: String(NOW - 12 * DAY), endTime: String(NOW) });
     const got = pages.flatMap((p) => p.statuses);
-    expect(got).toEqual(expected(records, NOW - 12 * DAY, NOW).sort((a, b) => a.userReceiveTime - b.userReceiveTime || (a.serialNo < b.serialNo ? -1 : 1)));
+    expect(got).toEqual(
+      expected(records, NOW - 12 * DAY, NOW).sort(
+        (a, b) => a.userReceiveTime - b.userReceiveTime || (a.serialNo < b.serialNo ? -1 : 1),
+      ),
+    );
     expect(new Set(got.map((s) => s.serialNo)).size).toBe(got.length);
   });
 
@@ -90,7 +127,11 @@ describe('lookupPage: nextToken', () => {
     const pages: LookupResult[] = [];
     let nextToken: string | undefined;
     do {
-      const result = await page(deps(), { beginTime: String(NOW - 6 * DAY), ...(nextToken && { nextToken }) }, { collect: { maxRequests: 8, concurrency: 2 } });
+      const result = await page(
+        deps(),
+        { beginTime: String(NOW - 6 * DAY), ...(nextToken && { nextToken }) },
+        { collect: { maxRequests: 8, concurrency: 2 } },
+      );
       pages.push(result);
       nextToken = result.nextToken;
     } while (nextToken && pages.length < 100);
@@ -108,8 +149,25 @@ describe('lookupPage: nextToken', () => {
   });
 
   it.each<[string, (token: string) => RawQuery]>([
-    ['a token with one character changed', (t) => ({ nextToken: `${t.slice(0, 5)}${t[5] === 'A' ? 'B' : 'A'}${t.slice(6)}` })],
-    ['a token signed by another deployment', () => ({ nextToken: encodeToken({ phoneNumber: PHONE, beginTime: NOW - 20 * DAY, endTime: NOW - 10 * DAY, after: { time: NOW - 15 * DAY, serialNo: 'x' }, issuedAt: NOW }, pageTokenKey('other')) })],
+    [
+      'a token with one character changed',
+      (t) => ({ nextToken: `${t.slice(0, 5)}${t[5] === 'A' ? 'B' : 'A'}${t.slice(6)}` }),
+    ],
+    [
+      'a token signed by another deployment',
+      () => ({
+        nextToken: encodeToken(
+          {
+            phoneNumber: PHONE,
+            beginTime: NOW - 20 * DAY,
+            endTime: NOW - 10 * DAY,
+            after: { time: NOW - 15 * DAY, serialNo: 'x' },
+            issuedAt: NOW,
+          },
+          pageTokenKey('other'),
+        ),
+      }),
+    ],
     ['a token of another number', (t) => ({ nextToken: t, phoneNumber: '+8613800138000' })],
     ['a token of another window', (t) => ({ nextToken: t, beginTime: String(NOW - 19 * DAY) })],
     ['a token with all=false', (t) => ({ nextToken: t, all: 'false' })],
@@ -121,8 +179,16 @@ describe('lookupPage: nextToken', () => {
     const client = tencent([]);
     const { deps } = await world(records, client);
     const first = await page(deps(100), { beginTime: String(NOW - 20 * DAY), endTime: String(NOW - 10 * DAY) });
-    const error = await page(deps(100), { beginTime: String(NOW - 20 * DAY), endTime: String(NOW - 10 * DAY), ...forge(first.nextToken as string) }).catch((e: unknown) => e);
-    expect(thrownAs(InvalidInput, () => { throw error; }).field).toBe('nextToken');
+    const error = await page(deps(100), {
+      beginTime: String(NOW - 20 * DAY),
+      endTime: String(NOW - 10 * DAY),
+      ...forge(first.nextToken as string),
+    }).catch((e: unknown) => e);
+    expect(
+      thrownAs(InvalidInput, () => {
+        throw error;
+      }).field,
+    ).toBe('nextToken');
     expect(client.calls).toHaveLength(0);
   });
 
@@ -142,30 +208,55 @@ describe('lookupPage: Tencent down, lake up', () => {
   async function lakeHolding(records: ExportRecord[], client: TencentClient) {
     const store = memoryStore();
     await writeLake(store, records);
-    return { client, lake: { ...lakeOf(store), retentionDays: 400 }, limits: { maxRecords: 10_000, maxBytes: MAX_BODY_BYTES }, tokenKey: KEY } satisfies LookupDeps;
+    return {
+      client,
+      lake: { ...lakeOf(store), retentionDays: 400 },
+      limits: { maxRecords: 10_000, maxBytes: MAX_BODY_BYTES },
+      tokenKey: KEY,
+    } satisfies LookupDeps;
   }
 
   it('answers the whole window from the lake, incomplete, Tencent’s part carrying its error', async () => {
-    const deps = await lakeHolding(pushed, down(new UpstreamUnavailable('Tencent timed out', { code: 'RequestTimeout', statusCode: 504 })));
+    const deps = await lakeHolding(
+      pushed,
+      down(new UpstreamUnavailable('Tencent timed out', { code: 'RequestTimeout', statusCode: 504 })),
+    );
     const result = await page(deps, { beginTime: String(NOW - 4 * DAY) }, { degrade: () => true });
     expect(result.statuses).toEqual(pushed.map(statusOf));
     expect(result.complete).toBe(false);
     expect(result.sources).toEqual([
-      { source: 'tencent', beginTime: NOW - 4 * DAY, endTime: NOW, complete: false, error: { code: 'RequestTimeout', message: 'Tencent timed out' } },
+      {
+        source: 'tencent',
+        beginTime: NOW - 4 * DAY,
+        endTime: NOW,
+        complete: false,
+        error: { code: 'RequestTimeout', message: 'Tencent timed out' },
+      },
       { source: 'lake', beginTime: NOW - 4 * DAY, endTime: NOW, complete: true },
     ]);
   });
 
   it('stands in beside an older lake part, and for Tencent throttling past the retries', async () => {
-    const deps = await lakeHolding([...spread(3, NOW - 20 * DAY, NOW - 10 * DAY, {}, 'old'), ...pushed], down(new RateLimited('throttled', { code: 'RequestLimitExceeded' })));
+    const deps = await lakeHolding(
+      [...spread(3, NOW - 20 * DAY, NOW - 10 * DAY, {}, 'old'), ...pushed],
+      down(new RateLimited('throttled', { code: 'RequestLimitExceeded' })),
+    );
     const result = await page(deps, { beginTime: String(NOW - 20 * DAY) }, { degrade: () => true });
-    expect(result.sources.map((s) => [s.source, s.error?.code])).toEqual([['lake', undefined], ['tencent', 'RequestLimitExceeded'], ['lake', undefined]]);
+    expect(result.sources.map((s) => [s.source, s.error?.code])).toEqual([
+      ['lake', undefined],
+      ['tencent', 'RequestLimitExceeded'],
+      ['lake', undefined],
+    ]);
     expect(result.statuses).toHaveLength(8);
   });
 
   it.each<[string, Error, boolean]>([
     ['without degrade (a direct invocation): throws, so the workflow retries', new UpstreamUnavailable('down'), false],
-    ['over our own budget (a 429 of ours, not an outage)', new RateLimited('over budget', { code: BUDGET_EXCEEDED }), true],
+    [
+      'over our own budget (a 429 of ours, not an outage)',
+      new RateLimited('over budget', { code: BUDGET_EXCEEDED }),
+      true,
+    ],
     ['when Tencent refuses our credentials', new InvalidInput('refused', { code: 'AuthFailure' }), true],
   ])('%s', async (_, error, degrade) => {
     const deps = await lakeHolding(pushed, down(error));
@@ -176,7 +267,9 @@ describe('lookupPage: Tencent down, lake up', () => {
     const error = new UpstreamUnavailable('down');
     const noLake: LookupDeps = { ...(await lakeHolding(pushed, down(error))), lake: undefined };
     await expect(page(noLake, { beginTime: String(NOW - 4 * DAY) }, { degrade: () => true })).rejects.toBe(error);
-    await expect(page(await lakeHolding(pushed, down(error)), { beginTime: String(NOW - 4 * DAY) }, { degrade: () => false })).rejects.toBe(error);
+    await expect(
+      page(await lakeHolding(pushed, down(error)), { beginTime: String(NOW - 4 * DAY) }, { degrade: () => false }),
+    ).rejects.toBe(error);
   });
 });
 
@@ -186,11 +279,19 @@ describe('lookupPage: serialNo', () => {
     const client = tencent(records);
     const deps = (await world(records, client)).deps();
     const wanted = records[225] as ExportRecord;
-    const result = await lookupPage(deps, { phoneNumber: PHONE, beginTime: String(NOW - 5 * 3600), serialNo: wanted.serialNo }, { collect: COLLECT, nowMs: NOW_MS });
+    const result = await lookupPage(
+      deps,
+      { phoneNumber: PHONE, beginTime: String(NOW - 5 * 3600), serialNo: wanted.serialNo },
+      { collect: COLLECT, nowMs: NOW_MS },
+    );
     expect(result.statuses).toEqual([statusOf(wanted)]);
     expect(result.complete).toBe(true);
     const fullSearch = tencent(records);
-    await lookupPage({ ...deps, client: fullSearch }, { phoneNumber: PHONE, beginTime: String(NOW - 5 * 3600), serialNo: '2433:absent' }, { collect: COLLECT, nowMs: NOW_MS });
+    await lookupPage(
+      { ...deps, client: fullSearch },
+      { phoneNumber: PHONE, beginTime: String(NOW - 5 * 3600), serialNo: '2433:absent' },
+      { collect: COLLECT, nowMs: NOW_MS },
+    );
     expect(client.calls.length).toBeLessThan(fullSearch.calls.length);
   });
 });

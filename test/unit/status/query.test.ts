@@ -111,12 +111,32 @@ describe('parseQuery: times', () => {
     ['endTime after 2100', { endTime: 4102444801 }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['endTime in milliseconds', { endTime: String(NOW * 1000) }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
     ['beginTime in the future', { beginTime: NOW + 60 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
-    ['beginTime older than 7 days and the grace', { beginTime: NOW - WEEK - BEGIN_GRACE_SECONDS - 1 }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
-    ['endTime older than 7 days, no beginTime given', { endTime: NOW - 40 * DAY }, 'endTime', 'InvalidParameterValue.EndTimeVerifyFail'],
-    ['endTime before beginTime', { beginTime: NOW - 100, endTime: NOW - 200 }, 'endTime', 'InvalidParameterValue.InvalidStartTime'],
+    [
+      'beginTime older than 7 days and the grace',
+      { beginTime: NOW - WEEK - BEGIN_GRACE_SECONDS - 1 },
+      'beginTime',
+      'InvalidParameterValue.BeginTimeVerifyFail',
+    ],
+    [
+      'endTime older than 7 days, no beginTime given',
+      { endTime: NOW - 40 * DAY },
+      'endTime',
+      'InvalidParameterValue.EndTimeVerifyFail',
+    ],
+    [
+      'endTime before beginTime',
+      { beginTime: NOW - 100, endTime: NOW - 200 },
+      'endTime',
+      'InvalidParameterValue.InvalidStartTime',
+    ],
     ['malformed ISO', { beginTime: '2024-5-1T10:00:00Z' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
     ['ISO month 13', { beginTime: '2024-13-01' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
-    ['ISO with a space for T', { beginTime: '2024-04-30 10:00:00' }, 'beginTime', 'InvalidParameterValue.BeginTimeVerifyFail'],
+    [
+      'ISO with a space for T',
+      { beginTime: '2024-04-30 10:00:00' },
+      'beginTime',
+      'InvalidParameterValue.BeginTimeVerifyFail',
+    ],
   ] as Array<[string, RawQuery, string, string]>)('rejects %s', (_label, times, field, code) => {
     const error = rejection({ phoneNumber: PHONE, ...times });
     expect(error.field).toBe(field);
@@ -154,29 +174,36 @@ describe('parseQuery: times', () => {
     );
   });
 
-  it('accepts beginTime exactly now, and 7 days back as where Tencent\'s part starts', () => {
+  it("accepts beginTime exactly now, and 7 days back as where Tencent's part starts", () => {
     expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW - WEEK }, NOW).beginTime).toBe(TENCENT_FROM);
     expect(parseQuery({ phoneNumber: PHONE, beginTime: NOW }, NOW)).toMatchObject({ beginTime: NOW, endTime: NOW });
   });
 
-  describe('the grace at Tencent\'s 7 days', () => {
+  describe("the grace at Tencent's 7 days", () => {
     it.each([
       ['7 days back', NOW - WEEK],
       ['7 days and the grace back', NOW - WEEK - BEGIN_GRACE_SECONDS],
       ['one second before where the Tencent part starts', TENCENT_FROM - 1],
-    ])('moves a beginTime %s to where the lookup\'s Tencent part starts (history seam, a few seconds on)', (_, beginTime) => {
-      expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW).beginTime).toBe(TENCENT_FROM);
-      expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(TENCENT_FROM);
-      expect(TENCENT_FROM).toBeGreaterThanOrEqual(retentionEdge(NOW * 1000) + SEAM_SECONDS);
-    });
+    ])(
+      "moves a beginTime %s to where the lookup's Tencent part starts (history seam, a few seconds on)",
+      (_, beginTime) => {
+        expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW).beginTime).toBe(TENCENT_FROM);
+        expect(parseQuery({ phoneNumber: PHONE, beginTime }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(
+          TENCENT_FROM,
+        );
+        expect(TENCENT_FROM).toBeGreaterThanOrEqual(retentionEdge(NOW * 1000) + SEAM_SECONDS);
+      },
+    );
 
-    it('leaves a beginTime inside Tencent\'s part, or older than the grace (the lake\'s), as given', () => {
+    it("leaves a beginTime inside Tencent's part, or older than the grace (the lake's), as given", () => {
       expect(parseQuery({ phoneNumber: PHONE, beginTime: TENCENT_FROM + 1 }, NOW).beginTime).toBe(TENCENT_FROM + 1);
       const older = NOW - WEEK - BEGIN_GRACE_SECONDS - 1;
-      expect(parseQuery({ phoneNumber: PHONE, beginTime: older }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(older);
+      expect(parseQuery({ phoneNumber: PHONE, beginTime: older }, NOW, { lakeRetentionDays: 400 }).beginTime).toBe(
+        older,
+      );
     });
 
-    it('leaves a window that ends before Tencent\'s part as given', () => {
+    it("leaves a window that ends before Tencent's part as given", () => {
       const window = { beginTime: NOW - WEEK - 60, endTime: NOW - WEEK + 60 };
       expect(parseQuery({ phoneNumber: PHONE, ...window }, NOW, { lakeRetentionDays: 400 })).toMatchObject(window);
     });
@@ -201,7 +228,9 @@ describe('parseQuery: times', () => {
   });
 
   it('reads a date-only value as UTC midnight', () => {
-    expect(parseQuery({ phoneNumber: PHONE, beginTime: '2024-05-01' }, NOW).beginTime).toBe(Date.UTC(2024, 4, 1) / 1000);
+    expect(parseQuery({ phoneNumber: PHONE, beginTime: '2024-05-01' }, NOW).beginTime).toBe(
+      Date.UTC(2024, 4, 1) / 1000,
+    );
     expect(parseQuery({ phoneNumber: PHONE, beginTime: '2024-04-28', endTime: '2024-04-29' }, NOW)).toMatchObject({
       beginTime: 1714262400,
       endTime: 1714348800,
@@ -331,7 +360,10 @@ describe('parseQuery: limit, all and shape', () => {
     expect(error.code).toBe('InvalidParameter');
   });
 
-  it.each([null, 'phoneNumber=+8613711112222', ['+8613711112222']])('rejects a lookup that is not an object: %j', (raw) => {
-    expect(rejection(raw).field).toBe('query');
-  });
+  it.each([null, 'phoneNumber=+8613711112222', ['+8613711112222']])(
+    'rejects a lookup that is not an object: %j',
+    (raw) => {
+      expect(rejection(raw).field).toBe('query');
+    },
+  );
 });

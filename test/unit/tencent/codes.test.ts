@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RESIGN_CODES, classify, fromTencentError, invalidatesCredentials, isThrottle, shouldResign } from '#lib/tencent/codes.ts';
+import {
+  RESIGN_CODES,
+  classify,
+  fromTencentError,
+  invalidatesCredentials,
+  isThrottle,
+  shouldResign,
+} from '#lib/tencent/codes.ts';
 import {
   InvalidInput,
   RateLimited,
@@ -89,7 +96,10 @@ const COMMON_CODES: Array<[string, ErrorName]> = [
   ['UnauthorizedOperation.SerivceSuspendDueToArrears', 'UpstreamRejected'],
 ];
 
-const EXPECTED: Record<ErrorName, { cls: abstract new (...args: never[]) => SmsStatusError; statusCode: number; retryable: boolean }> = {
+const EXPECTED: Record<
+  ErrorName,
+  { cls: abstract new (...args: never[]) => SmsStatusError; statusCode: number; retryable: boolean }
+> = {
   InvalidInput: { cls: InvalidInput, statusCode: 400, retryable: false },
   RateLimited: { cls: RateLimited, statusCode: 429, retryable: true },
   UpstreamUnavailable: { cls: UpstreamUnavailable, statusCode: 503, retryable: true },
@@ -226,7 +236,10 @@ describe('errorBody', () => {
     expect(errorBody(fromTencentError('InvalidParameterValue.IncorrectPhoneNumber', 'bad number', 'rid-1'))).toEqual({
       error: { code: 'InvalidParameterValue.IncorrectPhoneNumber', message: 'bad number', requestId: 'rid-1' },
     });
-    const invalid = new InvalidInput('limit must be a whole number', { field: 'limit', code: 'InvalidParameterValue.LimitVerifyFail' });
+    const invalid = new InvalidInput('limit must be a whole number', {
+      field: 'limit',
+      code: 'InvalidParameterValue.LimitVerifyFail',
+    });
     const body = errorBody(invalid);
     expect(body).toEqual({
       error: { code: 'InvalidParameterValue.LimitVerifyFail', message: 'limit must be a whole number', field: 'limit' },

@@ -23,7 +23,10 @@ vi.mock(import('@aws-sdk/client-secrets-manager'), async (importOriginal) => {
       return { SecretString: sdk.secret };
     }
   }
-  return { ...original, SecretsManagerClient: FakeSecretsManagerClient as unknown as typeof original.SecretsManagerClient };
+  return {
+    ...original,
+    SecretsManagerClient: FakeSecretsManagerClient as unknown as typeof original.SecretsManagerClient,
+  };
 });
 
 interface FakeClient {
@@ -142,15 +145,18 @@ describe('secretsManagerCredentials', () => {
     ['an empty object', '{}'],
     ['an empty string', ''],
     ['no SecretString (a binary secret)', undefined],
-  ])('a secret that is %s rejects with UpstreamRejected InvalidSecret, naming the shape, not the values', async (_label, secretString) => {
-    const fake = fakeClient(secretString === undefined ? {} : { SecretString: secretString });
-    const source = secretsManagerCredentials(ARN, fake.client);
-    const error = expectInvalidSecret(await rejection(source.get()));
-    expect(error.message).toContain('secretId');
-    expect(error.message).toContain('secretKey');
-    expect(error.message).not.toContain('AKIDx');
-    expect(fake.calls).toBe(1);
-  });
+  ])(
+    'a secret that is %s rejects with UpstreamRejected InvalidSecret, naming the shape, not the values',
+    async (_label, secretString) => {
+      const fake = fakeClient(secretString === undefined ? {} : { SecretString: secretString });
+      const source = secretsManagerCredentials(ARN, fake.client);
+      const error = expectInvalidSecret(await rejection(source.get()));
+      expect(error.message).toContain('secretId');
+      expect(error.message).toContain('secretKey');
+      expect(error.message).not.toContain('AKIDx');
+      expect(fake.calls).toBe(1);
+    },
+  );
 
   it('does not cache a malformed secret: the next get() reads again and succeeds once it is fixed', async () => {
     const fake = fakeClient({ SecretString: '{"secretId":"AKIDx"}' });
@@ -168,7 +174,9 @@ describe('secretsManagerCredentials', () => {
 
   it('does not cache a failing read: the error reaches the caller and the next get() reads again', async () => {
     const fake = fakeClient();
-    const denied = Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), { name: 'AccessDeniedException' });
+    const denied = Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), {
+      name: 'AccessDeniedException',
+    });
     fake.answer = async () => {
       throw denied;
     };
@@ -245,7 +253,10 @@ describe('credentialSource', () => {
     const config = { secretId: 'AKIDenv', secretKey: 'env-key', token: 'env-token' };
     const source = credentialSource(config);
     expect(await source.get()).toEqual(config);
-    expect(await credentialSource({ secretId: 'AKIDenv', secretKey: 'env-key' }).get()).toEqual({ secretId: 'AKIDenv', secretKey: 'env-key' });
+    expect(await credentialSource({ secretId: 'AKIDenv', secretKey: 'env-key' }).get()).toEqual({
+      secretId: 'AKIDenv',
+      secretKey: 'env-key',
+    });
     expect(sdk.clients).toBe(0);
     expect(sdk.sent).toHaveLength(0);
   });

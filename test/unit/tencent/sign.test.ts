@@ -104,7 +104,11 @@ describe('TC3-HMAC-SHA256 published vectors', () => {
       secretKey: 'key',
       service: 'sms',
       timestamp: VECTOR_TIMESTAMP,
-      headers: { 'X-TC-Action': 'PullSmsSendStatusByPhoneNumber', HOST: 'sms.tencentcloudapi.com', 'content-type': 'application/json' },
+      headers: {
+        'X-TC-Action': 'PullSmsSendStatusByPhoneNumber',
+        HOST: 'sms.tencentcloudapi.com',
+        'content-type': 'application/json',
+      },
       payload: '{}',
     });
     const b = sign({
@@ -112,7 +116,11 @@ describe('TC3-HMAC-SHA256 published vectors', () => {
       secretKey: 'key',
       service: 'sms',
       timestamp: VECTOR_TIMESTAMP,
-      headers: { 'Content-Type': ' application/json ', 'x-tc-action': 'pullsmssendstatusbyphonenumber', host: 'sms.tencentcloudapi.com' },
+      headers: {
+        'Content-Type': ' application/json ',
+        'x-tc-action': 'pullsmssendstatusbyphonenumber',
+        host: 'sms.tencentcloudapi.com',
+      },
       payload: '{}',
     });
     expect(a.signedHeaders).toBe('content-type;host;x-tc-action');
@@ -141,15 +149,18 @@ describe('credential-scope date', () => {
 
   it('is the UTC date of the timestamp around every midnight 2019–2035', () => {
     fc.assert(
-      fc.property(fc.integer({ min: Date.UTC(2019, 0, 1) / 86_400_000, max: Date.UTC(2035, 11, 31) / 86_400_000 }), (day) => {
-        const midnight = day * 86400;
-        const iso = new Date(midnight * 1000).toISOString().slice(0, 10);
-        const before = new Date((midnight - 1) * 1000).toISOString().slice(0, 10);
-        expect(iso).not.toBe(before);
-        expect(utcDay(midnight)).toBe(iso);
-        expect(utcDay(midnight - 1)).toBe(before);
-        expect(utcDay(midnight + 86399)).toBe(iso);
-      }),
+      fc.property(
+        fc.integer({ min: Date.UTC(2019, 0, 1) / 86_400_000, max: Date.UTC(2035, 11, 31) / 86_400_000 }),
+        (day) => {
+          const midnight = day * 86400;
+          const iso = new Date(midnight * 1000).toISOString().slice(0, 10);
+          const before = new Date((midnight - 1) * 1000).toISOString().slice(0, 10);
+          expect(iso).not.toBe(before);
+          expect(utcDay(midnight)).toBe(iso);
+          expect(utcDay(midnight - 1)).toBe(before);
+          expect(utcDay(midnight + 86399)).toBe(iso);
+        },
+      ),
       { seed: 42, numRuns: 300 },
     );
   });

@@ -10,10 +10,24 @@ import { memoryStore } from '../../../support/memory-store.ts';
 
 const TOKEN = 'local-callback-0123456789abcdef0123456789abcdef';
 const SETTINGS = { bucket: 'exports', prefix: 'sms-status', sdkAppId: '1400000000', utcOffsetMinutes: 480 };
-const RECEIPT = { user_receive_time: '2024-05-01 10:03:04', nationcode: '86', mobile: '13711112222', report_status: 'SUCCESS', errmsg: 'DELIVRD', description: 'ok', sid: 'sid-1' };
+const RECEIPT = {
+  user_receive_time: '2024-05-01 10:03:04',
+  nationcode: '86',
+  mobile: '13711112222',
+  report_status: 'SUCCESS',
+  errmsg: 'DELIVRD',
+  description: 'ok',
+  sid: 'sid-1',
+};
 
 function event(body: string | null, token = TOKEN, isBase64Encoded = false): APIGatewayProxyEvent {
-  return { body, isBase64Encoded, pathParameters: { token }, httpMethod: 'POST', requestContext: {} } as unknown as APIGatewayProxyEvent;
+  return {
+    body,
+    isBase64Encoded,
+    pathParameters: { token },
+    httpMethod: 'POST',
+    requestContext: {},
+  } as unknown as APIGatewayProxyEvent;
 }
 
 function receiver(store = memoryStore()) {
@@ -35,7 +49,9 @@ describe('the callback receiver (HTTP adapter)', () => {
 
   it('reads a base64 body as API Gateway passes binary ones', async () => {
     const { store, receive } = receiver();
-    expect((await receive(event(Buffer.from(JSON.stringify([RECEIPT])).toString('base64'), TOKEN, true))).statusCode).toBe(200);
+    expect(
+      (await receive(event(Buffer.from(JSON.stringify([RECEIPT])).toString('base64'), TOKEN, true))).statusCode,
+    ).toBe(200);
     expect(store.keys('exports', inboxPrefix('sms-status'))).toHaveLength(1);
   });
 
@@ -72,16 +88,37 @@ describe('the callback receiver (HTTP adapter)', () => {
     store.write = async () => {
       throw Object.assign(new Error('SlowDown'), { name: 'SlowDown' });
     };
-    const answer = await callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }) })(event(JSON.stringify([RECEIPT])));
+    const answer = await callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }) })(
+      event(JSON.stringify([RECEIPT])),
+    );
     expect(answer.statusCode).toBe(503);
     expect(JSON.parse(answer.body).result).toBe(1);
-    const unreadable = callbackHttp({ store: memoryStore(), settings: SETTINGS, checkToken: async () => Promise.reject(new Error('AccessDenied')) });
+    const unreadable = callbackHttp({
+      store: memoryStore(),
+      settings: SETTINGS,
+      checkToken: async () => Promise.reject(new Error('AccessDenied')),
+    });
     expect((await unreadable(event(JSON.stringify([RECEIPT])))).statusCode).toBe(503);
   });
 
   it('never answers anything but 200 or 400 to whatever a caller sends with the right token (fixed seed)', async () => {
     const { receive } = receiver();
-    const body = fc.oneof(fc.string(), fc.json(), fc.array(fc.record({ ...Object.fromEntries(Object.keys(RECEIPT).map((k) => [k, fc.oneof(fc.string(), fc.constant((RECEIPT as Record<string, string>)[k]))])) })).map((a) => JSON.stringify(a)));
+    const body = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .array(
+          fc.record({
+            ...Object.fromEntries(
+              Object.keys(RECEIPT).map((k) => [
+                k,
+                fc.oneof(fc.string(), fc.constant((RECEIPT as Record<string, string>)[k])),
+              ]),
+            ),
+          }),
+        )
+        .map((a) => JSON.stringify(a)),
+    );
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
         const answer = await receive(event(text));
@@ -124,8 +161,15 @@ describe('the callback token', () => {
   });
 
   it('accepts {"token": …} and refuses a secret shorter than 32 characters', async () => {
-    expect(await tokenCheck({ secretArn: 'arn:aws:secretsmanager:x' }, fakeSecrets([JSON.stringify({ token: TOKEN })]))(TOKEN)).toBe(true);
-    await expect(tokenCheck({ secretArn: 'arn:aws:secretsmanager:x' }, fakeSecrets(['short']))(TOKEN)).rejects.toThrow(ConfigError);
+    expect(
+      await tokenCheck(
+        { secretArn: 'arn:aws:secretsmanager:x' },
+        fakeSecrets([JSON.stringify({ token: TOKEN })]),
+      )(TOKEN),
+    ).toBe(true);
+    await expect(tokenCheck({ secretArn: 'arn:aws:secretsmanager:x' }, fakeSecrets(['short']))(TOKEN)).rejects.toThrow(
+      ConfigError,
+    );
   });
 
   it('picks up a rotated token after a mismatch, at most every 5 minutes', async () => {
@@ -145,17 +189,30 @@ describe('loadCallbackConfig', () => {
   const env = { EXPORT_BUCKET: 'exports', SMS_SDK_APP_ID: '1400000000', SMS_STATUS_CALLBACK_TOKEN: TOKEN };
 
   it('reads the token, the offset (+08:00 by default) and where the inbox is', () => {
-    expect(loadCallbackConfig(env)).toEqual({ bucket: 'exports', prefix: 'sms-status', localS3: false, sdkAppId: '1400000000', token: { token: TOKEN }, utcOffsetMinutes: 480 });
+    expect(loadCallbackConfig(env)).toEqual({
+      bucket: 'exports',
+      prefix: 'sms-status',
+      localS3: false,
+      sdkAppId: '1400000000',
+      token: { token: TOKEN },
+      utcOffsetMinutes: 480,
+    });
     expect(loadCallbackConfig({ ...env, TENCENT_CALLBACK_UTC_OFFSET: '-05:30' }).utcOffsetMinutes).toBe(-330);
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:callback';
-    expect(loadCallbackConfig({ ...env, SMS_STATUS_CALLBACK_TOKEN: '', SMS_STATUS_CALLBACK_TOKEN_ARN: arn }).token).toEqual({ secretArn: arn });
+    expect(
+      loadCallbackConfig({ ...env, SMS_STATUS_CALLBACK_TOKEN: '', SMS_STATUS_CALLBACK_TOKEN_ARN: arn }).token,
+    ).toEqual({ secretArn: arn });
   });
 
   it.each<[string, Record<string, string>, string]>([
     ['no token', { SMS_STATUS_CALLBACK_TOKEN: '' }, 'SMS_STATUS_CALLBACK_TOKEN'],
     ['a token under 32 characters', { SMS_STATUS_CALLBACK_TOKEN: 'x'.repeat(31) }, 'SMS_STATUS_CALLBACK_TOKEN'],
     ['a token with a slash', { SMS_STATUS_CALLBACK_TOKEN: `${'x'.repeat(32)}/y` }, 'SMS_STATUS_CALLBACK_TOKEN'],
-    ['a token ARN that is not one', { SMS_STATUS_CALLBACK_TOKEN: '', SMS_STATUS_CALLBACK_TOKEN_ARN: 'callback' }, 'SMS_STATUS_CALLBACK_TOKEN_ARN'],
+    [
+      'a token ARN that is not one',
+      { SMS_STATUS_CALLBACK_TOKEN: '', SMS_STATUS_CALLBACK_TOKEN_ARN: 'callback' },
+      'SMS_STATUS_CALLBACK_TOKEN_ARN',
+    ],
     ['an offset without a sign', { TENCENT_CALLBACK_UTC_OFFSET: '08:00' }, 'TENCENT_CALLBACK_UTC_OFFSET'],
     ['an offset past 14 hours', { TENCENT_CALLBACK_UTC_OFFSET: '+15:00' }, 'TENCENT_CALLBACK_UTC_OFFSET'],
     ['an offset with 60 minutes', { TENCENT_CALLBACK_UTC_OFFSET: '+08:60' }, 'TENCENT_CALLBACK_UTC_OFFSET'],
@@ -173,7 +230,14 @@ describe('loadCallbackConfig', () => {
   });
 
   it('gives the drain its bounds', () => {
-    expect(loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '500' })).toEqual({ bucket: 'exports', prefix: 'sms-status', localS3: false, maxObjects: 500, maxRecords: 200_000, reserveMs: 60_000 });
+    expect(loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '500' })).toEqual({
+      bucket: 'exports',
+      prefix: 'sms-status',
+      localS3: false,
+      maxObjects: 500,
+      maxRecords: 200_000,
+      reserveMs: 60_000,
+    });
     expect(() => loadInboxConfig({ EXPORT_BUCKET: 'exports', INBOX_MAX_OBJECTS: '0' })).toThrow(ConfigError);
   });
 });
@@ -185,8 +249,15 @@ describe('the callback receiver when S3 is slow', () => {
     const store = memoryStore();
     let aborted = false;
     store.write = (_bucket, _key, _body, options) =>
-      new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted')))));
-    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 50 });
+      new Promise((_resolve, reject) =>
+        options?.signal?.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted')))),
+      );
+    const receive = callbackHttp({
+      store,
+      settings: SETTINGS,
+      checkToken: tokenCheck({ token: TOKEN }),
+      deadlineMs: 50,
+    });
     const answer = await receive(event(batch(0)));
     expect(answer.statusCode).toBe(503);
     expect(JSON.parse(answer.body)).toEqual({ result: 1, errmsg: expect.stringContaining('send them again') });
@@ -196,7 +267,12 @@ describe('the callback receiver when S3 is slow', () => {
   it('answers by its deadline even when the store ignores the abort', async () => {
     const store = memoryStore();
     store.write = () => new Promise(() => undefined);
-    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 50 });
+    const receive = callbackHttp({
+      store,
+      settings: SETTINGS,
+      checkToken: tokenCheck({ token: TOKEN }),
+      deadlineMs: 50,
+    });
     expect((await receive(event(batch(0)))).statusCode).toBe(503);
   });
 
@@ -212,18 +288,34 @@ describe('the callback receiver when S3 is slow', () => {
   });
 
   it('a token secret that never answers is a 503 too, by the deadline', async () => {
-    const receive = callbackHttp({ store: memoryStore(), settings: SETTINGS, checkToken: () => new Promise(() => undefined), deadlineMs: 50 });
+    const receive = callbackHttp({
+      store: memoryStore(),
+      settings: SETTINGS,
+      checkToken: () => new Promise(() => undefined),
+      deadlineMs: 50,
+    });
     expect((await receive(event(batch(0)))).statusCode).toBe(503);
   });
 
   it('60 batches at once, every other write stalled: only 200 or 503, and every 200 is stored', async () => {
     const inner = memoryStore();
     let n = 0;
-    const store = { ...inner, write: (...args: Parameters<typeof inner.write>) => (n++ % 2 === 0 ? inner.write(...args) : new Promise<never>(() => undefined)) };
-    const receive = callbackHttp({ store, settings: SETTINGS, checkToken: tokenCheck({ token: TOKEN }), deadlineMs: 200 });
+    const store = {
+      ...inner,
+      write: (...args: Parameters<typeof inner.write>) =>
+        n++ % 2 === 0 ? inner.write(...args) : new Promise<never>(() => undefined),
+    };
+    const receive = callbackHttp({
+      store,
+      settings: SETTINGS,
+      checkToken: tokenCheck({ token: TOKEN }),
+      deadlineMs: 200,
+    });
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => receive(event(batch(i)))));
     expect(new Set(answers.map((a) => a.statusCode))).toEqual(new Set([200, 503]));
-    const stored = inner.keys('exports', inboxPrefix('sms-status')).flatMap((key) => inner.lines<{ serialNo: string }>('exports', key).map((r) => r.serialNo));
+    const stored = inner
+      .keys('exports', inboxPrefix('sms-status'))
+      .flatMap((key) => inner.lines<{ serialNo: string }>('exports', key).map((r) => r.serialNo));
     answers.forEach((a, i) => {
       if (a.statusCode === 200) expect(stored).toContain(`slow-${i}`);
     });
