@@ -28,15 +28,27 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+      globals: {
+        module: 'writable',
+        require: 'readonly',
+        process: 'readonly',
+        __dirname: 'readonly',
+        structuredClone: 'readonly',
+      },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   prettier,
   {
-    // Production code: every line readable without scrolling, comments too (Prettier wraps code at 120, not comments).
+    // Production code: every line readable without scrolling, comments too (Prettier wraps code at 120, not
+    // comments). A message or markup kept whole on its line stays searchable, as Prettier leaves it.
     files: ['lib/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
-    rules: { 'max-len': ['error', { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true }] },
+    rules: {
+      'max-len': [
+        'error',
+        { code: 120, ignoreUrls: true, ignoreRegExpLiterals: true, ignoreStrings: true, ignoreTemplateLiterals: true },
+      ],
+    },
   },
 );

@@ -81,7 +81,10 @@ function lookupDeps(client: PacedClient, setup: LookupSetup): LookupDeps {
 
 type Run = (raw: RawQuery, context: Context, degrade: boolean) => Promise<LookupResult>;
 
-/** One lookup, within the invocation's time: HTTP answers from the lake when Tencent is down (degrade); direct invocations throw, so workflows retry. */
+/**
+ * One lookup, within the invocation's time: HTTP answers from the lake when Tencent is down (degrade); direct
+ * invocations throw, so workflows retry.
+ */
 function lookupRun(client: PacedClient, rpsBudget: number, requestMs: number, setup: LookupSetup): Run {
   const collectOptions = collectOptionsFor(rpsBudget);
   const deps = lookupDeps(client, setup);

@@ -348,7 +348,10 @@ export function loadEventsConfig(env: Env): EventsConfig | undefined {
   return enabled === 'true' && busName !== undefined ? { busName } : undefined;
 }
 
-/** The country calling codes that get a `Receipts` dimension of their own (METRIC_COUNTRY_CODES); the rest count as `other`. */
+/**
+ * The country calling codes that get a `Receipts` dimension of their own (METRIC_COUNTRY_CODES); the rest count as
+ * `other`.
+ */
 export function loadMetricCountryCodes(env: Env): Set<string> {
   const text = optionalString(
     env,

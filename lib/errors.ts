@@ -68,7 +68,8 @@ export class UpstreamRejected extends SmsStatusError {
  * - InvalidInput: the caller sent something we or Tencent cannot accept. Never retry.
  * - RateLimited: over the request budget, ours or Tencent's. Retry after a pause.
  * - UpstreamUnavailable: Tencent down, failing, slow or unreachable (503; 504 for timeouts). Retry with backoff.
- * - UpstreamRejected: Tencent refused our credentials, app, permissions or request. A configuration problem: do not retry.
+ * - UpstreamRejected: Tencent refused our credentials, app, permissions or request. A configuration problem: do not
+ * retry.
  */
 const KINDS = new Map<object, ErrorKind>([
   [InvalidInput, { code: 'InvalidParameter', statusCode: 400, retryable: false }],

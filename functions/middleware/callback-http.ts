@@ -45,7 +45,9 @@ function bodyOf(event: APIGatewayProxyEvent): string | Buffer {
   return event.isBase64Encoded ? Buffer.from(body, 'base64') : body;
 }
 
-/** A failure as Tencent's answer: the sender's fault is a 400 naming the field, ours a 503 (send again); never a 500. */
+/**
+ * A failure as Tencent's answer: the sender's fault is a 400 naming the field, ours a 503 (send again); never a 500.
+ */
 function failure(error: unknown): APIGatewayProxyResult {
   if (error instanceof InvalidInput) {
     logger.warn('callback refused', { field: error.field, error });

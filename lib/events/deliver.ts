@@ -108,7 +108,10 @@ async function heldVersions(
   }
 }
 
-/** The delivery events of one writer (`origin`), to `busName`; none when events are off (EVENTS_ENABLED, EVENT_BUS_NAME). */
+/**
+ * The delivery events of one writer (`origin`), to `busName`; none when events are off (EVENTS_ENABLED,
+ * EVENT_BUS_NAME).
+ */
 export function eventsOut(
   busName: string | undefined,
   place: OutboxPlace,

@@ -27,7 +27,9 @@ export function eventsOf(changes: MergeChanges, origin: Origin): DeliveryDetail[
   ];
 }
 
-/** The record's own fields in a fixed order: the same receipt always gives the same bytes (duplicates are identical). */
+/**
+ * The record's own fields in a fixed order: the same receipt always gives the same bytes (duplicates are identical).
+ */
 function fields({
   serialNo,
   phoneNumber,

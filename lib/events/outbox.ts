@@ -51,7 +51,10 @@ export class Outbox implements ChangeLog {
     return readJson<OutboxEntry>(this.#place.store, this.#place.bucket, handle);
   }
 
-  /** What is left of an entry once some of its events are published: nothing (deleted), or the rest, on condition of the version read. */
+  /**
+   * What is left of an entry once some of its events are published: nothing (deleted), or the rest, on condition of the
+   * version read.
+   */
   async settle(handle: string, entry: Versioned<OutboxEntry>, owed: DeliveryDetail[]): Promise<void> {
     if (owed.length === 0) return this.discard(handle);
     await writeJson(

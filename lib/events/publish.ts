@@ -85,7 +85,7 @@ function callsOf(details: DeliveryDetail[], busName: string): { calls: Call[]; t
 async function sendCall(sink: EventSink, call: Call, policy: PublishPolicy, outcome: Published): Promise<void> {
   let pending = call;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    let failure = 'CallFailed';
+    let failure: string;
     try {
       const results = await sink.put(pending.map((p) => p.entry));
       const again: Call = [];

@@ -95,7 +95,9 @@ export async function commitRun(
   return held;
 }
 
-/** What earlier runs, killed invocations or an EventBridge outage left in the outbox: sent now, where the lake holds it. */
+/**
+ * What earlier runs, killed invocations or an EventBridge outage left in the outbox: sent now, where the lake holds it.
+ */
 function sweepEvents(
   deps: Pick<ExportDeps, 'store' | 'now' | 'events'>,
   settings: ExportSettings,

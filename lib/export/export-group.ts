@@ -78,7 +78,9 @@ export async function exportGroup(run: GroupRun, group: number): Promise<GroupRe
   return { progress, stopped: false };
 }
 
-/** The windows that failed transiently in this run get another pass (Tencent may have recovered), while chances last. */
+/**
+ * The windows that failed transiently in this run get another pass (Tencent may have recovered), while chances last.
+ */
 async function retryFailing(
   run: GroupRun,
   ledger: GroupLedger,

@@ -41,7 +41,8 @@ export async function handleExportEvent(
       return exportShard(deps, settings, step.run, step.shard);
     case 'commit': {
       const { plan, committed } = await storedRun(deps, settings, step.run);
-      // A commit retried or replayed after it committed: the summary stands (its clean-up is finished), and was reported already.
+      // A commit retried or replayed after it committed: the summary stands (its clean-up is finished), and was
+      // reported already.
       if (committed) {
         await new RunStore(deps.store, settings.bucket, settings.prefix).clear(step.run);
         return masked(committed);

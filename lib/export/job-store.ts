@@ -33,7 +33,10 @@ export class JobStore {
     return (await readJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint')))?.value;
   }
 
-  /** Moves the job's checkpoint up to `checkpoint` (never back, whatever order runs commit in); answers where it stands after. */
+  /**
+   * Moves the job's checkpoint up to `checkpoint` (never back, whatever order runs commit in); answers where it stands
+   * after.
+   */
   advanceCheckpoint(jobId: string, checkpoint: Checkpoint): Promise<Checkpoint | undefined> {
     return updateJson<Checkpoint>(this.#store, this.#bucket, this.#key(jobId, 'checkpoint'), (current) =>
       current && current.endTime >= checkpoint.endTime ? undefined : checkpoint,

@@ -15,7 +15,10 @@ export interface ResolvedNumbers {
 
 export const MAX_EVENT_NUMBERS = 10_000;
 
-/** Problems a plan carries: a sample, so the plan stays small as Step Functions state; the run's S3 summary gets them all. */
+/**
+ * Problems a plan carries: a sample, so the plan stays small as Step Functions state; the run's S3 summary gets them
+ * all.
+ */
 export const PLAN_PROBLEMS = 20;
 
 export function numberReport({ numbers, problems, problemCount, duplicates }: ResolvedNumbers): NumberReport {

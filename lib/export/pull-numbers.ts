@@ -45,7 +45,9 @@ export function numberWork(work: GroupWork, window: Window): NumberWork[] {
   return [...byNumber.values()].sort((a, b) => (a.phoneNumber < b.phoneNumber ? -1 : 1));
 }
 
-/** Pulls numbers side by side; their requests, retries and throttles count in `stats`. Credentials or app refused abort. */
+/**
+ * Pulls numbers side by side; their requests, retries and throttles count in `stats`. Credentials or app refused abort.
+ */
 export async function pullNumbers(run: GroupRun, numbers: NumberWork[], stats: PaceStats): Promise<PullOutcome[]> {
   const outcomes = await countedIn(stats, () =>
     Promise.all(numbers.map((work) => run.limitPulls(() => pullNumber(run, work)))),

@@ -106,7 +106,9 @@ export class RunStore {
     await this.#write(plan.shardList.key, plan.shards, { ifNoneMatch: '*' });
   }
 
-  /** Every manifest problem the plan listed (the plan itself carries a sample): the commit puts them in the S3 summary. */
+  /**
+   * Every manifest problem the plan listed (the plan itself carries a sample): the commit puts them in the S3 summary.
+   */
   async saveProblems(run: RunRef, problems: ManifestProblem[]): Promise<void> {
     await this.#write(this.#key(run, 'problems'), problems, {});
   }

@@ -99,7 +99,10 @@ export interface OwedWindow extends Window {
   runId: string;
 }
 
-/** A rebuilt day object (the lake's ledger) whose day this run pulls again: `lost` when part of it aged past Tencent's 7 days. */
+/**
+ * A rebuilt day object (the lake's ledger) whose day this run pulls again: `lost` when part of it aged past Tencent's 7
+ * days.
+ */
 export interface RebuildOwed {
   key: string;
   group: number;
@@ -114,7 +117,9 @@ export interface RunSummary extends RunTotals {
   finishedAt: string;
   durationMs: number;
   window: Window;
-  /** What aged past Tencent's 7 days before the run began; counted in retentionGapSeconds and gapCount for every number. */
+  /**
+   * What aged past Tencent's 7 days before the run began; counted in retentionGapSeconds and gapCount for every number.
+   */
   agedOut?: Window;
   numbersTotal: number;
   /** The run is over (committed); false while invocations to come will resume it. */
@@ -122,7 +127,10 @@ export interface RunSummary extends RunTotals {
   /** True once every number of the window is exported (or refused by Tencent) and nothing is owed or lost. */
   complete: boolean;
   checkpointAdvanced: boolean;
-  /** Delivery events still waiting in the outbox when the run committed (any writer's): the next run or drain sends them. */
+  /**
+   * Delivery events still waiting in the outbox when the run committed (any writer's): the next run or drain sends
+   * them.
+   */
   eventsOwed?: number;
   /**
    * How far behind the lake is, in seconds from the end of the window the job's checkpoint has reached

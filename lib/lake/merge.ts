@@ -71,7 +71,9 @@ export async function* mergeSorted(
   changes.added.push(...fresh.filter((record) => !met.has(record.serialNo)));
 }
 
-/** What a merge met and did: a corrupt object is copied aside and rebuilt from what it still held and the fresh records. */
+/**
+ * What a merge met and did: a corrupt object is copied aside and rebuilt from what it still held and the fresh records.
+ */
 export interface MergeOutcome {
   quarantined?: Quarantined;
   changes: MergeChanges;

@@ -142,7 +142,8 @@ function send(
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          // A page of 100 records is ~30 KB: an answer this large is not one, and reading it whole could exhaust memory.
+          // A page of 100 records is ~30 KB: an answer this large is not one, and reading it whole could exhaust
+          // memory.
           if (size > MAX_ANSWER_BYTES)
             req.destroy(
               new UpstreamUnavailable(`Tencent's answer passed ${MAX_ANSWER_BYTES} bytes`, { code: 'InvalidResponse' }),

@@ -4,7 +4,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { WriteConflict, type ListingStore, type WriteCondition } from '../store.ts';
 import { isNoSuchKey, s3ClientConfig, type S3StoreOptions } from './client-config.ts';
 
-/** The ObjectStore port over S3: conditional writes go to PutObject or CompleteMultipartUpload as If-Match / If-None-Match. */
+/**
+ * The ObjectStore port over S3: conditional writes go to PutObject or CompleteMultipartUpload as If-Match / If-None-
+ * Match.
+ */
 export function s3Store(options: S3StoreOptions, client = new S3Client(s3ClientConfig(options))): ListingStore {
   return {
     async read(bucket, key) {
