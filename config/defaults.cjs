@@ -129,13 +129,19 @@ module.exports = {
   S3_PORT: { default: 4569, ...PORT },
   TWIN_PORT: { default: 9000, ...PORT },
 
+  // Delivery events (docs/events.md) and delivery health (docs/health.md)
+  /** The bus the writers publish to; the stack makes sms-status-<stage> itself, any other names a bus that exists. */
+  EVENT_BUS_NAME: { deployDefault: 'sms-status-<stage>' },
+  EVENTS_ENABLED: { default: true },
+  /** The AWS SDK's own override: npm start points it at its EventBridge stand-in unless it is set. */
+  AWS_ENDPOINT_URL_EVENTBRIDGE: {},
+  /** Country calling codes with a Receipts dimension of their own; the rest count as `other` (docs/cost.md). */
+  METRIC_COUNTRY_CODES: { default: '86,852,853,886,1,44,65,60,81,82' },
+  /** The delivery-failure alarm: failed ÷ all over an hour above the ratio, with at least so many receipts. */
+  DELIVERY_FAILURE_ALARM_RATIO: { default: 0.2, min: 0, max: 1 },
+  DELIVERY_ALARM_MIN_RECEIPTS: { default: 100, min: 1, max: 1_000_000_000 },
+
   // In PRODUCT.md, not implemented yet: their defaults are here for the work that adds them.
-  EVENT_BUS_NAME: { deployDefault: 'sms-status-<stage>', documented: false },
-  EVENTS_ENABLED: { default: true, documented: false },
-  AWS_ENDPOINT_URL_EVENTBRIDGE: { documented: false },
-  METRIC_COUNTRY_CODES: { default: '86,852,853,886,1,44,65,60,81,82', documented: false },
-  DELIVERY_FAILURE_ALARM_RATIO: { default: 0.2, documented: false },
-  DELIVERY_ALARM_MIN_RECEIPTS: { default: 100, documented: false },
   LOOKUP_AUTH: { default: 'api-key', documented: false },
   LAKE_ACCESS_LOGS: { default: true, documented: false },
   ACCESS_LOG_RETENTION_DAYS: { default: 90, documented: false },

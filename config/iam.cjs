@@ -65,11 +65,12 @@ function logStatement(stage, name) {
 /**
  * The callback receiver only adds objects to the inbox (and reads its token's secret); the drain reads,
  * merges and deletes under the inbox, the lake and the quarantine, writes the lake's ledger of rebuilt
- * objects (_lake/), and lists the inbox. Listing also covers statuses/: without s3:ListBucket, S3
+ * objects (_lake/), keeps the events of its merges in the outbox until EventBridge takes them (_outbox/,
+ * listed by its sweep), publishes them, and lists the inbox. Listing also covers statuses/: without s3:ListBucket, S3
  * answers 403 instead of 404 for a day object not yet written.
  */
-function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) {
-  const folders = ['_inbox', 'statuses', '_quarantine', '_lake'];
+function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn, putEvents }) {
+  const folders = ['_inbox', 'statuses', '_quarantine', '_lake', '_outbox'];
   return {
     callback: [
       logStatement(stage, 'callback'),
@@ -91,9 +92,12 @@ function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }) 
         Effect: 'Allow',
         Action: 's3:ListBucket',
         Resource: s3Arn(bucket),
-        Condition: { StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`] } },
+        Condition: {
+          StringLike: { 's3:prefix': [`${prefix}/_inbox/*`, `${prefix}/statuses/*`, `${prefix}/_outbox/*`] },
+        },
       },
       ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
+      ...putEvents,
     ],
     // EventBridge Scheduler's role for the drain's schedule: invoking the drain, nothing else.
     inboxSchedule: [
@@ -128,6 +132,8 @@ module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const callbackTokenArn = await resolveVariable('param:callbackTokenArn');
   const kmsKeyArn = checkKmsKeyArn(await resolveVariable('param:kmsKeyArn'));
+  // events:PutEvents on the delivery events' bus (config/events.cjs), for the writers of the lake.
+  const putEvents = await resolveVariable('self:custom.events.statements');
   return {
     lookup: [
       logStatement(stage, 'lookup'),
@@ -154,10 +160,11 @@ module.exports = async ({ resolveVariable }) => {
       { Effect: 'Allow', Action: 's3:GetObject', Resource: manifestResource(bucket, manifest, manifestPrefix) },
       ...secretStatements(secretArn),
       ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
+      ...putEvents,
     ],
     // The Distributed Map's state machine role (added to what serverless-step-functions generates): its
     // item reader reads the shard list the plan wrote to the lake.
     workflow: kmsStatements(kmsKeyArn, KMS_READ),
-    ...pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn }),
+    ...pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn, putEvents }),
   };
 };

@@ -32,6 +32,11 @@ const PARAMS = {
   alarmEmail: 'ALARM_EMAIL',
   checkpointAgeAlarmSeconds: 'CHECKPOINT_AGE_ALARM_SECONDS',
   lookupLatencyAlarmMs: 'LOOKUP_LATENCY_ALARM_MS',
+  eventBusName: 'EVENT_BUS_NAME',
+  eventsEnabled: 'EVENTS_ENABLED',
+  metricCountryCodes: 'METRIC_COUNTRY_CODES',
+  deliveryFailureAlarmRatio: 'DELIVERY_FAILURE_ALARM_RATIO',
+  deliveryAlarmMinReceipts: 'DELIVERY_ALARM_MIN_RECEIPTS',
   // serverless-offline's ports (custom.serverless-offline).
   httpPort: 'HTTP_PORT',
   lambdaPort: 'LAMBDA_PORT',

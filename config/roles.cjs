@@ -32,7 +32,8 @@ module.exports = {
     LookupRole: role(LAMBDA, 'lookup'),
     // Its log group, PutObject under _inbox/, and the token's secret when one is configured.
     CallbackRole: role(LAMBDA, 'callback'),
-    // Its log group; read, write and delete under _inbox/, statuses/, _quarantine/ and _lake/.
+    // Its log group; read, write and delete under _inbox/, statuses/, _quarantine/, _lake/ and _outbox/;
+    // events:PutEvents on the delivery events' bus.
     InboxRole: role(LAMBDA, 'inbox'),
     // EventBridge Scheduler invoking the drain, for this account's schedules only.
     InboxScheduleRole: role('scheduler.amazonaws.com', 'inboxSchedule', {

@@ -343,7 +343,9 @@ export interface EventsConfig {
 const EVENT_BUS = /^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[\w.\-/]{1,256})$/;
 
 export function loadEventsConfig(env: Env): EventsConfig | undefined {
-  const enabled = optionalString(env, 'EVENTS_ENABLED', /^(true|false)$/, "must be 'true' or 'false'") ?? 'true';
+  const enabled =
+    optionalString(env, 'EVENTS_ENABLED', /^(true|false)$/, "must be 'true' or 'false'") ??
+    String(DEFAULTS.EVENTS_ENABLED.default);
   const busName = optionalString(env, 'EVENT_BUS_NAME', EVENT_BUS, "must be an event bus's name or ARN");
   return enabled === 'true' && busName !== undefined ? { busName } : undefined;
 }
@@ -359,5 +361,5 @@ export function loadMetricCountryCodes(env: Env): Set<string> {
     /^\d{1,4}(,\d{1,4})*$/,
     'must be country calling codes separated by commas, e.g. 86,852,1',
   );
-  return new Set((text ?? '86,852,853,886,1,44,65,60,81,82').split(','));
+  return new Set((text ?? DEFAULTS.METRIC_COUNTRY_CODES.default).split(','));
 }

@@ -92,7 +92,18 @@ interface Expected {
 /** What a package was made with. */
 interface Stage {
   stage: string;
+  /** The delivery-failure alarm's ratio and least count, and the countries charted apart. */
+  ratio: number;
+  minReceipts: number;
+  countries: string[];
 }
+
+const DEFAULT_HEALTH = {
+  ratio: 0.2,
+  minReceipts: 100,
+  countries: ['86', '852', '853', '886', '1', '44', '65', '60', '81', '82'],
+};
+const SET_HEALTH = { ratio: 0.35, minReceipts: 250, countries: ['86', '44'] };
 
 const service = { service: 'sms-status' };
 const arnOfStateMachine = (name: string): string => `arn:aws:states:us-east-1:${ACCOUNT_ID}:stateMachine:${name}`;
@@ -169,7 +180,37 @@ const ALARMS: Record<string, Expected> = {
     statistic: 'Sum',
     threshold: 0,
   },
+  DeliveryFailuresAgeAlarm: {
+    namespace: 'AWS/SQS',
+    metric: 'ApproximateAgeOfOldestMessage',
+    dimensions: () => ({ QueueName: '<DeliveryFailuresQueue.QueueName>' }),
+    statistic: 'Maximum',
+    threshold: 86_400,
+  },
+  DeliveryFailuresDeadLetterAlarm: {
+    namespace: 'AWS/SQS',
+    metric: 'ApproximateNumberOfMessagesVisible',
+    dimensions: () => ({ QueueName: '<DeliveryFailuresDeadLetterQueue.QueueName>' }),
+    statistic: 'Maximum',
+    threshold: 0,
+  },
 };
+
+/** Alarms over metric math rather than one metric. */
+const MATH_ALARMS = ['DeliveryFailureRatioAlarm'];
+
+/**
+ * CloudWatch's metric math, as far as the failure-ratio alarm uses it (IF, FILL, + - * / and comparisons),
+ * over one period's values: undefined for a metric with no data point.
+ */
+function metricMath(expression: string, values: Record<string, number | undefined>): number {
+  const js = expression
+    .replace(/FILL\((\w+),\s*([\d.]+)\)/g, (_, id: string, fill: string) => String(values[id] ?? Number(fill)))
+    .replace(/\bIF\(/g, 'iff(');
+  expect(js, `only numbers and operators left in ${js}`).toMatch(/^[\d.\s+\-*/()<>=,iff]*$/);
+  const iff = (c: unknown, a: number, b: number): number => (c ? a : b);
+  return new Function('iff', `return ${js};`)(iff) as number;
+}
 
 /** The metrics the dashboard must chart, by namespace. */
 const DASHBOARD_METRICS: Record<string, string[]> = {
@@ -185,6 +226,7 @@ const DASHBOARD_METRICS: Record<string, string[]> = {
     'CheckpointAgeSeconds',
     'InboxObjectsDrained',
     'CallbackReceipts',
+    'Receipts',
   ],
   'AWS/ApiGateway': ['4XXError', '5XXError', 'Latency'],
   'AWS/Lambda': ['Invocations', 'Errors'],
@@ -199,7 +241,15 @@ let withEmail: Packaged;
 beforeAll(async () => {
   plain = await packaged(inject('stack').packages.plain);
   withSecret = await packaged(inject('stack').packages.withSecret);
-  withEmail = await packageService({ ...PACKAGE_WITH_SECRET, ALARM_EMAIL: EMAIL }, ['--stage', DASHED_STAGE]);
+  const health = {
+    DELIVERY_FAILURE_ALARM_RATIO: String(SET_HEALTH.ratio),
+    DELIVERY_ALARM_MIN_RECEIPTS: String(SET_HEALTH.minReceipts),
+    METRIC_COUNTRY_CODES: SET_HEALTH.countries.join(','),
+  };
+  withEmail = await packageService({ ...PACKAGE_WITH_SECRET, ALARM_EMAIL: EMAIL, ...health }, [
+    '--stage',
+    DASHED_STAGE,
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -207,16 +257,61 @@ afterAll(async () => {
 });
 
 const packages: Array<[string, () => Packaged, Stage]> = [
-  ['default parameters', () => plain, { stage: 'dev' }],
-  ['a secret, bucket and prefix set', () => withSecret, { stage: 'dev' }],
-  [`ALARM_EMAIL set, stage ${DASHED_STAGE}`, () => withEmail, { stage: DASHED_STAGE }],
+  ['default parameters', () => plain, { stage: 'dev', ...DEFAULT_HEALTH }],
+  ['a secret, bucket and prefix set', () => withSecret, { stage: 'dev', ...DEFAULT_HEALTH }],
+  [`ALARM_EMAIL set, stage ${DASHED_STAGE}, health settings`, () => withEmail, { stage: DASHED_STAGE, ...SET_HEALTH }],
 ];
 
 describe.each(packages)('the alarms (%s)', (_, pkg, stage) => {
   it('are exactly the expected ones, all created by the stack', () => {
     const { template } = pkg();
-    expect(alarmIds(template)).toEqual(Object.keys(ALARMS).sort());
-    for (const id of Object.keys(ALARMS)) expect(template.Resources[id].Condition, id).toBeUndefined();
+    expect(alarmIds(template)).toEqual([...Object.keys(ALARMS), ...MATH_ALARMS].sort());
+    for (const id of [...Object.keys(ALARMS), ...MATH_ALARMS])
+      expect(template.Resources[id].Condition, id).toBeUndefined();
+  });
+
+  it('the delivery-failure alarm: failed ÷ all receipts over the last hour, only past the least count', () => {
+    const p = alarm(pkg().template, 'DeliveryFailureRatioAlarm');
+    const byId = Object.fromEntries(p.Metrics.map((m: any) => [m.Id, m]));
+    for (const [id, status] of [
+      ['failed', 'FAIL'],
+      ['delivered', 'SUCCESS'],
+    ] as const) {
+      const { Metric, Period, Stat } = byId[id].MetricStat;
+      expect([Metric.Namespace, Metric.MetricName, Period, Stat, byId[id].ReturnData]).toEqual([
+        'SmsStatus',
+        'Receipts',
+        3600,
+        'Sum',
+        false,
+      ]);
+      expect(Object.fromEntries(Metric.Dimensions.map((d: any) => [d.Name, d.Value]))).toEqual({
+        ...service,
+        ReportStatus: status,
+      });
+    }
+    const returned = p.Metrics.filter((m: any) => m.ReturnData !== false);
+    expect(returned.map((m: any) => m.Id)).toEqual(['ratio']);
+    expect(Number(p.Threshold)).toBe(stage.ratio);
+    expect([p.ComparisonOperator, p.TreatMissingData, p.EvaluationPeriods]).toEqual([
+      'GreaterThanThreshold',
+      'notBreaching',
+      1,
+    ]);
+    const fires = (failed: number | undefined, delivered: number | undefined): boolean =>
+      metricMath(returned[0].Expression, { failed, delivered }) > Number(p.Threshold);
+    const least = stage.minReceipts;
+    // A quiet night: every one of a few receipts failed, and nobody is paged.
+    expect(fires(least - 1, undefined)).toBe(false);
+    expect(fires(Math.ceil(least * 0.9), Math.floor(least * 0.1) - 1)).toBe(false);
+    // Enough receipts: above the ratio fires, at or under it does not; no data at all is no alarm.
+    const failedAbove = Math.floor(least * 4 * stage.ratio) + 1;
+    expect(fires(failedAbove, least * 4 - failedAbove)).toBe(true);
+    expect(fires(least * 4 * stage.ratio, least * 4 * (1 - stage.ratio))).toBe(false);
+    expect(fires(undefined, least * 10)).toBe(false);
+    expect(fires(undefined, undefined)).toBe(false);
+    expect(fires(least, undefined)).toBe(true);
+    expect(p.AlarmDescription).toMatch(/by country/);
   });
 
   it.each(Object.entries(ALARMS))('%s watches its metric, dimensions and threshold', (id, expected) => {
@@ -305,11 +400,42 @@ describe.each(packages)('the alarms (%s)', (_, pkg, stage) => {
     // Every metric widget has a region; the alarm widget shows every alarm.
     for (const w of widgets.filter((w) => w.type === 'metric')) expect(w.properties.region).toBe('us-east-1');
     const alarms = widgets.find((w) => w.type === 'alarm')?.properties.alarms;
-    expect([...alarms].sort()).toEqual(
-      Object.keys(ALARMS)
-        .map((id) => `<${id}.Arn>`)
-        .sort(),
-    );
+    expect([...alarms].sort()).toEqual([...Object.keys(ALARMS), ...MATH_ALARMS].map((id) => `<${id}.Arn>`).sort());
+  });
+
+  it('charts delivery health: the delivery rate overall and by each configured country and the rest, receipts by status', () => {
+    const body = JSON.parse(substitute(created(pkg().template).Dashboard.Properties.DashboardBody['Fn::Sub']));
+    const titled = (text: string): any =>
+      body.widgets.find((w: any) => String(w.properties.title).startsWith(text))?.properties;
+    const rateOf = (widget: any, label: string): string[] => {
+      const expression = widget.metrics.find((m: any[]) => m[0]?.label === label)?.[0]?.expression as string;
+      expect(expression, label).toBeDefined();
+      // Each id of the expression names a hidden Receipts metric: SUCCESS over SUCCESS + FAIL.
+      const [d, again, f] = expression.match(/^100 \* (\w+) \/ \((\w+) \+ (\w+)\)$/)?.slice(1) ?? [];
+      expect(again, expression).toBe(d);
+      const metricOf = (id: string | undefined) => widget.metrics.find((m: any[]) => m.at(-1)?.id === id) as any[];
+      return [metricOf(d), metricOf(f)].map((m) => m.slice(0, -1).join(' '));
+    };
+    const overall = titled('Delivery rate (%');
+    expect(rateOf(overall, 'delivery rate')).toEqual([
+      'SmsStatus Receipts service sms-status ReportStatus SUCCESS',
+      'SmsStatus Receipts service sms-status ReportStatus FAIL',
+    ]);
+    expect(overall.annotations.horizontal[0].value).toBeCloseTo(100 * (1 - stage.ratio));
+    const byCountry = titled('Delivery rate by country');
+    const labels = byCountry.metrics.filter((m: any[]) => m[0]?.expression).map((m: any[]) => m[0].label);
+    expect(labels).toEqual([...stage.countries.map((c) => `+${c}`), 'other']);
+    for (const code of [...stage.countries, 'other']) {
+      expect(rateOf(byCountry, code === 'other' ? 'other' : `+${code}`)).toEqual([
+        `SmsStatus Receipts service sms-status ReportStatus SUCCESS CountryCode ${code}`,
+        `SmsStatus Receipts service sms-status ReportStatus FAIL CountryCode ${code}`,
+      ]);
+    }
+    const byStatus = titled('Receipts by status');
+    expect(byStatus.metrics.map((m: any[]) => m.slice(0, 6).join(' '))).toEqual([
+      'SmsStatus Receipts service sms-status ReportStatus SUCCESS',
+      'SmsStatus Receipts service sms-status ReportStatus FAIL',
+    ]);
   });
 });
 
@@ -323,7 +449,7 @@ describe('notifications', () => {
     const resources = created(template);
     expect(resourcesOfType({ Resources: resources }, 'AWS::SNS::Topic')).toEqual([]);
     expect(resourcesOfType({ Resources: resources }, 'AWS::SNS::Subscription')).toEqual([]);
-    for (const id of Object.keys(ALARMS)) {
+    for (const id of [...Object.keys(ALARMS), ...MATH_ALARMS]) {
       const p = alarm(template, id);
       expect(p.AlarmActions, id).toBeUndefined();
       expect(p.OKActions, id).toBeUndefined();
@@ -340,7 +466,7 @@ describe('notifications', () => {
     expect(subscriptions.map(([, s]) => s.Properties)).toEqual([
       { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: EMAIL },
     ]);
-    for (const id of Object.keys(ALARMS)) {
+    for (const id of [...Object.keys(ALARMS), ...MATH_ALARMS]) {
       const p = alarm(template, id);
       expect(p.AlarmActions, id).toEqual(['<Ref AlarmTopic>']);
       expect(p.OKActions, id).toEqual(['<Ref AlarmTopic>']);
