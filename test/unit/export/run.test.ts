@@ -122,6 +122,34 @@ describe('runExport', () => {
     expect(lake(store)).toHoldExactly(truthOf(NUMBERS, WINDOW), { prefix: PREFIX });
   });
 
+  it('tallies each receipt new to the lake once, by status and country: a rerun, a resume or a second job adds nothing', async () => {
+    const store = memoryStore();
+    const tallied: Record<string, number> = {};
+    const onNewReceipts = (tally: Record<string, number>): void => {
+      for (const [key, n] of Object.entries(tally)) tallied[key] = (tallied[key] ?? 0) + n;
+    };
+    const request = { phoneNumbers: NUMBERS, ...EXPLICIT };
+    const clock = fakeClock();
+    // Cut into invocations of one request each, then run again whole, then by another job of the same numbers.
+    const client = fakeClient({ clock });
+    const tiny = (): ExportDeps => deps(store, client, { onNewReceipts, remainingMs: timeFor(clock, 1) });
+    const invocations: RunSummary[] = [];
+    while (!invocations.at(-1)?.complete) {
+      expect(invocations.length, 'invocations').toBeLessThan(40);
+      invocations.push(await exportSummary(tiny(), settings({ groupConcurrency: 1 }), request));
+    }
+    expect(invocations.length).toBeGreaterThan(1);
+    await exportSummary(deps(store, fakeClient(), { onNewReceipts }), settings(), request);
+    await exportSummary(deps(store, fakeClient(), { onNewReceipts }), settings(), {
+      phoneNumbers: [...NUMBERS].reverse(),
+      ...EXPLICIT,
+    });
+    const want: Record<string, number> = {};
+    for (const r of truthOf(NUMBERS, WINDOW))
+      want[`${r.reportStatus} ${r.countryCode}`] = (want[`${r.reportStatus} ${r.countryCode}`] ?? 0) + 1;
+    expect(tallied).toEqual(want);
+  });
+
   it('a tiny remaining-time budget stops cleanly after a chunk; resuming gives the same objects as one run', async () => {
     const whole = memoryStore();
     await exportSummary(deps(whole, fakeClient()), settings(), { phoneNumbers: NUMBERS, ...EXPLICIT });

@@ -127,6 +127,16 @@ describe('drainInbox', () => {
       merged: 0,
       remaining: false,
     });
+    // The metrics count what is new to the lake: sids 3–6 (1 and 2 were pulled before; 2 only changed).
+    const news = expected.filter((r) => !['sid-000001', 'sid-000002'].includes(r.serialNo));
+    const tally: Record<string, number> = {};
+    for (const r of news)
+      tally[`${r.reportStatus} ${r.countryCode}`] = (tally[`${r.reportStatus} ${r.countryCode}`] ?? 0) + 1;
+    expect(news).toHaveLength(4);
+    expect(summary.newReceipts).toEqual(tally);
+    // Tencent redelivers every batch: merged again, nothing new, nothing counted.
+    for (const batch of pushed) await storeBatch(store, SETTINGS, batch);
+    expect(await drainInbox({ store }, SETTINGS)).toMatchObject({ objects: 3, records: 6, newReceipts: {} });
   });
 
   it('retries when a concurrent writer (the export) wins the race, and loses neither side', async () => {
