@@ -2,7 +2,7 @@
 // packs over the template loaded with CfnInclude (cdk-nag's README, "Using on CloudFormation templates"), and
 // aws-cdk-lib's built-in CloudFormation validation over the file itself, as `cdk synth` would run it.
 import { App, BootstraplessSynthesizer, CloudFormationValidatePlugin, Stack } from 'aws-cdk-lib';
-import type { IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
+import type { IPolicyValidationContext, PolicyValidationPluginReport, PolicyViolatingResource } from 'aws-cdk-lib';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 
@@ -27,8 +27,9 @@ function nagFindings(templatePath: string): Finding[] {
   new CfnInclude(stack, 'Template', { templateFile: templatePath });
   // validateScope walks the constructs as they are: the template cannot be synthesized again (the
   // framework writes an empty RestApi Policy, which CDK's property types refuse), and need not be.
+  // A violating construct's path ends in the resource's logical id: sms-status/Template/<logical id>.
   return [new ServerlessChecks(), new AwsSolutionsChecks()].flatMap((pack) =>
-    flatten(pack.validateScope(stack), (constructPath) => constructPath.split('/').at(-1) ?? constructPath),
+    flatten(pack.validateScope(stack), (r) => r.constructPath?.split('/').at(-1) ?? ''),
   );
 }
 
@@ -37,19 +38,20 @@ function validationFindings(templatePath: string): Finding[] {
   try {
     const context = { templatePaths: [templatePath], stackTemplates: [{ stackConstructPath: STACK, templatePath }] };
     const report = plugin.validate(context as unknown as IPolicyValidationContext);
-    return flatten(report, (path) => path).map((f) => ({ ...f, rule: `CloudFormation-${f.rule}` }));
+    // A finding outside Resources (a condition, a parameter) is named by its place: Conditions/LakeKmsKey.
+    const name = (r: PolicyViolatingResource) => r.resourceLogicalId ?? r.locations[0]?.replaceAll('.', '/') ?? '';
+    return flatten(report, name).map((f) => ({ ...f, rule: `CloudFormation-${f.rule}` }));
   } finally {
     plugin._dispose();
   }
 }
 
-/** One finding per violating resource; `name` turns a construct path into the name we accept it by. */
-function flatten(report: PolicyValidationPluginReport, name: (constructPath: string) => string): Finding[] {
+/** One finding per violating resource, named as `name` says. */
+function flatten(report: PolicyValidationPluginReport, name: (resource: PolicyViolatingResource) => string): Finding[] {
   return report.violations.flatMap((violation) =>
     violation.violatingResources.map((resource) => ({
       rule: violation.ruleName,
-      resource:
-        resource.resourceLogicalId ?? resource.locations[0]?.replaceAll('.', '/') ?? name(resource.constructPath ?? ''),
+      resource: name(resource),
       message: violation.description,
     })),
   );

@@ -41,7 +41,9 @@ export async function packageForNag(): Promise<string> {
         timeout: 300_000,
         maxBuffer: 16 * 1024 * 1024,
       },
-    );
+    ).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`serverless package failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+    });
   } finally {
     await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
   }

@@ -26,5 +26,7 @@ function print({ accepted, open, stale }: Judgement): void {
     console.log(`${rule} | ${a + o} | ${a} | ${o}`);
   }
   const total = accepted.length + open.length;
-  console.log(`\n${total} findings: ${accepted.length} accepted, ${open.length} open; ${stale.length} stale acceptances`);
+  console.log(
+    `\n${total} findings: ${accepted.length} accepted, ${open.length} open; ${stale.length} stale acceptances`,
+  );
 }
