@@ -23,8 +23,8 @@ function denyInsecureTransport(ids) {
  * The resources of queue `id`: `id` itself; unless it is a dead-letter queue itself (`deadLetter: false`),
  * `<id>DeadLetter`, which receives a message after `maxReceiveCount` receives; and `<id>Policy`, one queue
  * policy for both (a queue has one policy: a second AWS::SQS::QueuePolicy would replace the first), with the
- * TLS deny and the `allow` statements a sender needs (an SNS topic, an EventBridge rule: their Resource
- * is filled in here).
+ * TLS deny and the `allow` statements a sender needs (an SNS topic, an EventBridge rule). Their Resource is
+ * filled in here: both queues, so an EventBridge target may name the dead-letter queue as its own DLQ too.
  */
 function secureQueue(id, { properties = {}, maxReceiveCount = 5, deadLetter = true, allow = [] } = {}) {
   const dlq = `${id}DeadLetter`;
@@ -44,7 +44,10 @@ function secureQueue(id, { properties = {}, maxReceiveCount = 5, deadLetter = tr
       Queues: ids.map((queueId) => ({ Ref: queueId })),
       PolicyDocument: {
         Version: '2012-10-17',
-        Statement: [denyInsecureTransport(ids), ...allow.map((statement) => ({ ...statement, Resource: arnOf(id) }))],
+        Statement: [
+          denyInsecureTransport(ids),
+          ...allow.map((statement) => ({ ...statement, Resource: ids.map(arnOf) })),
+        ],
       },
     },
   };

@@ -133,7 +133,7 @@ describe('queues and the alarm topic', () => {
         Effect: 'Allow',
         Principal: { Service: 'sns.amazonaws.com' },
         Action: 'sqs:SendMessage',
-        Resource: arnOf('AlarmEmailDeadLetterQueue'),
+        Resource: [arnOf('AlarmEmailDeadLetterQueue')],
         Condition: { ArnEquals: { 'aws:SourceArn': { Ref: 'AlarmTopic' } } },
       }),
     );
