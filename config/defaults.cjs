@@ -79,12 +79,20 @@ module.exports = {
    * SSE-S3 and no KMS permissions at all.
    */
   KMS_KEY_ARN: {},
+  /** Server access logs of the lake's bucket, to a log bucket the stack makes (config/lake.cjs); kept this long. */
+  LAKE_ACCESS_LOGS: { default: true },
+  ACCESS_LOG_RETENTION_DAYS: { default: 90, min: 1, max: 3650 },
   /** The AWS SDK's own override: a local S3 server (path-style). */
   AWS_ENDPOINT_URL_S3: {},
 
   // The lookup
   /** Most statuses in one lookup answer; a bigger window pages with nextToken (Lambda answers at most 6 MB). */
   LOOKUP_MAX_RECORDS: { default: 10_000, min: 1, max: 50_000 },
+  /**
+   * How the lookup API authenticates callers on AWS (config/lookup-auth.cjs): `api-key` (x-api-key, usage
+   * plan) or `iam` (SigV4, execute-api:Invoke). npm start keeps the API key either way.
+   */
+  LOOKUP_AUTH: { default: 'api-key' },
   /** The API key's value; unset, AWS generates one (and npm start a random one). */
   SMS_STATUS_API_KEY: {},
 
@@ -140,9 +148,4 @@ module.exports = {
   /** The delivery-failure alarm: failed ÷ all over an hour above the ratio, with at least so many receipts. */
   DELIVERY_FAILURE_ALARM_RATIO: { default: 0.2, min: 0, max: 1 },
   DELIVERY_ALARM_MIN_RECEIPTS: { default: 100, min: 1, max: 1_000_000_000 },
-
-  // In PRODUCT.md, not implemented yet: their defaults are here for the work that adds them.
-  LOOKUP_AUTH: { default: 'api-key', documented: false },
-  LAKE_ACCESS_LOGS: { default: true, documented: false },
-  ACCESS_LOG_RETENTION_DAYS: { default: 90, documented: false },
 };

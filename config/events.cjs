@@ -4,11 +4,12 @@
 // queue, the alarms on that queue, and what the writers' environments and roles need. EVENTS_ENABLED=false
 // leaves every piece out, and the writers publish nothing.
 
+const { secureQueue, FOURTEEN_DAYS } = require('./secure-queue.cjs');
+
 const FAILURES = 'DeliveryFailuresQueue';
-const FAILURES_DLQ = 'DeliveryFailuresDeadLetterQueue';
+/** secureQueue's dead-letter queue of FAILURES: the rule's target names it as its own DLQ too. */
+const FAILURES_DLQ = `${FAILURES}DeadLetter`;
 const RULE = 'DeliveryFailuresRule';
-/** SQS's longest retention: a consumer that was down for a week still finds every failure. */
-const FOURTEEN_DAYS = 1_209_600;
 /** A failure nobody took within a day: the consumer is down or missing. */
 const OLDEST_ALARM_SECONDS = 86_400;
 
@@ -23,49 +24,21 @@ function putEventsStatements({ enabled, busName }) {
   return enabled ? [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn(busName) }] : [];
 }
 
-/** A queue's policy: plain HTTP refused for everyone; `allow`, when given, its one grant. */
-function queuePolicy(queue, allow) {
-  const deny = {
-    Sid: 'TlsOnly',
-    Effect: 'Deny',
-    Principal: '*',
-    Action: 'sqs:*',
-    Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-  };
-  return {
-    Type: 'AWS::SQS::QueuePolicy',
-    Properties: {
-      Queues: [{ Ref: queue }],
-      PolicyDocument: { Version: '2012-10-17', Statement: allow ? [deny, allow] : [deny] },
-    },
-  };
-}
-
 /** Only this rule may send to the queue (and to its dead-letter queue, for what it could not deliver). */
-function fromRule(queue) {
-  return {
-    Sid: 'FromTheRule',
-    Effect: 'Allow',
-    Principal: { Service: 'events.amazonaws.com' },
-    Action: 'sqs:SendMessage',
-    Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
-    Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [RULE, 'Arn'] } } },
-  };
-}
+const FROM_THE_RULE = {
+  Sid: 'FromTheRule',
+  Effect: 'Allow',
+  Principal: { Service: 'events.amazonaws.com' },
+  Action: 'sqs:SendMessage',
+  Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [RULE, 'Arn'] } } },
+};
 
-function queue(name, redrive) {
-  return {
-    Type: 'AWS::SQS::Queue',
-    Properties: {
-      QueueName: name,
-      MessageRetentionPeriod: FOURTEEN_DAYS,
-      SqsManagedSseEnabled: true,
-      ...(redrive && {
-        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [redrive, 'Arn'] }, maxReceiveCount: 5 },
-      }),
-    },
-  };
+/** The failures' queue (kept 14 days: a consumer down for a week still finds every one), TLS only, with its DLQ. */
+function failuresQueue(stage) {
+  return secureQueue(FAILURES, {
+    properties: { QueueName: `sms-status-${stage}-delivery-failures`, MessageRetentionPeriod: FOURTEEN_DAYS },
+    allow: [FROM_THE_RULE],
+  });
 }
 
 function rule(busRef) {
@@ -129,7 +102,7 @@ function alarms(stage, notify) {
       description:
         'Failure events reached the dead-letter queue: the consumer failed one five times, or EventBridge ' +
         'could not deliver to the queue for a day (its policy). Read the messages in ' +
-        `sms-status-${stage}-delivery-failures-dlq, fix the cause, then redrive them.`,
+        `the dead-letter queue of sms-status-${stage}-delivery-failures, fix the cause, then redrive them.`,
       metric: 'ApproximateNumberOfMessagesVisible',
       queueName: FAILURES_DLQ,
       threshold: 0,
@@ -145,10 +118,7 @@ function resources({ enabled, busName, stage, created, notify }) {
     Resources: {
       ...bus,
       [RULE]: rule(created ? { Ref: 'EventBus' } : busName),
-      [FAILURES]: queue(`sms-status-${stage}-delivery-failures`, FAILURES_DLQ),
-      [FAILURES_DLQ]: queue(`sms-status-${stage}-delivery-failures-dlq`),
-      DeliveryFailuresQueuePolicy: queuePolicy(FAILURES, fromRule(FAILURES)),
-      DeliveryFailuresDeadLetterQueuePolicy: queuePolicy(FAILURES_DLQ, fromRule(FAILURES_DLQ)),
+      ...failuresQueue(stage),
       ...alarms(stage, notify),
     },
   };

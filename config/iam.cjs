@@ -98,6 +98,8 @@ function pushStatements({ stage, bucket, prefix, callbackTokenArn, kmsKeyArn, pu
       },
       ...kmsStatements(kmsKeyArn, KMS_READ_WRITE),
       ...putEvents,
+      // Its asynchronous invocations' on-failure destination (serverless.yml): Lambda sends as the function.
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ExportFailuresQueue', 'Arn'] } },
     ],
     // EventBridge Scheduler's role for the drain's schedule: invoking the drain, nothing else.
     inboxSchedule: [

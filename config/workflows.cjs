@@ -138,23 +138,23 @@ function exportDefinition(comment, map) {
 }
 
 /**
- * X-Ray across the workflow and its Lambda tasks; failed states and executions in the workflows' log
- * group (resources/operations.yml), without their input and output (numbers).
+ * X-Ray across the workflow and its Lambda tasks; every execution and state event in `logGroup`
+ * (resources/operations.yml), without their input and output: no phone number reaches the logs.
  */
-function observed() {
+function observed(logGroup) {
   return {
     tracingConfig: { enabled: true },
     loggingConfig: {
-      level: 'ERROR',
+      level: 'ALL',
       includeExecutionData: false,
-      destinations: [{ 'Fn::GetAtt': ['ExportWorkflowLogGroup', 'Arn'] }],
+      destinations: [{ 'Fn::GetAtt': [logGroup, 'Arn'] }],
     },
   };
 }
 
 const exportWorkflow = {
   name: 'sms-status-${sls:stage}-export',
-  ...observed(),
+  ...observed('ExportWorkflowLogGroup'),
   events: [
     {
       schedule: {
@@ -173,7 +173,7 @@ const exportWorkflow = {
 
 const exportWorkflowDistributed = {
   name: 'sms-status-${sls:stage}-export-distributed',
-  ...observed(),
+  ...observed('ExportWorkflowLogGroup'),
   // The item reader reads the shard list from the lake: with KMS_KEY_ARN, kms:Decrypt on the key.
   iamRoleStatements: '${self:custom.iam.workflow}',
   definition: exportDefinition(
@@ -193,6 +193,7 @@ const exportWorkflowDistributed = {
 
 const lookupExample = {
   name: 'sms-status-${sls:stage}-lookup-example',
+  ...observed('LookupExampleLogGroup'),
   definition: {
     Comment: 'Looks up one number from a workflow; see docs/step-functions.md.',
     StartAt: 'Lookup',

@@ -47,6 +47,8 @@ export async function startOffline(options: OfflineOptions): Promise<Offline> {
       HTTP_PORT: String(options.httpPort),
       LAMBDA_PORT: String(options.lambdaPort),
       ESBUILD_WORK_FOLDER: workFolder,
+      // Locally there is no IAM to sign against: the local API keeps its API key (npm start says so).
+      LOOKUP_AUTH: 'api-key',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

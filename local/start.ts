@@ -46,6 +46,12 @@ function eventsLine(stack: Stack): string {
   return `${stack.events.url}  (EventBridge stand-in, bus ${bus}; watch: tail -f ${file}, or curl -s ${stack.events.url}/_eventbridge/events)`;
 }
 
+/** LOOKUP_AUTH=iam is for the deployed API: locally there is no IAM, so the API key stays. */
+function authNote(env: NodeJS.ProcessEnv): string {
+  if (env.LOOKUP_AUTH !== 'iam') return '';
+  return '\nLOOKUP_AUTH=iam applies on AWS (SigV4, docs/edge.md); this local API still takes the API key below.';
+}
+
 function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
   const api = `${stack.httpUrl}/${stage}/v1/phone-numbers`;
   const tencent = stack.twin
@@ -57,7 +63,7 @@ function banner(stack: Stack, mode: LogMode, stage = 'dev'): string {
     ? ` EVENT_BUS_NAME=${stack.env.EVENT_BUS_NAME} AWS_ENDPOINT_URL_EVENTBRIDGE=${stack.events.url}`
     : '';
   return `
-sms-status is running locally.
+sms-status is running locally.${authNote(stack.env)}
 
   HTTP API     ${api}/{phoneNumber}/statuses
   API key      ${stack.apiKey}

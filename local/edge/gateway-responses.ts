@@ -1,5 +1,6 @@
 // API Gateway's own answers as the deployed stack gives them, read from their one definition:
-// resources/edge.yml (the gateway responses, the usage plan's throttle) with config/budget.cjs's numbers.
+// resources/edge.yml (the gateway responses) and config/lookup-auth.cjs (the usage plan's throttle) with
+// config/budget.cjs's numbers.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
@@ -111,9 +112,10 @@ export async function loadEdgeDefinition(env: NodeJS.ProcessEnv): Promise<EdgeDe
   );
   // Rendered once now: a template the edge cannot render fails `npm start`, not a request.
   for (const answer of answers.values()) JSON.parse(answer('check').body);
-  const throttle = edge.extensions?.ApiGatewayUsagePlan?.Properties?.Throttle;
+  // The usage plan's throttle, as config/lookup-auth.cjs sets it from the same budget.
+  const { rateLimit, burstLimit } = (budget as any).lookup.edge;
   return {
     answer: (type, requestId) => (answers.get(type) as (id: string) => GatewayAnswer)(requestId),
-    throttle: { rateLimit: Number(throttle?.RateLimit), burstLimit: Number(throttle?.BurstLimit) },
+    throttle: { rateLimit: Number(rateLimit), burstLimit: Number(burstLimit) },
   };
 }

@@ -11,6 +11,7 @@ import { PACKAGE_PLAIN, packageService, packaged, resourcesOfType, type Packaged
 const EXISTING_BUS = 'arn:aws:events:us-east-1:123456789012:event-bus/acme-sms';
 const WRITERS = { IamRoleLambdaExecution: 'export', InboxRole: 'inbox' } as const;
 const NOT_WRITERS = ['LookupRole', 'CallbackRole', 'InboxScheduleRole'];
+const DLQ = 'DeliveryFailuresQueueDeadLetter';
 
 let plain: Packaged;
 let existingBus: Packaged;
@@ -100,33 +101,36 @@ describe('delivery events in the template (defaults)', () => {
     expect(rule.Targets).toHaveLength(1);
     const [target] = rule.Targets;
     expect(target.Arn).toEqual({ 'Fn::GetAtt': ['DeliveryFailuresQueue', 'Arn'] });
-    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['DeliveryFailuresDeadLetterQueue', 'Arn'] });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [DLQ, 'Arn'] });
     expect(r.DeliveryFailuresQueue.Properties).toMatchObject({
       QueueName: 'sms-status-dev-delivery-failures',
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['DeliveryFailuresDeadLetterQueue', 'Arn'] } },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [DLQ, 'Arn'] } },
     });
-    expect(r.DeliveryFailuresDeadLetterQueue.Properties.QueueName).toBe('sms-status-dev-delivery-failures-dlq');
+    expect(r[DLQ].Type).toBe('AWS::SQS::Queue');
   });
 
   it('lets only the rule send to the queues, and refuses plain HTTP on both', () => {
     const r = plain.template.Resources;
-    for (const [policy, queue] of [
-      ['DeliveryFailuresQueuePolicy', 'DeliveryFailuresQueue'],
-      ['DeliveryFailuresDeadLetterQueuePolicy', 'DeliveryFailuresDeadLetterQueue'],
-    ] as const) {
-      const { Queues, PolicyDocument } = r[policy].Properties;
-      expect(Queues).toEqual([{ Ref: queue }]);
-      const allow = PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
-      expect(allow).toEqual([
-        expect.objectContaining({
-          Principal: { Service: 'events.amazonaws.com' },
-          Action: 'sqs:SendMessage',
-          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['DeliveryFailuresRule', 'Arn'] } } },
-        }),
-      ]);
-      const deny = PolicyDocument.Statement.find((s: any) => s.Effect === 'Deny');
-      expect(deny).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
-    }
+    const both = [DLQ, 'DeliveryFailuresQueue'].map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+    const policies = resourcesOfType(plain.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      JSON.stringify(p.Properties.Queues).includes('DeliveryFailures'),
+    );
+    // One policy for both (a second policy on a queue would replace the first).
+    expect(policies.map(([id]) => id)).toEqual(['DeliveryFailuresQueuePolicy']);
+    const { Queues, PolicyDocument } = r.DeliveryFailuresQueuePolicy.Properties;
+    expect(Queues).toEqual(expect.arrayContaining([{ Ref: 'DeliveryFailuresQueue' }, { Ref: DLQ }]));
+    const allow = PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+    expect(allow).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['DeliveryFailuresRule', 'Arn'] } } },
+      }),
+    ]);
+    expect(allow[0].Resource).toEqual(expect.arrayContaining(both));
+    const deny = PolicyDocument.Statement.find((s: any) => s.Effect === 'Deny');
+    expect(deny).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(deny.Resource).toEqual(expect.arrayContaining(both));
   });
 
   it('alarms when a failure waits a day for its consumer, and when any reaches the dead-letter queue', () => {
@@ -138,7 +142,7 @@ describe('delivery events in the template (defaults)', () => {
     });
     expect(r.DeliveryFailuresDeadLetterAlarm.Properties).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeliveryFailuresDeadLetterQueue', 'QueueName'] } }],
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [DLQ, 'QueueName'] } }],
       Threshold: 0,
     });
   });

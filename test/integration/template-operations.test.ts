@@ -172,10 +172,10 @@ describe('logs', () => {
     }
   });
 
-  it('logs both export workflows at ERROR, without execution data, to a log group that expires', () => {
+  it('logs both export workflows at ALL, without execution data, to a log group that expires', () => {
     for (const [id, m] of exportMachines(plain.template)) {
       expect(m.Properties.LoggingConfiguration, id).toEqual({
-        Level: 'ERROR',
+        Level: 'ALL',
         IncludeExecutionData: false,
         Destinations: [
           { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['ExportWorkflowLogGroup', 'Arn'] } } },
