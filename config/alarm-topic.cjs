@@ -75,11 +75,17 @@ function topicResources(stage, email) {
   };
 }
 
+/** Every alarm's AlarmActions and OKActions: the topic, or none. */
+function alarmActions(email) {
+  return email ? [{ Ref: TOPIC }] : { Ref: 'AWS::NoValue' };
+}
+
 module.exports = async ({ resolveVariable }) => {
   const email = await resolveVariable('param:alarmEmail');
   const stage = await resolveVariable('sls:stage');
   return {
-    actions: email ? [{ Ref: TOPIC }] : { Ref: 'AWS::NoValue' },
+    actions: alarmActions(email),
     resources: { Resources: email ? topicResources(stage, email) : {} },
   };
 };
+module.exports.alarmActions = alarmActions;

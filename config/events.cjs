@@ -4,6 +4,7 @@
 // queue, the alarms on that queue, and what the writers' environments and roles need. EVENTS_ENABLED=false
 // leaves every piece out, and the writers publish nothing.
 
+const { alarmActions } = require('./alarm-topic.cjs');
 const { secureQueue, FOURTEEN_DAYS } = require('./secure-queue.cjs');
 
 const FAILURES = 'DeliveryFailuresQueue';
@@ -80,7 +81,8 @@ function alarm(stage, notify, { name, description, metric, queueName, threshold 
       Threshold: threshold,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
-      ...(notify && { AlarmActions: notify, OKActions: notify }),
+      AlarmActions: notify,
+      OKActions: notify,
     },
   };
 }
@@ -133,7 +135,7 @@ async function settings({ resolveVariable }) {
     throw new Error(`EVENT_BUS_NAME must be an event bus's name or ARN, not ${JSON.stringify(busName)}`);
   }
   const created = busName === `sms-status-${stage}`;
-  return { enabled, busName, stage, created, notify: alarmEmail ? [{ Ref: 'AlarmTopic' }] : undefined };
+  return { enabled, busName, stage, created, notify: alarmActions(alarmEmail) };
 }
 
 module.exports = async (context) => {

@@ -162,7 +162,7 @@ describe('delivery events in the template (EVENT_BUS_NAME names an existing bus)
 describe('delivery events in the template (EVENTS_ENABLED=false)', () => {
   it('removes the bus, the rule, the queues, their policies and alarms, and every PutEvents grant', () => {
     const { template } = disabled;
-    for (const type of ['AWS::Events::EventBus', 'AWS::Events::Rule', 'AWS::SQS::QueuePolicy'])
+    for (const type of ['AWS::Events::EventBus', 'AWS::Events::Rule'])
       expect(resourcesOfType(template, type), type).toEqual([]);
     const queues = resourcesOfType(template, 'AWS::SQS::Queue').map(([id]) => id);
     expect(queues.filter((id) => id.startsWith('DeliveryFailures'))).toEqual([]);
