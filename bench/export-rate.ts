@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '#lib/lake/s3/client-config.ts';
 import type { Window } from '#lib/export/types.ts';
 import { PROJECT_ROOT } from './project-root.ts';
+import { startEventBridge, type EventBridge } from '../local/eventbridge/eventbridge.ts';
 import { localEnv } from '../local/function-env.ts';
 import { readExport } from '../local/read-export.ts';
 import { startLocalS3, type LocalS3 } from '../local/s3.ts';
@@ -26,7 +27,12 @@ export interface ExportRateResult {
   exact: boolean;
   exitCode: number;
   seconds: number;
+  /** With events on: the events the EventBridge stand-in accepted (one per record when all went well). */
+  events?: number;
 }
+
+/** The bus of a benchmark's delivery events. */
+const BENCH_BUS = 'sms-status-bench';
 
 /** Numbers the twin gives 0–12 receipts each (one page), so requests ≈ numbers and the rate is the pacer's. */
 export function benchNumbers(count: number): string[] {
@@ -36,9 +42,14 @@ export function benchNumbers(count: number): string[] {
 /**
  * One `sms-status export` process at TENCENT_RPS_BUDGET=20 against the twin (100–300 ms answers, the
  * real 20 requests/second limit, optional injected faults), the records read back from S3 and
- * compared with the twin's ground truth.
+ * compared with the twin's ground truth. With `events`, the export publishes delivery events to a local
+ * EventBridge stand-in (EVENT_BUS_NAME, AWS_ENDPOINT_URL_EVENTBRIDGE); without, EVENTS_ENABLED=false.
  */
-export async function exportAtCeiling(options: { numbers: number; faultRate?: number }): Promise<ExportRateResult> {
+export async function exportAtCeiling(options: {
+  numbers: number;
+  faultRate?: number;
+  events?: boolean;
+}): Promise<ExportRateResult> {
   const kinds: FaultKind[] = ['timeout', 'http5xx', 'reset', 'internalTimeout'];
   // The twin runs in a process of its own, as Tencent would: the local S3 server's work in this process
   // must not delay the twin's clock of arrivals.
@@ -48,6 +59,7 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
     faults: { rate: options.faultRate ?? 0, kinds, hangMs: 3000 },
   });
   const s3 = await startLocalS3();
+  const bridge = options.events ? await startEventBridge({ buses: [BENCH_BUS], maxEvents: 1 }) : undefined;
   try {
     const numbers = benchNumbers(options.numbers);
     const begin = Math.floor(Date.now() / 1000) - 6 * 86400 + 600;
@@ -58,6 +70,7 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
       TENCENT_RPS_BUDGET: '20',
       TENCENT_TIMEOUT_MS: '2000',
       EXPORT_PREFIX: 'bench',
+      ...eventsEnv(bridge),
     };
     const started = performance.now();
     const child = await exportCli(['--phone-numbers', numbers.join(','), '--begin', String(begin)], env);
@@ -79,11 +92,19 @@ export async function exportAtCeiling(options: { numbers: number; faultRate?: nu
       exact,
       exitCode: child.code,
       seconds,
+      ...(bridge && { events: bridge.stats().entriesAccepted }),
     };
   } finally {
+    await bridge?.close();
     await twin.close();
     await s3.close();
   }
+}
+
+/** Events to the stand-in, or none at all (whatever the shell running the benchmark says). */
+function eventsEnv(bridge: EventBridge | undefined): Record<string, string> {
+  if (!bridge) return { EVENTS_ENABLED: 'false', EVENT_BUS_NAME: '', AWS_ENDPOINT_URL_EVENTBRIDGE: '' };
+  return { EVENTS_ENABLED: 'true', EVENT_BUS_NAME: BENCH_BUS, AWS_ENDPOINT_URL_EVENTBRIDGE: bridge.url };
 }
 
 /** `sms-status export` with these arguments: its exit code and standard output, whatever the code. */

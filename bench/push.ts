@@ -27,18 +27,68 @@ export interface PushFigures {
   history: Array<{ days: number; lakeDays: number; medianMs: number; statuses: number }>;
 }
 
-async function localStack(numbers: Record<string, NumberProfile>): Promise<Stack> {
+/** The stack's functions publish delivery events to its EventBridge stand-in, unless `events` is false. */
+async function localStack(numbers: Record<string, NumberProfile>, events = true): Promise<Stack> {
   const ports = await freePorts('http', 'lambda', 's3', 'twin');
-  const env: NodeJS.ProcessEnv = { ...process.env, EXPORT_SCHEDULE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EXPORT_SCHEDULE_ENABLED: 'false',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    EVENTS_ENABLED: String(events),
+  };
   for (const name of [
     'TENCENT_SMS_ENDPOINT',
     'TENCENTCLOUD_SECRET_ID',
     'TENCENTCLOUD_SECRET_KEY',
     'SMS_SDK_APP_ID',
     'TWIN_PUSH_URL',
+    'AWS_ENDPOINT_URL_EVENTBRIDGE',
+    'EVENT_BUS_NAME',
   ])
     delete env[name];
   return startStack({ ports, env, twin: { numbers } });
+}
+
+export interface IngestionFigures {
+  events: boolean;
+  receipts: number;
+  /** Receipts acknowledged per second by the receiver, several senders at once. */
+  ackedPerSecond: number;
+  senders: number;
+  /** Drains until the inbox is empty: seconds. */
+  drainSeconds: number;
+  /** Delivery events the stack's EventBridge stand-in accepted (0 with events off). */
+  eventsPublished: number;
+}
+
+/**
+ * Callback ingestion with delivery events on or off, on a stack of its own: 10,000 receipts pushed by the
+ * twin from 4 senders at once, then drained into the lake (and, events on, published by the drain).
+ */
+export async function pushIngestion(events: boolean): Promise<IngestionFigures> {
+  const numbers = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
+  const profile: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
+  const stack = await localStack(Object.fromEntries(numbers.map((n) => [n, profile])), events);
+  const s3 = new S3Client({
+    ...s3ClientConfig({ local: true }),
+    endpoint: stack.s3.url,
+    region: 'us-east-1',
+    credentials: stack.s3.credentials,
+  });
+  const drain = startInboxDrain(stack.offline.lambdaUrl, 3_600_000);
+  try {
+    const senders = 4;
+    const ackedPerSecond = await pushAll(stack, numbers, senders);
+    const drainStarted = performance.now();
+    while ((await listKeys(s3, stack.s3.bucket, 'sms-status/_inbox/')).length > 0) await drain.now();
+    const drainSeconds = (performance.now() - drainStarted) / 1000;
+    const eventsPublished = stack.events?.stats().entriesAccepted ?? 0;
+    return { events, receipts: numbers.length * profile.count, ackedPerSecond, senders, drainSeconds, eventsPublished };
+  } finally {
+    await drain.stop();
+    s3.destroy();
+    await stack.stop();
+  }
 }
 
 /** Pushes every receipt of `numbers` as fast as the receiver acknowledges, split over `senders` pushes. */

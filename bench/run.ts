@@ -10,7 +10,7 @@ import { comparePerRequestCpu, signerThroughput } from './cpu.ts';
 import { exportAtCeiling } from './export-rate.ts';
 import { hammerLookups } from './lookup-load.ts';
 import { exportMemory } from './memory.ts';
-import { pushFigures } from './push.ts';
+import { pushFigures, pushIngestion } from './push.ts';
 import { demoLookupTimes, splitMatrix } from './split-matrix.ts';
 import { halfOfHalving } from './half-of-halving.ts';
 
@@ -39,6 +39,10 @@ const rateMedian = median(rates.map((r) => r.rate));
 log('exporting 400 numbers with 15% injected faults…');
 const faulty = await exportAtCeiling({ numbers: 400, faultRate: 0.15 });
 
+log('exporting 400 numbers at TENCENT_RPS_BUDGET=20 with delivery events on, then off…');
+const eventsOn = await exportAtCeiling({ numbers: 400, events: true });
+const eventsOff = await exportAtCeiling({ numbers: 400, events: false });
+
 log('peak memory exporting 10,000 and 100,000 records…');
 const memorySmall = await exportMemory(10_000);
 const memoryLarge = await exportMemory(100_000);
@@ -52,6 +56,8 @@ const fiveXX = Object.entries(load.byStatus)
 
 log('callback ingestion (10,000 receipts pushed by the twin), the inbox drain, history lookups of 30 and 90 days…');
 const push = await pushFigures();
+log('callback ingestion with delivery events on, then off (10,000 receipts, 4 senders, then drained)…');
+const ingestion = [await pushIngestion(true), await pushIngestion(false)];
 
 log('requests per complete pull: halving beside the adaptive splitter, every order, window and shape…');
 const matrix = await splitMatrix();
@@ -112,6 +118,23 @@ ${rates.map((r, i) => `| ${i + 1} | ${r.requests} | ${r.rate.toFixed(2)} req/s |
 Median ${rateMedian.toFixed(2)} req/s = ${((100 * rateMedian) / 20).toFixed(1)}% of the ceiling (target ≥ 95%: ${pass(rateMedian >= 19)}); at most
 ${(100 * throttledShare).toFixed(2)}% of requests throttled (target ≤ 1%: ${pass(throttledShare <= 0.01)}); with faults the export ends exact and exits
 ${faulty.exitCode} (${pass(faulty.exact && faulty.exitCode === 0)}).
+
+## Delivery events on and off
+
+The same export of 400 numbers at \`TENCENT_RPS_BUDGET=20\`, publishing delivery events to the local EventBridge
+stand-in (\`EVENT_BUS_NAME\`, \`AWS_ENDPOINT_URL_EVENTBRIDGE\`) and with \`EVENTS_ENABLED=false\`; then Tencent's push
+(10,000 receipts, 4 senders) and the drains that merge and publish them.
+
+| | achieved rate | of the 20 req/s ceiling | events published | records | exact in S3 | exit |
+|---|---|---|---|---|---|---|
+${[eventsOn, eventsOff].map((r) => `| export, events ${r.events === undefined ? 'off' : 'on'} | ${r.rate.toFixed(2)} req/s | ${((100 * r.rate) / r.ceiling).toFixed(1)}% | ${r.events ?? '—'} | ${r.records} | ${r.exact ? 'yes' : '**no**'} | ${r.exitCode} |`).join('\n')}
+
+| push, events | receipts/s acknowledged (${ingestion[0]?.senders} senders) | drained in | events published |
+|---|---|---|---|
+${ingestion.map((p) => `| ${p.events ? 'on' : 'off'} | ${p.ackedPerSecond.toFixed(0)} | ${p.drainSeconds.toFixed(1)} s | ${p.eventsPublished} |`).join('\n')}
+
+Export at ≥ 95% of the ceiling with events on: ${pass(eventsOn.rate >= 19 && eventsOn.events === eventsOn.records)}, and off: ${pass(eventsOff.rate >= 19)}. Push
+acknowledged at ≥ 280 receipts/s with events on: ${pass((ingestion[0]?.ackedPerSecond ?? 0) >= 280)}.
 
 ## Export memory
 

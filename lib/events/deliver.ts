@@ -3,7 +3,7 @@ import type { ObjectStore } from '#lib/lake/store.ts';
 import type { DeliveryDetail, Origin } from './event.ts';
 import { eventBridgeSink } from './eventbridge.ts';
 import { Outbox, type OutboxPlace } from './outbox.ts';
-import { publish, PUBLISH_POLICY, type EventSink, type PublishPolicy } from './publish.ts';
+import { publish, PUBLISH_POLICY, type EventSink, type PublishPolicy, type SinkHealth } from './publish.ts';
 
 /** Where events go and how: the bus (EVENT_BUS_NAME), PutEvents, and the outbox they wait in. */
 export interface EventsOut {
@@ -11,6 +11,8 @@ export interface EventsOut {
   busName: string;
   outbox: Outbox;
   policy?: PublishPolicy;
+  /** Shared by the writer's deliveries: EventBridge found down is left alone a while (publish.ts). */
+  health?: SinkHealth;
 }
 
 /** What a writer's delivery did: events EventBridge accepted, events still owed (in the outbox), and why. */
@@ -40,7 +42,7 @@ export async function deliver(out: EventsOut, handles: string[]): Promise<Delive
   for (const handle of handles) {
     const entry = await out.outbox.read(handle);
     if (!entry) continue;
-    const sent = await publish(out.sink, entry.value.events, out.busName, out.policy ?? PUBLISH_POLICY);
+    const sent = await publish(out.sink, entry.value.events, out.busName, out.policy ?? PUBLISH_POLICY, out.health);
     await out.outbox.settle(handle, entry, sent.owed);
     addDelivery(total, { published: sent.published, owed: sent.owed.length, dropped: 0, errors: sent.errors });
   }
@@ -80,7 +82,7 @@ export async function sweep(
     const events = entry.value.events.filter(told);
     const waiting = entry.value.events.filter((e) => !told(e) && waits(e));
     const dropped = entry.value.events.length - events.length - waiting.length;
-    const sent = await publish(out.sink, events, out.busName, out.policy ?? PUBLISH_POLICY);
+    const sent = await publish(out.sink, events, out.busName, out.policy ?? PUBLISH_POLICY, out.health);
     await out.outbox.settle(handle, entry, [...sent.owed, ...waiting]);
     addDelivery(total, {
       published: sent.published,
@@ -118,5 +120,7 @@ export function eventsOut(
   origin: Origin,
   sink: EventSink = eventBridgeSink(),
 ): EventsOut | undefined {
-  return busName === undefined ? undefined : { sink, busName, outbox: new Outbox(place, origin) };
+  return busName === undefined
+    ? undefined
+    : { sink, busName, outbox: new Outbox(place, origin), health: { downUntil: 0 } };
 }

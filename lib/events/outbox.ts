@@ -57,6 +57,8 @@ export class Outbox implements ChangeLog {
    */
   async settle(handle: string, entry: Versioned<OutboxEntry>, owed: DeliveryDetail[]): Promise<void> {
     if (owed.length === 0) return this.discard(handle);
+    // Nothing was sent or given up (owed is drawn from the entry's events): the entry stands as it is.
+    if (owed.length === entry.value.events.length) return;
     await writeJson(
       this.#place.store,
       this.#place.bucket,

@@ -25,6 +25,18 @@ export interface PublishPolicy {
 
 export const PUBLISH_POLICY: PublishPolicy = { attempts: 6, baseDelayMs: 100, maxDelayMs: 5000 };
 
+/**
+ * A writer's view of EventBridge: a call that failed whole on every attempt marks it down until
+ * `downUntil` (ms since epoch). Meanwhile events stay owed in the outbox without a call, so an outage
+ * costs a writer one call's back-off, not one per chunk: receipts keep landing at their own pace.
+ */
+export interface SinkHealth {
+  downUntil: number;
+}
+
+/** How long EventBridge is left alone once found down: the next drain (every minute) tries again. */
+export const DOWN_FOR_MS = 60_000;
+
 /** PutEvents' own limits: 1 to 10 entries, their sizes (as AWS counts them) under 256 KiB in all. */
 export const MAX_ENTRIES = 10;
 export const MAX_CALL_BYTES = 256 * 1024;
@@ -47,12 +59,13 @@ export async function publish(
   details: DeliveryDetail[],
   busName: string,
   policy = PUBLISH_POLICY,
+  health: SinkHealth = { downUntil: 0 },
 ): Promise<Published> {
   const outcome: Published = { published: 0, owed: [], errors: {} };
   const { calls, tooLarge } = callsOf(details, busName);
   for (const detail of tooLarge) owe(outcome, [detail], 'EntryTooLarge');
   const limit = pLimit(CALLS);
-  await Promise.all(calls.map((call) => limit(() => sendCall(sink, call, policy, outcome))));
+  await Promise.all(calls.map((call) => limit(() => sendCall(sink, call, { ...policy, health }, outcome))));
   return outcome;
 }
 
@@ -82,10 +95,22 @@ function callsOf(details: DeliveryDetail[], busName: string): { calls: Call[]; t
   return { calls, tooLarge };
 }
 
-async function sendCall(sink: EventSink, call: Call, policy: PublishPolicy, outcome: Published): Promise<void> {
+async function sendCall(
+  sink: EventSink,
+  call: Call,
+  policy: PublishPolicy & { health: SinkHealth },
+  outcome: Published,
+): Promise<void> {
   let pending = call;
   for (let attempt = 1; pending.length > 0; attempt++) {
+    if (Date.now() < policy.health.downUntil)
+      return owe(
+        outcome,
+        pending.map((p) => p.detail),
+        'EventBridgeDown',
+      );
     let failure: string;
+    let whole = false;
     try {
       const results = await sink.put(pending.map((p) => p.entry));
       const again: Call = [];
@@ -99,8 +124,10 @@ async function sendCall(sink: EventSink, call: Call, policy: PublishPolicy, outc
       failure = 'ThrottlingException';
     } catch (error) {
       failure = (error as Error).name || 'CallFailed';
+      whole = true;
     }
     if (pending.length === 0) return;
+    if (attempt >= policy.attempts && whole) policy.health.downUntil = Date.now() + DOWN_FOR_MS;
     if (attempt >= policy.attempts)
       return owe(
         outcome,

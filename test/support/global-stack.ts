@@ -19,6 +19,10 @@ export interface StackInfo {
   twinUrl: string;
   s3Url: string;
   bucket: string;
+  /** The EventBridge stand-in the functions publish delivery events to (local/eventbridge/). */
+  eventsUrl: string;
+  /** The stand-in's JSON-lines file: every event it accepted, however many (its memory keeps the latest 1000). */
+  eventsFile: string;
   /** serverless-offline's output, the functions' logs included. */
   logPath: string;
   /** `serverless package` output folders: default parameters (PACKAGE_PLAIN), and a secret, bucket and prefix set. */
@@ -44,6 +48,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     'TENCENTCLOUD_SECRET_KEY',
     'SMS_SDK_APP_ID',
     'TENCENTCLOUD_SESSION_TOKEN',
+    // The functions always publish to the stack's own EventBridge stand-in, whatever the shell says.
+    'AWS_ENDPOINT_URL_EVENTBRIDGE',
+    'EVENT_BUS_NAME',
+    'EVENTS_ENABLED',
   ]) {
     delete env[name];
   }
@@ -53,6 +61,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const withSecret = await packageService(PACKAGE_WITH_SECRET);
   const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);
   const stack = await startStack({ ports, env, logPath });
+  const events = stack.events;
+  if (!events?.settings().eventsFile) throw new Error('the stack started no EventBridge stand-in with an events file');
   project.provide('stack', {
     httpUrl: stack.httpUrl,
     offlineHttpUrl: stack.offline.httpUrl,
@@ -61,6 +71,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     apiKey: stack.apiKey,
     twinUrl: stack.twin?.url ?? '',
     s3Url: stack.s3.url,
+    eventsUrl: events.url,
+    eventsFile: events.settings().eventsFile as string,
     bucket: stack.s3.bucket,
     logPath,
     packages: { plain: plain.dir, withSecret: withSecret.dir, china: china.dir },

@@ -237,3 +237,32 @@ describe('sweep: what writers left behind', () => {
     expect(new Set(sink.accepted.map((d) => d.serialNo)).size).toBe(6);
   });
 });
+
+describe('EventBridge down: a writer does not wait on it chunk after chunk', () => {
+  it('once a call failed on every attempt, later deliveries make no call for a while; their events stay owed, then go', async () => {
+    const store = memoryStore();
+    const sink = fakeBridge();
+    sink.setDown(true);
+    const events: EventsOut = { ...out(store, sink), health: { downUntil: 0 } };
+    const total = noDelivery();
+    for (let batch = 0; batch < 5; batch++) {
+      const merged = await mergeWithEvents(store, events, [record(batch * 2), record(batch * 2 + 1)]);
+      addDelivery(total, await deliver(events, [merged.staged as string]));
+    }
+    // One call's attempts, not one per delivery: an export of many chunks is not held up by the outage.
+    expect(sink.calls()).toBe(fast.attempts);
+    expect(total).toMatchObject({ published: 0, owed: 10 });
+    expect(store.lines(BUCKET, KEY)).toHaveLength(10);
+
+    sink.setDown(false);
+    const settings = { graceMs: 60_000, maxEntries: 10 };
+    expect(await sweep(events, { store, bucket: BUCKET }, settings, NOW)).toMatchObject({ published: 0, owed: 10 });
+    expect(sink.calls()).toBe(fast.attempts);
+    // The pause is over: EventBridge is tried again, and everything owed goes, once.
+    events.health = { downUntil: 0 };
+    expect(await sweep(events, { store, bucket: BUCKET }, settings, NOW)).toMatchObject({ published: 10, owed: 0 });
+    expect(sink.accepted.map((d) => d.serialNo).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => record(i).serialNo),
+    );
+  });
+});
