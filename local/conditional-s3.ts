@@ -115,8 +115,12 @@ async function checkConditions(
   const unsupported = unsupportedConditions(conditions);
   if (unsupported) return unsupported;
   const current = await head(upstream, objectPath, req.headers.host);
-  // No bucket: forward, so s3rver answers NoSuchBucket exactly as it does for any other write.
-  if (current === undefined && (await head(upstream, bucketPath(objectPath), req.headers.host)) === undefined)
+  // No bucket: forward, so s3rver answers NoSuchBucket exactly as it does for any other write. Asked as
+  // GetBucketLocation: s3rver answers a HEAD of the bucket by listing every object in it.
+  if (
+    current === undefined &&
+    (await head(upstream, `${bucketPath(objectPath)}?location`, req.headers.host)) === undefined
+  )
     return undefined;
   return evaluate(conditions, current, key);
 }

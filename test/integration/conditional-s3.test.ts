@@ -17,7 +17,11 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConditionalS3 } from '../../local/conditional-s3.ts';
 import { startLocalS3, type LocalS3 } from '../../local/s3.ts';
 
 const MiB = 1024 * 1024;
@@ -187,6 +191,37 @@ describe('PutObject with If-Match', () => {
       ),
     );
     expect(error.name).toBe('NoSuchBucket');
+  });
+});
+
+describe('the bucket check behind a create', () => {
+  // s3rver answers a HEAD of the bucket by listing every object in it: a create per outbox entry made
+  // that a full listing per write, and the local S3 the slowest part of a benchmark.
+  it('asks s3rver for the bucket without listing it', async () => {
+    const seen: string[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const object = req.url?.startsWith('/bucket/');
+      res.writeHead(req.method === 'HEAD' && object ? 404 : 200, { etag: '"e"' }).end();
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const proxy = await startConditionalS3({
+      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    });
+    const local = clientFor({ ...s3, url: proxy.url });
+    try {
+      await local.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'new.json', Body: 'x', IfNoneMatch: '*' }));
+      expect(seen.map((line) => line.replace(/\?x-id=PutObject$/, ''))).toEqual([
+        'HEAD /bucket/new.json',
+        'HEAD /bucket?location',
+        'PUT /bucket/new.json',
+      ]);
+    } finally {
+      local.destroy();
+      await proxy.close();
+      upstream.close();
+    }
   });
 });
 
