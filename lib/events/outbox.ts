@@ -28,6 +28,8 @@ export class Outbox implements ChangeLog {
   readonly #place: OutboxPlace;
   readonly #origin: Origin;
   readonly #now: () => number;
+  /** Entries this writer staged and has not read back: its own delivery needs no GET of what it just wrote. */
+  readonly #staged = new Map<string, Versioned<OutboxEntry>>();
 
   constructor(place: OutboxPlace, origin: Origin, now: () => number = Date.now) {
     this.#place = place;
@@ -39,16 +41,20 @@ export class Outbox implements ChangeLog {
     const keptAt = new Date(this.#now());
     const handle = outboxKey(this.#place.prefix, keptAt, randomBytes(8).toString('hex'));
     const entry: OutboxEntry = { key, keptAt: keptAt.toISOString(), events: eventsOf(changes, this.#origin) };
-    await writeJson(this.#place.store, this.#place.bucket, handle, entry, { ifNoneMatch: '*' });
+    const etag = await writeJson(this.#place.store, this.#place.bucket, handle, entry, { ifNoneMatch: '*' });
+    this.#staged.set(handle, { value: entry, etag });
     return handle;
   }
 
   async discard(handle: string): Promise<void> {
+    this.#staged.delete(handle);
     await this.#place.store.delete(this.#place.bucket, handle);
   }
 
   async read(handle: string): Promise<Versioned<OutboxEntry> | undefined> {
-    return readJson<OutboxEntry>(this.#place.store, this.#place.bucket, handle);
+    const mine = this.#staged.get(handle);
+    this.#staged.delete(handle);
+    return mine ?? readJson<OutboxEntry>(this.#place.store, this.#place.bucket, handle);
   }
 
   /**

@@ -169,12 +169,15 @@ describe('a merge with delivery events', () => {
     );
     const events = out(store, sink);
     const merged = await mergeWithEvents(store, events, [record(1), record(2)]);
+    const readsBefore = store.reads.length;
     expect(await deliver(events, [merged.staged as string])).toEqual({
       published: 1,
       owed: 1,
       dropped: 0,
       errors: { AccessDeniedException: 1 },
     });
+    // What the writer staged it still has: no GET of its own entry.
+    expect(store.reads.slice(readsBefore)).toEqual([]);
     expect((await events.outbox.read(merged.staged as string))?.value.events.map((e) => e.serialNo)).toEqual([
       '2433:000002',
     ]);
