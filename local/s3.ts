@@ -40,6 +40,7 @@ export async function startLocalS3(
     configureBuckets: [{ name: bucket, configs: [] }],
   });
   writeObjectsBeforeAnswering(server);
+  deletesBesideOthers(server);
   const stopS3rver = async () => {
     await server.close();
     await rm(directory, { recursive: true, force: true });
@@ -77,6 +78,36 @@ interface FilesystemStore {
     content: Buffer | Readable;
     metadata: Record<string, string>;
   }): Promise<{ size: number; md5: string }>;
+  listObjects(bucket: string, options: unknown): Promise<unknown>;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Deletes beside deletes and listings, as S3 takes them. s3rver's DeleteObject removes the object's files,
+ * then the folders left empty, reading each: a delete beside another in the same folder found it gone
+ * (ENOENT, a 500 InternalError, and again on every retry), though the object was deleted. And its listing
+ * walks the bucket's folders reading each object's metadata: an object deleted meanwhile failed the walk.
+ * A delete whose clean-up found a folder gone is done; a walk is done again, seeing the deletes done by then.
+ */
+function deletesBesideOthers(server: S3rver): void {
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  const remove = store.deleteObject.bind(store);
+  store.deleteObject = (bucket, key) =>
+    remove(bucket, key).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
+    });
+  const list = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await list(bucket, options);
+      } catch (error) {
+        if (!isMissing(error) || attempt === 20) throw error;
+      }
+    }
+  };
 }
 
 /**
