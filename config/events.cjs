@@ -87,8 +87,39 @@ function alarm(stage, notify, { name, description, metric, queueName, threshold 
   };
 }
 
+/**
+ * The drain sweeps the outbox every minute and emits EventsOwed: the events EventBridge did not take. Owed
+ * for half an hour without a break is an outage or a refusal that will not pass by itself.
+ */
+function owedAlarm(stage, notify) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: `sms-status-${stage}-delivery-events-owed`,
+      AlarmDescription:
+        'Delivery events have waited in the outbox for 30 minutes: EventBridge refuses or cannot take them. ' +
+        "Read the errors by code in the inbox drain's last log line (events.errors): AccessDeniedException " +
+        'or ResourceNotFoundException means the role or the bus (EVENT_BUS_NAME); EventBridgeDown or ' +
+        'ThrottlingException an outage. Receipts keep landing, and the events follow once EventBridge takes them.',
+      Namespace: 'SmsStatus',
+      MetricName: 'EventsOwed',
+      Dimensions: [{ Name: 'service', Value: 'sms-status' }],
+      Statistic: 'Minimum',
+      Period: 300,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: notify,
+      OKActions: notify,
+    },
+  };
+}
+
 function alarms(stage, notify) {
   return {
+    DeliveryEventsOwedAlarm: owedAlarm(stage, notify),
     DeliveryFailuresAgeAlarm: alarm(stage, notify, {
       name: 'delivery-failures-age',
       description:
@@ -147,6 +178,8 @@ module.exports = async (context) => {
     statements: putEventsStatements(s),
     resources: resources(s),
     // Appended to the dashboard's alarm widget (a JSON list inside a Fn::Sub string).
-    dashboardAlarms: s.enabled ? ', "${DeliveryFailuresAgeAlarm.Arn}", "${DeliveryFailuresDeadLetterAlarm.Arn}"' : '',
+    dashboardAlarms: s.enabled
+      ? ', "${DeliveryFailuresAgeAlarm.Arn}", "${DeliveryFailuresDeadLetterAlarm.Arn}", "${DeliveryEventsOwedAlarm.Arn}"'
+      : '',
   };
 };

@@ -28,6 +28,14 @@ export function noDelivery(): Delivery {
   return { published: 0, owed: 0, dropped: 0, errors: {} };
 }
 
+/**
+ * Events owed because EventBridge did not take them (refused, throttled out, down), not those waiting on a
+ * merge still under way: what the DeliveryEventsOwed alarm watches.
+ */
+export function refusedEvents(delivery: Delivery): number {
+  return Object.values(delivery.errors).reduce((sum, n) => sum + n, 0);
+}
+
 export function addDelivery(into: Delivery, more: Delivery): Delivery {
   into.published += more.published;
   into.owed += more.owed;

@@ -146,6 +146,24 @@ describe('delivery events in the template (defaults)', () => {
       Threshold: 0,
     });
   });
+
+  it('alarms when events stay owed half an hour without a break, as the drain counts them every minute', () => {
+    const { Properties: alarm } = plain.template.Resources.DeliveryEventsOwedAlarm;
+    expect(alarm).toMatchObject({
+      Namespace: 'SmsStatus',
+      MetricName: 'EventsOwed',
+      Dimensions: [{ Name: 'service', Value: 'sms-status' }],
+      Statistic: 'Minimum',
+      Period: 300,
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.AlarmDescription).toContain('events.errors');
+    expect(plain.template.Resources.Dashboard.Properties.DashboardBody['Fn::Sub']).toContain('DeliveryEventsOwedAlarm');
+  });
 });
 
 describe('delivery events in the template (EVENT_BUS_NAME names an existing bus)', () => {
