@@ -19,6 +19,8 @@ export const MAX_COUNTRY_BARS = 15;
 const BAR = 20;
 /** Characters of a description the chart shows; the whole of it is in its title and the table. */
 const LABEL_CHARS = 36;
+/** The least height of a day's rate bar, in px, so that 0 % still shows. */
+const MIN_BAR = 3;
 
 const svg = (height: number, label: string, body: string): string =>
   `<svg viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="${escape(label)}" font-family="system-ui, sans-serif" font-size="12">${body}</svg>`;
@@ -40,12 +42,21 @@ export function rateByDayChart(days: readonly DayCounts[]): string {
   const bars = days.map((d, i) => {
     const x = left + i * slot + slot * 0.15;
     const h = (d.deliveryRate ?? 0) * plot.height;
+    // A day where nothing was delivered is the one to see: it keeps a red sliver rather than no bar.
+    const drawn = Math.max(h, MIN_BAR);
     const title = `${d.day}: ${percent(d.deliveryRate)} delivered (${count(d.receipts)} receipts, ${count(d.failed)} failed)`;
     // No SUCCESS and no FAIL that day: no rate, so no bar, only a mark where it would stand.
     const bar =
       d.deliveryRate === null
         ? `<g>${text(x + slot * 0.35, top + plot.height - 4, '–', 'text-anchor="middle" fill-opacity="0.6"')}<title>${escape(title)}</title></g>`
-        : rect(x, top + plot.height - h, slot * 0.7, h, COLORS.rate, title);
+        : rect(
+            x,
+            top + plot.height - drawn,
+            slot * 0.7,
+            drawn,
+            d.deliveryRate === 0 ? COLORS.failed : COLORS.rate,
+            title,
+          );
     const value =
       days.length <= 20
         ? text(
