@@ -194,6 +194,13 @@ const ALARMS: Record<string, Expected> = {
     statistic: 'Maximum',
     threshold: 0,
   },
+  DeliveryEventsOwedAlarm: {
+    namespace: 'SmsStatus',
+    metric: 'EventsOwed',
+    dimensions: () => ({ service: 'sms-status' }),
+    statistic: 'Minimum',
+    threshold: 0,
+  },
 };
 
 /** Alarms over metric math rather than one metric. */
