@@ -13,6 +13,7 @@ import { exportMemory } from './memory.ts';
 import { pushFigures, pushIngestion } from './push.ts';
 import { demoLookupTimes, splitMatrix } from './split-matrix.ts';
 import { halfOfHalving } from './half-of-halving.ts';
+import { reportFigures } from './report.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
@@ -42,6 +43,9 @@ const faulty = await exportAtCeiling({ numbers: 400, faultRate: 0.15 });
 log('exporting 400 numbers at TENCENT_RPS_BUDGET=20 with delivery events on, then off…');
 const eventsOn = await exportAtCeiling({ numbers: 400, events: true });
 const eventsOff = await exportAtCeiling({ numbers: 400, events: false });
+
+log('sms-status report over 500,000 receipts (20 days × 64 objects) beside a plain reader, three runs each…');
+const delivery = await reportFigures();
 
 log('peak memory exporting 10,000 and 100,000 records…');
 const memorySmall = await exportMemory(10_000);
@@ -135,6 +139,19 @@ ${ingestion.map((p) => `| ${p.events ? 'on' : 'off'} | ${p.ackedPerSecond.toFixe
 
 Export at ≥ 95% of the ceiling with events on: ${pass(eventsOn.rate >= 19 && eventsOn.events === eventsOn.records)}, and off: ${pass(eventsOff.rate >= 19)}. Push
 acknowledged at ≥ 280 receipts/s with events on: ${pass((ingestion[0]?.ackedPerSecond ?? 0) >= 280)}.
+
+## The delivery report
+
+\`sms-status report --format json\` over ${delivery.receipts.toLocaleString('en-US')} receipts in ${delivery.objects} day objects (${delivery.days} days × 64),
+beside a plain reader that only lists, gets, gunzips and parses the same objects (\`bench/fixtures/plain-lake-read.ts\`),
+each a fresh process over the local S3, ${delivery.report.seconds.length} runs.
+
+| | median time | peak RSS (max) |
+|---|---|---|
+| plain reader | ${median(delivery.plain.seconds).toFixed(2)} s | ${Math.max(...delivery.plain.peakRssMb).toFixed(0)} MB |
+| \`sms-status report\` | ${median(delivery.report.seconds).toFixed(2)} s | ${Math.max(...delivery.report.peakRssMb).toFixed(0)} MB |
+
+Report ÷ plain = ${delivery.ratio.toFixed(2)}× (target ≤ 2×: ${pass(delivery.ratio <= 2)}); peak under 512 MB: ${pass(Math.max(...delivery.report.peakRssMb) < 512)}.
 
 ## Export memory
 
