@@ -29,6 +29,17 @@ const text = (x: number, y: number, content: string, attrs = ''): string =>
 const rect = (x: number, y: number, w: number, h: number, fill: string, title: string): string =>
   `<rect x="${px(x)}" y="${px(y)}" width="${px(Math.max(w, 0))}" height="${px(h)}" fill="${fill}"><title>${escape(title)}</title></rect>`;
 
+/** One day's rate bar, standing on `baseline`, `h` high. */
+function rateBar(d: DayCounts, x: number, width: number, baseline: number, h: number): string {
+  const title = `${d.day}: ${percent(d.deliveryRate)} delivered (${count(d.receipts)} receipts, ${count(d.failed)} failed)`;
+  // No SUCCESS and no FAIL that day: no rate, so no bar, only a mark where it would stand.
+  if (d.deliveryRate === null)
+    return `<g>${text(x + width / 2, baseline - 4, '–', 'text-anchor="middle" fill-opacity="0.6"')}<title>${escape(title)}</title></g>`;
+  // A day where nothing was delivered is the one to see: it keeps a red sliver rather than no bar.
+  const drawn = Math.max(h, MIN_BAR);
+  return rect(x, baseline - drawn, width, drawn, d.deliveryRate === 0 ? COLORS.failed : COLORS.rate, title);
+}
+
 /** Delivery rate of each day, 0–100 %, one bar per day; a day with no SUCCESS or FAIL has none. */
 export function rateByDayChart(days: readonly DayCounts[]): string {
   const [left, top, bottom, height] = [48, 22, 50, 300];
@@ -42,21 +53,7 @@ export function rateByDayChart(days: readonly DayCounts[]): string {
   const bars = days.map((d, i) => {
     const x = left + i * slot + slot * 0.15;
     const h = (d.deliveryRate ?? 0) * plot.height;
-    // A day where nothing was delivered is the one to see: it keeps a red sliver rather than no bar.
-    const drawn = Math.max(h, MIN_BAR);
-    const title = `${d.day}: ${percent(d.deliveryRate)} delivered (${count(d.receipts)} receipts, ${count(d.failed)} failed)`;
-    // No SUCCESS and no FAIL that day: no rate, so no bar, only a mark where it would stand.
-    const bar =
-      d.deliveryRate === null
-        ? `<g>${text(x + slot * 0.35, top + plot.height - 4, '–', 'text-anchor="middle" fill-opacity="0.6"')}<title>${escape(title)}</title></g>`
-        : rect(
-            x,
-            top + plot.height - drawn,
-            slot * 0.7,
-            drawn,
-            d.deliveryRate === 0 ? COLORS.failed : COLORS.rate,
-            title,
-          );
+    const bar = rateBar(d, x, slot * 0.7, top + plot.height, h);
     const value =
       days.length <= 20
         ? text(
