@@ -1,4 +1,4 @@
-import type { ExportRecord } from '#lib/lake/line.ts';
+import { recordFields, type ExportRecord } from '#lib/lake/line.ts';
 import type { MergeChanges } from '#lib/lake/merge.ts';
 
 export const EVENT_SOURCE = 'sms-status';
@@ -17,30 +17,14 @@ export interface DeliveryDetail extends ExportRecord {
 /** The events a merge's changes make: one per receipt new to the lake or whose status or code changed. */
 export function eventsOf(changes: MergeChanges, origin: Origin): DeliveryDetail[] {
   return [
-    ...changes.added.map((record) => ({ ...fields(record), origin, change: 'new' as const })),
+    ...changes.added.map((record) => ({ ...recordFields(record), origin, change: 'new' as const })),
     ...changes.updated.map(({ record, previous }) => ({
-      ...fields(record),
+      ...recordFields(record),
       origin,
       change: 'updated' as const,
       previous,
     })),
   ];
-}
-
-/**
- * The record's own fields in a fixed order: the same receipt always gives the same bytes (duplicates are identical).
- */
-function fields({
-  serialNo,
-  phoneNumber,
-  countryCode,
-  subscriberNumber,
-  reportStatus,
-  description,
-  userReceiveTime,
-  sdkAppId,
-}: ExportRecord): ExportRecord {
-  return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId };
 }
 
 /** A PutEvents entry for the bus: `Time` the receipt's own. */

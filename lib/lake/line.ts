@@ -8,20 +8,22 @@ import { CorruptObject } from './corrupt.ts';
 /** One line of the lake: the API's record plus the SmsSdkAppId it belongs to. */
 export type ExportRecord = StatusRecord & { sdkAppId: string };
 
+/** A record's own fields in a fixed order: the same receipt always gives the same bytes. */
+export function recordFields({
+  serialNo,
+  phoneNumber,
+  countryCode,
+  subscriberNumber,
+  reportStatus,
+  description,
+  userReceiveTime,
+  sdkAppId,
+}: ExportRecord): ExportRecord {
+  return { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId };
+}
+
 export function toLine(record: ExportRecord): string {
-  // Fixed field order, so the same records always give the same bytes.
-  const { serialNo, phoneNumber, countryCode, subscriberNumber, reportStatus, description, userReceiveTime, sdkAppId } =
-    record;
-  return JSON.stringify({
-    serialNo,
-    phoneNumber,
-    countryCode,
-    subscriberNumber,
-    reportStatus,
-    description,
-    userReceiveTime,
-    sdkAppId,
-  });
+  return JSON.stringify(recordFields(record));
 }
 
 /** A stored line as written, and its record: checked for what a merge needs (a damaged line may lack the rest). */
