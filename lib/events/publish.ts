@@ -102,6 +102,7 @@ async function sendCall(
   outcome: Published,
 ): Promise<void> {
   let pending = call;
+  let wholeFailures = 0;
   for (let attempt = 1; pending.length > 0; attempt++) {
     if (Date.now() < policy.health.downUntil)
       return owe(
@@ -110,7 +111,6 @@ async function sendCall(
         'EventBridgeDown',
       );
     let failure: string;
-    let whole = false;
     try {
       const results = await sink.put(pending.map((p) => p.entry));
       const again: Call = [];
@@ -124,10 +124,11 @@ async function sendCall(
       failure = 'ThrottlingException';
     } catch (error) {
       failure = (error as Error).name || 'CallFailed';
-      whole = true;
+      wholeFailures += 1;
     }
     if (pending.length === 0) return;
-    if (attempt >= policy.attempts && whole) policy.health.downUntil = Date.now() + DOWN_FOR_MS;
+    // Down only when no attempt got through: entries refused alone, then a throttled last try, are no outage.
+    if (attempt >= policy.attempts && wholeFailures === attempt) policy.health.downUntil = Date.now() + DOWN_FOR_MS;
     if (attempt >= policy.attempts)
       return owe(
         outcome,

@@ -69,7 +69,10 @@ describe('an export while EventBridge refuses 30% of entries and throttles 10% o
     expect(records.length).toBe(NUMBERS.length * 30);
 
     const audit = auditEvents(details(), records);
-    console.info(`[events-export-refusals] ${JSON.stringify({ ...audit, missing: audit.missing.length })}`);
+    console.info(
+      `[events-export-refusals] ${JSON.stringify({ ...audit, missing: audit.missing.length, eventsOwed: summary.eventsOwed, stats: eb.stats() })}`,
+    );
+    if (audit.missing.length > 0) console.info(`[events-export-refusals] stderr: ${run.stderr.slice(-2000)}`);
     expect(audit.missing).toEqual([]);
     expect(audit.forNothing).toEqual([]);
     expect(audit.notIdentical).toEqual([]);

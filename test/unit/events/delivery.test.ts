@@ -271,4 +271,21 @@ describe('EventBridge down: a writer does not wait on it chunk after chunk', () 
       Array.from({ length: 10 }, (_, i) => record(i).serialNo),
     );
   });
+
+  // Seen under load in events-export-refusals: an entry refused alone five times, then the call throttled
+  // once, marked EventBridge down for a minute, and the run's later deliveries and its sweep owed 315 events.
+  it('a call that got through on some attempt is no outage, even when its last attempt was throttled whole', async () => {
+    const health = { downUntil: 0 };
+    let calls = 0;
+    const sink: EventSink = {
+      async put(entries) {
+        calls += 1;
+        if (calls === fast.attempts) throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+        return entries.map(() => ({ errorCode: 'InternalFailure', errorMessage: 'refused' }));
+      },
+    };
+    const owedOnce = await publish(sink, [{ ...record(1), origin: 'pull', change: 'new' }], 'bus', fast, health);
+    expect(owedOnce).toMatchObject({ published: 0, errors: { ThrottlingException: 1 } });
+    expect(health.downUntil).toBe(0);
+  });
 });
