@@ -10,7 +10,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { DeliveryDetail } from '#lib/events/event.ts';
 import type { ExportRecord } from '#lib/lake/line.ts';
 import type { DrainSummary } from '#lib/push/inbox.ts';
-import { readExport } from '../../local/read-export.ts';
+import { exportedLines, listKeys, readObject } from '../../local/read-export.ts';
 import { eventsInFile } from '../support/delivery-events.ts';
 import { stackClients } from '../support/stack-clients.ts';
 
@@ -59,10 +59,20 @@ async function drain(): Promise<DrainSummary> {
   return body as DrainSummary;
 }
 
-/** This file's receipts in the lake. */
+/**
+ * This file's receipts in the lake. Other files share the stack's lake, and bad-day.test.ts plants a
+ * truncated day object in it for a while: an object that does not read whole holds none of this file's.
+ */
 async function mine(): Promise<ExportRecord[]> {
-  const objects = await readExport(s3, stack.bucket, PREFIX);
-  return objects.flatMap((o) => o.records).filter((r) => SIDS.includes(r.serialNo));
+  const found: ExportRecord[] = [];
+  for (const key of await listKeys(s3, stack.bucket, `${PREFIX}/statuses/`)) {
+    try {
+      found.push(...exportedLines(await readObject(s3, stack.bucket, key)));
+    } catch {
+      // Another file's corrupt object, or one deleted since the listing.
+    }
+  }
+  return found.filter((r) => SIDS.includes(r.serialNo));
 }
 
 /** Drains until the lake holds every sid with `status` (another file's drain may have taken the batch). */
