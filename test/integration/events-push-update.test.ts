@@ -19,7 +19,9 @@ const PREFIX = stack.env.EXPORT_PREFIX || 'sms-status';
 const CALLBACK = `${stack.httpUrl}/dev/v1/callbacks/tencent/${stack.env.SMS_STATUS_CALLBACK_TOKEN}`;
 const RUN = randomBytes(4).toString('hex');
 const SIDS = Array.from({ length: 20 }, (_, i) => `upd-${RUN}-${i}`);
-const NOW = Math.floor(Date.now() / 1000);
+// Noon (UTC) yesterday: both versions of a receipt fall on one UTC day, whatever the hour the test runs
+// (two hours before now put FAIL and SUCCESS on both sides of midnight between 01:50 and 02:10 UTC).
+const BASE = Math.floor(Date.now() / 1000 / 86_400) * 86_400 - 12 * 3600;
 
 const { lambda, s3 } = stackClients(stack);
 
@@ -31,7 +33,7 @@ function beijing(seconds: number): string {
 function receipt(i: number, status: 'FAIL' | 'SUCCESS') {
   const fail = status === 'FAIL';
   return {
-    user_receive_time: beijing(NOW - 7200 + i + (fail ? 0 : 600)),
+    user_receive_time: beijing(BASE + i + (fail ? 0 : 600)),
     nationcode: '86',
     mobile: `1670000${String(i % 5).padStart(4, '0')}`,
     report_status: status,
