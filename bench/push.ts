@@ -61,20 +61,29 @@ export interface IngestionFigures {
   eventsPublished: number;
 }
 
-/**
- * Callback ingestion with delivery events on or off, on a stack of its own: 10,000 receipts pushed by the
- * twin from 4 senders at once, then drained into the lake (and, events on, published by the drain).
- */
-export async function pushIngestion(events: boolean): Promise<IngestionFigures> {
-  const numbers = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
-  const profile: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
-  const stack = await localStack(Object.fromEntries(numbers.map((n) => [n, profile])), events);
-  const s3 = new S3Client({
+/** The 100 numbers the twin pushes for, 100 receipts each over the last two days. */
+const PUSHED_NUMBERS = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
+const PUSHED_PROFILE: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
+
+/** An S3 client of a benchmark stack's local S3. */
+function lakeClient(stack: { s3: { url: string; credentials: { accessKeyId: string; secretAccessKey: string } } }) {
+  return new S3Client({
     ...s3ClientConfig({ local: true }),
     endpoint: stack.s3.url,
     region: 'us-east-1',
     credentials: stack.s3.credentials,
   });
+}
+
+/**
+ * Callback ingestion with delivery events on or off, on a stack of its own: 10,000 receipts pushed by the
+ * twin from 4 senders at once, then drained into the lake (and, events on, published by the drain).
+ */
+export async function pushIngestion(events: boolean): Promise<IngestionFigures> {
+  const numbers = PUSHED_NUMBERS;
+  const profile = PUSHED_PROFILE;
+  const stack = await localStack(Object.fromEntries(numbers.map((n) => [n, profile])), events);
+  const s3 = lakeClient(stack);
   const drain = startInboxDrain(stack.offline.lambdaUrl, 3_600_000);
   try {
     const senders = 4;
@@ -158,19 +167,14 @@ async function historyLatency(
 
 /** Callback ingestion (receiver and drain) and history lookups, on one local stack. */
 export async function pushFigures(): Promise<PushFigures> {
-  const numbers = Array.from({ length: 100 }, (_, i) => `+86139${String(20_000_000 + i)}`);
-  const profile: NumberProfile = { count: 100, fromAgo: 48 * HOUR, toAgo: HOUR };
+  const numbers = PUSHED_NUMBERS;
+  const profile = PUSHED_PROFILE;
   const history = '+8613920999999';
   const stack = await localStack({
     ...Object.fromEntries(numbers.map((n) => [n, profile])),
     [history]: { count: 60, fromAgo: 6 * DAY, toAgo: HOUR },
   });
-  const s3 = new S3Client({
-    ...s3ClientConfig({ local: true }),
-    endpoint: stack.s3.url,
-    region: 'us-east-1',
-    credentials: stack.s3.credentials,
-  });
+  const s3 = lakeClient(stack);
   const drain = startInboxDrain(stack.offline.lambdaUrl, 3_600_000);
   try {
     const ackedPerSecond = await pushAll(stack, numbers, 1);
