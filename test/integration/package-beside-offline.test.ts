@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/offline.ts';
+import { exclusivePackaging } from '../support/package.ts';
 import { stackClients } from '../support/stack-clients.ts';
 
 const run = promisify(execFile);
@@ -23,14 +24,12 @@ describe('serverless package beside the local stack', () => {
     delete env.ESBUILD_WORK_FOLDER;
     const out = await mkdtemp(join(tmpdir(), 'sms-status-user-package-'));
     try {
-      await run(
-        process.execPath,
-        [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out],
-        {
-          cwd: PROJECT_ROOT,
-          env,
-          timeout: 200_000,
-        },
+      await exclusivePackaging(() =>
+        run(
+          process.execPath,
+          [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', out],
+          { cwd: PROJECT_ROOT, env, timeout: 200_000 },
+        ),
       );
     } finally {
       await rm(out, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LOCAL_BUILDS, PROJECT_ROOT } from '../../local/offline.ts';
-import { packaged as loadPackage, resourcesOfType } from '../support/package.ts';
+import { exclusivePackaging, packaged as loadPackage, resourcesOfType } from '../support/package.ts';
 
 const ACCOUNT_ID = '123456789012';
 const BUCKET = 'acme-sms-exports';
@@ -44,29 +44,32 @@ async function slsPackage(stage: string, env: Record<string, string>): Promise<P
   const base = { ...process.env };
   delete base.TENCENT_RPS_TOTAL;
   try {
-    const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
-          'package',
-          '--stage',
-          stage,
-          '--package',
-          dir,
-        ],
-        {
-          cwd: PROJECT_ROOT,
-          env: { ...base, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
-          timeout: 240_000,
-          maxBuffer: 16 * 1024 * 1024,
-        },
-        (error, stdout, stderr) => {
-          const exit = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-          resolve({ code: exit, output: `${stdout}\n${stderr}` });
-        },
-      );
-    });
+    const { code, output } = await exclusivePackaging(
+      () =>
+        new Promise<{ code: number; output: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            [
+              join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'),
+              'package',
+              '--stage',
+              stage,
+              '--package',
+              dir,
+            ],
+            {
+              cwd: PROJECT_ROOT,
+              env: { ...base, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
+              timeout: 240_000,
+              maxBuffer: 16 * 1024 * 1024,
+            },
+            (error, stdout, stderr) => {
+              const exit = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+              resolve({ code: exit, output: `${stdout}\n${stderr}` });
+            },
+          );
+        }),
+    );
     const template =
       code === 0
         ? JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'))

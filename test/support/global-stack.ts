@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStack } from '../../local/stack.ts';
-import { PACKAGE_CHINA, PACKAGE_CHINA_ARGS, PACKAGE_PLAIN, PACKAGE_WITH_SECRET, packageService } from './package.ts';
+import {
+  clearPackageLock,
+  PACKAGE_CHINA,
+  PACKAGE_CHINA_ARGS,
+  PACKAGE_PLAIN,
+  PACKAGE_WITH_SECRET,
+  packageService,
+} from './package.ts';
 import { freePorts } from './ports.ts';
 
 export interface StackInfo {
@@ -57,6 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const logPath = join(await mkdtemp(join(tmpdir(), 'sms-status-logs-')), 'offline.log');
   // Packaging runs one at a time: concurrent `serverless package` runs in one project trip each other.
+  await clearPackageLock();
   const plain = await packageService(PACKAGE_PLAIN);
   const withSecret = await packageService(PACKAGE_WITH_SECRET);
   const china = await packageService(PACKAGE_CHINA, PACKAGE_CHINA_ARGS);

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { LOCAL_BUILDS, PROJECT_ROOT } from '../../local/offline.ts';
 
@@ -13,18 +14,50 @@ export interface Packaged {
 }
 
 /** `serverless package` into a temporary folder: the CloudFormation template and the artifacts. */
+/**
+ * Held while `serverless package` runs, across the test workers: `--package DIR` still builds in the
+ * project's own `.serverless/` and then moves it to DIR, so two at once delete each other's state (an
+ * ENOENT, or one package's template under another's name). A folder made only if absent is the lock.
+ */
+const PACKAGE_LOCK = join(PROJECT_ROOT, LOCAL_BUILDS, 'package.lock');
+
+export async function exclusivePackaging<T>(work: () => Promise<T>): Promise<T> {
+  await mkdir(join(PROJECT_ROOT, LOCAL_BUILDS), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(PACKAGE_LOCK);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await sleep(100);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(PACKAGE_LOCK, { recursive: true, force: true });
+  }
+}
+
+/** A lock left by a test run that was killed: cleared before a run's first package (global setup). */
+export function clearPackageLock(): Promise<void> {
+  return rm(PACKAGE_LOCK, { recursive: true, force: true });
+}
+
 export async function packageService(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Packaged> {
   const dir = await mkdtemp(join(tmpdir(), 'sms-status-package-'));
   const workFolder = `${LOCAL_BUILDS}/package-${basename(dir)}`;
   try {
-    await run(
-      process.execPath,
-      [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args],
-      {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
-        timeout: 180_000,
-      },
+    await exclusivePackaging(() =>
+      run(
+        process.execPath,
+        [join(PROJECT_ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--package', dir, ...args],
+        {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ESBUILD_WORK_FOLDER: workFolder, ...env },
+          timeout: 180_000,
+        },
+      ),
     );
   } finally {
     await rm(join(PROJECT_ROOT, workFolder), { recursive: true, force: true });
